@@ -1,0 +1,98 @@
+"""The exception hierarchy. Every error the tool raises on purpose derives from MigratorError.
+
+The CLI prints ``str(error)`` as one line and exits with ``error.exit_code``. Messages must never
+contain a secret: they are built from names, paths and server messages only.
+"""
+
+from __future__ import annotations
+
+
+class MigratorError(Exception):
+    """Base class of every error this tool raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(MigratorError):
+    """A source file or an option the user gave cannot be used."""
+
+
+class ConfigError(InputError):
+    """A mapping profile, job file or command-line combination is invalid."""
+
+
+class PlanRefused(MigratorError):
+    """The plan is unsafe (or stale) and was not applied."""
+
+    exit_code = 3
+
+
+class PartialFailure(MigratorError):
+    """Some entries failed while the rest were applied."""
+
+    exit_code = 4
+
+
+class XPipeError(MigratorError):
+    """Talking to the XPipe daemon failed."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+
+
+class DaemonUnreachable(XPipeError):
+    """No XPipe daemon answers at the target address(es)."""
+
+    exit_code = 5
+
+
+class XPipeTimeout(XPipeError):
+    """The daemon accepted the connection but did not answer in time."""
+
+    exit_code = 5
+
+
+class AuthenticationFailed(XPipeError):
+    """The handshake was refused (wrong API key or stale/unreadable auth file)."""
+
+    exit_code = 6
+
+
+class ApiDisabled(XPipeError):
+    """The HTTP API is switched off in XPipe's settings."""
+
+    exit_code = 6
+
+
+class UnsupportedEndpoint(XPipeError):
+    """The daemon answered 303: this endpoint does not exist in its version."""
+
+    exit_code = 7
+
+
+class UnsupportedVersion(XPipeError):
+    """The daemon's version is outside what this tool speaks."""
+
+    exit_code = 7
+
+
+class BadRequest(XPipeError):
+    """XPipe answered 400; ``server_message`` holds its message."""
+
+    def __init__(self, message: str, *, server_message: str = "", **kw):
+        super().__init__(message, **kw)
+        self.server_message = server_message
+
+
+class ServerError(XPipeError):
+    """XPipe answered 500 (incomplete data, failed validation, a server bug). Never retried blindly."""
+
+    def __init__(self, message: str, *, server_message: str = "", **kw):
+        super().__init__(message, **kw)
+        self.server_message = server_message
+
+
+class ProtocolError(XPipeError):
+    """The daemon answered something that is not the API's JSON (another program on the port?)."""
