@@ -1,0 +1,121 @@
+"""The desired state: what the vault should contain, before it is compared with what it does contain.
+
+Store data is kept as plain JSON with two kinds of placeholders that only the later stages can fill:
+``EntryRef`` (the UUID of another desired entry, known only once it exists) and ``Secret`` (a
+strategy that must go through /secret/encrypt). A ``Secret`` never renders its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass, field
+
+from migrator.model import Host
+
+#: Key for the in-memory digests that tell secrets apart without keeping or showing them.
+_RUN_KEY = os.urandom(32)
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def secret_digest(text: str, length: int = 12) -> str:
+    """A keyed digest, stable within one run only, safe to show in reports."""
+    return hmac.new(_RUN_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """A reference to another desired entry by key (resolved to a UUID at plan and apply time)."""
+
+    key: str
+
+
+@dataclass(frozen=True, eq=False)
+class Secret:
+    """A strategy that XPipe stores as an EncryptedValue. Compared by content, shown by digest."""
+
+    strategy: dict
+
+    @property
+    def text(self) -> str:
+        return canonical_json(self.strategy)
+
+    @property
+    def digest(self) -> str:
+        return secret_digest(self.text)
+
+    @property
+    def cache_key(self) -> str:
+        return secret_digest(self.text, 64)
+
+    @property
+    def kind(self) -> str:
+        return str(self.strategy.get("type"))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"Secret({self.kind}, sha={self.digest})"
+
+
+@dataclass
+class DesiredCategory:
+    path: tuple[str, ...]
+    """Full path of display names, starting with the root ("All connections", ...)."""
+
+
+@dataclass
+class DesiredEntry:
+    key: str
+    kind: str  # "host", "hop" or "identity"
+    name: str
+    type: str  # XPipe store type: "ssh", "localIdentity", ...
+    category: tuple[str, ...]
+    data: dict
+    host: Host | None = None
+    depends: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+@dataclass
+class DesiredState:
+    categories: list[DesiredCategory] = field(default_factory=list)
+    entries: list[DesiredEntry] = field(default_factory=list)
+
+    def by_key(self) -> dict[str, DesiredEntry]:
+        return {e.key: e for e in self.entries}
+
+
+def walk_placeholders(value, fn):
+    """Rebuild ``value`` with every EntryRef/Secret replaced by ``fn(placeholder)``."""
+    if isinstance(value, (EntryRef, Secret)):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: walk_placeholders(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [walk_placeholders(v, fn) for v in value]
+    return value
+
+
+def iter_placeholders(value):
+    if isinstance(value, (EntryRef, Secret)):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from iter_placeholders(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_placeholders(v)

@@ -1,0 +1,33 @@
+"""The stages wired together: sources -> mapper -> planner. Used by the CLI, the demo and tests."""
+
+from __future__ import annotations
+
+from migrator.mapper import MapperOptions, MapResult, SshStoreMapper
+from migrator.model import SourceResult
+from migrator.plan import Plan, Planner
+from migrator.sources import read_sources
+from migrator.xpipe.client import XPipeClient
+
+
+def read_inventory(sources, **source_options) -> SourceResult:
+    return read_sources(sources, **source_options)
+
+
+def map_inventory(inventory: SourceResult, mapper_options: MapperOptions | None = None) -> MapResult:
+    return SshStoreMapper(mapper_options).map(inventory.hosts)
+
+
+def build_plan(client: XPipeClient, sources, *, mapper_options: MapperOptions | None = None,
+               **source_options) -> Plan:
+    inventory = read_inventory(sources, **source_options)
+    return plan_inventory(client, inventory, mapper_options)
+
+
+def plan_inventory(client: XPipeClient, inventory: SourceResult,
+                   mapper_options: MapperOptions | None = None) -> Plan:
+    options = mapper_options or MapperOptions()
+    mapped = map_inventory(inventory, options)
+    plan = Planner(client, root_category=options.root_category).plan(
+        mapped.state, inventory.diagnostics + mapped.diagnostics)
+    plan.hosts_read = len(inventory.hosts)
+    return plan

@@ -1,0 +1,346 @@
+"""The HTTP side of the simulator: the server, XPipe's request pipeline, and the Simulator object.
+
+The pipeline is the one of XPipe's ``BeaconRequestHandler`` (notes §1.5), in this order:
+catch-all redirect for unknown paths, wait for startup, API-enabled check (403), Authorization
+header (401), session token (403), body parsing (400/500), handler (400/500), response.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+import uuid as uuidlib
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from migrator.simulator import endpoints
+from migrator.simulator.errors import ApiFailure, ServerFailure, throwable
+from migrator.simulator.vault import STATE_FILE_NAME, Autosave, Vault
+from migrator.xpipe import constants as C
+
+DOCS_URL = "https://docs.xpipe.io/api"
+API_DISABLED_MESSAGE = "HTTP API is not enabled in the settings menu"
+_JSON_INDENT = 2
+
+
+def major_version(version: str) -> int:
+    """The major version; anything unparsable (e.g. ``dev``) counts as the newest dialect."""
+    head = version.split(".", 1)[0].split("-", 1)[0]
+    return int(head) if head.isdigit() else 24
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` (no newline) to ``path`` readable by the owner only, creating parent dirs."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], simulator: Simulator):
+        self.simulator = simulator
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def drop_connections(self) -> None:
+        with self.connections_lock:
+            sockets, self.open_connections = list(self.open_connections), set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 120
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
+        with self.server.connections_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.open_connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        """Silent: the simulator must never log request content (it may contain secrets)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # method is never checked
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        sim = self.server.simulator
+        path = urlsplit(self.path).path or "/"
+        body = self._read_body()
+        sim._count(path)
+        if sim.latency_ms:
+            time.sleep(sim.latency_ms / 1000)
+        cors = sim.api_enabled
+        if self.command == "OPTIONS" and cors:
+            self._respond(200, None, cors)
+            return
+        endpoint = endpoints.route(sim._endpoints, path)
+        if endpoint is None:
+            self._respond(303, None, cors, location=DOCS_URL)
+            return
+        status, payload = sim._process(endpoint, self.headers.get("Authorization"), body)
+        self._respond(status, payload, cors)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Like XPipe's JDK server: a Date header, no Server header."""
+        self.send_response_only(code, message)
+        self.send_header("Date", formatdate(usegmt=True))
+
+    def _respond(self, status: int, payload: Any, cors: bool, *, location: str | None = None) -> None:
+        data = b"" if payload is None else _to_json(payload)
+        self.send_response(status)
+        if cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
+        if location is not None:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def _to_json(payload: Any) -> bytes:
+    return json.dumps(payload, indent=_JSON_INDENT, ensure_ascii=False).encode("utf-8")
+
+
+class Simulator:
+    """A simulated XPipe daemon API on 127.0.0.1; see the package docstring for its options."""
+
+    def __init__(self, version: str = "23.8", *, port: int = 0, auth_file: str | os.PathLike | None = None,
+                 api_key: str | None = None, api_key_file: str | os.PathLike | None = None,
+                 state_dir: str | os.PathLike | None = None, latency_ms: float = 0, api_enabled: bool = True,
+                 startup_delay: float = 0.0, synced_identities: bool = False, gateway_children: bool = True,
+                 lenient_ssh: bool = False, selected_category: str = C.DEFAULT_CATEGORY,
+                 auth_disabled: bool = False, plan: str = "community"):
+        self.version = version
+        self.major = major_version(version)
+        self.latency_ms = latency_ms
+        self.api_enabled = api_enabled
+        self.auth_disabled = auth_disabled
+        self.startup_delay = startup_delay
+        self.plan = plan
+        self.auth_file = Path(auth_file) if auth_file is not None else None
+        self.api_key_file = Path(api_key_file) if api_key_file is not None else None
+        self.api_key = self._resolve_api_key(api_key)
+        self.auth_content: str | None = None
+        self.requests: collections.Counter[str] = collections.Counter()
+        self.vault = Vault(synced_identities=synced_identities, gateway_children=gateway_children,
+                           lenient_ssh=lenient_ssh, selected_category=selected_category)
+        self.state_file = Path(state_dir) / STATE_FILE_NAME if state_dir is not None else None
+        self._autosave: Autosave | None = None
+        if self.state_file is not None:
+            if self.state_file.exists():
+                self.vault.load(self.state_file)
+            self._autosave = Autosave(self.vault, self.state_file)
+            self.vault.on_change = self._autosave.changed
+        self._endpoints = endpoints.endpoints_for(self.major)
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sessions: set[str] = set()
+        self._sessions_lock = threading.Lock()
+        self._counter_lock = threading.Lock()
+        self._ready_at = 0.0
+
+    def _resolve_api_key(self, api_key: str | None) -> str:
+        if api_key is not None:
+            return api_key
+        if self.api_key_file is not None:
+            if self.api_key_file.exists():
+                return self.api_key_file.read_text(encoding="utf-8").strip()
+            key = str(uuidlib.uuid4())
+            _write_private(self.api_key_file, key)
+            return key
+        return secrets.token_hex(16)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Simulator:
+        if self._server is not None:
+            return self
+        self._server = _Server(("127.0.0.1", self._requested_port), self)
+        self._requested_port = self._server.server_address[1]
+        self._begin_session_epoch()
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name=f"xpipe-simulator-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._autosave is not None:
+            self._autosave.flush()
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.drop_connections()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+        with self._sessions_lock:
+            self._sessions.clear()
+        self._remove_auth_file()
+
+    def restart(self) -> None:
+        """Like restarting XPipe: sessions forgotten, new auth-file content, startup delay again."""
+        if self._autosave is not None:
+            self._autosave.flush()
+        self._begin_session_epoch()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _begin_session_epoch(self) -> None:
+        with self._sessions_lock:
+            self._sessions.clear()
+        self.auth_content = None
+        if self.auth_file is not None:
+            self.auth_content = str(uuidlib.uuid4())
+            _write_private(self.auth_file, self.auth_content)
+        self._ready_at = time.monotonic() + self.startup_delay
+
+    def _remove_auth_file(self) -> None:
+        if self.auth_file is None:
+            return
+        try:
+            if self.auth_file.read_text(encoding="utf-8") == self.auth_content:
+                self.auth_file.unlink()
+        except OSError:
+            pass
+
+    @property
+    def port(self) -> int:
+        return self._requested_port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def reset_counters(self) -> None:
+        with self._counter_lock:
+            self.requests.clear()
+
+    def _count(self, path: str) -> None:
+        with self._counter_lock:
+            self.requests[path] += 1
+
+    def open_session(self) -> str:
+        token = endpoints.new_token()
+        with self._sessions_lock:
+            self._sessions.add(token)
+        return token
+
+    def _known_token(self, token: str) -> bool:
+        with self._sessions_lock:
+            return token in self._sessions
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _process(self, endpoint: endpoints.Endpoint, authorization: str | None,
+                 raw: bytes) -> tuple[int, Any]:
+        if endpoint.requires_startup:
+            wait = self._ready_at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        if endpoint.requires_enabled_api and not self.api_enabled:
+            return 403, throwable(API_DISABLED_MESSAGE, "io.xpipe.beacon.BeaconServerException")
+        if endpoint.requires_auth and not self.auth_disabled:
+            if authorization is None:
+                return 401, {"message": "Missing Authorization header"}
+            if not self._known_token(authorization.replace("Bearer ", "")):
+                return 403, {"message": "Unknown token"}
+        try:
+            body = endpoints.parse_request(endpoint, raw, self.major)
+            endpoints.require_fields(endpoint, body)
+            if endpoint.storage:
+                with self.vault.lock:
+                    result = endpoint.handler(self, body, endpoint)
+            else:
+                result = endpoint.handler(self, body, endpoint)
+        except ApiFailure as failure:
+            return failure.status, failure.body()
+        except Exception as error:  # noqa: BLE001 - XPipe answers every other Throwable with a 500
+            failure = ServerFailure(f"{type(error).__name__}: {error}",
+                                    java_class="java.lang.RuntimeException")
+            return failure.status, failure.body()
+        return 200, result
+
+
+def serve(port: int, version: str, api_key_file: str | os.PathLike | None = None,
+          auth_file: str | os.PathLike | None = None, state_dir: str | os.PathLike | None = None,
+          latency_ms: float = 0) -> None:
+    """Run a simulator in the foreground until Ctrl-C or SIGTERM (the CLI's ``simulate`` command).
+
+    Prints one line with the URL and the credential file paths, never a key or the auth content.
+    """
+    sim = Simulator(version, port=port, auth_file=auth_file, api_key_file=api_key_file, state_dir=state_dir,
+                    latency_ms=latency_ms)
+    sim.start()
+    print(f"XPipe API simulator {version} listening on {sim.url} "
+          f"(Local auth file: {auth_file if auth_file is not None else 'none'}; "
+          f"API key file: {api_key_file if api_key_file is not None else 'none'})", flush=True)
+    stopped = threading.Event()
+    previous = None
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,497 @@
+"""MobaXterm sessions: ``.mxtsessions`` exports, ``MobaXterm.ini`` and single-session ``.moba`` files.
+
+There is no official documentation; the layout follows the reverse-engineered study of MobaXterm
+23.6 and the converters that use it. A session line is ``name=G1#G2#G3#...``: split on ``#`` first
+(the terminal group G4 has a variable number of ``%`` fields), then G3 on ``%``; G3 field 0 is the
+session type. Older versions wrote fewer fields, so every missing field takes its default instead of
+being indexed blindly. ``configparser`` is not used: its interpolation chokes on ``%`` and it would
+lower-case or merge names.
+
+Only SSH sessions (type 0) become hosts; SFTP and Mosh sessions only on request. Everything else is
+reported with its name and folder. Stored passwords are encrypted with the user's master password
+and are never read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from migrator.errors import ConfigError, InputError
+from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
+from migrator.sources.base import Source
+
+SESSION_TYPES = {
+    0: "SSH", 1: "Telnet", 2: "Rsh", 3: "XDMCP", 4: "RDP", 5: "VNC", 6: "FTP", 7: "SFTP", 8: "Serial",
+    9: "File", 10: "Shell", 11: "Browser", 12: "Mosh", 13: "AWS S3", 14: "WSL",
+}
+SSH, SFTP, MOSH = 0, 7, 12
+
+_ESCAPES = (
+    ("__DIEZE__", "#"), ("__PTVIRG__", ";"), ("__PERCENT__", "%"), ("__DBLQUO__", '"'),
+    ("__EQUAL__", "="), ("__PIPE__", "|"),
+)
+_LIST_SEP = "__PIPE__"
+_PROXY_TYPES = {1: "SOCKS 4", 2: "SOCKS 5", 3: "HTTP", 4: "Telnet", 5: "local command"}
+_BOOKMARKS = re.compile(r"Bookmarks(?:_\d+)?", re.IGNORECASE)
+_UNRESOLVED_TOKENS = ("_MyDocuments_", "_HomeDir_")
+
+# G3 field positions of the SSH session type (MobaXterm 23.x layout).
+_F_HOST, _F_PORT, _F_USER = 1, 2, 3
+_F_GW_HOSTS, _F_GW_PORTS, _F_GW_USERS = 8, 9, 10
+_F_KEY, _F_GW_KEYS = 14, 15
+_F_PROXY_TYPE, _F_PROXY_HOST, _F_PROXY_PORT = 19, 20, 21
+_F_LOCAL_PROXY_CMD = 26
+_F_AGENT_FWD = 34
+# SFTP sessions keep their key in field 9 and a network proxy in fields 10-14 (14 is a plain password).
+_F_SFTP_KEY, _F_SFTP_PROXY_TYPE = 9, 10
+
+
+def unescape(value: str) -> str:
+    """Undo MobaXterm's ``__NAME__`` escapes in one field (lists must be split on __PIPE__ first).
+
+    ``__DIEZE__``, ``__PTVIRG__``, ``__PIPE__`` and ``__PERCENT__`` are in the format study;
+    ``__DBLQUO__`` and ``__EQUAL__`` come from other converters and real files [unverified].
+    """
+    for token, char in _ESCAPES:
+        value = value.replace(token, char)
+    return value
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@dataclass
+class _Section:
+    name: str
+    line: int
+    entries: list[tuple[int, str, str]] = field(default_factory=list)
+    subrep: str | None = None
+
+
+class MobaXtermSource(Source):
+    """Sessions from a MobaXterm export or configuration file.
+
+    Options:
+
+    - ``codepage``: the ANSI code page for files that are not UTF-8 (default ``cp1252``, which is
+      what MobaXterm writes on Western European Windows);
+    - ``include_sftp`` / ``include_mosh``: also import SFTP / Mosh sessions as SSH hosts (default off);
+    - ``current_drive``: the drive letter ``_CurrentDrive_`` stands for (default ``C``, the drive
+      MobaXterm usually runs from);
+    - ``profile_dir`` / ``appdata_dir``: what ``_ProfileDir_`` (``%USERPROFILE%``, a meaning seen
+      in real exports but unverified) and ``_AppDataDir_`` (``%APPDATA%``) stand for. They default
+      to those variables only when the importer runs on Windows; otherwise a key path that uses them
+      is kept as written and reported.
+
+    Gateways become jump hops (the per-hop key cannot be carried and is reported). A network proxy
+    (SOCKS, HTTP, ...) is reported and the session imported without it. ``<default>`` and
+    ``[credential]`` users are resolved only from the same file, never guessed.
+    """
+
+    format = "mobaxterm"
+
+    def __init__(self, path, **options):
+        super().__init__(path, **options)
+        codepage = options.get("codepage") or "cp1252"
+        try:
+            self.codepage = codecs.lookup(codepage).name
+        except (LookupError, TypeError):
+            raise ConfigError(f"unknown code page {codepage!r} (try cp1252, cp1250, cp949, ...)") from None
+        self.include_sftp = _flag(options.get("include_sftp", False))
+        self.include_mosh = _flag(options.get("include_mosh", False))
+        on_windows, env = sys.platform == "win32", os.environ
+        drive = str(options.get("current_drive") or "C").strip().rstrip(":\\/")
+        self.placeholders = {
+            "_CurrentDrive_": (drive or "C", "current_drive"),
+            "_ProfileDir_": (options.get("profile_dir") or (env.get("USERPROFILE") if on_windows else None),
+                             "profile_dir"),
+            "_AppDataDir_": (options.get("appdata_dir") or (env.get("APPDATA") if on_windows else None),
+                             "appdata_dir"),
+        }
+        self._diags: list[Diagnostic] = []
+        self._expanded: set[str] = set()
+
+    @classmethod
+    def detect(cls, path: Path, head: bytes) -> int:
+        if path.is_dir():
+            return 0
+        suffix = path.suffix.lower()
+        if suffix == ".mxtsessions":
+            return 95
+        if path.name.casefold() == "mobaxterm.ini":
+            return 90
+        text = head.decode("utf-8", errors="replace").casefold()
+        if suffix == ".moba" and "#" in text and "%" in text:
+            return 80
+        if re.search(r"(?m)^\[bookmarks(_\d+)?\]", text):
+            return 80 if "subrep=" in text else 50
+        return 0
+
+    def _diag(self, level, code, message, **kw) -> None:
+        self._diags.append(self.diag(level, code, message, **kw))
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def read(self) -> SourceResult:
+        self._diags = []
+        self._expanded = set()
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+        text = self._decode(data)
+        sections, loose = self._split_sections(re.split(r"\r\n|\n|\r", text))
+        by_name = {s.name.casefold(): s for s in sections}
+        default_login = self._setting(by_name.get("ssh"), "DefaultLoginName")
+        credentials = self._credentials(by_name.get("credentials"))
+        self._report_secrets(sections)
+
+        bookmark_sections = [s for s in sections if _BOOKMARKS.fullmatch(s.name)]
+        if not sections and loose:
+            bookmark_sections = [_Section(name="", line=1, entries=loose, subrep="")]
+        elif loose:
+            for lineno, _, _ in loose:
+                self._diag("warning", "ini-syntax", "line before the first [section]; ignored", line=lineno)
+        if not bookmark_sections:
+            self._diag("warning", "no-sessions", "no [Bookmarks] or [Bookmarks_N] section in this file")
+
+        hosts: list[Host] = []
+        seen_keys: dict[str, int] = {}
+        seen_sections: dict[str, int] = {}
+        for section in bookmark_sections:
+            if section.name.casefold() in seen_sections:
+                self._diag("warning", "repeated-section", f"[{section.name}] appears again (first at line "
+                           f"{seen_sections[section.name.casefold()]}); its sessions are read too",
+                           line=section.line)
+            seen_sections.setdefault(section.name.casefold(), section.line)
+            if section.subrep is None and section.name.casefold() != "bookmarks" and section.name:
+                self._diag("warning", "no-subrep",
+                    f"[{section.name}] has no SubRep line; its sessions are put "
+                    "at the top level", line=section.line)
+            folder = [p for p in (section.subrep or "").split("\\") if p.strip()]
+            for lineno, name, value in section.entries:
+                host = self._session(section, folder, lineno, name, value, default_login, credentials)
+                if host is None:
+                    continue
+                if host.key in seen_keys:
+                    self._diag("error", "duplicate-session",
+                        f"a session of this name is already in this folder "
+                        f"(line {seen_keys[host.key]}); not imported", line=lineno,
+                        entry=name)
+                    continue
+                seen_keys[host.key] = lineno
+                hosts.append(host)
+        return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)))
+
+    def _decode(self, data: bytes) -> str:
+        """BOM decides; otherwise strict UTF-8 if it decodes, else the ANSI code page."""
+        if data.startswith(codecs.BOM_UTF8):
+            encoding, body = "utf-8", data[3:]
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16-le" if data.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+            body = data[2:]
+        else:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                encoding, body = self.codepage, data
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError as exc:
+            self._diag("warning", "encoding",
+                f"bytes at offset {exc.start} are not valid {encoding}; they were "
+                "replaced with U+FFFD (set the codepage option if names look wrong)")
+            return body.decode(encoding, errors="replace")
+
+    def _split_sections(self, lines: list[str]) -> tuple[list[_Section], list[tuple[int, str, str]]]:
+        """Group ``name=value`` lines by section, splitting on the first ``=`` only."""
+        sections: list[_Section] = []
+        loose: list[tuple[int, str, str]] = []
+        current: _Section | None = None
+        for lineno, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith(";"):
+                continue
+            if stripped.startswith("[") and stripped.endswith("]"):
+                current = _Section(name=stripped[1:-1].strip(), line=lineno)
+                sections.append(current)
+                continue
+            name, sep, value = line.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                if current is None or _BOOKMARKS.fullmatch(current.name):
+                    self._diag("warning", "ini-syntax",
+                        "not a 'name=value' line; ignored",
+                        line=lineno)
+                continue
+            if current is None:
+                loose.append((lineno, name, value))
+            elif name == "SubRep" and current.subrep is None and not current.entries:
+                current.subrep = value.strip()
+            elif name in ("SubRep", "ImgNum") and _BOOKMARKS.fullmatch(current.name):
+                if name == "SubRep":
+                    self._diag("warning", "ini-syntax", "SubRep after the first session or repeated; ignored",
+                               line=lineno)
+            else:
+                current.entries.append((lineno, name, value))
+        return sections, loose
+
+    @staticmethod
+    def _setting(section: _Section | None, key: str) -> str | None:
+        if section is None:
+            return None
+        return next((v.strip() for _, n, v in section.entries if n == key), None)
+
+    @staticmethod
+    def _credentials(section: _Section | None) -> dict[str, str]:
+        """``[Credentials]`` lines are ``name=username:encrypted``; only the user name is kept.
+
+        The layout comes from a third-party converter and is unverified; the part after the last
+        ``:`` is the encrypted password and is dropped here, never stored.
+        """
+        if section is None:
+            return {}
+        return {name: value.rpartition(":")[0] or value for _, name, value in section.entries}
+
+    def _report_secrets(self, sections: list[_Section]) -> None:
+        for section in sections:
+            low = section.name.casefold()
+            if low in ("passwords", "credentials") and section.entries:
+                what = ("saved password(s) are" if low == "passwords"
+                        else "stored credential(s) have passwords that are")
+                self._diag("info", "encrypted-passwords",
+                    f"{len(section.entries)} {what} in [{section.name}], encrypted with MobaXterm's master "
+                    "password; not imported, set passwords in XPipe (or its password manager) instead",
+                    line=section.line)
+
+    # ---- sessions -----------------------------------------------------------------------------
+
+    def _session(self, section, folder, lineno, name, value, default_login, credentials) -> Host | None:
+        where = f" in folder {'/'.join(folder)!r}" if folder else ""
+        groups = value.split("#")
+        if len(groups) < 3:
+            self._diag("error", "damaged-line", f"not imported: the line has {len(groups)} '#' group(s); the "
+                       f"session type is in group 3{where}", line=lineno, field="G3", entry=name)
+            return None
+        fields = groups[2].split("%")
+        type_text = fields[0].strip()
+        if not re.fullmatch(r"-?\d+", type_text):
+            self._diag("error", "damaged-line", f"not imported: the session type (field 0 of group 3) is "
+                       f"{type_text[:20]!r}, not a number{where}", line=lineno, field="G3[0]", entry=name)
+            return None
+        stype = int(type_text)
+        kind = SESSION_TYPES.get(stype, f"unknown type {stype}")
+        if stype not in (SSH, SFTP, MOSH) or (stype == SFTP and not self.include_sftp) or (
+            stype == MOSH and not self.include_mosh
+        ):
+            target = unescape(_field(fields, _F_HOST, "")).strip()
+            hint = ""
+            if stype == SFTP:
+                hint = "; set include_sftp to import SFTP sessions as SSH hosts"
+            elif stype == MOSH:
+                hint = "; set include_mosh to import Mosh sessions as SSH hosts"
+            self._diag("warning", "not-ssh", f"not imported: {kind} session"
+                       f"{f' to {target!r}' if target else ''}{where}{hint}", line=lineno, field="G3[0]",
+                       entry=name)
+            return None
+        ctx = (lineno, name)
+        host = unescape(_field(fields, _F_HOST, "")).strip()
+        if not host:
+            self._diag("error", "no-host",
+                f"not imported: the remote host (field 1 of group 3) is empty{where}",
+                line=lineno, field="G3[1] host", entry=name)
+            return None
+        port = self._port(_field(fields, _F_PORT, ""), ctx, "G3[2] port")
+        if port is None:
+            return None
+        raw_user = unescape(_field(fields, _F_USER, ""))
+        user = self._user(raw_user, ctx, "G3[3] user", default_login, credentials)
+        creds = Credentials()
+        options: list[tuple[str, str]] = []
+        jump: list[JumpHop] = []
+        if stype == SSH:
+            key = _field(fields, _F_KEY, "")
+            if key.strip():
+                creds.key_files.append(self._key_path(unescape(key.strip()), ctx, "G3[14] private key"))
+            jump = self._gateways(fields, ctx, default_login, credentials)
+            if jump is None:
+                return None
+            self._report_proxy(_field(fields, _F_PROXY_TYPE, "0"), fields, ctx, _F_PROXY_TYPE)
+            if _field(fields, _F_AGENT_FWD, "0").strip() == "-1":
+                options.append(("ForwardAgent", "yes"))
+        elif stype == SFTP:
+            key = _field(fields, _F_SFTP_KEY, "")
+            if key.strip():
+                creds.key_files.append(self._key_path(unescape(key.strip()), ctx, "G3[9] private key"))
+            self._report_proxy(_field(fields, _F_SFTP_PROXY_TYPE, "0"), None, ctx, _F_SFTP_PROXY_TYPE)
+            self._diag("info", "sftp-as-ssh", "SFTP session imported as an SSH host (include_sftp)",
+                       line=lineno, entry=name)
+        else:
+            user = None
+            self._diag("warning", "mosh-as-ssh",
+                "Mosh session imported as an SSH host (include_mosh); only its "
+                "host and port are read, the rest of a Mosh line's layout is not known", line=lineno,
+                entry=name)
+        comment = unescape(groups[5]).strip() if len(groups) > 5 else ""
+        try:
+            return Host(
+                key=self.key("\\".join([*folder, name])), name=name, address=host, port=port, user=user,
+                category=folder, credentials=creds, jump=jump, ssh_options=options,
+                description=comment or None,
+                source=self.provenance(line=lineno, section=section.name or None),
+            )
+        except ValidationError as exc:
+            err = exc.errors()[0] if exc.errors() else {"loc": ("",), "msg": str(exc)}
+            loc = str(err["loc"][0]) if err["loc"] else ""
+            names = {"address": "G3[1] host", "port": "G3[2] port", "user": "G3[3] user", "name": "name"}
+            self._diag("error", "invalid-value", f"not imported: {err['msg'].removeprefix('Value error, ')}",
+                       line=lineno, field=names.get(loc, loc), entry=name)
+            return None
+
+    def _port(self, text: str, ctx, fld: str, default: int = 22) -> int | None:
+        text = text.strip()
+        if text in ("", "-1"):
+            return default
+        if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= 65535:
+            self._diag("error", "invalid-value",
+                f"not imported: port {text[:20]!r} is not a number in 1-65535",
+                line=ctx[0], field=fld, entry=ctx[1])
+            return None
+        return int(text)
+
+    def _user(self, raw: str, ctx, fld: str, default_login: str | None, credentials: dict[str, str]):
+        """Resolve ``<default>`` and ``[credential]`` from this file only; otherwise report and leave empty.
+
+        That ``<default>`` means ``[SSH] DefaultLoginName`` is inferred from MobaXterm.ini's setting
+        names [unverified]; an empty setting means the Windows user name, which is not known here.
+        """
+        raw = raw.strip()
+        if raw == "<default>":
+            if default_login:
+                self._diag("info", "default-user", f"user '<default>' read as DefaultLoginName "
+                           f"{default_login!r} from this file's [SSH] section", line=ctx[0], field=fld,
+                           entry=ctx[1])
+                return default_login
+            self._diag("warning", "default-user",
+                "the user is MobaXterm's '<default>' login (the Windows user "
+                "name unless set in MobaXterm.ini), which is not in this file; no user set",
+                line=ctx[0], field=fld, entry=ctx[1])
+            return None
+        m = re.fullmatch(r"\[(.+)\]", raw)
+        if m:
+            ref = m.group(1)
+            if credentials.get(ref, "").strip():
+                self._diag("info", "credential-user", f"user taken from stored credential [{ref}] in this "
+                           "file; its password is encrypted and not imported", line=ctx[0], field=fld,
+                           entry=ctx[1])
+                return credentials[ref].strip()
+            self._diag("warning", "credential-user",
+                f"the user is stored credential [{ref}], which is not in "
+                "this file (it lives in MobaXterm.ini's [Credentials]); no user set",
+                line=ctx[0], field=fld, entry=ctx[1])
+            return None
+        return raw or None
+
+    def _key_path(self, path: str, ctx, fld: str) -> str:
+        for token, (value, option) in self.placeholders.items():
+            if token not in path:
+                continue
+            if value:
+                path = path.replace(token, value)
+                if token not in self._expanded:
+                    self._expanded.add(token)
+                    self._diag("info", "placeholder", f"{token} in key paths was read as '{value}' "
+                               f"(option {option})", line=ctx[0], field=fld, entry=ctx[1])
+            else:
+                self._diag("warning", "unresolved-path", f"key path '{path}' uses {token}, which MobaXterm "
+                           f"replaces by a folder of the Windows account; set the {option} option to resolve "
+                           "it. Kept as written", line=ctx[0], field=fld, entry=ctx[1])
+        for token in _UNRESOLVED_TOKENS:
+            if token in path:
+                self._diag("warning", "unresolved-path",
+                    f"key path '{path}' uses {token}, a MobaXterm folder "
+                    "that is not known here; kept as written", line=ctx[0], field=fld, entry=ctx[1])
+        if path.casefold().endswith(".ppk"):
+            self._diag("warning", "ppk-key", _ppk_message(path), line=ctx[0], field=fld, entry=ctx[1])
+        return path
+
+    def _gateways(self, fields, ctx, default_login, credentials) -> list[JumpHop] | None:
+        """SSH gateways (fields 8/9/10/15, lists joined by __PIPE__), first listed = first hop.
+
+        The study does not say in which order MobaXterm chains several gateways; first-listed-first
+        is an assumption [unverified].
+        """
+        hosts_field = _field(fields, _F_GW_HOSTS, "")
+        if not hosts_field.strip():
+            return []
+        hosts = hosts_field.split(_LIST_SEP)
+        ports = _field(fields, _F_GW_PORTS, "").split(_LIST_SEP)
+        users = _field(fields, _F_GW_USERS, "").split(_LIST_SEP)
+        keys = _field(fields, _F_GW_KEYS, "").split(_LIST_SEP)
+        hops = []
+        for i, raw_host in enumerate(hosts):
+            host = unescape(raw_host).strip()
+            label = f"gateway {i + 1}"
+            if not host:
+                self._diag("error", "bad-jump-host", f"not imported: {label} in the SSH gateway list has no "
+                           "host", line=ctx[0], field="G3[8] gateway hosts", entry=ctx[1])
+                return None
+            port = self._port(ports[i] if i < len(ports) else "", ctx, "G3[9] gateway ports")
+            if port is None:
+                return None
+            user = self._user(unescape(users[i]) if i < len(users) else "", ctx, "G3[10] gateway users",
+                              default_login, credentials)
+            if i < len(keys) and keys[i].strip():
+                key = self._key_path(unescape(keys[i].strip()), ctx, "G3[15] gateway keys")
+                self._diag("warning", "gateway-key",
+                    f"{label} ({host}) uses key '{key}'; a jump hop carries no "
+                    "key of its own here, so give that host the key in XPipe", line=ctx[0],
+                    field="G3[15] gateway keys", entry=ctx[1])
+            try:
+                hops.append(JumpHop(host=validate_address(host), port=port, user=user))
+            except ValueError as exc:
+                self._diag("error", "bad-jump-host", f"not imported: {label}: {exc}", line=ctx[0],
+                           field="G3[8] gateway hosts", entry=ctx[1])
+                return None
+        return hops
+
+    def _report_proxy(self, type_text: str, fields, ctx, index: int) -> None:
+        type_text = type_text.strip()
+        if type_text in ("", "0"):
+            return
+        kind = f"type {type_text!r}"
+        if type_text.isdigit():
+            kind = _PROXY_TYPES.get(int(type_text), kind)
+        detail = ""
+        if fields is not None:
+            host = unescape(_field(fields, _F_PROXY_HOST, "")).strip()
+            port = _field(fields, _F_PROXY_PORT, "").strip()
+            detail = f" {host}:{port}" if host else ""
+            if type_text == "5" and _field(fields, _F_LOCAL_PROXY_CMD, "").strip():
+                detail = " (its command, field 26, is not shown: it may hold a password)"
+        self._diag("warning", "unsupported-proxy",
+            f"the session uses a {kind} proxy{detail}, which cannot be "
+            "expressed as a jump host; imported without it, set it up in XPipe by hand",
+            line=ctx[0], field=f"G3[{index}] proxy type", entry=ctx[1])
+
+
+def _field(fields: list[str], index: int, default: str) -> str:
+    return fields[index] if index < len(fields) else default
+
+
+def _ppk_message(path: str) -> str:
+    return (
+        f"key file {path} is in PuTTY's .ppk format, which OpenSSH cannot use: convert it with "
+        f"'puttygen {path} -O private-openssh -o <new file>' and point the connection at the new file, "
+        "or load the key into Pageant and let XPipe use the agent"
+    )

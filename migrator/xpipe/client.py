@@ -1,0 +1,409 @@
+"""A thin, predictable client for XPipe's HTTP API (both the 23.x and the 24 dialect).
+
+One ``requests.Session`` (keep-alive), redirects never followed (XPipe answers unknown paths with
+303), a timeout on every call, retries only for connection-level failures, and one exception class
+per failure (``migrator.errors``). Bodies are never logged: they carry secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import requests
+
+from migrator import __version__
+from migrator.errors import (
+    ApiDisabled,
+    AuthenticationFailed,
+    BadRequest,
+    DaemonUnreachable,
+    ProtocolError,
+    ServerError,
+    UnsupportedEndpoint,
+    XPipeError,
+    XPipeTimeout,
+)
+from migrator.xpipe.auth import Auth
+from migrator.xpipe.constants import CLIENT_NAME
+from migrator.xpipe.dialect import Dialect, dialect_for
+
+log = logging.getLogger(__name__)
+
+API_DISABLED_HELP = (
+    "XPipe's HTTP API is disabled: enable it in XPipe under Settings > HTTP API > "
+    "'Enable HTTP API', then run again"
+)
+_UNKNOWN_UUID = re.compile(r"Unknown (?:connection|store|category): ([0-9a-fA-F-]{36})")
+
+#: Endpoints that change the vault; counted separately so a no-op re-run can be proven.
+WRITE_OPS = {"add", "remove", "refresh", "category/add", "category/remove"}
+
+
+class XPipeClient:
+    """Talks to one XPipe daemon. Call :meth:`connect` first (handshake + version negotiation)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth,
+        *,
+        timeout: float = 30.0,
+        first_timeout: float = 300.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        verify: bool | str = True,
+        proxies: dict | None = None,
+        dialect: str | None = None,
+        observer: Callable[[str, dict | None], None] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.timeout = timeout
+        self.first_timeout = first_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.dialect_override = dialect
+        self.observer = observer
+        self.session = requests.Session()
+        # XPipe listens on loopback; proxies from the environment would only get in the way.
+        self.session.trust_env = False
+        self.session.verify = verify
+        if proxies:
+            self.session.proxies.update(proxies)
+        self.session.headers["User-Agent"] = f"{CLIENT_NAME}/{__version__}"
+        self._token: str | None = None
+        self._answered = False
+        self.version_info: dict = {}
+        self.dialect: Dialect | None = None
+        self.calls: Counter[str] = Counter()
+        self.seconds = 0.0
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def requests_made(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def writes_made(self) -> int:
+        return sum(n for op, n in self.calls.items() if op in WRITE_OPS)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _send(self, path: str, body: dict | None, authenticated: bool) -> requests.Response:
+        headers = {"Content-Type": "application/json"}
+        if authenticated and self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        data = json.dumps(body if body is not None else {}).encode("utf-8")
+        timeout = self.timeout if self._answered else self.first_timeout
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                resp = self.session.post(
+                    self.base_url + path, data=data, headers=headers, timeout=timeout, allow_redirects=False
+                )
+                self.seconds += time.perf_counter() - started
+                self._answered = True
+                return resp
+            except requests.Timeout:
+                self.seconds += time.perf_counter() - started
+                raise XPipeTimeout(
+                    f"XPipe at {self.base_url} did not answer {path} within {timeout:g} s "
+                    "(is it showing a dialog, or still starting?)",
+                    endpoint=path,
+                ) from None
+            except requests.ConnectionError:
+                self.seconds += time.perf_counter() - started
+                attempt += 1
+                if attempt > self.retries:
+                    raise DaemonUnreachable(
+                        f"cannot connect to XPipe at {self.base_url} (is XPipe running?)", endpoint=path
+                    ) from None
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+
+    @staticmethod
+    def _message(resp: requests.Response) -> str:
+        try:
+            body = resp.json()
+        except ValueError:
+            return resp.text.strip()[:200]
+        if isinstance(body, dict):
+            if isinstance(body.get("message"), str):
+                return body["message"]
+            err = body.get("error")
+            if isinstance(err, dict) and isinstance(err.get("message"), str):
+                return err["message"]
+        return ""
+
+    def call(self, op: str, body: dict | None = None, *, path: str | None = None, authenticated: bool = True):
+        """POST ``body`` to the endpoint of ``op`` and return the decoded JSON (None for an empty body).
+
+        ``op`` is the neutral name used for counting (``query``, ``add``, ``category/add`` ...).
+        """
+        path = path or "/" + op
+        if authenticated and self._token is None:
+            self.handshake()
+        if self.observer:
+            self.observer(path, body)
+        self.calls[op] += 1
+        resp = self._send(path, body, authenticated)
+        if resp.status_code == 403 and authenticated and self._message(resp) == "Unknown token":
+            log.info("XPipe forgot our session (restarted?); handshaking again")
+            self.handshake()
+            self.calls[op] += 1
+            resp = self._send(path, body, authenticated)
+        return self._decode(resp, path)
+
+    def _decode(self, resp: requests.Response, path: str):
+        status = resp.status_code
+        if status == 200:
+            if not resp.content.strip():
+                return None
+            try:
+                return resp.json()
+            except ValueError:
+                raise ProtocolError(
+                    f"XPipe answered {path} with something that is not JSON", status=status, endpoint=path
+                ) from None
+        if status in (301, 302, 303, 307, 308):
+            raise UnsupportedEndpoint(
+                f"XPipe at {self.base_url} has no endpoint {path} (answered {status}): "
+                "this XPipe version does not offer it",
+                status=status,
+                endpoint=path,
+            )
+        message = self._message(resp)
+        if status == 401:
+            raise AuthenticationFailed(f"XPipe refused {path}: {message or 'not authorised'}",
+                                       status=status, endpoint=path)
+        if status == 403:
+            if message == "Unknown token":
+                raise AuthenticationFailed(
+                    "XPipe does not accept our session even after a new handshake", status=status,
+                    endpoint=path,
+                )
+            raise ApiDisabled(API_DISABLED_HELP, status=status, endpoint=path)
+        if status == 400:
+            raise BadRequest(f"XPipe rejected {path}: {message}", server_message=message, status=status,
+                             endpoint=path)
+        if status >= 500:
+            raise ServerError(f"XPipe failed on {path}: {message or 'internal error'}", server_message=message,
+                              status=status, endpoint=path)
+        raise ProtocolError(f"XPipe answered {path} with HTTP {status}", status=status, endpoint=path)
+
+    # -- session ----------------------------------------------------------------------------
+
+    def handshake(self) -> None:
+        body = {
+            "auth": self.auth.handshake_auth(),
+            "client": {"type": "Api", "name": CLIENT_NAME},
+        }
+        if self.observer:
+            self.observer("/handshake", body)
+        self.calls["handshake"] += 1
+        resp = self._send("/handshake", body, authenticated=False)
+        if resp.status_code == 400 and self._message(resp) == "Authentication failed":
+            raise AuthenticationFailed(
+                f"XPipe refused the handshake with {self.auth.describe()} ({self.auth.hint})",
+                status=400, endpoint="/handshake",
+            )
+        data = self._decode(resp, "/handshake")
+        token = data.get("sessionToken") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProtocolError("XPipe's handshake answer has no session token", endpoint="/handshake")
+        self._token = token
+
+    def connect(self) -> XPipeClient:
+        """Handshake, read the version and pick the API dialect (the version gate)."""
+        self.handshake()
+        self.version_info = self.daemon_version()
+        self.dialect = dialect_for(str(self.version_info.get("version", "")), self.dialect_override)
+        return self
+
+    @property
+    def xpipe_version(self) -> str:
+        return str(self.version_info.get("version", "?"))
+
+    def _d(self) -> Dialect:
+        if self.dialect is None:
+            self.connect()
+        return self.dialect
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    def daemon_version(self) -> dict:
+        data = self.call("daemon/version", {})
+        if not isinstance(data, dict) or "version" not in data:
+            raise ProtocolError("XPipe's /daemon/version answer has no version", endpoint="/daemon/version")
+        return data
+
+    def query_stores(self, category: str = "**", name: str = "**", type_: str = "*") -> list[str]:
+        d = self._d()
+        body = {"categoryFilter": category, d.filter_field: name, "typeFilter": type_}
+        data = self.call("query", body, path=d.path("query"))
+        return list(data.get("found", [])) if isinstance(data, dict) else []
+
+    def store_info(self, uuids: Iterable[str], batch: int = 250) -> tuple[list[dict], list[str]]:
+        """Info for each UUID as ``{"uuid": ..., "category", "name", "type", "rawData", ...}``.
+
+        Returns ``(infos, missing)``: UUIDs that vanished between query and info are split out of
+        the batch (XPipe fails a whole batch for one unknown UUID) and reported as missing.
+        """
+        d = self._d()
+
+        def fetch(chunk: list[str]) -> list[dict]:
+            data = self.call("info", {d.many: chunk}, path=d.path("info"))
+            out = []
+            for item in data.get("infos", []) if isinstance(data, dict) else []:
+                item = dict(item)
+                item["uuid"] = item.pop(d.one, None) or item.get("uuid")
+                out.append(item)
+            return out
+
+        return self._batched(list(uuids), batch, fetch)
+
+    def _batched(self, uuids: list[str], batch: int, fetch) -> tuple[list[dict], list[str]]:
+        infos: list[dict] = []
+        missing: list[str] = []
+        pending = [uuids[i:i + batch] for i in range(0, len(uuids), batch)]
+        while pending:
+            chunk = pending.pop(0)
+            if not chunk:
+                continue
+            try:
+                infos.extend(fetch(chunk))
+            except BadRequest as exc:
+                m = _UNKNOWN_UUID.search(exc.server_message)
+                if m and m.group(1) in chunk:
+                    missing.append(m.group(1))
+                    rest = [u for u in chunk if u != m.group(1)]
+                    pending.insert(0, rest)
+                elif len(chunk) > 1:
+                    half = len(chunk) // 2
+                    pending[:0] = [chunk[:half], chunk[half:]]
+                else:
+                    missing.append(chunk[0])
+        return infos, missing
+
+    def add_store(self, name: str, data: dict, *, category: str | None = None, validate: bool = False) -> str:
+        d = self._d()
+        body: dict = {"name": name, "data": data, "validate": validate}
+        if category:
+            body["category"] = category
+        out = self.call("add", body, path=d.path("add"))
+        uuid = out.get(d.one) if isinstance(out, dict) else None
+        if not isinstance(uuid, str):
+            raise ProtocolError("XPipe's add answer has no entry id", endpoint=d.path("add"))
+        return uuid
+
+    def remove_stores(self, uuids: Iterable[str]) -> None:
+        d = self._d()
+        self.call("remove", {d.many: list(uuids)}, path=d.path("remove"))
+
+    def refresh_store(self, uuid: str) -> None:
+        d = self._d()
+        self.call("refresh", {d.one: uuid}, path=d.path("refresh"))
+
+    def query_categories(self, pattern: str = "**") -> list[str]:
+        data = self.call("category/query", {"filter": pattern})
+        return list(data.get("found", [])) if isinstance(data, dict) else []
+
+    def category_info(self, uuids: Iterable[str], batch: int = 250) -> tuple[list[dict], list[str]]:
+        def fetch(chunk: list[str]) -> list[dict]:
+            data = self.call("category/info", {"categories": chunk})
+            out = []
+            for item in data.get("infos", []) if isinstance(data, dict) else []:
+                item = dict(item)
+                item["uuid"] = item.pop("category", None)
+                out.append(item)
+            return out
+
+        return self._batched(list(uuids), batch, fetch)
+
+    def add_category(self, name: str, parent: str) -> str:
+        out = self.call("category/add", {"name": name, "parent": parent})
+        uuid = out.get("category") if isinstance(out, dict) else None
+        if not isinstance(uuid, str):
+            raise ProtocolError("XPipe's category add answer has no id", endpoint="/category/add")
+        return uuid
+
+    def remove_categories(self, uuids: Iterable[str], *, children: bool = False, contents: bool = False) -> None:
+        self.call("category/remove", {"categories": list(uuids), "removeChildrenCategories": children,
+                                      "removeContents": contents})
+
+    def encrypt(self, value: str) -> dict:
+        out = self.call("secret/encrypt", {"value": value})
+        node = out.get("encrypted") if isinstance(out, dict) else None
+        if not isinstance(node, dict):
+            raise ProtocolError("XPipe's encrypt answer has no encrypted value", endpoint="/secret/encrypt")
+        return node
+
+    def decrypt(self, node: dict) -> str:
+        out = self.call("secret/decrypt", {"encrypted": node})
+        value = out.get("decrypted") if isinstance(out, dict) else None
+        if not isinstance(value, str):
+            raise ProtocolError("XPipe's decrypt answer has no value", endpoint="/secret/decrypt")
+        return value
+
+
+def looks_like_xpipe(base_url: str, timeout: float = 1.0) -> bool:
+    """True when ``base_url`` answers like XPipe: ``/daemon/version`` without a token gives 401 JSON.
+
+    Probing this way sends no credential to whatever program listens on a fallback port.
+    """
+    try:
+        with requests.Session() as s:
+            s.trust_env = False
+            resp = s.post(base_url + "/daemon/version", data=b"{}", timeout=timeout, allow_redirects=False)
+    except requests.RequestException:
+        return False
+    if resp.status_code not in (401, 403, 200):
+        return False
+    try:
+        body = resp.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and ("message" in body or "version" in body)
+
+
+def discover(*, ptb: bool = False, env: dict | None = None, probe_timeout: float = 1.0) -> str:
+    """Find a running XPipe: env port, else the standard port, else the fallback range (notes §1.1)."""
+    import os
+
+    from migrator.xpipe.constants import DEFAULT_PORT, FALLBACK_PORTS, PTB_PORT
+
+    env = os.environ if env is None else env
+    candidates: list[int] = []
+    explicit = env.get("BEACON_PORT") or env.get("XPIPE_BEACON_PORT")
+    if explicit:
+        try:
+            base = int(explicit)
+        except ValueError:
+            raise XPipeError(f"XPIPE_BEACON_PORT={explicit!r} is not a port number") from None
+        candidates = [base]
+        if ptb and not env.get("BEACON_PORT"):
+            candidates.append(base + 1)
+    else:
+        candidates = [PTB_PORT if ptb else DEFAULT_PORT, *FALLBACK_PORTS]
+    for port in candidates:
+        url = f"http://127.0.0.1:{port}"
+        if looks_like_xpipe(url, probe_timeout):
+            return url
+    where = ", ".join(str(p) for p in candidates[:3]) + (" ..." if len(candidates) > 3 else "")
+    raise DaemonUnreachable(
+        f"no XPipe found on 127.0.0.1 (ports tried: {where}); start XPipe, or pass --target URL "
+        "(or --target embedded to use the built-in simulator)"
+    )

@@ -1,0 +1,164 @@
+"""The ``ssh -G`` oracle for the ssh_config tests.
+
+Every resolution the importer makes is compared with what the installed OpenSSH prints for
+``ssh -G -F FILE ALIAS`` (it resolves without connecting). ``HOME`` points at the test's own
+folder so that ``Include`` of ``~/.ssh/...`` and relative paths stay inside it. ``ssh -G`` does
+run ``Match exec`` commands, so configs given to it only ever contain ``exec false``.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from migrator.sources.ssh_config import SshConfig
+
+LOCAL_USER = pwd.getpwuid(os.getuid()).pw_name
+PW_HOME = pwd.getpwuid(os.getuid()).pw_dir
+
+
+def ssh_binary() -> str:
+    path = shutil.which("ssh")
+    if path is None:
+        pytest.fail("the ssh_config tests compare with the real OpenSSH client: install openssh-client "
+                    "(`ssh -G` must be on PATH)")
+    return path
+
+
+class OracleError(AssertionError):
+    pass
+
+
+@dataclass
+class Oracle:
+    """Runs ``ssh -G`` with HOME set to ``home``."""
+
+    home: Path
+
+    def run(self, config: Path, alias: str, *extra: str) -> subprocess.CompletedProcess:
+        env = {"HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+        return subprocess.run([ssh_binary(), "-G", "-F", str(config), *extra, "--", alias], env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+
+    def accepts(self, config: Path, alias: str = "probe") -> bool:
+        return self.run(config, alias).returncode == 0
+
+    def g(self, config: Path, alias: str, user: str | None = None, port: int | None = None) -> dict[str, list[str]]:
+        extra: list[str] = []
+        if user is not None:
+            extra += ["-l", user]
+        if port is not None:
+            extra += ["-p", str(port)]
+        proc = self.run(config, alias, *extra)
+        if proc.returncode != 0:
+            raise OracleError(f"ssh -G {alias!r} failed: {proc.stderr.decode(errors='replace').strip()}")
+        out: dict[str, list[str]] = {}
+        for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+            key, _, value = line.partition(" ")
+            out.setdefault(key, []).append(value)
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_identity_files() -> tuple[str, ...]:
+    """What ``ssh -G`` lists when the config sets no IdentityFile (the version's built-in list)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty"
+        empty.write_text("")
+        return tuple(Oracle(Path(tmp)).g(empty, "x").get("identityfile", []))
+
+
+def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> list[str]:
+    """Differences between SshConfig.resolve(alias) and ssh -G, as readable strings (empty: agree)."""
+    ours = cfg.resolve(alias)
+    theirs = oracle.g(config, alias)
+    problems = []
+
+    def check(name: str, mine, real) -> None:
+        if mine != real:
+            problems.append(f"{alias!r} {name}: ours {mine!r}, ssh -G {real!r}")
+
+    check("hostname", ours.hostname, theirs["hostname"][0])
+    check("port", str(ours.port), theirs["port"][0])
+    check("user", ours.user if ours.user is not None else LOCAL_USER, theirs["user"][0])
+    check("identityfile", ours.identity_files or list(default_identity_files()), theirs.get("identityfile", []))
+    check("certificatefile", ours.certificate_files, theirs.get("certificatefile", []))
+    check("proxyjump", ours.proxy_jump, (theirs.get("proxyjump") or [None])[0])
+    check("proxycommand", ours.proxy_command, (theirs.get("proxycommand") or [None])[0])
+    if ours.identities_only is not None:
+        check("identitiesonly", "yes" if ours.identities_only else "no", theirs["identitiesonly"][0])
+    return problems
+
+
+def compare_many(cfg: SshConfig, oracle: Oracle, config: Path, aliases) -> tuple[int, list[str]]:
+    """Compare every alias (in parallel: ssh -G costs a few ms each); returns (count, problems)."""
+    aliases = list(dict.fromkeys(aliases))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda a: compare_alias(cfg, oracle, config, a), aliases))
+    return len(aliases), [p for r in results for p in r]
+
+
+def _parse_hop(text: str) -> tuple[str, str | None, int | None]:
+    """``[user@]host[:port]`` or ``ssh://`` as printed by ssh -G (test-side, independent parser)."""
+    if text.startswith("ssh://"):
+        text = text[len("ssh://"):]
+    user = None
+    if "@" in text:
+        user, text = text.rsplit("@", 1)
+    port = None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif ":" in text:
+        host, _, p = text.partition(":")
+        port = int(p)
+    else:
+        host = text
+    return host, user, port
+
+
+def oracle_chain(oracle: Oracle, config: Path, alias: str, user: str | None = None, port: int | None = None,
+                 seen: tuple = ()) -> list[tuple[str, int, str | None]] | str:
+    """The jump chain ssh would build, from repeated ``ssh -G`` calls: hops nearest first."""
+    key = (alias, user, port)
+    if key in seen:
+        return "loop"
+    g = oracle.g(config, alias, user=user, port=port)
+    raw = (g.get("proxyjump") or [None])[0]
+    if raw is None:
+        return []
+    hops = [_parse_hop(h) for h in raw.split(",")]
+    first_host, first_user, first_port = hops[0]
+    chain = oracle_chain(oracle, config, first_host, first_user, first_port, seen + (key,))
+    if isinstance(chain, str):
+        return chain
+    for host, hop_user, hop_port in hops:
+        hg = oracle.g(config, host, user=hop_user, port=hop_port)
+        real_user = hg["user"][0]
+        chain.append((hg["hostname"][0], int(hg["port"][0]), real_user))
+    return chain
+
+
+def chain_as_oracle(hops) -> list[tuple[str, int, str]]:
+    """Our JumpHop list in the oracle's shape (a hop without user connects as the local login)."""
+    return [(h.host, h.port, h.user if h.user is not None else LOCAL_USER) for h in hops]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
