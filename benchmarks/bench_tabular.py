@@ -63,14 +63,16 @@ def measure(kind: str, path: str) -> None:
     from migrator.sources.excel_source import ExcelSource
 
     cls = CsvSource if kind == "csv" else ExcelSource
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     result = cls(path).read()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
         "hosts": len(result.hosts), "rejected": len(result.rejects), "seconds": seconds,
-        "peak_kib": peak, "before_kib": before,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before, "peak_kib": usage.ru_maxrss,
+        "before_kib": before,
     }))
 
 
@@ -80,6 +82,7 @@ def run_child(kind: str, path: Path, rows: int) -> dict:
     data = json.loads(out.stdout)
     data["rows"] = rows
     data["rows_per_s"] = rows / data["seconds"]
+    data["rows_per_cpu_s"] = rows / data["cpu_seconds"]
     return data
 
 
@@ -102,9 +105,12 @@ def main() -> int:
         for kind, path, rows in (("csv", csv_path, args.csv_rows), ("excel", xlsx_path, args.xlsx_rows)):
             r = run_child(kind, path, rows)
             size = path.stat().st_size / 1e6
-            print(f"{kind:5s} {rows:>7d} rows ({size:.1f} MB): {r['seconds']:.2f} s, {r['rows_per_s']:,.0f} rows/s, "
-                  f"peak RSS {r['peak_kib'] / 1024:.0f} MiB (+{(r['peak_kib'] - r['before_kib']) / 1024:.0f} MiB "
-                  f"for the read); {r['hosts']} hosts, {r['rejected']} rejected")
+            grew = (r["peak_kib"] - r["before_kib"]) / 1024
+            print(f"{kind:5s} {rows:>7d} rows ({size:.1f} MB): "
+                  f"{r['seconds']:.2f} s wall = {r['rows_per_s']:,.0f} rows/s; "
+                  f"{r['cpu_seconds']:.2f} s CPU = {r['rows_per_cpu_s']:,.0f} rows/CPU-s; "
+                  f"peak RSS {r['peak_kib'] / 1024:.0f} MiB (+{grew:.0f} MiB for the read); "
+                  f"{r['hosts']} hosts, {r['rejected']} rejected")
     return 0
 
 

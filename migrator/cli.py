@@ -46,6 +46,9 @@ def _add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
                         "mobaxterm), otherwise it is detected")
     p.add_argument("--mapping", help="column-mapping profile for CSV/Excel (name in mappings/ or a .toml path)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every visible sheet)")
+    p.add_argument("--source-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="format option, e.g. codepage=cp1252, include_sftp=true, profile_dir=C:\\Users\\me "
+                        "(repeatable; see README)")
 
 
 def _add_target_args(p: argparse.ArgumentParser) -> None:
@@ -136,7 +139,15 @@ def _target(args) -> TargetOptions:
 
 
 def _source_options(args) -> dict:
-    return {k: v for k, v in (("mapping", args.mapping), ("sheet", args.sheet)) if v}
+    options: dict = {k: v for k, v in (("mapping", args.mapping), ("sheet", args.sheet)) if v}
+    for item in args.source_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--source-option {item!r}: use KEY=VALUE")
+        low = value.strip().lower()
+        options[key.strip()] = True if low in ("true", "yes", "on") else False if low in ("false", "no", "off") \
+            else value
+    return options
 
 
 def _write_reports(specs: list[str], plan, result=None) -> None:

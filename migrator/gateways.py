@@ -49,8 +49,9 @@ def _hop_key(hop: JumpHop, gateway: str | None) -> str:
 class GatewayResolver:
     """Builds the graph for a set of hosts, detecting cycles instead of following them."""
 
-    def __init__(self, hosts: list[Host]):
+    def __init__(self, hosts: list[Host], excluded: dict[str, str] | None = None):
         self.hosts = {h.key: h for h in hosts}
+        self.excluded = excluded or {}
         self.by_name: dict[tuple[str, str], str] = {}
         for h in hosts:
             self.by_name.setdefault((h.source.file, h.name), h.key)
@@ -106,6 +107,15 @@ class GatewayResolver:
             self._resolving.pop()
 
     def _resolve_hop(self, hop: JumpHop, owner: Host, gateway: str | None, first: bool) -> str | None:
+        if hop.ref_key in self.excluded:
+            self.graph.broken.add(owner.key)
+            self.graph.diagnostics.append(Diagnostic(
+                level="error", code="jump-host-not-imported", file=owner.source.file, line=owner.source.line,
+                entry=owner.name, field="jump",
+                message=f"its jump host '{self.excluded[hop.ref_key]}' is not imported (see its error); "
+                "this host is not imported either",
+            ))
+            return None
         target = self._target_of(hop, owner)
         if target is not None:
             if target == owner.key:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from migrator.desired import EntryRef, Secret, walk_placeholders
+from migrator.desired import EntryRef, Secret
 from migrator.encryption import EncryptionStage
 from migrator.errors import BadRequest, ServerError, XPipeError
 from migrator.plan import Change, Plan
@@ -62,7 +62,7 @@ class Loader:
         req0, w0 = self.client.requests_made, self.client.writes_made
         result = ApplyResult()
         categories: dict[tuple[str, ...], str] = {}
-        uuids: dict[str, str | None] = {}
+        uuids: dict[str, str | None] = dict(plan.external)
         work = [c for c in plan.changes]
         bar = tqdm(total=sum(1 for c in work if c.writes), unit="entry", file=sys.stderr,
                    disable=not self.progress, desc="apply")
@@ -182,7 +182,7 @@ class Loader:
             return
         infos, missing = self.client.store_info([o.uuid for o in written.values()])
         by_uuid = {i["uuid"]: i for i in infos}
-        for key, outcome in written.items():
+        for outcome in written.values():
             change = outcome.change
             info = by_uuid.get(outcome.uuid)
             if info is None:
@@ -196,16 +196,24 @@ class Loader:
                                  "no new entry was created")
                 continue
             raw = info.get("rawData") or {}
-            for dep in change.entry.depends:
-                if raw.get("gateway") != uuids.get(dep):
+            gateway = change.entry.data.get("gateway")
+            if gateway is not None:
+                expected = uuids.get(gateway.key) if isinstance(gateway, EntryRef) else gateway
+                got = raw.get("gateway")
+                got = got.get("storeId") if isinstance(got, dict) else got
+                if got != expected:
                     outcome.status = "failed"
-                    outcome.error = "its gateway reads back as " + str(raw.get("gateway")) + " after the write"
-            if change.entry.data.get("gateway") == LOCAL_MACHINE and raw.get("gateway") != LOCAL_MACHINE:
-                outcome.status, outcome.error = "failed", "its gateway reads back as null after the write"
+                    outcome.error = f"its gateway reads back as {got} instead of {expected}"
+            wanted = change.entry.data.get("identity")
             identity = raw.get("identity")
-            if change.entry.data.get("identity") is not None and not isinstance(identity, dict):
+            if wanted is not None and not isinstance(identity, dict):
                 outcome.status, outcome.error = "failed", "its identity reads back as null after the write"
-            elif isinstance(identity, dict) and identity.get("type") == "ref" and not identity.get("ref"):
-                outcome.status, outcome.error = "failed", "its identity reference reads back as null"
+            elif isinstance(wanted, dict) and wanted.get("type") == "ref":
+                expected = uuids.get(wanted["ref"].key)
+                got = identity.get("ref")
+                got = got.get("storeId") if isinstance(got, dict) else got
+                if got != expected:
+                    outcome.status = "failed"
+                    outcome.error = f"its identity reference reads back as {got} instead of {expected}"
         for uuid in missing:
             result.problems.append(f"entry {uuid} vanished between write and read-back")

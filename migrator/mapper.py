@@ -1,4 +1,4 @@
-"""Host model -> XPipe store JSON (``ssh`` entries with in-place ``localIdentity`` identities).
+"""Host model -> XPipe store JSON: ``ssh`` entries, their identities, categories and gateways.
 
 The mapper decides everything that can be decided without the live vault: names, categories,
 gateways, identities and which ssh options travel in ``additionalOptions``. Secrets stay
@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from migrator.desired import DesiredCategory, DesiredEntry, DesiredState, EntryRef, Secret
+from migrator.desired import DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.gateways import GatewayResolver, Node
+from migrator.identities import CredentialResolver, IdentityConsolidator, ResolvedCredential, identity_data
 from migrator.model import Diagnostic, Host, Provenance
 from migrator.xpipe.constants import LOCAL_MACHINE
-from migrator.xpipe.inplace import encode_inplace
 
 ALL_CONNECTIONS_NAME = "All connections"
-LOCAL_IDENTITIES_PATH = ("All identities", "Local")
 
 #: ssh options that must never be carried into XPipe: they run commands.
 UNSAFE_OPTIONS = {"proxycommand", "localcommand", "permitlocalcommand", "knownhostscommand", "match"}
@@ -30,53 +29,53 @@ FIELD_OPTIONS = {"hostname", "port", "user", "identityfile", "identitiesonly", "
 class MapperOptions:
     root_category: tuple[str, ...] = ("Imported",)
     password_policy: str = "source"  # "source", "prompt" or "none"
+    identities: str = "auto"  # "auto", "inplace" or "shared"
+    identity_threshold: int = 2
+    identity_category: str = "local"  # "local" or "synced"
+    identity_name: str = "{user} ({method})"
+    check_keys: bool = True
+    name_clash: str = "refuse"  # "refuse" or "rename" (a clash with an entry that is not ours)
+
+
+@dataclass
+class IdentityStats:
+    shared: int = 0
+    refs: int = 0
+    inplace: int = 0
+    existing: int = 0
+
+    @property
+    def secrets_saved(self) -> int:
+        return max(0, self.refs - self.shared)
+
+    def as_dict(self) -> dict:
+        return {"shared": self.shared, "refs": self.refs, "inplace": self.inplace, "existing": self.existing,
+                "secrets_saved": self.secrets_saved}
 
 
 @dataclass
 class MapResult:
     state: DesiredState
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    identities: IdentityStats = field(default_factory=IdentityStats)
 
 
-def _password_strategy(host: Host, policy: str) -> Secret:
-    creds = host.credentials
-    if policy == "none":
-        return Secret({"type": "none"})
-    if policy == "prompt":
-        if creds.password or creds.password_prompt:
-            return Secret({"type": "prompt"})
-        return Secret({"type": "none"})
-    if creds.password is not None:
-        return Secret({"type": "inPlace", "value": encode_inplace(creds.password.get_secret_value())})
-    if creds.password_manager_ref:
-        return Secret({"type": "passwordManager", "key": creds.password_manager_ref})
-    if creds.password_prompt:
-        return Secret({"type": "prompt"})
-    return Secret({"type": "none"})
+def _key_inspector(enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from migrator.keys import KeyInspector
+    except ImportError:
+        return None
+    return KeyInspector()
 
 
-def _key_strategy(host: Host) -> Secret:
-    creds = host.credentials
-    if creds.key_files:
-        if creds.key_passphrase is not None:
-            passphrase = {"type": "inPlace", "value": encode_inplace(creds.key_passphrase.get_secret_value())}
-        else:
-            passphrase = {"type": "none"}
-        return Secret({"type": "file", "file": creds.key_files[0], "password": passphrase, "publicKey": None})
-    if creds.agent == "pageant":
-        return Secret({"type": "pageant", "publicKey": None})
-    if creds.agent == "openssh":
-        return Secret({"type": "sshAgent", "publicKey": None})
-    return Secret({"type": "otherExternal"})
+def existing_identity_key(name: str) -> str:
+    """Key of a reference to an identity the user chose by name; the planner resolves it in the vault."""
+    return EXISTING_IDENTITY + name
 
 
-def identity_store(host: Host, policy: str) -> dict:
-    return {
-        "type": "localIdentity",
-        "username": host.user,
-        "password": _password_strategy(host, policy),
-        "sshIdentity": _key_strategy(host),
-    }
+EXISTING_IDENTITY = "existing-identity:"
 
 
 class SshStoreMapper:
@@ -122,14 +121,14 @@ class SshStoreMapper:
                 return value.strip().lower() == "yes"
         return None
 
-    def ssh_data(self, host: Host, gateway: str | None, via_jump: bool) -> dict:
+    def ssh_data(self, host: Host, gateway: str | None, via_jump: bool, identity: dict) -> dict:
         data: dict = {
             "type": "ssh",
             "host": host.address,
             "port": host.port,
             "gateway": EntryRef(gateway) if gateway else LOCAL_MACHINE,
             "jumpServer": via_jump,
-            "identity": {"type": "inPlace", "identityStore": identity_store(host, self.options.password_policy)},
+            "identity": identity,
             "additionalOptions": self.additional_options(host),
         }
         x11 = self._forward_x11(host)
@@ -139,11 +138,23 @@ class SshStoreMapper:
 
     def map(self, hosts: list[Host]) -> MapResult:
         self.diagnostics = []
-        graph = GatewayResolver(hosts).build()
+        opts = self.options
+        consolidator = IdentityConsolidator(opts.identities, opts.identity_threshold, opts.identity_category,
+                                            opts.identity_name)
+        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys))
+        creds: dict[str, ResolvedCredential] = {}
+        usable: list[Host] = []
+        for host in hosts:
+            cred, diags = resolver.resolve(host)
+            self.diagnostics.extend(diags)
+            if cred is not None:
+                creds[host.key] = cred
+                usable.append(host)
+        excluded = {h.key for h in hosts} - {h.key for h in usable}
+        graph = GatewayResolver(usable, excluded={h.key: h.name for h in hosts if h.key in excluded}).build()
         self.diagnostics.extend(graph.diagnostics)
-        by_key = {h.key: h for h in hosts}
-        root = (ALL_CONNECTIONS_NAME, *self.options.root_category)
-        state = DesiredState()
+        by_key = {h.key: h for h in usable}
+        root = (ALL_CONNECTIONS_NAME, *opts.root_category)
         categories: dict[tuple[str, ...], None] = {}
 
         def add_category(path: tuple[str, ...]):
@@ -151,29 +162,54 @@ class SshStoreMapper:
                 categories.setdefault(path[:i], None)
 
         add_category(root)
-        entries: list[DesiredEntry] = []
-        for node in self._ordered(graph.nodes):
+        nodes = self._ordered(graph.nodes)
+        node_hosts: dict[str, tuple[Host, str, tuple[str, ...]]] = {}
+        for node in nodes:
             if node.host_key:
                 host = by_key[node.host_key]
-                category = root + tuple(host.category)
-                kind = "host"
+                node_hosts[node.key] = (host, "host", root + tuple(host.category))
             else:
-                hop = node.hop
-                owner = by_key.get(hop.ref_key) if hop.ref_key else None
+                owner = by_key.get(node.hop.ref_key) if node.hop.ref_key else None
                 host = self._hop_host(node, owner, graph, by_key)
-                category = root + tuple(owner.category if owner else ())
-                kind = "hop"
+                node_hosts[node.key] = (host, "hop", root + tuple(owner.category if owner else ()))
+                if node.key not in creds:
+                    creds[node.key] = creds[owner.key] if owner else resolver.resolve(host)[0]
+        ssh_entries: list[DesiredEntry] = []
+        for node in nodes:
+            host, kind, category = node_hosts[node.key]
             add_category(category)
-            data = self.ssh_data(host, node.gateway, via_jump=node.gateway is not None)
-            entries.append(DesiredEntry(
-                key=node.key, kind=kind, name=host.name, type="ssh", category=category, data=data,
+            ssh_entries.append(DesiredEntry(
+                key=node.key, kind=kind, name=host.name, type="ssh", category=category, data={},
                 host=host if kind == "host" else (by_key.get(node.hop.ref_key) if node.hop.ref_key else None),
                 depends=[node.gateway] if node.gateway else [],
             ))
-        self._resolve_names(entries)
-        state.categories = [DesiredCategory(path) for path in categories]
-        state.entries = entries
-        return MapResult(state=state, diagnostics=self.diagnostics)
+        self._resolve_names(ssh_entries)
+        taken = {e.name.casefold() for e in ssh_entries}
+        node_creds = {e.key: creds[e.key] for e in ssh_entries}
+        shared = consolidator.consolidate(node_creds, taken)
+        stats = IdentityStats(shared=len(shared.entries))
+        graph_by_key = {n.key: n for n in nodes}
+        for entry in ssh_entries:
+            cred = node_creds[entry.key]
+            if cred.existing:
+                ref_key = existing_identity_key(cred.existing)
+                identity = {"type": "ref", "ref": EntryRef(ref_key)}
+                stats.existing += 1
+            elif entry.key in shared.assignment:
+                ref_key = shared.assignment[entry.key]
+                identity = {"type": "ref", "ref": EntryRef(ref_key)}
+                entry.depends.append(ref_key)
+                stats.refs += 1
+            else:
+                identity = {"type": "inPlace", "identityStore": identity_data(cred)}
+                stats.inplace += 1
+            node = graph_by_key[entry.key]
+            entry.data = self.ssh_data(node_hosts[entry.key][0], node.gateway, node.gateway is not None, identity)
+        state = DesiredState(
+            categories=[DesiredCategory(path) for path in categories],
+            entries=shared.entries + ssh_entries,
+        )
+        return MapResult(state=state, diagnostics=self.diagnostics, identities=stats)
 
     def _hop_host(self, node: Node, owner: Host | None, graph, by_key: dict[str, Host]) -> Host:
         hop = node.hop

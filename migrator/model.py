@@ -108,6 +108,8 @@ class Credentials(BaseModel):
     identities_only: bool | None = None
     identity_agent: str | None = None
     agent: Literal["openssh", "pageant"] | None = None
+    identity: str | None = None
+    """Name of an identity that already exists in XPipe, to reference instead of creating one."""
 
     def is_empty(self) -> bool:
         return not (
@@ -118,6 +120,7 @@ class Credentials(BaseModel):
             or self.key_passphrase
             or self.agent
             or self.identity_agent
+            or self.identity
         )
 
 

@@ -27,7 +27,8 @@ def plan_inventory(client: XPipeClient, inventory: SourceResult,
                    mapper_options: MapperOptions | None = None) -> Plan:
     options = mapper_options or MapperOptions()
     mapped = map_inventory(inventory, options)
-    plan = Planner(client, root_category=options.root_category).plan(
+    plan = Planner(client, root_category=options.root_category, name_clash=options.name_clash).plan(
         mapped.state, inventory.diagnostics + mapped.diagnostics)
     plan.hosts_read = len(inventory.hosts)
+    plan.identities = mapped.identities.as_dict()
     return plan

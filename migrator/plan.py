@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from migrator.desired import DesiredEntry, DesiredState, EntryRef, Secret
+from migrator.desired import DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
+from migrator.errors import ConfigError
 from migrator.model import Diagnostic
 from migrator.vault import LiveEntry, LiveVault, SecretReader, is_encrypted_node, own_name
 from migrator.xpipe.client import XPipeClient
 
 ACTIONS = ("create", "update", "recreate", "unchanged", "conflict")
+IDENTITY_TYPES = {"localIdentity", "syncedIdentity", "passwordManagerIdentity", "multiIdentity"}
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Plan:
     hosts_read: int = 0
     requests: int = 0
     seconds: float = 0.0
+    identities: dict = field(default_factory=dict)
+    external: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}
@@ -87,7 +91,7 @@ def subset_equal(desired, live) -> bool:
         return isinstance(live, dict) and all(subset_equal(v, live.get(k)) for k, v in desired.items())
     if isinstance(desired, list):
         return isinstance(live, list) and len(desired) == len(live) and all(
-            subset_equal(a, b) for a, b in zip(desired, live))
+            subset_equal(a, b) for a, b in zip(desired, live, strict=True))
     return desired == live
 
 
@@ -100,9 +104,12 @@ def redacted(secret: Secret | None, live_kind: str | None = None) -> str:
 
 
 class Planner:
-    def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...]):
+    def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...], name_clash: str = "refuse"):
+        if name_clash not in ("refuse", "rename"):
+            raise ConfigError(f"name clash rule {name_clash!r}: use refuse or rename")
         self.client = client
         self.root = root_category
+        self.name_clash = name_clash
         self.reader = SecretReader(client)
 
     # -- comparison -----------------------------------------------------------------------
@@ -176,49 +183,14 @@ class Planner:
                 name=cat.path[-1], category="/".join(cat.path[:-1]), uuid=uuid, path=cat.path,
             ))
 
-        by_name = live.by_name()
-        root_lower = tuple(s.lower() for s in self.root)
+        self._by_name = live.by_name()
+        self._root_lower = tuple(s.lower() for s in self.root)
+        self._external(state, live, plan)
         desired_names = {own_name(e.name) for e in state.entries}
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
-            change = Change(action="create", kind=entry.kind, key=entry.key, name=entry.name,
-                            category="/".join(entry.category[1:]), entry=entry,
-                            source=str(entry.host.source) if entry.host else None)
-            candidates = [e for e in by_name.get(own_name(entry.name), []) if e.type.lower() == entry.type.lower()]
-            want_cat = tuple(s.lower() for s in entry.category[1:])
-            if len(candidates) > 1:
-                change.action = "conflict"
-                change.reason = (f"{len(candidates)} entries of type {entry.type} are named '{entry.name}' "
-                                 "in the vault; XPipe would update an arbitrary one")
-            elif candidates:
-                cur = candidates[0]
-                change.uuid, change.live = cur.uuid, cur
-                if cur.category[:len(root_lower)] != root_lower:
-                    change.action = "conflict"
-                    where = "/".join(cur.category) or "(no category)"
-                    change.reason = (f"an entry named '{entry.name}' already exists in '{where}', outside the "
-                                     f"migrator's root category '{'/'.join(self.root)}'; XPipe's add would "
-                                     "overwrite it")
-                elif cur.category != want_cat or cur.ref("gateway") in removed:
-                    outsiders = [r.name for r in live.referrers(cur.uuid) if r.name not in desired_names]
-                    if outsiders:
-                        change.action = "conflict"
-                        change.reason = (f"moving it from '{'/'.join(cur.category)}' needs a remove and re-add, "
-                                         f"which would also delete entries that use it as gateway: "
-                                         f"{', '.join(sorted(outsiders))}")
-                    else:
-                        change.action = "recreate"
-                        change.reason = (
-                            f"moves from '{'/'.join(cur.category)}': XPipe has no move, so it is removed and "
-                            "added again (new id)" if cur.category != want_cat
-                            else "its gateway is re-created, and XPipe removes an entry with its gateway"
-                        )
-                        removed.add(cur.uuid)
-                        self._diff(entry.data, cur.raw, "", change.fields, names)
-                else:
-                    self._diff(entry.data, cur.raw, "", change.fields, names)
-                    change.action = "update" if change.fields else "unchanged"
+            change = self._match(entry, live, desired_names, removed, names, plan)
             if change.action == "create":
                 self._check_duplicate(entry, change, live, seen_views, names)
             self._resolved[entry.key] = change.uuid if change.action in ("update", "unchanged") else None
@@ -226,6 +198,107 @@ class Planner:
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
+
+    def _owned_prefix(self, entry: DesiredEntry) -> tuple[str, ...]:
+        """Live category prefix (lower-case, without the root) inside which an entry counts as ours."""
+        if entry.kind == "identity":
+            return tuple(s.lower() for s in entry.category[1:])
+        return self._root_lower
+
+    def _external(self, state: DesiredState, live: LiveVault, plan: Plan) -> None:
+        """Resolve references to identities the user chose by name; a missing one is an error."""
+        from migrator.mapper import EXISTING_IDENTITY
+
+        wanted = {p.key for e in state.entries for p in iter_placeholders(e.data)
+                  if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)}
+        for key in sorted(wanted):
+            name = key[len(EXISTING_IDENTITY):]
+            found = [e for e in self._by_name.get(own_name(name), []) if e.type in IDENTITY_TYPES]
+            if len(found) == 1:
+                plan.external[key] = found[0].uuid
+                self._resolved[key] = found[0].uuid
+            else:
+                self._resolved[key] = None
+                plan.diagnostics.append(Diagnostic(
+                    level="error", code="identity-not-found", entry=name, field="identity",
+                    message=f"identity '{name}' " + ("does not exist in XPipe" if not found else
+                                                      f"is ambiguous ({len(found)} identities have that name)"),
+                ))
+
+    def _clash(self, entry: DesiredEntry, live: LiveVault) -> str | None:
+        """Why adding ``entry`` under its name would touch something that is not ours, or None."""
+        same = self._by_name.get(own_name(entry.name), [])
+        others = [e for e in same if e.type.lower() != entry.type.lower()]
+        mine = [e for e in same if e.type.lower() == entry.type.lower()]
+        if len(mine) > 1:
+            return (f"{len(mine)} entries of type {entry.type} are named '{entry.name}' in the vault; XPipe "
+                    "would update an arbitrary one")
+        if mine and mine[0].category[:len(self._owned_prefix(entry))] != self._owned_prefix(entry):
+            where = "/".join(mine[0].category) or "(no category)"
+            return (f"an entry named '{entry.name}' already exists in '{where}', outside the migrator's "
+                    f"category '{'/'.join(self._owned_prefix(entry))}'; XPipe's add would overwrite it")
+        if others:
+            return (f"a {others[0].type} entry is also named '{entry.name}'; XPipe matches names across types "
+                    "and could create a duplicate instead of updating")
+        return None
+
+    def _match(self, entry, live, desired_names, removed, names, plan) -> Change:
+        change = Change(action="create", kind=entry.kind, key=entry.key, name=entry.name,
+                        category="/".join(entry.category[1:] if entry.category[0] == "All connections"
+                                          else entry.category),
+                        entry=entry, source=str(entry.host.source) if entry.host else None)
+        missing_refs = [p.key for p in iter_placeholders(entry.data)
+                        if isinstance(p, EntryRef) and p.key in plan.external.keys() | self._unresolvable()]
+        if any(self._resolved.get(k) is None for k in missing_refs):
+            change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
+            return change
+        reason = self._clash(entry, live)
+        if reason and self.name_clash == "rename":
+            base = entry.name
+            suffix = "/".join(entry.category[1:]) or entry.type
+            candidate, n = f"{base} ({suffix})", 2
+            while own_name(candidate) in self._by_name or own_name(candidate) in desired_names:
+                candidate, n = f"{base} ({suffix}) #{n}", n + 1
+            plan.diagnostics.append(Diagnostic(
+                level="warning", code="name-clash-renamed", entry=base, field="name",
+                file=entry.host.source.file if entry.host else None,
+                line=entry.host.source.line if entry.host else None,
+                message=f"{reason}; imported as '{candidate}' instead",
+            ))
+            entry.name = change.name = candidate
+            desired_names.add(own_name(candidate))
+            reason = self._clash(entry, live)
+        if reason:
+            change.action, change.reason = "conflict", reason
+            return change
+        candidates = [e for e in self._by_name.get(own_name(entry.name), [])
+                      if e.type.lower() == entry.type.lower()]
+        if not candidates:
+            return change
+        cur = candidates[0]
+        change.uuid, change.live = cur.uuid, cur
+        want_cat = tuple(s.lower() for s in entry.category[1:])
+        if cur.category != want_cat or cur.ref("gateway") in removed:
+            outsiders = [r.name for r in live.referrers(cur.uuid) if r.name not in desired_names]
+            if outsiders:
+                change.action = "conflict"
+                change.reason = (f"moving it from '{'/'.join(cur.category)}' needs a remove and re-add, which would "
+                                 f"also delete entries that use it as gateway: {', '.join(sorted(outsiders))}")
+                return change
+            change.action = "recreate"
+            change.reason = (f"moves from '{'/'.join(cur.category)}': XPipe has no move, so it is removed and "
+                             "added again (new id)" if cur.category != want_cat
+                             else "its gateway is re-created, and XPipe removes an entry with its gateway")
+            removed.add(cur.uuid)
+        self._diff(entry.data, cur.raw, "", change.fields, names)
+        if change.action != "recreate":
+            change.action = "update" if change.fields else "unchanged"
+        return change
+
+    def _unresolvable(self) -> set[str]:
+        from migrator.mapper import EXISTING_IDENTITY
+
+        return {k for k in self._resolved if k.startswith(EXISTING_IDENTITY)}
 
     def _check_duplicate(self, entry: DesiredEntry, change: Change, live: LiveVault, seen: dict, names) -> None:
         """XPipe's add returns an existing entry whose data is equal instead of creating a new one."""

@@ -53,6 +53,7 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
             "plan_requests": plan.requests,
             "plan_seconds": round(plan.seconds, 3),
         },
+        "identities": dict(plan.identities),
         "changes": [change_dict(c) for c in plan.changes],
         "diagnostics": [diagnostic_dict(d) for d in plan.diagnostics],
         "apply": None,
@@ -87,7 +88,7 @@ def _detail(c: dict) -> str:
 def _table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     widths[-1] = min(widths[-1], 100)
-    fmt = "  ".join("{:<%d}" % w for w in widths)
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     for r in rows:
         lines.append(fmt.format(*[str(x) for x in r]).rstrip())
@@ -99,6 +100,11 @@ def summary_line(doc: dict) -> str:
     line = (f"plan: {s['create']} to create, {s['update']} to update, {s['recreate']} to re-create, "
             f"{s['unchanged']} unchanged, {s['conflict']} conflicts "
             f"({s['plan_requests']} requests, {s['plan_seconds']:.2f} s)")
+    ids = doc.get("identities") or {}
+    if ids.get("shared"):
+        line += (f"\nidentities: {ids['shared']} shared identities used by {ids['refs']} connections "
+                 f"({ids['secrets_saved']} in-place credentials saved), {ids['inplace']} in-place, "
+                 f"{ids['existing']} referencing existing XPipe identities")
     a = doc["apply"]
     if a:
         rate = f", {a['entries_per_second']} entries/s" if a["entries_per_second"] else ""

@@ -13,7 +13,7 @@ import pwd
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,9 +39,10 @@ class OracleError(AssertionError):
 
 @dataclass
 class Oracle:
-    """Runs ``ssh -G`` with HOME set to ``home``."""
+    """Runs ``ssh -G`` with HOME set to ``home``; answers are cached (a config file is written once)."""
 
     home: Path
+    cache: dict = field(default_factory=dict)
 
     def run(self, config: Path, alias: str, *extra: str) -> subprocess.CompletedProcess:
         env = {"HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
@@ -51,15 +52,25 @@ class Oracle:
     def accepts(self, config: Path, alias: str = "probe") -> bool:
         return self.run(config, alias).returncode == 0
 
-    def g(self, config: Path, alias: str, user: str | None = None, port: int | None = None) -> dict[str, list[str]]:
-        extra: list[str] = []
+    def g(self, config: Path, alias: str, user: str | None = None, port: int | None = None,
+          jump: str | None = None) -> dict[str, list[str]]:
+        key = (str(config), alias, user, port, jump)
+        if key not in self.cache:
+            self.cache[key] = self._g(config, alias, user, port, jump)
+        if isinstance(self.cache[key], OracleError):
+            raise self.cache[key]
+        return self.cache[key]
+
+    def _g(self, config: Path, alias: str, user: str | None, port: int | None,
+           jump: str | None) -> dict[str, list[str]] | OracleError:
+        extra: list[str] = ["-J", jump] if jump else []
         if user is not None:
             extra += ["-l", user]
         if port is not None:
             extra += ["-p", str(port)]
         proc = self.run(config, alias, *extra)
         if proc.returncode != 0:
-            raise OracleError(f"ssh -G {alias!r} failed: {proc.stderr.decode(errors='replace').strip()}")
+            return OracleError(f"ssh -G {alias!r} failed: {proc.stderr.decode(errors='replace').strip()}")
         out: dict[str, list[str]] = {}
         for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
             key, _, value = line.partition(" ")
@@ -81,8 +92,15 @@ def default_identity_files() -> tuple[str, ...]:
 def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> list[str]:
     """Differences between SshConfig.resolve(alias) and ssh -G, as readable strings (empty: agree)."""
     ours = cfg.resolve(alias)
-    theirs = oracle.g(config, alias)
+    try:
+        theirs = oracle.g(config, alias)
+    except OracleError as exc:
+        if "jumphost loop" in str(exc) and cfg.jump_loops_on_itself(ours):
+            return []
+        return [f"{alias!r}: {exc}"]
     problems = []
+    if cfg.jump_loops_on_itself(ours):
+        problems.append(f"{alias!r}: we predict ssh's 'jumphost loop' failure, ssh -G printed a config")
 
     def check(name: str, mine, real) -> None:
         if mine != real:
@@ -103,7 +121,7 @@ def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> l
 def compare_many(cfg: SshConfig, oracle: Oracle, config: Path, aliases) -> tuple[int, list[str]]:
     """Compare every alias (in parallel: ssh -G costs a few ms each); returns (count, problems)."""
     aliases = list(dict.fromkeys(aliases))
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda a: compare_alias(cfg, oracle, config, a), aliases))
     return len(aliases), [p for r in results for p in r]
 
@@ -129,22 +147,31 @@ def _parse_hop(text: str) -> tuple[str, str | None, int | None]:
 
 
 def oracle_chain(oracle: Oracle, config: Path, alias: str, user: str | None = None, port: int | None = None,
-                 seen: tuple = ()) -> list[tuple[str, int, str | None]] | str:
-    """The jump chain ssh would build, from repeated ``ssh -G`` calls: hops nearest first."""
+                 seen: tuple = ()) -> list[tuple[str, int, str]] | str:
+    """The jump chain ssh would build, from repeated ``ssh -G`` calls: hops nearest first.
+
+    A string instead of a list says why ssh could not build one ("loop", "proxycommand").
+    """
     key = (alias, user, port)
     if key in seen:
         return "loop"
-    g = oracle.g(config, alias, user=user, port=port)
+    try:
+        g = oracle.g(config, alias, user=user, port=port)
+    except OracleError as exc:
+        if "jumphost loop" in str(exc):
+            return "loop"
+        raise
     raw = (g.get("proxyjump") or [None])[0]
     if raw is None:
-        return []
+        return "proxycommand" if seen and g.get("proxycommand") else []
     hops = [_parse_hop(h) for h in raw.split(",")]
     first_host, first_user, first_port = hops[0]
     chain = oracle_chain(oracle, config, first_host, first_user, first_port, seen + (key,))
     if isinstance(chain, str):
         return chain
-    for host, hop_user, hop_port in hops:
-        hg = oracle.g(config, host, user=hop_user, port=hop_port)
+    for i, (host, hop_user, hop_port) in enumerate(hops):
+        # ssh reaches every hop but the first with -J, which overrides that hop's own ProxyJump
+        hg = oracle.g(config, host, user=hop_user, port=hop_port, jump=None if i == 0 else "oracle-dummy-hop")
         real_user = hg["user"][0]
         chain.append((hg["hostname"][0], int(hg["port"][0]), real_user))
     return chain
@@ -162,3 +189,26 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text)
     return path
+
+
+def compare_chain(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> list[str]:
+    """Our jump chain for ``alias`` against the one rebuilt hop by hop from ``ssh -G``."""
+    ours = cfg.resolve(alias)
+    if ours.jump is None or cfg.jump_loops_on_itself(ours):
+        return []
+    mine = cfg.jump_chain(ours)
+    theirs = oracle_chain(oracle, config, alias)
+    if isinstance(theirs, str) or isinstance(mine, str):
+        agree = isinstance(theirs, str) and isinstance(mine, str) and (
+            (theirs == "loop" and "loop" in mine) or (theirs == "proxycommand" and "ProxyCommand" in mine))
+        return [] if agree else [f"{alias!r} chain: ours {mine!r}, ssh -G {theirs!r}"]
+    if chain_as_oracle(mine) != theirs:
+        return [f"{alias!r} chain: ours {chain_as_oracle(mine)!r}, ssh -G {theirs!r}"]
+    return []
+
+
+def compare_chains(cfg: SshConfig, oracle: Oracle, config: Path, aliases) -> tuple[int, list[str]]:
+    aliases = [a for a in dict.fromkeys(aliases) if cfg.resolve(a).jump is not None]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(lambda a: compare_chain(cfg, oracle, config, a), aliases))
+    return len(aliases), [p for r in results for p in r]

@@ -191,7 +191,7 @@ def test_token_loss_between_plan_and_apply_is_recovered(sim, client):
 
 def test_second_run_with_prompt_policy_changes_only_password_strategies(sim, client):
     apply(client, sample())
-    plan = plan_inventory(client, sample(), MapperOptions(password_policy="prompt"))
+    plan = plan_inventory(client, sample(), MapperOptions(password_policy="prompt", identities="inplace"))
     updated = sorted(c.name for c in plan.changes if c.action == "update")
     assert updated == ["bastion", "db1", "web1"]
     assert all(f.new == "<prompt>" for c in plan.changes for f in c.fields)

@@ -75,6 +75,13 @@ def test_without_category_the_selected_category_is_used(api):
     assert api.one(created)["category"] == ["default"]
 
 
+def test_empty_string_uuids_are_null(api):
+    created = api.add("empty-category", ssh("10.0.0.5"), category="")
+    assert api.one(created)["category"] == ["default"]
+    response = api.post("/category/add", {"name": "x", "parent": ""})
+    assert client_error(response).endswith("field parent is missing from object")
+
+
 def test_selected_category_option():
     api = make_api("23.8", selected_category=C.LOCAL_IDENTITIES)
     try:

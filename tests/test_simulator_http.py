@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,9 +15,12 @@ import uuid
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migrator.simulator import Simulator
-from migrator.xpipe.constants import DEFAULT_CATEGORY, LOCAL_MACHINE
+from migrator.simulator.endpoints import loads_lenient
+from migrator.xpipe.constants import ALL_CONNECTIONS, DEFAULT_CATEGORY, LOCAL_MACHINE
 from tests._simulator_helpers import VERSIONS, Api, handshake_key, handshake_local, ssh
 
 QUERY_ALL_23 = {"categoryFilter": "**", "connectionFilter": "**", "typeFilter": "*"}
@@ -212,6 +216,14 @@ def test_disabled_check_comes_before_the_token_check(sim):
     sim.api_enabled = False
     response = Api(sim).post("/category/query", {"filter": "**"})
     assert response.status_code == 403 and "not enabled" in response.json()["message"]
+    options = Api(sim).post("/category/query", method="OPTIONS")
+    assert options.status_code == 403
+
+
+def test_disabled_authentication_setting_skips_the_token_check(sim):
+    sim.auth_disabled = True
+    assert Api(sim).post("/category/query", {"filter": "all connections"}).json() == {"found": [ALL_CONNECTIONS]}
+    assert Api(sim, token="stale").post("/daemon/version").status_code == 200
 
 
 # ------------------------------------------------------------------------------------- routing and transport
@@ -291,6 +303,24 @@ def test_malformed_json_is_400_but_comments_and_trailing_commas_are_accepted(api
     assert array.status_code == 400
 
 
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from('a/*,]}" \\\n{[')),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES)
+def test_lenient_parsing_never_changes_valid_json(value):
+    """Comment and trailing-comma handling must leave strings such as "a//b" or ",]" alone."""
+    assert loads_lenient(json.dumps(value).encode()) == value
+    assert loads_lenient(json.dumps(value, indent=1).encode()) == value
+
+
+def test_lenient_parsing_accepts_what_jackson_accepts():
+    assert loads_lenient(b'{"a": [1, 2,], /* note */ "b": "x//y", // end\n} trailing') == {"a": [1, 2], "b": "x//y"}
+
+
 @pytest.mark.parametrize("path,body,field", [
     ("/category/query", {}, "filter"),
     ("/category/add", {"name": "x"}, "parent"),
@@ -319,6 +349,16 @@ def test_store_endpoint_required_fields(api, action, body_23, body_24, missing):
     response = api.post(api.path(action), body_24 if api.v24 else body_23)
     assert response.status_code == 400
     assert response.json()["message"].endswith(f"field {missing[1 if api.v24 else 0]} is missing from object")
+
+
+def test_chunked_request_bodies_are_read(api):
+    def chunks():
+        yield b'{"filter": '
+        yield b'"all connections/default"}'
+
+    response = api.http.post(api.sim.url + "/category/query", data=chunks(), timeout=10,
+                             headers={"Authorization": api.token}, allow_redirects=False)
+    assert response.json() == {"found": [DEFAULT_CATEGORY]}
 
 
 def test_malformed_uuid_in_request_is_400(api):

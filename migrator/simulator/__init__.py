@@ -48,7 +48,7 @@ Where XPipe's code is closed or the notes leave a choice open, the simulator doe
   are still matched by ``/connection/add``'s name lookup.
 * ``validate: true`` and ``/connection/refresh`` cannot connect anywhere: they run ``checkComplete``
   and then a simulated validation that always succeeds.
-* ``multiIdentity`` is complete when it lists at least one existing identity;
+* ``multiIdentity`` is complete when it lists at least one entry and none of them is missing;
   ``passwordManagerIdentity`` needs a ``key``; key strategies ``file``/``inPlaceKey``/
   ``certificateFile`` need their ``password`` strategy; password-manager and agent availability is
   not checked.

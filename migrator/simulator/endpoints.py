@@ -52,6 +52,9 @@ class Endpoint:
 # Request bodies
 
 
+_TRAILING_COMMA = re.compile(r",\s*(?=[\]}])")
+
+
 def loads_lenient(raw: bytes) -> Any:
     """Parse a request body like Jackson does: comments and trailing commas allowed, trailing
     content after the first value ignored, NaN/Infinity refused."""
@@ -59,7 +62,11 @@ def loads_lenient(raw: bytes) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"Invalid UTF-8 in request body: {error.reason}") from None
-    text = _drop_trailing_commas(_drop_comments(text)).lstrip()
+    if "/" in text:
+        text = _drop_comments(text)
+    if _TRAILING_COMMA.search(text):
+        text = _drop_trailing_commas(text)
+    text = text.lstrip()
 
     def refuse_constant(name: str) -> Any:
         raise BadRequest(f"Non-standard token '{name}': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS`")
@@ -105,9 +112,6 @@ def _drop_comments(text: str) -> str:
         return i + 1
 
     return _scan(text, on_code)
-
-
-_TRAILING_COMMA = re.compile(r",\s*(?=[\]}])")
 
 
 def _drop_trailing_commas(text: str) -> str:
@@ -174,8 +178,19 @@ def flag(body: dict, name: str, endpoint: Endpoint) -> bool:
     return _FLAG.parse(body.get(name), _NO_CONTEXT, f'{endpoint.request_class}["{name}"]')
 
 
-def uuid_value(body: dict, name: str, endpoint: Endpoint) -> str:
-    return parse_request_uuid(body.get(name), f'{endpoint.request_class}["{name}"]')
+def uuid_value(body: dict, name: str, endpoint: Endpoint) -> str | None:
+    """A UUID field; Jackson reads an empty string as null."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    return parse_request_uuid(value, f'{endpoint.request_class}["{name}"]')
+
+
+def required_uuid(body: dict, name: str, endpoint: Endpoint) -> str:
+    value = uuid_value(body, name, endpoint)
+    if value is None:
+        raise missing_field(endpoint.request_class, name)
+    return value
 
 
 def uuid_list(body: dict, name: str, endpoint: Endpoint) -> list[str]:
@@ -284,7 +299,7 @@ def _store_add(response_key: str) -> Handler:
     def handle(sim: Simulator, body: dict, endpoint: Endpoint) -> Any:
         name = text(body, "name", endpoint)
         validate = flag(body, "validate", endpoint)
-        category = uuid_value(body, "category", endpoint) if body.get("category") is not None else None
+        category = uuid_value(body, "category", endpoint)
         return {response_key: sim.vault.add_entry(name, body["data"], validate, category)}
 
     return handle
@@ -300,7 +315,7 @@ def _store_remove(list_field: str) -> Handler:
 
 def _store_refresh(field: str) -> Handler:
     def handle(sim: Simulator, body: dict, endpoint: Endpoint) -> Any:
-        sim.vault.refresh_entry(uuid_value(body, field, endpoint))
+        sim.vault.refresh_entry(required_uuid(body, field, endpoint))
         return None
 
     return handle
@@ -312,7 +327,7 @@ def _store_refresh(field: str) -> Handler:
 
 def _category_add(sim: Simulator, body: dict, endpoint: Endpoint) -> Any:
     name = text(body, "name", endpoint)
-    parent = uuid_value(body, "parent", endpoint)
+    parent = required_uuid(body, "parent", endpoint)
     return {"category": sim.vault.add_category(name, parent)}
 
 

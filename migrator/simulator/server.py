@@ -58,6 +58,9 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Silent: only I/O failures get here (handlers turn every other error into a 500)."""
+
     def drop_connections(self) -> None:
         with self.connections_lock:
             sockets, self.open_connections = list(self.open_connections), set()
@@ -103,8 +106,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        length = self.headers.get("Content-Length", "0").strip()
+        if not length.isdigit():
+            self.close_connection = True
+            return b""
+        return self.rfile.read(int(length)) if int(length) > 0 else b""
 
     def _dispatch(self) -> None:
         sim = self.server.simulator

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from migrator.errors import InputError
 from migrator.simulator import stores
 from migrator.simulator.crypto import VaultCipher
 from migrator.simulator.errors import BadRequest, ServerFailure
@@ -532,11 +533,14 @@ class Vault:
                 store = stores.parse_poly(raw.get("data"), stores.STORE, context, "data")
             except BadRequest:
                 store = None
+            data = raw.get("data")
+            type_id = store.type_id if store is not None else str(
+                data.get("type") if isinstance(data, dict) and "type" in data else raw.get("type"))
             self._insert(Entry(
                 raw["uuid"], raw["name"], raw.get("category") or C.DEFAULT_CATEGORY, store,
-                store.type_id if store is not None else str(raw.get("type")), raw.get("state") or {},
+                type_id, raw.get("state") or {},
                 _parse_iso(raw.get("lastUsed")), _parse_iso(raw.get("lastModified")),
-                failed_data=None if store is not None else raw.get("data")))
+                failed_data=None if store is not None else data))
         for entry in self.entries.values():
             if entry.category not in self.categories:
                 entry.category = C.DEFAULT_CATEGORY
@@ -559,8 +563,13 @@ class Vault:
             raise
 
     def load(self, path: Path) -> None:
-        with self.lock:
-            self.load_json(json.loads(path.read_text(encoding="utf-8")))
+        """Load a state file; :class:`InputError` when it is not one this simulator wrote."""
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            with self.lock:
+                self.load_json(state)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise InputError(f"{path}: cannot load the simulator vault ({type(error).__name__})") from None
 
 
 class Autosave:

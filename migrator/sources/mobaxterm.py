@@ -314,8 +314,10 @@ class MobaXtermSource(Source):
         port = self._port(_field(fields, _F_PORT, ""), ctx, "G3[2] port")
         if port is None:
             return None
-        raw_user = unescape(_field(fields, _F_USER, ""))
-        user = self._user(raw_user, ctx, "G3[3] user", default_login, credentials)
+        user = None
+        if stype != MOSH:
+            raw_user = unescape(_field(fields, _F_USER, ""))
+            user = self._user(raw_user, ctx, "G3[3] user", default_login, credentials)
         creds = Credentials()
         options: list[tuple[str, str]] = []
         jump: list[JumpHop] = []
@@ -337,7 +339,6 @@ class MobaXtermSource(Source):
             self._diag("info", "sftp-as-ssh", "SFTP session imported as an SSH host (include_sftp)",
                        line=lineno, entry=name)
         else:
-            user = None
             self._diag("warning", "mosh-as-ssh",
                 "Mosh session imported as an SSH host (include_mosh); only its "
                 "host and port are read, the rest of a Mosh line's layout is not known", line=lineno,

@@ -495,7 +495,8 @@ class JumpSetting:
         if self.none:
             return "none"
         assert self.last is not None
-        host = f"[{self.last.host}]" if ":" in self.last.host else self.last.host
+        bracket = ":" in self.last.host or not self.last.host.strip("0123456789.")
+        host = f"[{self.last.host}]" if bracket else self.last.host
         out = (f"{self.extra}," if self.extra is not None else "") + (
             f"{self.last.user}@" if self.last.user else ""
         ) + host
@@ -509,7 +510,13 @@ def parse_jump(raw: str) -> JumpSetting | None:
     """readconf.c ``parse_jump``: None when OpenSSH rejects the value."""
     if _lower(raw) == "none":
         return JumpSetting(none=True)
-    cut = raw.split("#", 1)[0].rstrip(WHITESPACE + "\f\v")
+    cut = raw.split("#", 1)[0]
+    # OpenSSH 9.2's rtrim() blanks every whitespace character after the first one, not only the
+    # trailing ones: "gw1 # note" and "gw1 gw2" both leave "gw1". The hop list comes from that,
+    # the earlier hops printed by ssh -G from the untrimmed text.
+    space = re.search(r"[ \t\n\v\f\r]", cut[1:])
+    if space:
+        cut = cut[:space.start() + 1]
     hops = cut.split(",")
     last = parse_hop(hops[-1])
     if last is None:
@@ -998,6 +1005,75 @@ class SshConfig:
             options=options, declared=st.declared, hostname_error=hostname_error, final_pass=final,
         )
 
+    def jump_loops_on_itself(self, res: Resolution) -> bool:
+        """ssh.c's own check, made before connecting (``ssh -G`` too): "jumphost loop via HOST"."""
+        if res.jump is None or res.jump.last is None:
+            return False
+        last = res.jump.last
+        user = res.user or self.local_user
+        return last.host == res.hostname and res.port == (last.port or 22) and (last.user or user) == user
+
+    def jump_chain(self, res: Resolution, _path: tuple = ()) -> list[JumpHop] | str:
+        """The hops of ``res``, nearest first, or why there is no usable chain.
+
+        This is how ssh runs ProxyJump ``a,b``: ``ssh -J a -W target b``, so ``b``'s own ProxyJump
+        is overridden while ``a`` is reached with its own configuration: the chain is ``a``'s
+        chain followed by ``a`` and ``b``, each resolved through this config (``user@``/``:port``
+        in the value win over the hop's own User/Port). ``ref`` names the hop's alias when the
+        config declares it. ``_path`` holds the (alias, user, port) being resolved, to catch the
+        loops ssh would recurse into forever.
+        """
+        assert res.jump is not None and res.jump.last is not None
+        path = _path or ((res.alias, None, None),)
+        if self.jump_loops_on_itself(res):
+            return f"ProxyJump {res.jump.ssh_g()!r} points at the host itself; OpenSSH stops with 'jumphost loop'"
+        if len(path) > MAX_JUMP_DEPTH:
+            return "ProxyJump chain is too long"
+        tokens = {"h": res.hostname, "n": res.alias, "p": str(res.port), "r": res.user or self.local_user}
+        specs: list[HopSpec] = []
+        try:
+            for text in res.jump.hop_strings():
+                if text == "LAST":
+                    last = res.jump.last
+                    spec: HopSpec | None = HopSpec(percent_expand(last.host, tokens),
+                                                   percent_expand(last.user, tokens) if last.user else None,
+                                                   last.port)
+                else:
+                    spec = parse_hop(percent_expand(text, tokens))
+                if spec is None:
+                    return f"ProxyJump hop {text!r} is not valid"
+                specs.append(spec)
+        except TokenError as exc:
+            return f"ProxyJump {res.jump.ssh_g()!r}: {exc}"
+        first = specs[0]
+        first_key = (first.host, first.user, first.port)
+        if first_key in path:
+            names = " -> ".join(p[0] for p in path + (first_key,))
+            return f"ProxyJump loop ({names}); OpenSSH would never connect"
+        first_res = self.resolve(first.host, user=first.user, port=first.port)
+        hops: list[JumpHop] = []
+        if first_res.jump is not None:
+            sub = self.jump_chain(first_res, path + (first_key,))
+            if isinstance(sub, str):
+                return sub
+            hops.extend(sub)
+        elif first_res.proxy_command is not None:
+            return (f"jump host {first.host!r} is reached through ProxyCommand {first_res.proxy_command!r}, "
+                    "which cannot be represented as a jump chain")
+        aliases = {a for a, _ in self.aliases()}
+        for i, spec in enumerate(specs):
+            hop_res = first_res if i == 0 else self.resolve(spec.host, user=spec.user, port=spec.port,
+                                                             jump_given=True)
+            if hop_res.hostname_error:
+                return f"jump host {spec.host!r}: {hop_res.hostname_error}"
+            try:
+                address = validate_address(hop_res.hostname)
+            except ValueError as exc:
+                return f"jump host {spec.host!r}: {exc}"
+            hops.append(JumpHop(host=address, port=hop_res.port, user=hop_res.user,
+                                ref=spec.host if spec.host in aliases else None))
+        return hops
+
     def _run(self, directives: list[Directive], st: _State, host: str, alias: str, final: bool,
              active: bool, nevermatch: bool) -> bool:
         for d in directives:
@@ -1421,8 +1497,8 @@ class SshConfigSource(Source):
             for p in d.args:
                 if p.startswith("!"):
                     if p[1:] in positive:
-                        msg = (f"{p!r} excludes {p[1:]!r} from this block, but {p[1:]!r} is also listed as "
-                               "an alias elsewhere (check which settings it should get)")
+                        msg = (f"{p!r} keeps this block's settings away from {p[1:]!r}, an alias declared on "
+                               "another Host line (it is imported without them)")
                         result.diagnostics.append(self.diag("info", "ssh-alias-ambiguous", msg, file=d.file,
                                                             line=d.line, entry=p[1:]))
                     else:
@@ -1452,11 +1528,11 @@ class SshConfigSource(Source):
             return None
         jump: list[JumpHop] = []
         if res.jump is not None:
-            chain = self._chain(cfg, res, imported, ((alias, None, None),))
+            chain = cfg.jump_chain(res)
             if isinstance(chain, str):
                 skip("ssh-jump", chain, "ProxyJump")
                 return None
-            jump = chain
+            jump = [h.model_copy(update={"ref_key": imported.get(h.ref)}) if h.ref else h for h in chain]
         if res.proxy_command is not None:
             result.diagnostics.append(self.diag(
                 "warning", "ssh-proxy-command",
@@ -1485,64 +1561,6 @@ class SshConfigSource(Source):
             first = exc.errors()[0]
             skip("ssh-invalid-entry", f"{first.get('loc', ('?',))[0]}: {first.get('msg', 'invalid value')}")
             return None
-
-    def _chain(self, cfg: SshConfig, res: Resolution, imported: dict[str, str],
-               path: tuple[tuple[str, str | None, int | None], ...]) -> list[JumpHop] | str:
-        """The hops of ``res``, nearest first: the first hop's own chain, then every hop of its ProxyJump.
-
-        This is how ssh runs ProxyJump ``a,b``: ``ssh -J a -W target b``, so ``b``'s own ProxyJump
-        is overridden while ``a`` is reached with its own configuration. ``path`` holds the
-        (alias, user, port) already being resolved, to catch loops ssh itself would recurse into.
-        """
-        assert res.jump is not None and res.jump.last is not None
-        if len(path) > MAX_JUMP_DEPTH:
-            return "ProxyJump chain is too long"
-        tokens = {"h": res.hostname, "n": res.alias, "p": str(res.port), "r": res.user or cfg.local_user}
-        specs: list[HopSpec] = []
-        try:
-            for text in res.jump.hop_strings():
-                if text == "LAST":
-                    last = res.jump.last
-                    spec: HopSpec | None = HopSpec(percent_expand(last.host, tokens),
-                                                   percent_expand(last.user, tokens) if last.user else None,
-                                                   last.port)
-                else:
-                    spec = parse_hop(percent_expand(text, tokens))
-                if spec is None:
-                    return f"ProxyJump hop {text!r} is not valid"
-                specs.append(spec)
-        except TokenError as exc:
-            return f"ProxyJump {res.jump.ssh_g()!r}: {exc}"
-        first = specs[0]
-        first_key = (first.host, first.user, first.port)
-        if first_key in path:
-            names = " -> ".join(p[0] for p in path + (first_key,))
-            return f"ProxyJump loop ({names}); OpenSSH would never connect"
-        first_res = cfg.resolve(first.host, user=first.user, port=first.port)
-        hops: list[JumpHop] = []
-        if first_res.jump is not None:
-            sub = self._chain(cfg, first_res, imported, path + (first_key,))
-            if isinstance(sub, str):
-                return sub
-            hops.extend(sub)
-        elif first_res.proxy_command is not None:
-            return (f"jump host {first.host!r} is reached through ProxyCommand {first_res.proxy_command!r}, "
-                    "which cannot be represented as a jump chain")
-        aliases = {a for a, _ in cfg.aliases()}
-        for i, spec in enumerate(specs):
-            hop_res = first_res if i == 0 else cfg.resolve(spec.host, user=spec.user, port=spec.port,
-                                                            jump_given=True)
-            if hop_res.hostname_error:
-                return f"jump host {spec.host!r}: {hop_res.hostname_error}"
-            try:
-                address = validate_address(hop_res.hostname)
-            except ValueError as exc:
-                return f"jump host {spec.host!r}: {exc}"
-            ref = spec.host if spec.host in aliases else None
-            hops.append(JumpHop(host=address, port=hop_res.port, user=hop_res.user, ref=ref,
-                                ref_key=imported.get(spec.host)))
-        return hops
-
 
 def _unusable_reason(alias: str) -> str | None:
     if alias.startswith("-"):

@@ -56,7 +56,7 @@ _FIELD_ORDER = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     """One data row: its line (CSV) or sheet-row (Excel) number and the text of every cell."""
 
@@ -262,14 +262,14 @@ def _cell(values: list[str], i: int) -> str:
 # -- rows to drafts ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Problem:
     field: str
     column: str | None
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Draft:
     """A row on its way to becoming a host; ``problems`` non-empty means it is rejected."""
 
@@ -308,6 +308,9 @@ class TableMapper:
         self.tables = tables
         self.file = file
         self.base_dir = Path(source.path).parent
+        # computed once: the source helpers would rebuild the path string for every row
+        self._file = file or source.display_path
+        self._key_prefix = source.key("")
         self.result = SourceResult()
         self.drafts: list[_Draft] = []
         self.skipped: dict[str, _Draft] = {}
@@ -321,7 +324,7 @@ class TableMapper:
             line = draft.row.line
             entry = entry or draft.name or None
         self.result.diagnostics.append(
-            self.source.diag(level, code, message, line=line, field=field, entry=entry, file=self.file)
+            self.source.diag(level, code, message, line=line, field=field, entry=entry, file=self._file)
         )
 
     # reading fields -------------------------------------------------------------------------------
@@ -393,8 +396,9 @@ class TableMapper:
 
     def _shifted(self, draft: _Draft) -> bool:
         """More non-blank cells than header columns: values may be shifted, so quote none of them."""
+        values = draft.row.values
         n = len(draft.table.match.header)
-        return any(v.strip() for v in draft.row.values[n:])
+        return len(values) > n and any(v.strip() for v in values[n:])
 
     def _bad(self, draft: _Draft, fname: str, column: str | None, message: str, index: int | None = None):
         if self._shifted(draft):
@@ -431,7 +435,8 @@ class TableMapper:
                         return self._named_skip(d)
                     continue
                 text = mapped
-            d.fields[fname] = text
+            if text:
+                d.fields[fname] = text
             self._convert(d, spec, text, column, index)
             if d.skipped:
                 return self._named_skip(d)
@@ -668,7 +673,7 @@ class TableMapper:
                 self._diag("warning", "duplicate-name",
                            f"{what} {base!r} is also used on line {first_line[base]}; this entry is kept "
                            f"with the key suffix #{n}", d)
-            d.key = self.source.key(d.entry_id)
+            d.key = self._key_prefix + d.entry_id
 
     def _resolve_jumps(self):
         by_name: dict[str, list[_Draft]] = {}
@@ -680,6 +685,7 @@ class TableMapper:
             if d.address:
                 by_address.setdefault(d.address.casefold(), []).append(d)
         state: dict[int, str] = {}
+        hop_for: dict[int, JumpHop] = {}
 
         def target_of(d: _Draft, token: str) -> _Draft | None:
             hits = by_name.get(token) or by_fold.get(token.casefold()) or (
@@ -727,7 +733,11 @@ class TableMapper:
                             "jump", d.jump_column,
                             f"jump host {token!r} (line {t.row.line}) is not imported: {reason}"))
                         continue
-                    hops.append(JumpHop(host=t.address, port=t.port, user=t.user, ref=t.name, ref_key=t.key))
+                    hop = hop_for.get(id(t))
+                    if hop is None:  # one shared (frozen) hop per jump host: large files reuse a bastion
+                        hop = JumpHop(host=t.address, port=t.port, user=t.user, ref=t.name, ref_key=t.key)
+                        hop_for[id(t)] = hop
+                    hops.append(hop)
                     continue
                 try:
                     user, host, port_text = split_target(token)
@@ -764,7 +774,7 @@ class TableMapper:
                         ),
                         jump=d.jump, tags=d.tags, description=d.description,
                         source=self.source.provenance(
-                            line=d.row.line, section=d.table.section, file=self.file),
+                            line=d.row.line, section=d.table.section, file=self._file),
                     )
                 except ValidationError as exc:
                     for err in exc.errors():

@@ -1,0 +1,217 @@
+"""Credentials: what each host authenticates with, checked before any write, and shared where it repeats.
+
+``CredentialResolver`` turns a host's credentials into XPipe's password and key strategies, after
+inspecting every key file (exists, type, fingerprint, passphrase). ``IdentityConsolidator`` gives
+hosts that share the same user and credential one reusable ``localIdentity`` entry, referenced
+with ``{"type": "ref"}``; a one-off credential stays an in-place identity.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass, field
+from string import Formatter
+
+from migrator.desired import DesiredEntry, Secret
+from migrator.errors import ConfigError
+from migrator.model import Diagnostic, Host
+from migrator.xpipe.inplace import encode_inplace
+
+IDENTITY_CATEGORIES = {"local": ("All identities", "Local"), "synced": ("All identities", "Synced")}
+IDENTITY_TYPES = {"local": "localIdentity", "synced": "syncedIdentity"}
+TEMPLATE_FIELDS = {"user", "method", "n"}
+
+
+def check_template(template: str) -> None:
+    fields = {f for _, f, _, _ in Formatter().parse(template) if f}
+    unknown = fields - TEMPLATE_FIELDS
+    if unknown:
+        raise ConfigError(f"identity name template {template!r}: unknown field(s) {', '.join(sorted(unknown))}; "
+                          f"use {', '.join(sorted(TEMPLATE_FIELDS))}")
+
+
+@dataclass(frozen=True)
+class ResolvedCredential:
+    username: str | None
+    password: Secret
+    key: Secret
+    key_identity: str  # fingerprint when known, else the strategy's digest
+    method: str
+    existing: str | None = None  # name of an XPipe identity the user chose
+
+    @property
+    def signature(self) -> tuple:
+        return (self.username, self.password.cache_key, self.key_identity, self.key_passphrase_key)
+
+    @property
+    def key_passphrase_key(self) -> str:
+        pw = self.key.strategy.get("password")
+        return Secret(pw).cache_key if isinstance(pw, dict) else ""
+
+    @property
+    def shareable(self) -> bool:
+        return self.password.kind != "none" or self.key.kind != "otherExternal"
+
+
+def _inplace(value: str) -> dict:
+    return {"type": "inPlace", "value": encode_inplace(value)}
+
+
+class CredentialResolver:
+    """Maps one host's credentials to strategies; key problems become diagnostics, not surprises."""
+
+    def __init__(self, password_policy: str = "source", inspector=None):
+        self.policy = password_policy
+        self.inspector = inspector
+
+    def password(self, host: Host) -> Secret:
+        creds = host.credentials
+        if self.policy == "none":
+            return Secret({"type": "none"})
+        if self.policy == "prompt":
+            return Secret({"type": "prompt" if creds.password or creds.password_prompt else "none"})
+        if creds.password is not None:
+            return Secret(_inplace(creds.password.get_secret_value()))
+        if creds.password_manager_ref:
+            return Secret({"type": "passwordManager", "key": creds.password_manager_ref})
+        if creds.password_prompt:
+            return Secret({"type": "prompt"})
+        return Secret({"type": "none"})
+
+    def resolve(self, host: Host) -> tuple[ResolvedCredential | None, list[Diagnostic]]:
+        """The host's credential, or None when a key problem must keep it out of the vault."""
+        creds = host.credentials
+        diags: list[Diagnostic] = []
+
+        def diag(level, code, message):
+            diags.append(Diagnostic(level=level, code=code, message=message, file=host.source.file,
+                                    line=host.source.line, entry=host.name, field="key_file"))
+
+        key_identity = ""
+        if creds.key_files:
+            path = creds.key_files[0]
+            passphrase = creds.key_passphrase.get_secret_value() if creds.key_passphrase is not None else None
+            info = self.inspector.inspect(path, passphrase) if self.inspector else None
+            status = info.status if info else None
+            if info is not None and info.blocking:
+                diag("error", f"key-{status}", f"{info.message}; the host is not imported")
+                return None, diags
+            if status == "ppk" or (status is None and path.lower().endswith(".ppk")):
+                diag("warning", "key-ppk-pageant", f"key {path} is a PuTTY .ppk key, which XPipe cannot use as a "
+                     "file: the connection uses Pageant instead (load the key into Pageant, or convert it with "
+                     "puttygen and point the source at the OpenSSH file)")
+                key = Secret({"type": "pageant", "publicKey": None})
+                key_identity = "pageant"
+            else:
+                if passphrase is not None and (info is None or info.encrypted is not False):
+                    pw = _inplace(passphrase)
+                elif status == "needs-passphrase":
+                    diag("info", "key-passphrase-prompt", f"key {path} is encrypted and the source gives no "
+                         "passphrase: XPipe will ask for it when connecting")
+                    pw = {"type": "prompt"}
+                else:
+                    pw = {"type": "none"}
+                if status in ("missing", "not-local"):
+                    diag("warning", f"key-{status}", info.message + "; kept as written (XPipe checks it when it "
+                         "connects)")
+                key = Secret({"type": "file", "file": path, "password": pw, "publicKey": None})
+                key_identity = info.fingerprint if info is not None and info.fingerprint else key.cache_key
+        elif creds.agent == "pageant":
+            key = Secret({"type": "pageant", "publicKey": None})
+        elif creds.agent == "openssh":
+            key = Secret({"type": "sshAgent", "publicKey": None})
+        else:
+            key = Secret({"type": "otherExternal"})
+        if not key_identity:
+            key_identity = key.cache_key
+        password = self.password(host)
+        return ResolvedCredential(
+            username=host.user, password=password, key=key, key_identity=key_identity,
+            method=_method(password, key), existing=creds.identity,
+        ), diags
+
+
+def _method(password: Secret, key: Secret) -> str:
+    parts = []
+    if password.kind == "inPlace":
+        parts.append("password")
+    elif password.kind == "prompt":
+        parts.append("password prompt")
+    elif password.kind == "passwordManager":
+        parts.append("password manager")
+    if key.kind == "file":
+        path = key.strategy["file"]
+        base = ntpath.basename(path) if "\\" in path else posixpath.basename(path)
+        parts.append(f"key {base}")
+    elif key.kind in ("pageant", "sshAgent"):
+        parts.append("Pageant" if key.kind == "pageant" else "agent")
+    return " + ".join(parts) or "default"
+
+
+def identity_data(cred: ResolvedCredential, store_type: str = "localIdentity") -> dict:
+    data = {"type": store_type, "username": cred.username, "password": cred.password, "sshIdentity": cred.key}
+    if store_type == "syncedIdentity":
+        data["perUser"] = False
+    return data
+
+
+@dataclass
+class Consolidation:
+    entries: list[DesiredEntry] = field(default_factory=list)
+    assignment: dict[str, str] = field(default_factory=dict)  # node key -> identity entry key
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    shared_users: int = 0
+
+
+class IdentityConsolidator:
+    """Groups equal credentials into reusable identities, deterministically named."""
+
+    def __init__(self, mode: str = "auto", threshold: int = 2, category: str = "local",
+                 template: str = "{user} ({method})"):
+        if mode not in ("auto", "inplace", "shared"):
+            raise ConfigError(f"identities mode {mode!r}: use auto, inplace or shared")
+        if category not in IDENTITY_CATEGORIES:
+            raise ConfigError(f"identity category {category!r}: use local or synced")
+        check_template(template)
+        self.mode = mode
+        self.threshold = 1 if mode == "shared" else max(1, threshold)
+        self.category = category
+        self.template = template
+
+    def consolidate(self, creds: dict[str, ResolvedCredential], taken: set[str]) -> Consolidation:
+        """``creds`` maps node keys (in entry order) to credentials; ``taken`` holds names in use (casefolded)."""
+        out = Consolidation()
+        if self.mode == "inplace":
+            return out
+        groups: dict[tuple, list[str]] = defaultdict(list)
+        for key, cred in creds.items():
+            if cred.shareable and cred.existing is None:
+                groups[cred.signature].append(key)
+        chosen = [members for members in groups.values() if len(members) >= self.threshold]
+        chosen.sort(key=lambda members: min(members))
+        by_name: dict[str, list[list[str]]] = defaultdict(list)
+        for members in chosen:
+            cred = creds[members[0]]
+            base = self.template.format(user=cred.username or "any user", method=cred.method, n=len(members))
+            by_name[base].append(members)
+        store_type = IDENTITY_TYPES[self.category]
+        for base, groups_with_name in by_name.items():
+            for i, members in enumerate(groups_with_name, start=1):
+                name = base if len(groups_with_name) == 1 else f"{base} #{i}"
+                while name.casefold() in taken:
+                    i += len(groups_with_name)
+                    name = f"{base} #{i}"
+                taken.add(name.casefold())
+                cred = creds[members[0]]
+                key = f"identity:{name}"
+                out.entries.append(DesiredEntry(
+                    key=key, kind="identity", name=name, type=store_type,
+                    category=IDENTITY_CATEGORIES[self.category], data=identity_data(cred, store_type),
+                    notes=[f"shared by {len(members)} connections"],
+                ))
+                for m in members:
+                    out.assignment[m] = key
+                out.shared_users += len(members)
+        return out

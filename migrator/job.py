@@ -1,0 +1,763 @@
+"""Job files: one TOML file that says what ``xpipe-migrate sync`` reads, where it writes and how.
+
+A job names its sources (with format, mapping and filters), the XPipe target, the import policy,
+the prune policy and the report outputs. Every key is checked: an unknown key or a value of the
+wrong type is an error naming the key in TOML terms (``[prune] unknown key 'max_precent'``), and all
+problems are listed at once so a user fixes the file in one go. Paths in the file are relative to
+the job file's folder, so a job and its inputs can move together; they are resolved on load.
+
+The API key itself never lives in a job file (files get committed and shared): the job names a
+file or an environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from migrator.errors import ConfigError
+from migrator.model import Diagnostic, Host, SourceResult
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
+TABULAR_FORMATS = ("csv", "excel")
+EMBEDDED = "embedded"
+DEFAULT_API_KEY_ENV = "XPIPE_API_KEY"
+IDENTITY_NAME_FIELDS = ("user", "method", "n")
+#: Options that have their own key in ``[[source]]``; giving them in ``options`` would be ambiguous.
+_RESERVED_OPTIONS = {"mapping": "mapping", "sheet": "sheet", "format": "format", "fmt": "format"}
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_FILTER_NAMES_SHOWN = 10
+
+SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm"]
+StrictBool = Annotated[bool, Strict()]
+
+
+# -- paths relative to the job file -----------------------------------------------------------------
+
+
+def _job_dir(info: ValidationInfo) -> Path:
+    ctx = info.context or {}
+    return Path(ctx.get("job_dir") or Path.cwd())
+
+
+def _path_text(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _resolve(value: Path, info: ValidationInfo) -> Path:
+    path = value.expanduser()
+    if not path.is_absolute():
+        path = _job_dir(info) / path
+    return path.resolve()
+
+
+#: A path in the job file: relative to the job file's folder, returned absolute.
+JobPath = Annotated[Path, BeforeValidator(_path_text), AfterValidator(_resolve)]
+
+
+def _category_path(value: str, what: str) -> str:
+    """``"A / B"`` -> ``"A/B"``; a leading ``All connections`` is XPipe's root and is dropped."""
+    parts = [p.strip() for p in value.split("/")]
+    if parts and parts[0].casefold() == "all connections":
+        parts = parts[1:]
+    if not parts or any(not p for p in parts):
+        raise ValueError(f"{what} needs names separated by '/', none of them empty (e.g. \"Imported/Servers\")")
+    if any(ord(c) < 32 for p in parts for c in p):
+        raise ValueError(f"{what} must not contain control characters")
+    return "/".join(parts)
+
+
+# -- folder globs ------------------------------------------------------------------------------------
+
+
+def _class_regex(body: str) -> str:
+    negate = body[:1] in ("!", "^")
+    if negate:
+        body = body[1:]
+    escaped = "".join(ch if ch == "-" else re.escape(ch) for ch in body)
+    return f"[^/{escaped}]" if negate else f"[{escaped}]"
+
+
+def folder_glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a folder glob: ``*``, ``?`` and ``[...]`` stay inside one folder, ``**`` crosses ``/``.
+
+    A whole ``**`` segment matches zero or more folders, so ``Production/**`` matches
+    ``Production`` itself and everything below it, and ``**/Web`` matches ``Web`` at any depth.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            j = i
+            while j < n and pattern[j] == "*":
+                j += 1
+            if j - i == 1:
+                out.append("[^/]*")
+            elif (i == 0 or pattern[i - 1] == "/") and j < n and pattern[j] == "/":
+                out.append("(?:.*/)?")
+                j += 1
+            elif i > 0 and pattern[i - 1] == "/" and j == n:
+                out[-1] = "(?:/.*)?"
+            else:
+                out.append(".*")
+            i = j
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            j = i + 1
+            if j < n and pattern[j] in "!^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(c))
+                i += 1
+            else:
+                out.append(_class_regex(pattern[i + 1 : j]))
+                i = j + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
+def _check_globs(values: list[str], compile_one) -> list[str]:
+    for v in values:
+        try:
+            compile_one(v)
+        except re.error as exc:
+            raise ValueError(f"{v!r} is not a valid glob: {exc.msg}") from None
+    return values
+
+
+# -- the sections ------------------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceFilter(_Section):
+    """Which hosts of a source to keep. Every list left empty keeps everything on that criterion."""
+
+    include_folders: list[str] = Field(default_factory=list)
+    exclude_folders: list[str] = Field(default_factory=list)
+    include_tags: list[str] = Field(default_factory=list)
+    exclude_tags: list[str] = Field(default_factory=list)
+    include_names: list[str] = Field(default_factory=list)
+    exclude_names: list[str] = Field(default_factory=list)
+
+    @field_validator("include_folders", "exclude_folders")
+    @classmethod
+    def _folder_globs(cls, v: list[str]) -> list[str]:
+        return _check_globs(v, folder_glob_regex)
+
+    @field_validator("include_names", "exclude_names")
+    @classmethod
+    def _name_globs(cls, v: list[str]) -> list[str]:
+        return _check_globs(v, lambda p: re.compile(fnmatch.translate(p)))
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
+
+class SourceSpec(_Section):
+    """One ``[[source]]`` table."""
+
+    path: JobPath
+    format: SourceFormat | None = None
+    mapping: str | None = None
+    sheet: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    filter: SourceFilter = Field(default_factory=SourceFilter)
+
+    _label: str = PrivateAttr(default="[[source]]")
+
+    @field_validator("mapping")
+    @classmethod
+    def _mapping(cls, v: str, info: ValidationInfo) -> str:
+        _only_for(info.data.get("format"), TABULAR_FORMATS, "a mapping", "CSV and Excel")
+        if not v.strip():
+            raise ValueError("must not be empty; leave the key out to detect the mapping")
+        if Path(v).suffix.lower() == ".toml" or "/" in v or os.sep in v:
+            return str(_resolve(Path(v), info))
+        return v
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet(cls, v: str, info: ValidationInfo) -> str:
+        _only_for(info.data.get("format"), ("excel",), "a sheet", "Excel")
+        return v
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if key in _RESERVED_OPTIONS:
+                raise ValueError(f"{key!r} is a key of [[source]] itself: write {_RESERVED_OPTIONS[key]} = ... "
+                                 "next to path, not inside options")
+        return v
+
+    @property
+    def label(self) -> str:
+        """Where this source is in the job file, e.g. ``job.toml: [[source]] #2``."""
+        return self._label
+
+    def source_options(self, fmt: str) -> dict[str, Any]:
+        """The keyword options for the source constructor; checks mapping/sheet against a detected format."""
+        opts = dict(self.options)
+        for key, value, formats, what in (("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
+                                          ("sheet", self.sheet, ("excel",), "Excel")):
+            if value is None:
+                continue
+            if fmt not in formats:
+                raise ConfigError(f"{self.label} {key}: only {what} sources take {key!r}, but "
+                                  f"{self.path} was detected as {fmt!r}")
+            opts[key] = value
+        return opts
+
+    def read(self) -> SourceResult:
+        """Read the source and apply the filter; the hosts left out are counted in one diagnostic."""
+        from migrator.sources import detect_format, open_source
+
+        fmt = self.format or detect_format(self.path)
+        result = open_source(self.path, fmt=fmt, **self.source_options(fmt)).read()
+        if self.filter.is_empty:
+            return result
+        total = len(result.hosts)
+        kept, left_out = _apply_filter(result.hosts, self.filter)
+        result.hosts = kept
+        result.diagnostics.append(_filter_summary(self.path.as_posix(), total, left_out))
+        result.diagnostics.extend(_jumps_into_left_out(kept, left_out))
+        return result
+
+
+def _only_for(fmt: str | None, formats: tuple[str, ...], what: str, names: str) -> None:
+    if fmt is not None and fmt not in formats:
+        raise ValueError(f"only {names} sources take {what}; this source's format is {fmt!r}")
+
+
+class Target(_Section):
+    """``[target]``: which XPipe to talk to and how to authenticate."""
+
+    url: str | None = None
+    auth: Literal["local", "api-key"] = "local"
+    auth_file: JobPath | None = None
+    api_key_file: JobPath | None = None
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    #: Never accepted: present only so the error can say why instead of "unknown key".
+    api_key: Any = Field(default=None, exclude=True, repr=False)
+    dialect: Literal["23", "24"] | None = None
+    ptb: StrictBool = False
+    timeout: Annotated[float, Strict(), Field(gt=0)] = 30.0
+    first_timeout: Annotated[float, Strict(), Field(gt=0)] = 300.0
+    ca_bundle: JobPath | None = None
+    proxy: str | None = None
+    embedded_version: str | None = None
+    embedded_state: JobPath | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v.strip().casefold() == EMBEDDED:
+            return EMBEDDED
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError('must be "embedded" or an http:// or https:// URL; leave it out to discover XPipe')
+        if parts.username or parts.password:
+            raise ValueError("must not contain a user name or password; XPipe authenticates with the auth keys")
+        return v.strip()
+
+    @field_validator("auth")
+    @classmethod
+    def _auth(cls, v: str, info: ValidationInfo) -> str:
+        if v == "api-key" and info.data.get("url") == EMBEDDED:
+            raise ValueError('the embedded simulator uses Local authentication; leave auth out with url = "embedded"')
+        return v
+
+    @field_validator("auth_file")
+    @classmethod
+    def _auth_file(cls, v: Path, info: ValidationInfo) -> Path:
+        if info.data.get("auth") == "api-key":
+            raise ValueError('only used with auth = "local"')
+        if info.data.get("url") == EMBEDDED:
+            raise ValueError('not used with url = "embedded" (the simulator writes its own auth file)')
+        return v
+
+    @field_validator("api_key_file")
+    @classmethod
+    def _api_key_file(cls, v: Path, info: ValidationInfo) -> Path:
+        if info.data.get("auth") != "api-key":
+            raise ValueError('only used with auth = "api-key"')
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _api_key_env(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("auth") != "api-key":
+            raise ValueError('only used with auth = "api-key"')
+        if info.data.get("api_key_file") is not None:
+            raise ValueError("give api_key_file or api_key_env, not both")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+            raise ValueError("must be the name of an environment variable (the key itself never goes in a job file)")
+        return v
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key(cls, v: Any) -> None:
+        raise ValueError(
+            "the API key must not be written into a job file (job files are shared and committed); "
+            "put it in a file and set api_key_file, or in an environment variable named by api_key_env"
+        )
+
+    @field_validator("dialect", mode="before")
+    @classmethod
+    def _dialect(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("embedded_version", "embedded_state")
+    @classmethod
+    def _embedded_only(cls, v: Any, info: ValidationInfo) -> Any:
+        if info.data.get("url") != EMBEDDED:
+            raise ValueError('only used with url = "embedded"')
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    def to_options(self):
+        """The ``TargetOptions`` the rest of the tool opens a client with (auth via ``resolve_auth``)."""
+        from migrator.target import TargetOptions
+
+        opts = TargetOptions(
+            target=self.url, auth_file=str(self.auth_file) if self.auth_file else None,
+            api_key_file=str(self.api_key_file) if self.api_key_file else None, ptb=self.ptb,
+            api_dialect=self.dialect, timeout=self.timeout, first_timeout=self.first_timeout,
+            ca_bundle=str(self.ca_bundle) if self.ca_bundle else None, proxy=self.proxy,
+            embedded_state=str(self.embedded_state) if self.embedded_state else None,
+        )
+        if self.embedded_version:
+            opts.embedded_version = self.embedded_version
+        return opts
+
+    def resolve_auth(self, env: dict[str, str] | None = None):
+        """The ``Auth`` for a real daemon, exactly as the job says (no fallback to another method)."""
+        from migrator.xpipe.auth import ApiKeyAuth, LocalAuth, api_key_from_file
+
+        if self.auth == "local":
+            return LocalAuth(self.auth_file, ptb=self.ptb)
+        if self.api_key_file is not None:
+            return api_key_from_file(self.api_key_file)
+        env = os.environ if env is None else env
+        if not env.get(self.api_key_env):
+            raise ConfigError(f'[target] auth = "api-key" but the environment variable {self.api_key_env} is not '
+                              "set; set it, or name a key file with api_key_file")
+        return ApiKeyAuth(env[self.api_key_env], origin=f"the API key in ${self.api_key_env}")
+
+
+def _identity_template(v: str) -> str:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"is not a valid name template ({exc}); write literal braces as {{{{ and }}}}") from None
+    allowed = ", ".join("{" + f + "}" for f in IDENTITY_NAME_FIELDS)
+    for f in fields:
+        if f not in IDENTITY_NAME_FIELDS:
+            shown = "{" + f + "}" if f else "{}"
+            raise ValueError(f"unknown field {shown} in the name template; allowed: {allowed}")
+    try:
+        sample = v.format(user="deploy", method="key", n=2)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"is not a valid name template ({exc})") from None
+    if not sample.strip():
+        raise ValueError(f"gives an empty name; use the fields {allowed}")
+    return v
+
+
+class ImportSettings(_Section):
+    """``[import]``: where entries go and how credentials and name clashes are handled."""
+
+    root_category: str = "Imported"
+    password_policy: Literal["source", "prompt", "none"] = "source"
+    identities: Literal["auto", "inplace", "shared"] = "auto"
+    identity_threshold: Annotated[int, Strict(), Field(ge=1)] = 2
+    identity_category: Literal["local", "synced"] = "local"
+    identity_name: Annotated[str, AfterValidator(_identity_template)] = "{user} ({method})"
+    name_clash: Literal["refuse", "rename"] = "refuse"
+
+    @field_validator("root_category")
+    @classmethod
+    def _root(cls, v: str) -> str:
+        return _category_path(v, "the root category")
+
+    @property
+    def root_path(self) -> tuple[str, ...]:
+        return tuple(self.root_category.split("/"))
+
+    def to_mapper_options(self):
+        from migrator.mapper import MapperOptions
+
+        return MapperOptions(
+            root_category=self.root_path, password_policy=self.password_policy, identities=self.identities,
+            identity_threshold=self.identity_threshold, identity_category=self.identity_category,
+            identity_name=self.identity_name,
+        )
+
+
+class PruneSettings(_Section):
+    """``[prune]``: removing entries this job created that are gone from the sources."""
+
+    enabled: StrictBool = False
+    max_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = 30.0
+    min_owned: Annotated[int, Strict(), Field(ge=0)] = 10
+    quarantine_category: str = "Quarantine"
+    quarantine_days: Annotated[int, Strict(), Field(ge=0)] = 7
+
+    @field_validator("quarantine_category")
+    @classmethod
+    def _quarantine(cls, v: str) -> str:
+        return _category_path(v, "the quarantine category")
+
+    @property
+    def quarantine_path(self) -> tuple[str, ...]:
+        """Below the root category."""
+        return tuple(self.quarantine_category.split("/"))
+
+
+class Reports(_Section):
+    """``[reports]``: files written after planning; all optional."""
+
+    markdown: JobPath | None = None
+    html: JobPath | None = None
+    json_: JobPath | None = Field(default=None, alias="json")
+    rejects: JobPath | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Reports:
+        seen: dict[Path, str] = {}
+        for kind, path in self.outputs().items():
+            if path in seen:
+                raise ValueError(f"{kind} and {seen[path]} would both be written to {path}")
+            seen[path] = kind
+        return self
+
+    def outputs(self) -> dict[str, Path]:
+        """The configured outputs by kind (``markdown``, ``html``, ``json``, ``rejects``)."""
+        pairs = (("markdown", self.markdown), ("html", self.html), ("json", self.json_), ("rejects", self.rejects))
+        return {kind: path for kind, path in pairs if path is not None}
+
+
+class Job(_Section):
+    """A whole job file. Build it with ``load_job`` (or ``parse_job``) so paths resolve against its folder."""
+
+    name: str
+    state: JobPath | None = None
+    sources: list[SourceSpec] = Field(alias="source", min_length=1)
+    target: Target = Field(default_factory=Target)
+    import_: ImportSettings = Field(default_factory=ImportSettings, alias="import")
+    prune: PruneSettings = Field(default_factory=PruneSettings)
+    reports: Reports = Field(default_factory=Reports)
+
+    _job_file: Path | None = PrivateAttr(default=None)
+    _job_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.fullmatch(v):
+            raise ValueError("use only letters, digits, '_', '.' and '-' (the name keys the job's state)")
+        return v
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _source_array(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            raise ValueError("write each source as [[source]] (double brackets: an array of tables)")
+        return v
+
+    @model_validator(mode="after")
+    def _locate(self, info: ValidationInfo) -> Job:
+        ctx = info.context or {}
+        self._job_dir = _job_dir(info).resolve()
+        self._job_file = Path(ctx["job_file"]).resolve() if ctx.get("job_file") else None
+        shown = ctx.get("display") or "job"
+        for i, spec in enumerate(self.sources, 1):
+            spec._label = f"{shown}: [[source]] #{i}"
+        return self
+
+    @property
+    def job_dir(self) -> Path:
+        return self._job_dir
+
+    @property
+    def job_file(self) -> Path | None:
+        return self._job_file
+
+    @property
+    def state_path(self) -> Path:
+        """The SQLite ledger: ``state`` if given, else ``<job file stem>.state.sqlite`` next to the job."""
+        if self.state is not None:
+            return self.state
+        stem = self._job_file.stem if self._job_file else self.name
+        return self._job_dir / f"{stem}.state.sqlite"
+
+    def normalised(self) -> dict[str, Any]:
+        """The job's meaning as plain JSON data: defaults filled in, paths absolute."""
+        data = self.model_dump(mode="json", by_alias=True)
+        data["state"] = str(self.state_path)
+        return data
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the normalised content: key order, whitespace and comments do not change it."""
+        text = json.dumps(self.normalised(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(("xpipe-migrate-job/1\n" + text).encode("utf-8")).hexdigest()
+
+
+# -- loading and error messages ------------------------------------------------------------------------
+
+
+_SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): Job,
+    ("source",): SourceSpec,
+    ("source", "filter"): SourceFilter,
+    ("target",): Target,
+    ("import",): ImportSettings,
+    ("prune",): PruneSettings,
+    ("reports",): Reports,
+}
+_HIDDEN_KEYS = {"api_key"}
+_TOML_TYPES = ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (dict, "table"),
+               (list, "array"))
+
+
+def _toml_type(value: Any) -> str:
+    for cls, name in _TOML_TYPES:
+        if isinstance(value, cls):
+            return name
+    return "date/time" if value is not None else "nothing"
+
+
+def _where(loc: tuple) -> tuple[str, list[str | int]]:
+    """Split a pydantic location into a TOML section label and the key path inside it."""
+    if not loc:
+        return "", []
+    head = loc[0]
+    if head == "source":
+        if len(loc) > 1 and isinstance(loc[1], int):
+            return f"[[source]] #{loc[1] + 1}", list(loc[2:])
+        return "[[source]]", list(loc[1:])
+    if head in ("target", "import", "prune", "reports"):
+        return f"[{head}]", list(loc[1:])
+    return "", list(loc)
+
+
+def _key_path(parts: list[str | int]) -> str:
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f" item {p + 1}"
+        else:
+            out += ("." if out else "") + p
+    return out
+
+
+def _suggestion(loc: tuple, key: str) -> str:
+    model = _SECTION_MODELS.get(tuple(p for p in loc[:-1] if isinstance(p, str)))
+    if model is None:
+        return ""
+    known = [f.alias or n for n, f in model.model_fields.items() if n not in _HIDDEN_KEYS]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _describe(err: dict) -> str:
+    loc, kind = tuple(err["loc"]), err["type"]
+    section, keys = _where(loc)
+    prefix = (section + " ") if section else ""
+    if kind == "extra_forbidden":
+        dotted = ".".join(str(k) for k in keys if not isinstance(k, int))
+        return f"{prefix}unknown key '{dotted}'{_suggestion(loc, str(loc[-1]))}"
+    if loc == ("source",) and kind in ("missing", "too_short"):
+        return "[[source]]: at least one [[source]] table is required"
+    where = (prefix + _key_path(keys)).strip() or "job"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{where}: should be a table (got a {_toml_type(err.get('input'))})"
+    msg = err["msg"]
+    if kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    elif kind.endswith("_type") or kind in ("path_type", "literal_error"):
+        msg = msg[:1].lower() + msg[1:]
+        if kind != "literal_error":
+            msg += f" (got a {_toml_type(err.get('input'))})"
+    else:
+        msg = msg[:1].lower() + msg[1:]
+    return f"{where}: {msg}"
+
+
+def parse_job(data: dict[str, Any], job_file: str | Path) -> Job:
+    """Validate TOML data read from ``job_file``; every problem is listed in one ``ConfigError``."""
+    path = Path(job_file)
+    context = {"job_dir": path.absolute().parent, "job_file": path, "display": str(job_file)}
+    try:
+        return Job.model_validate(data, context=context)
+    except ValidationError as exc:
+        lines = [f"{job_file}: {_describe(e)}" for e in exc.errors()]
+        raise ConfigError("\n".join(dict.fromkeys(lines))) from None
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def load_job(path: str | Path) -> Job:
+    """Read and validate a job file; syntax errors name the line and column."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read job file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: line {line}: job files must be UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        pos = _TOML_POSITION.search(message)
+        if pos:
+            message = message[: pos.start()]
+            raise ConfigError(f"{path}: line {pos[1]}, column {pos[2]}: invalid TOML: {message}") from None
+        raise ConfigError(f"{path}: invalid TOML: {message}") from None
+    return parse_job(data, path)
+
+
+# -- filtering -------------------------------------------------------------------------------------
+
+
+def _folder(host: Host) -> str:
+    return "/".join(host.category)
+
+
+class _CompiledFilter:
+    def __init__(self, flt: SourceFilter):
+        self.include_folders = [folder_glob_regex(p) for p in flt.include_folders]
+        self.exclude_folders = [folder_glob_regex(p) for p in flt.exclude_folders]
+        self.include_tags = {t.strip().casefold() for t in flt.include_tags}
+        self.exclude_tags = {t.strip().casefold() for t in flt.exclude_tags}
+        self.include_names = [re.compile(fnmatch.translate(p)) for p in flt.include_names]
+        self.exclude_names = [re.compile(fnmatch.translate(p)) for p in flt.exclude_names]
+
+    def reason(self, host: Host) -> str | None:
+        """Why the host is left out (the first rule it fails), or None to keep it."""
+        folder = _folder(host)
+        if self.include_folders and not any(r.match(folder) for r in self.include_folders):
+            return "not in include_folders"
+        if any(r.match(folder) for r in self.exclude_folders):
+            return "in exclude_folders"
+        tags = {t.strip().casefold() for t in host.tags}
+        if self.include_tags and not tags & self.include_tags:
+            return "no tag from include_tags"
+        if tags & self.exclude_tags:
+            return "a tag from exclude_tags"
+        if self.include_names and not any(r.match(host.name) for r in self.include_names):
+            return "not in include_names"
+        if any(r.match(host.name) for r in self.exclude_names):
+            return "in exclude_names"
+        return None
+
+
+def _apply_filter(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[Host], list[tuple[Host, str]]]:
+    hosts = list(hosts)
+    if flt is None or flt.is_empty:
+        return hosts, []
+    compiled = _CompiledFilter(flt)
+    kept, left_out = [], []
+    for host in hosts:
+        why = compiled.reason(host)
+        if why is None:
+            kept.append(host)
+        else:
+            left_out.append((host, why))
+    return kept, left_out
+
+
+def filter_hosts(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[Host], int]:
+    """Keep the hosts the filter selects; returns them and how many were left out.
+
+    Folders are matched as ``"a/b/c"`` with ``folder_glob_regex`` (case-sensitive), tags by equality
+    ignoring case (a host is kept if it has any included tag and no excluded one), names with
+    ``fnmatch.fnmatchcase`` globs. A host must pass every non-empty criterion.
+    """
+    kept, left_out = _apply_filter(hosts, flt)
+    return kept, len(left_out)
+
+
+def _filter_summary(file: str, total: int, left_out: list[tuple[Host, str]]) -> Diagnostic:
+    if not left_out:
+        return Diagnostic(level="info", code="filtered", file=file,
+                          message=f"the job's filter left out none of the {total} host(s)")
+    reasons = Counter(why for _, why in left_out)
+    breakdown = ", ".join(f"{n} {why}" for why, n in reasons.most_common())
+    names = [h.name for h, _ in left_out]
+    shown = ", ".join(names[:_FILTER_NAMES_SHOWN])
+    if len(names) > _FILTER_NAMES_SHOWN:
+        shown += f" and {len(names) - _FILTER_NAMES_SHOWN} more"
+    everything = len(left_out) == total
+    return Diagnostic(
+        level="warning" if everything else "info", code="filtered", file=file,
+        message=f"the job's filter left out {len(left_out)} of {total} host(s) ({breakdown}): {shown}"
+        + ("; nothing from this source is imported - check the filter" if everything else ""),
+    )
+
+
+def _jumps_into_left_out(kept: list[Host], left_out: list[tuple[Host, str]]) -> list[Diagnostic]:
+    """A kept host whose jump host was filtered out would lose its gateway: say so."""
+    gone = {h.key: h.name for h, _ in left_out}
+    out = []
+    for host in kept:
+        for hop in host.jump:
+            if hop.ref_key in gone:
+                out.append(Diagnostic(
+                    level="warning", code="filter-jump", file=host.source.file, line=host.source.line,
+                    entry=host.name,
+                    message=f"jumps through {gone[hop.ref_key]!r}, which the job's filter left out; "
+                    "widen the filter to keep the jump host",
+                ))
+    return out
