@@ -14,14 +14,26 @@ from pathlib import Path
 
 from migrator import __version__
 from migrator.errors import ConfigError, MigratorError, PartialFailure
+from migrator.job import load_job
+from migrator.ledger import Ledger
 from migrator.loader import Loader
-from migrator.mapper import MapperOptions
-from migrator.pipeline import build_plan, read_inventory
+from migrator.mapper import MapperOptions, SshStoreMapper
+from migrator.pipeline import plan_inventory, read_inventory
+from migrator.plan import Planner
 from migrator.report import (
     RENDERERS,
     inventory_document,
     render_inventory_table,
     render_table,
+)
+from migrator.sync import (
+    SyncOptions,
+    SyncRunner,
+    load_saved_plan,
+    read_job_sources,
+    refuse,
+    write_job_reports,
+    write_saved_plan,
 )
 from migrator.target import EMBEDDED, TargetOptions, open_client
 
@@ -73,11 +85,22 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
                    help="source: import passwords; prompt: XPipe asks at connect time; none: no passwords")
 
 
+def _add_job_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="overwrite fields changed in XPipe (drift) and pass the prune percentage guard")
+    p.add_argument("--prune", dest="prune", action="store_true", default=None,
+                   help="remove owned entries that are gone from the sources (guarded; see README)")
+    p.add_argument("--no-prune", dest="prune", action="store_false", help="never prune, whatever the job says")
+    p.add_argument("--adopt", action="store_true",
+                   help="take over same-named entries in the root category that this job did not create")
+
+
 def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=sorted(RENDERERS), default="table", help="report format on stdout")
     p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
                    help="also write a report, e.g. --report markdown=plan.md (repeatable)")
     p.add_argument("--show-unchanged", action="store_true", help="list unchanged entries in the table")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected CSV/Excel rows to FILE, in the input's format")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,14 +119,40 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(p)
     _add_target_args(p)
     _add_output_args(p)
+    p.add_argument("--job", metavar="JOB.toml", help="plan a sync job (its ledger, three-way) instead of SOURCEs")
+    _add_job_run_args(p)
+    p.add_argument("--out", metavar="PLAN.json", help="save the plan (with fingerprints) for 'apply PLAN.json'")
     p.set_defaults(func=cmd_plan)
 
-    p = sub.add_parser("apply", help="plan, confirm, and write the changes into XPipe")
+    p = sub.add_parser("apply", help="plan, confirm, and write the changes into XPipe (or apply a saved plan)")
     _add_source_args(p)
     _add_target_args(p)
     _add_output_args(p)
     p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
+    _add_job_run_args(p)
     p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("sync", help="run a job file: three-way plan against its ledger, then apply")
+    p.add_argument("job", metavar="JOB.toml")
+    p.add_argument("--dry-run", action="store_true", help="plan only (exit 2 when changes are pending)")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
+    p.add_argument("--out", metavar="PLAN.json", help="with --dry-run: save the plan for 'apply PLAN.json'")
+    _add_job_run_args(p)
+    p.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    p.add_argument("--show-unchanged", action="store_true")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("audit", help="read-only report: drift, missing entries, vault health, reachability")
+    _add_source_args(p, required=False)
+    _add_target_args(p)
+    p.add_argument("--job", metavar="JOB.toml", help="audit a sync job (its sources, target and ledger)")
+    p.add_argument("--probe", action="store_true", help="check TCP and the SSH banner/host key of each host")
+    p.add_argument("--probe-timeout", type=float, default=5.0)
+    p.add_argument("--probe-concurrency", type=int, default=16)
+    p.add_argument("--format", choices=("table", "json", "markdown", "html"), default="table")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("simulator", help="run the XPipe API simulator on 127.0.0.1")
     p.add_argument("--port", type=int, default=21721)
@@ -176,12 +225,65 @@ def cmd_inspect(args) -> int:
     return EXIT_OK
 
 
+def _mapper_options(args) -> MapperOptions:
+    return MapperOptions(root_category=args.root_category, password_policy=args.password_policy)
+
+
+def _write_rejects(args, inventory) -> None:
+    if getattr(args, "rejects", None) and inventory is not None and inventory.rejects:
+        from migrator.sources.tabular import write_rejects
+
+        for path in write_rejects(inventory.rejects, args.rejects):
+            print(f"rejected rows written to {path}", file=sys.stderr)
+
+
+def _sync_options(args, dry_run: bool) -> SyncOptions:
+    return SyncOptions(dry_run=dry_run, force=args.force, prune=args.prune, adopt=args.adopt,
+                       progress=not args.no_progress)
+
+
+def _finish_sync(args, job, outcome, *, saved_out: str | None = None) -> int:
+    print(_render(args.format, outcome.plan, outcome.result, show_unchanged=args.show_unchanged))
+    write_job_reports(job, outcome)
+    _write_reports(getattr(args, "report", []), outcome.plan, outcome.result)
+    _write_rejects(args, outcome.inventory)
+    refuse(outcome)
+    if saved_out:
+        write_saved_plan(saved_out, job.job_file or Path(args.job), outcome.plan)
+        print(f"plan saved to {saved_out}", file=sys.stderr)
+    if outcome.result is None:
+        return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
+    if outcome.result.failed:
+        raise PartialFailure(f"{len(outcome.result.failed)} of {len(outcome.result.outcomes)} changes failed; "
+                             "the rest were applied (see the report)")
+    return EXIT_CHANGES if args.detailed_exitcode and outcome.plan.has_changes else EXIT_OK
+
+
+def cmd_sync(args) -> int:
+    job = load_job(args.job)
+    if args.out and not args.dry_run:
+        raise ConfigError("--out saves a plan: use it with --dry-run")
+    outcome = SyncRunner(job, _sync_options(args, args.dry_run)).run()
+    return _finish_sync(args, job, outcome, saved_out=args.out)
+
+
 def cmd_plan(args) -> int:
+    if args.job:
+        if args.sources:
+            raise ConfigError("give either --job or SOURCEs, not both")
+        job = load_job(args.job)
+        outcome = SyncRunner(job, _sync_options(args, True)).run()
+        return _finish_sync(args, job, outcome, saved_out=args.out)
+    if not args.sources:
+        raise ConfigError("plan needs SOURCEs or --job")
+    if args.out:
+        raise ConfigError("--out needs --job: a saved plan is applied against the job's ledger")
+    inventory = read_inventory(args.sources, **_source_options(args))
     with open_client(_target(args)) as client:
-        plan = build_plan(client, args.sources, mapper_options=MapperOptions(
-            root_category=args.root_category, password_policy=args.password_policy), **_source_options(args))
+        plan = plan_inventory(client, inventory, _mapper_options(args))
     print(_render(args.format, plan, show_unchanged=args.show_unchanged))
     _write_reports(args.report, plan)
+    _write_rejects(args, inventory)
     return EXIT_CHANGES if plan.has_changes else EXIT_OK
 
 
@@ -193,12 +295,20 @@ def _confirm(plan) -> bool:
 
 
 def cmd_apply(args) -> int:
+    saved = load_saved_plan(args.sources[0]) if len(args.sources) == 1 else None
+    if saved is not None:
+        job = load_job(saved["job"])
+        outcome = SyncRunner(job, _sync_options(args, False)).run(saved=saved)
+        return _finish_sync(args, job, outcome)
+    if not args.sources:
+        raise ConfigError("apply needs SOURCEs or a saved plan")
+    inventory = read_inventory(args.sources, **_source_options(args))
     with open_client(_target(args)) as client:
-        plan = build_plan(client, args.sources, mapper_options=MapperOptions(
-            root_category=args.root_category, password_policy=args.password_policy), **_source_options(args))
+        plan = plan_inventory(client, inventory, _mapper_options(args))
         if not plan.has_changes:
             print(_render(args.format, plan, show_unchanged=args.show_unchanged))
             _write_reports(args.report, plan)
+            _write_rejects(args, inventory)
             return EXIT_OK
         if args.format == "table" and not args.yes:
             print(render_table(plan))
@@ -208,10 +318,54 @@ def cmd_apply(args) -> int:
         result = Loader(client, progress=not args.no_progress).apply(plan)
     print(_render(args.format, plan, result, show_unchanged=args.show_unchanged))
     _write_reports(args.report, plan, result)
+    _write_rejects(args, inventory)
     if result.failed:
         raise PartialFailure(f"{len(result.failed)} of {len(result.outcomes)} changes failed; "
                              "the rest were applied (see the report)")
-    return EXIT_OK
+    return EXIT_CHANGES if args.detailed_exitcode else EXIT_OK
+
+
+def cmd_audit(args) -> int:
+    from migrator.audit import audit_document, has_findings, probe_targets, render_audit
+
+    ledger = None
+    if args.job:
+        if args.sources:
+            raise ConfigError("give either --job or SOURCEs, not both")
+        job = load_job(args.job)
+        inventory, _ = read_job_sources(job)
+        options = job.import_.to_mapper_options()
+        target = job.target.to_options()
+        auth = None if target.target == EMBEDDED else job.target.resolve_auth()
+        if job.state_path.exists():
+            ledger = Ledger(job.state_path)
+    else:
+        if not args.sources:
+            raise ConfigError("audit needs SOURCEs or --job")
+        inventory = read_inventory(args.sources, **_source_options(args))
+        options, target, auth = _mapper_options(args), _target(args), None
+    try:
+        with open_client(target, auth=auth) as client:
+            mapped = SshStoreMapper(options).map(inventory.hosts)
+            plan = Planner(client, root_category=options.root_category, name_clash=options.name_clash,
+                           ledger=ledger).plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
+            plan.hosts_read = len(inventory.hosts)
+        probes = None
+        if args.probe:
+            from migrator.probe import probe_hosts
+
+            probes = probe_hosts(probe_targets(plan), concurrency=args.probe_concurrency, timeout=args.probe_timeout)
+        doc = audit_document(plan, plan.live, ledger, probes)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    print(render_audit(doc, args.format))
+    for spec in args.report:
+        fmt, sep, path = spec.partition("=")
+        if not sep or fmt not in ("table", "json", "markdown", "html"):
+            raise ConfigError(f"--report {spec!r}: use FORMAT=FILE with FORMAT table, json, markdown or html")
+        Path(path).write_text(render_audit(doc, fmt) + "\n", encoding="utf-8")
+    return EXIT_CHANGES if has_findings(doc) else EXIT_OK
 
 
 def cmd_simulator(args) -> int:

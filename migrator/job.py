@@ -41,6 +41,7 @@ from pydantic import (
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, Host, SourceResult
+from migrator.sources import detect_format, open_source
 
 try:
     import tomllib
@@ -92,7 +93,8 @@ def _category_path(value: str, what: str) -> str:
     if parts and parts[0].casefold() == "all connections":
         parts = parts[1:]
     if not parts or any(not p for p in parts):
-        raise ValueError(f"{what} needs names separated by '/', none of them empty (e.g. \"Imported/Servers\")")
+        raise ValueError(f"{what} needs names separated by '/', none of them empty "
+                         '(e.g. "Imported/Servers")')
     if any(ord(c) < 32 for p in parts for c in p):
         raise ValueError(f"{what} must not contain control characters")
     return "/".join(parts)
@@ -230,8 +232,8 @@ class SourceSpec(_Section):
     def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key in v:
             if key in _RESERVED_OPTIONS:
-                raise ValueError(f"{key!r} is a key of [[source]] itself: write {_RESERVED_OPTIONS[key]} = ... "
-                                 "next to path, not inside options")
+                raise ValueError(f"{key!r} is a key of [[source]] itself: write "
+                                 f"{_RESERVED_OPTIONS[key]} = ... next to path, not inside options")
         return v
 
     @property
@@ -252,12 +254,20 @@ class SourceSpec(_Section):
             opts[key] = value
         return opts
 
-    def read(self) -> SourceResult:
-        """Read the source and apply the filter; the hosts left out are counted in one diagnostic."""
-        from migrator.sources import detect_format, open_source
+    def read(self, key_base: Path | None = None) -> SourceResult:
+        """Read the source and apply the filter; the hosts left out are counted in one diagnostic.
 
+        With ``key_base`` the hosts' source keys name the file relative to it (the job's folder), so
+        moving the whole job folder does not make every host look new to the ledger.
+        """
         fmt = self.format or detect_format(self.path)
-        result = open_source(self.path, fmt=fmt, **self.source_options(fmt)).read()
+        options = self.source_options(fmt)
+        if key_base is not None:
+            try:
+                options["key_path"] = self.path.relative_to(key_base).as_posix()
+            except ValueError:
+                options["key_path"] = self.path.as_posix()
+        result = open_source(self.path, fmt=fmt, **options).read()
         if self.filter.is_empty:
             return result
         total = len(result.hosts)
@@ -299,16 +309,19 @@ class Target(_Section):
             return EMBEDDED
         parts = urlsplit(v.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError('must be "embedded" or an http:// or https:// URL; leave it out to discover XPipe')
+            raise ValueError('must be "embedded" or an http:// or https:// URL; '
+                             "leave it out to discover XPipe")
         if parts.username or parts.password:
-            raise ValueError("must not contain a user name or password; XPipe authenticates with the auth keys")
+            raise ValueError("must not contain a user name or password; "
+                             "XPipe authenticates with the auth keys")
         return v.strip()
 
     @field_validator("auth")
     @classmethod
     def _auth(cls, v: str, info: ValidationInfo) -> str:
         if v == "api-key" and info.data.get("url") == EMBEDDED:
-            raise ValueError('the embedded simulator uses Local authentication; leave auth out with url = "embedded"')
+            raise ValueError("the embedded simulator uses Local authentication; "
+                             'leave auth out with url = "embedded"')
         return v
 
     @field_validator("auth_file")
@@ -335,7 +348,8 @@ class Target(_Section):
         if info.data.get("api_key_file") is not None:
             raise ValueError("give api_key_file or api_key_env, not both")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError("must be the name of an environment variable (the key itself never goes in a job file)")
+            raise ValueError("must be the name of an environment variable "
+                             "(the key itself never goes in a job file)")
         return v
 
     @field_validator("api_key")
@@ -385,8 +399,8 @@ class Target(_Section):
             return api_key_from_file(self.api_key_file)
         env = os.environ if env is None else env
         if not env.get(self.api_key_env):
-            raise ConfigError(f'[target] auth = "api-key" but the environment variable {self.api_key_env} is not '
-                              "set; set it, or name a key file with api_key_file")
+            raise ConfigError(f'[target] auth = "api-key" but the environment variable {self.api_key_env} '
+                              "is not set; set it, or name a key file with api_key_file")
         return ApiKeyAuth(env[self.api_key_env], origin=f"the API key in ${self.api_key_env}")
 
 
@@ -394,7 +408,8 @@ def _identity_template(v: str) -> str:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
     except ValueError as exc:
-        raise ValueError(f"is not a valid name template ({exc}); write literal braces as {{{{ and }}}}") from None
+        raise ValueError(f"is not a valid name template ({exc}); "
+                         "write literal braces as {{ and }}") from None
     allowed = ", ".join("{" + f + "}" for f in IDENTITY_NAME_FIELDS)
     for f in fields:
         if f not in IDENTITY_NAME_FIELDS:
@@ -435,7 +450,7 @@ class ImportSettings(_Section):
         return MapperOptions(
             root_category=self.root_path, password_policy=self.password_policy, identities=self.identities,
             identity_threshold=self.identity_threshold, identity_category=self.identity_category,
-            identity_name=self.identity_name,
+            identity_name=self.identity_name, name_clash=self.name_clash,
         )
 
 
@@ -472,13 +487,14 @@ class Reports(_Section):
         seen: dict[Path, str] = {}
         for kind, path in self.outputs().items():
             if path in seen:
-                raise ValueError(f"{kind} and {seen[path]} would both be written to {path}")
+                raise ValueError(f"{seen[path]} and {kind} would both be written to {path}")
             seen[path] = kind
         return self
 
     def outputs(self) -> dict[str, Path]:
         """The configured outputs by kind (``markdown``, ``html``, ``json``, ``rejects``)."""
-        pairs = (("markdown", self.markdown), ("html", self.html), ("json", self.json_), ("rejects", self.rejects))
+        pairs = (("markdown", self.markdown), ("html", self.html), ("json", self.json_),
+                 ("rejects", self.rejects))
         return {kind: path for kind, path in pairs if path is not None}
 
 
@@ -561,15 +577,16 @@ _SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("reports",): Reports,
 }
 _HIDDEN_KEYS = {"api_key"}
-_TOML_TYPES = ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (dict, "table"),
-               (list, "array"))
+_TOML_TYPES = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+               (dict, "a table"), (list, "an array"))
 
 
 def _toml_type(value: Any) -> str:
+    """The TOML type of a value, with its article (never the value: it might be a secret)."""
     for cls, name in _TOML_TYPES:
         if isinstance(value, cls):
             return name
-    return "date/time" if value is not None else "nothing"
+    return "a date/time" if value is not None else "nothing"
 
 
 def _where(loc: tuple) -> tuple[str, list[str | int]]:
@@ -596,13 +613,14 @@ def _key_path(parts: list[str | int]) -> str:
     return out
 
 
-def _suggestion(loc: tuple, key: str) -> str:
+def _suggestion(loc: tuple, prefix: str) -> str:
+    """A close known key for a misspelt one, written like the unknown key (``filter.include_tags``)."""
     model = _SECTION_MODELS.get(tuple(p for p in loc[:-1] if isinstance(p, str)))
     if model is None:
         return ""
     known = [f.alias or n for n, f in model.model_fields.items() if n not in _HIDDEN_KEYS]
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.7)
+    return f" (did you mean '{prefix}{close[0]}'?)" if close else ""
 
 
 def _describe(err: dict) -> str:
@@ -610,24 +628,20 @@ def _describe(err: dict) -> str:
     section, keys = _where(loc)
     prefix = (section + " ") if section else ""
     if kind == "extra_forbidden":
-        dotted = ".".join(str(k) for k in keys if not isinstance(k, int))
-        return f"{prefix}unknown key '{dotted}'{_suggestion(loc, str(loc[-1]))}"
+        parents = "".join(f"{k}." for k in keys[:-1] if not isinstance(k, int))
+        return f"{prefix}unknown key '{parents}{keys[-1]}'{_suggestion(loc, parents)}"
     if loc == ("source",) and kind in ("missing", "too_short"):
         return "[[source]]: at least one [[source]] table is required"
     where = (prefix + _key_path(keys)).strip() or "job"
     if kind == "missing":
         return f"{where}: required key is missing"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{where}: should be a table (got a {_toml_type(err.get('input'))})"
-    msg = err["msg"]
+        return f"{where}: should be a table (got {_toml_type(err.get('input'))})"
     if kind == "value_error":
-        msg = msg.removeprefix("Value error, ")
-    elif kind.endswith("_type") or kind in ("path_type", "literal_error"):
-        msg = msg[:1].lower() + msg[1:]
-        if kind != "literal_error":
-            msg += f" (got a {_toml_type(err.get('input'))})"
-    else:
-        msg = msg[:1].lower() + msg[1:]
+        return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+    msg = err["msg"][:1].lower() + err["msg"][1:]
+    if kind.endswith("_type"):
+        msg += f" (got {_toml_type(err.get('input'))})"
     return f"{where}: {msg}"
 
 
@@ -703,7 +717,9 @@ class _CompiledFilter:
         return None
 
 
-def _apply_filter(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[Host], list[tuple[Host, str]]]:
+def _apply_filter(
+    hosts: Iterable[Host], flt: SourceFilter | None
+) -> tuple[list[Host], list[tuple[Host, str]]]:
     hosts = list(hosts)
     if flt is None or flt.is_empty:
         return hosts, []

@@ -119,7 +119,7 @@ class KeyInspector:
 
     @property
     def windows(self) -> bool:
-        return self.platform.startswith(("win", "cygwin"))
+        return self.platform.startswith("win")
 
     def inspect(self, path: str, passphrase=None) -> KeyInfo:
         """Inspect the key file ``path`` (as written in a source) with an optional passphrase.
@@ -141,7 +141,7 @@ class KeyInspector:
                        fingerprint=finding.fingerprint, encrypted=finding.encrypted,
                        message=_message(path, finding))
 
-    def _resolve(self, path: str) -> tuple[str | None, _Finding]:
+    def _resolve(self, path: str) -> tuple[str | None, _Finding | None]:
         """The absolute local path, or None and the finding that explains why there is none."""
         text = path.strip()
         if not text:
@@ -156,7 +156,7 @@ class KeyInspector:
             text = os.path.expanduser(text)
             if text.startswith("~"):
                 return None, _Finding("missing", detail="that user is not known on this machine")
-        return os.path.abspath(text), _Finding("missing")
+        return os.path.abspath(text), None
 
     def _windows_variable(self, match: re.Match) -> str:
         name = match.group(1).upper()
@@ -465,7 +465,7 @@ def _message(path: str, finding: _Finding) -> str:
         elif lowered.endswith(".pub"):
             private = f" ({_without_suffix(path, '.pub')})"
         else:
-            private = " (without .pub)"
+            private = ""
         return f"{name} is the public half of a key; give the private key file{private} instead"
     if status == "ppk":
         new = _without_suffix(path, ".ppk")

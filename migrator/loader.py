@@ -1,7 +1,8 @@
-"""Applies a Plan: categories first, then entries in dependency order, then a read-back check.
+"""Applies a Plan: categories first, then entries in dependency order, prunes, then a read-back check.
 
-Writes are idempotent because XPipe's add upserts by name: a crash half-way and a re-run converge.
-A failed entry fails the entries that go through it, and nothing else.
+Writes are idempotent because XPipe's add upserts by name. With a ledger every write is journaled
+before it is sent and recorded after it returns, so a run killed at any point is reconciled by the
+next one. A failed entry fails the entries that go through it, and nothing else.
 """
 
 from __future__ import annotations
@@ -12,21 +13,27 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from migrator.compare import desired_leaves, strip_nulls
 from migrator.desired import EntryRef, Secret
 from migrator.encryption import EncryptionStage
-from migrator.errors import BadRequest, ServerError, XPipeError
+from migrator.errors import BadRequest, ServerError
+from migrator.ledger import Ledger, LedgerEntry, now
 from migrator.plan import Change, Plan
+from migrator.vault import SecretReader, is_encrypted_node
 from migrator.xpipe.client import XPipeClient
-from migrator.xpipe.constants import ALL_CONNECTIONS, LOCAL_IDENTITIES, LOCAL_MACHINE, SYNCED_IDENTITIES
+from migrator.xpipe.constants import ALL_CONNECTIONS, LOCAL_IDENTITIES, SYNCED_IDENTITIES
 
 ROOTS = {("all connections",): ALL_CONNECTIONS, ("all identities", "local"): LOCAL_IDENTITIES,
          ("all identities", "synced"): SYNCED_IDENTITIES}
+STATUSES = ("created", "updated", "recreated", "quarantined", "deleted", "unchanged", "skipped", "failed")
+_DONE = {"create": "created", "update": "updated", "recreate": "recreated", "quarantine": "quarantined",
+         "delete": "deleted"}
 
 
 @dataclass
 class Outcome:
     change: Change
-    status: str  # "created", "updated", "recreated", "unchanged", "skipped", "failed"
+    status: str
     uuid: str | None = None
     error: str | None = None
 
@@ -41,7 +48,7 @@ class ApplyResult:
     seconds: float = 0.0
 
     def counts(self) -> dict[str, int]:
-        out = {s: 0 for s in ("created", "updated", "recreated", "unchanged", "skipped", "failed")}
+        out = {s: 0 for s in STATUSES}
         for o in self.outcomes:
             out[o.status] += 1
         return out
@@ -52,10 +59,12 @@ class ApplyResult:
 
 
 class Loader:
-    def __init__(self, client: XPipeClient, *, progress: bool = True):
+    def __init__(self, client: XPipeClient, *, progress: bool = True, ledger: Ledger | None = None):
         self.client = client
         self.encryption = EncryptionStage(client)
         self.progress = progress
+        self.ledger = ledger
+        self.reader = SecretReader(client)
 
     def apply(self, plan: Plan) -> ApplyResult:
         started = time.perf_counter()
@@ -63,33 +72,44 @@ class Loader:
         result = ApplyResult()
         categories: dict[tuple[str, ...], str] = {}
         uuids: dict[str, str | None] = dict(plan.external)
-        work = [c for c in plan.changes]
-        bar = tqdm(total=sum(1 for c in work if c.writes), unit="entry", file=sys.stderr,
+        if self.ledger is not None:
+            self.ledger.run_started()
+            for entry in plan.reconciled:
+                self.ledger.record(entry)
+            for row in self.ledger.pending():
+                self.ledger.journal_end(row.id, "reconciled")
+        bar = tqdm(total=sum(1 for c in plan.changes if c.writes), unit="entry", file=sys.stderr,
                    disable=not self.progress, desc="apply")
         try:
-            for change in work:
+            for change in plan.changes:
                 if change.kind == "category":
                     self._category(change, categories, result)
-                    if change.writes:
-                        bar.update(1)
-            for change in work:
-                if change.kind == "category":
+                    bar.update(1 if change.writes else 0)
+            for change in plan.changes:
+                if change.kind == "category" or change.action in ("quarantine", "delete"):
                     continue
                 self._entry(change, categories, uuids, result)
-                if change.writes:
+                bar.update(1 if change.writes else 0)
+            moved: dict[str, str] = {}
+            for change in plan.changes:
+                if change.action in ("quarantine", "delete") and change.kind != "category":
+                    self._prune(change, categories, moved, result)
                     bar.update(1)
         finally:
             bar.close()
-        self._verify(plan, uuids, result)
+        self._verify(uuids, result)
         result.requests = self.client.requests_made - req0
         result.writes = self.client.writes_made - w0
         result.encrypted = self.encryption.encrypted
         result.seconds = time.perf_counter() - started
+        if self.ledger is not None:
+            self.ledger.run_finished("partial" if result.failed else "ok", result.counts())
         return result
 
+    # -- categories ----------------------------------------------------------------------------
+
     def _category(self, change: Change, categories: dict, result: ApplyResult) -> None:
-        path = change.path
-        lower = tuple(s.lower() for s in path)
+        lower = tuple(s.lower() for s in change.path)
         if change.uuid:
             categories[lower] = change.uuid
             result.outcomes.append(Outcome(change, "unchanged", change.uuid))
@@ -99,7 +119,7 @@ class Loader:
             result.outcomes.append(Outcome(change, "failed", error="its parent category could not be created"))
             return
         try:
-            uuid = self.client.add_category(path[-1], parent)
+            uuid = self.client.add_category(change.path[-1], parent)
         except (BadRequest, ServerError) as exc:
             result.outcomes.append(Outcome(change, "failed", error=str(exc)))
             return
@@ -110,11 +130,26 @@ class Loader:
         lower = tuple(s.lower() for s in path)
         return categories.get(lower) or ROOTS.get(lower)
 
+    # -- entries ---------------------------------------------------------------------------------
+
+    def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None):
+        row = self.ledger.journal_begin(change.key, op, name, type_, uuid) if self.ledger else None
+        try:
+            out = call()
+        except Exception:
+            if row is not None:
+                self.ledger.journal_end(row, "failed")
+            raise
+        if row is not None:
+            self.ledger.journal_end(row, "done", out if isinstance(out, str) else None)
+        return out
+
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
         entry = change.entry
         if change.action == "unchanged":
             uuids[change.key] = change.uuid
             result.outcomes.append(Outcome(change, "unchanged", change.uuid))
+            self._record(change, change.uuid, uuids, written=False)
             return
         if change.action == "conflict":
             uuids[change.key] = None
@@ -123,8 +158,9 @@ class Loader:
         missing = [d for d in entry.depends if not uuids.get(d)]
         if missing:
             uuids[change.key] = None
-            names = ", ".join(d.rsplit("#", 1)[-1] for d in missing)
-            result.outcomes.append(Outcome(change, "failed", error=f"its gateway ({names}) is not in the vault"))
+            names = ", ".join(d.split(":", 1)[-1].rsplit("#", 1)[-1] for d in missing)
+            result.outcomes.append(Outcome(change, "failed", error=f"an entry it depends on ({names}) is not in "
+                                                                   "the vault"))
             return
         category = self._category_uuid(entry.category, categories)
         if category is None:
@@ -135,85 +171,161 @@ class Loader:
             data = self._payload(change, uuids)
             if change.action == "recreate" and change.uuid:
                 try:
-                    self.client.remove_stores([change.uuid])
+                    self._journaled(change, "remove", change.live.name, entry.type,
+                                    lambda: self.client.remove_stores([change.uuid]), change.uuid)
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
-            uuid = self.client.add_store(entry.name, data, category=category, validate=False)
+            uuid = self._journaled(change, "add", entry.name, entry.type,
+                                   lambda: self.client.add_store(entry.name, data, category=category, validate=False))
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
             result.outcomes.append(Outcome(change, "failed", error=str(exc)))
             return
-        except XPipeError:
-            raise
         uuids[change.key] = uuid
-        status = {"create": "created", "update": "updated", "recreate": "recreated"}[change.action]
-        result.outcomes.append(Outcome(change, status, uuid))
+        result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
+        self._record(change, uuid, uuids, written=True)
+
+    def _kept_paths(self, change: Change) -> set[str]:
+        return {f.path for f in change.fields if f.kept}
+
+    def _record(self, change: Change, uuid: str | None, uuids: dict, written: bool) -> None:
+        """Ledger row for an entry as it now is: digests of what was written (kept drift keeps its old one)."""
+        if self.ledger is None or uuid is None:
+            return
+        entry = change.entry
+        leaves = desired_leaves(entry.data, uuids.get)
+        previous = change.ledger.fields if change.ledger else {}
+        kept = self._kept_paths(change)
+        fields = {path: (previous[path] if path in kept and path in previous else self.ledger.digest(value))
+                  for path, value in leaves.items()}
+        if not written and change.ledger and change.ledger.fields == fields and change.ledger.uuid == uuid:
+            return
+        self.ledger.record(LedgerEntry(key=change.key, uuid=uuid, name=entry.name, type=entry.type, kind=entry.kind,
+                                       category="/".join(entry.category[1:]), fields=fields, applied_at=now()))
 
     def _payload(self, change: Change, uuids: dict) -> dict:
         """Desired data with refs and secrets filled in; on update, fields we do not manage survive.
 
-        A secret the plan found unchanged keeps its live encrypted node: nothing is re-encrypted.
+        A secret the plan found unchanged keeps its live encrypted node (nothing is re-encrypted), and
+        a drifted field that is kept keeps its live value.
         """
-        live_raw = change.live.raw if (change.live and change.action == "update") else {}
-        changed = {f.path for f in change.fields}
+        live_raw = change.live.raw if (change.live and change.action in ("update", "recreate")) else {}
+        changed = {f.path for f in change.fields if not f.kept}
+        kept = self._kept_paths(change)
+
+        def touched(path):
+            return any(path == p or path.startswith(p + ".") for p in changed)
 
         def fill(value, live_value, path):
+            if path in kept:
+                return live_value
             if isinstance(value, EntryRef):
-                return uuids[value.key] if value.key in uuids else LOCAL_MACHINE
+                return uuids.get(value.key)
             if isinstance(value, Secret):
-                keep = live_value is not None and not any(path == p or path.startswith(p + ".") for p in changed)
+                keep = is_encrypted_node(live_value) and not touched(path)
                 return self.encryption.node(value, live_value if keep else None)
             if isinstance(value, dict):
                 lv = live_value if isinstance(live_value, dict) else {}
                 return {k: fill(v, lv.get(k), f"{path}.{k}" if path else k) for k, v in value.items()}
-            if isinstance(value, list):
-                return [fill(v, None, path) for v in value]
             return value
 
         data = dict(live_raw)
         data.update(fill(change.entry.data, live_raw, ""))
         return data
 
-    def _verify(self, plan: Plan, uuids: dict, result: ApplyResult) -> None:
+    # -- prune -----------------------------------------------------------------------------------
+
+    def _prune(self, change: Change, categories: dict, moved: dict, result: ApplyResult) -> None:
+        try:
+            if change.uuid is None:
+                self.ledger.forget(change.key)
+                result.outcomes.append(Outcome(change, "deleted"))
+                return
+            if change.action == "delete" or change.kind == "identity":
+                if change.action == "delete":
+                    self._journaled(change, "remove", change.name, change.live.type,
+                                    lambda: self.client.remove_stores([change.uuid]), change.uuid)
+                    self.ledger.forget(change.key)
+                    result.outcomes.append(Outcome(change, "deleted", change.uuid))
+                else:
+                    row = change.ledger
+                    row.quarantined_at = now()
+                    self.ledger.record(row)
+                    result.outcomes.append(Outcome(change, "quarantined", change.uuid))
+                return
+            category = self._category_uuid(change.path, categories)
+            if category is None:
+                result.outcomes.append(Outcome(change, "failed", error="the quarantine category could not be made"))
+                return
+            data = dict(change.live.raw, type=change.live.type)
+            gateway = data.get("gateway")
+            if isinstance(gateway, str) and gateway in moved:
+                data["gateway"] = moved[gateway]
+            try:
+                self._journaled(change, "remove", change.name, change.live.type,
+                                lambda: self.client.remove_stores([change.uuid]), change.uuid)
+            except BadRequest:
+                pass  # removed already, as a child of an entry quarantined before it
+            uuid = self._journaled(change, "add", change.ledger.name, change.live.type,
+                                   lambda: self.client.add_store(change.ledger.name, data, category=category))
+            moved[change.uuid] = uuid
+            row = change.ledger
+            row.uuid, row.quarantined_at = uuid, now()
+            row.category = "/".join(change.path[1:])
+            self.ledger.record(row)
+            result.outcomes.append(Outcome(change, "quarantined", uuid))
+        except (BadRequest, ServerError) as exc:
+            result.outcomes.append(Outcome(change, "failed", error=str(exc)))
+
+    # -- read-back -------------------------------------------------------------------------------
+
+    def _verify(self, uuids: dict, result: ApplyResult) -> None:
         """Read back what was written: the entry exists, has our name, and its references are not null."""
-        written = {o.change.key: o for o in result.outcomes
-                   if o.status in ("created", "updated", "recreated") and o.change.kind != "category"}
+        written = [o for o in result.outcomes
+                   if o.status in ("created", "updated", "recreated") and o.change.kind != "category"]
         if not written:
             return
-        infos, missing = self.client.store_info([o.uuid for o in written.values()])
+        infos, missing = self.client.store_info([o.uuid for o in written])
         by_uuid = {i["uuid"]: i for i in infos}
-        for outcome in written.values():
-            change = outcome.change
-            info = by_uuid.get(outcome.uuid)
-            if info is None:
-                outcome.status, outcome.error = "failed", "written, but XPipe does not return it when read back"
-                continue
-            names = info.get("name") or []
-            own = str(names[-1]) if names else ""
-            if own != change.name.strip().lower().replace("/", "_"):
-                outcome.status = "failed"
-                outcome.error = (f"XPipe stored it as the existing entry '{own}' (identical connection data); "
-                                 "no new entry was created")
-                continue
-            raw = info.get("rawData") or {}
-            gateway = change.entry.data.get("gateway")
-            if gateway is not None:
-                expected = uuids.get(gateway.key) if isinstance(gateway, EntryRef) else gateway
-                got = raw.get("gateway")
-                got = got.get("storeId") if isinstance(got, dict) else got
-                if got != expected:
-                    outcome.status = "failed"
-                    outcome.error = f"its gateway reads back as {got} instead of {expected}"
-            wanted = change.entry.data.get("identity")
-            identity = raw.get("identity")
-            if wanted is not None and not isinstance(identity, dict):
-                outcome.status, outcome.error = "failed", "its identity reads back as null after the write"
-            elif isinstance(wanted, dict) and wanted.get("type") == "ref":
-                expected = uuids.get(wanted["ref"].key)
-                got = identity.get("ref")
-                got = got.get("storeId") if isinstance(got, dict) else got
-                if got != expected:
-                    outcome.status = "failed"
-                    outcome.error = f"its identity reference reads back as {got} instead of {expected}"
+        for outcome in written:
+            problem = self._check(outcome, by_uuid.get(outcome.uuid), uuids)
+            if problem:
+                outcome.status, outcome.error = "failed", problem
         for uuid in missing:
             result.problems.append(f"entry {uuid} vanished between write and read-back")
+
+    def _check(self, outcome: Outcome, info: dict | None, uuids: dict) -> str | None:
+        change = outcome.change
+        if info is None:
+            return "written, but XPipe does not return it when read back (incomplete?)"
+        names = info.get("name") or []
+        own = str(names[-1]) if names else ""
+        if own != change.entry.name.strip().lower().replace("/", "_"):
+            return f"XPipe stored it as the existing entry '{own}' (identical connection data); nothing was created"
+        raw = info.get("rawData") or {}
+        data = change.entry.data
+        kept = self._kept_paths(change)
+        gateway = data.get("gateway")
+        if gateway is not None and "gateway" not in kept:
+            expected = uuids.get(gateway.key) if isinstance(gateway, EntryRef) else gateway
+            got = raw.get("gateway")
+            got = got.get("storeId") if isinstance(got, dict) else got
+            if got != expected:
+                return f"its gateway reads back as {got} instead of {expected}"
+        wanted = data.get("identity")
+        identity = raw.get("identity")
+        if wanted is not None and not isinstance(identity, dict):
+            return "its identity reads back as null after the write"
+        if isinstance(wanted, dict) and wanted.get("type") == "ref" and not any(p.startswith("identity") for p in kept):
+            got = identity.get("ref")
+            got = got.get("storeId") if isinstance(got, dict) else got
+            if got != uuids.get(wanted["ref"].key):
+                return f"its identity reference reads back as {got} instead of {uuids.get(wanted['ref'].key)}"
+        for field_name in ("password", "sshIdentity"):
+            want = data.get(field_name)
+            if isinstance(want, Secret) and field_name not in kept:
+                node = raw.get(field_name)
+                have = self.reader.strategy(node) if is_encrypted_node(node) else None
+                if have is None or strip_nulls(have).get("type") != want.kind:
+                    return f"its {field_name} reads back as {have and have.get('type')} instead of {want.kind}"
+        return None

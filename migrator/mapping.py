@@ -347,8 +347,13 @@ def _parse_field(fname: str, raw, where: str) -> FieldSpec:
             raise ConfigError(f"{where}: regex does not compile: {exc}") from None
         if "regex_from" not in raw:
             raise ConfigError(f"{where}: regex needs regex_from (the field it reads)")
-    if "template" in kw and "{value}" not in kw["template"]:
-        raise ConfigError(f"{where}: template must contain {{value}}")
+    if "template" in kw:
+        try:
+            kw["template"].format(column="", value="")
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(f"{where}: template may only use {{column}} and {{value}}") from None
+        if "{value}" not in kw["template"]:
+            raise ConfigError(f"{where}: template must contain {{value}}")
     if "columns" not in kw and "value" not in kw and "regex" not in kw and "default" not in kw:
         raise ConfigError(f"{where}: give columns, a fixed value, a default or a regex")
     return FieldSpec(**kw)

@@ -1,25 +1,36 @@
-"""Desired state vs the live vault -> a ``Plan`` of ``Change``s that every report renders.
+"""Desired state vs live vault (vs last applied) -> a ``Plan`` of ``Change``s that every report renders.
 
-The planner reads the vault once, compares every desired entry with the entry XPipe's add would
-touch (same name case-insensitively, same type, anywhere in the vault) and decides: create, update
-(with a per-field diff), unchanged, recreate (the folder changed: XPipe cannot move entries) or
-conflict (the add would hit something that is not ours). Secrets are compared decrypted, so an
-unchanged vault plans as unchanged although every encryption gives new ciphertext.
+The planner reads the vault once and matches each desired entry with the entry XPipe's add would
+touch: the same name (case-insensitively) and type, anywhere in the vault. Secrets are compared
+decrypted, so an unchanged vault plans as unchanged although each encryption gives new ciphertext.
+
+With a job ledger the comparison is three-way: a field that differs from the source but still
+matches what was last applied was changed by the source (update); one that matches neither... was
+changed in XPipe since (drift, kept unless ``force``). Ownership then comes from the ledger: entries
+this job did not create are never modified or deleted, and only owned entries can be pruned.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
-from migrator.desired import DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
+from migrator.compare import Comparer, Leaf
+from migrator.desired import DesiredEntry, DesiredState, EntryRef, iter_placeholders
 from migrator.errors import ConfigError
+from migrator.ledger import Ledger, LedgerEntry
 from migrator.model import Diagnostic
-from migrator.vault import LiveEntry, LiveVault, SecretReader, is_encrypted_node, own_name
+from migrator.vault import LiveEntry, LiveVault, SecretReader, own_name
 from migrator.xpipe.client import XPipeClient
+from migrator.xpipe.constants import LOCAL_MACHINE
 
-ACTIONS = ("create", "update", "recreate", "unchanged", "conflict")
+ACTIONS = ("create", "update", "recreate", "unchanged", "conflict", "quarantine", "delete")
+WRITE_ACTIONS = ("create", "update", "recreate", "quarantine", "delete")
 IDENTITY_TYPES = {"localIdentity", "syncedIdentity", "passwordManagerIdentity", "multiIdentity"}
+EXISTING_IDENTITY = "existing-identity:"
 
 
 @dataclass
@@ -27,6 +38,8 @@ class FieldChange:
     path: str
     old: object
     new: object
+    drift: bool = False
+    kept: bool = False  # a drifted field whose XPipe value is kept
 
 
 @dataclass
@@ -43,10 +56,24 @@ class Change:
     entry: DesiredEntry | None = field(default=None, repr=False)
     live: LiveEntry | None = field(default=None, repr=False)
     path: tuple[str, ...] = ()
+    ledger: LedgerEntry | None = field(default=None, repr=False)
 
     @property
     def writes(self) -> bool:
-        return self.action in ("create", "update", "recreate")
+        return self.action in WRITE_ACTIONS
+
+    @property
+    def drift(self) -> list[FieldChange]:
+        return [f for f in self.fields if f.drift]
+
+
+@dataclass
+class PruneOptions:
+    enabled: bool = False
+    max_percent: float = 30.0
+    min_owned: int = 10
+    quarantine_category: str = "Quarantine"
+    quarantine_days: int = 7
 
 
 @dataclass
@@ -62,11 +89,16 @@ class Plan:
     seconds: float = 0.0
     identities: dict = field(default_factory=dict)
     external: dict[str, str] = field(default_factory=dict)
+    owned: int = 0
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    reconciled: list[LedgerEntry] = field(default_factory=list)
+    live: LiveVault | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}
         for c in self.changes:
-            out[c.action] += 1
+            out[c.action] = out.get(c.action, 0) + 1
+        out["drift"] = sum(1 for c in self.changes if c.drift)
         return out
 
     @property
@@ -76,83 +108,56 @@ class Plan:
     def entries(self) -> list[Change]:
         return [c for c in self.changes if c.kind != "category"]
 
-
-def strip_nulls(value):
-    if isinstance(value, dict):
-        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [strip_nulls(v) for v in value]
-    return value
+    @property
+    def deletions(self) -> list[Change]:
+        return [c for c in self.changes if c.action in ("quarantine", "delete")]
 
 
-def subset_equal(desired, live) -> bool:
-    """Every field the migrator sets has the same value live; fields it does not set are ignored."""
-    if isinstance(desired, dict):
-        return isinstance(live, dict) and all(subset_equal(v, live.get(k)) for k, v in desired.items())
-    if isinstance(desired, list):
-        return isinstance(live, list) and len(desired) == len(live) and all(
-            subset_equal(a, b) for a, b in zip(desired, live, strict=True))
-    return desired == live
-
-
-def redacted(secret: Secret | None, live_kind: str | None = None) -> str:
-    if secret is not None:
-        if secret.kind in ("none", "prompt", "otherExternal", "sshAgent", "pageant"):
-            return f"<{secret.kind}>"
-        return f"<redacted {secret.kind} sha:{secret.digest}>"
-    return f"<redacted {live_kind}>" if live_kind else "<unset>"
+def vault_fingerprint(live: LiveVault) -> str:
+    items = sorted((e.uuid, e.type, e.name, e.category, json.dumps(e.raw, sort_keys=True))
+                   for e in live.entries.values())
+    cats = sorted((c.uuid, c.parent, c.path) for c in live.categories.values())
+    return hashlib.sha256(json.dumps([items, cats], default=str).encode("utf-8")).hexdigest()
 
 
 class Planner:
-    def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...], name_clash: str = "refuse"):
+    def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...], name_clash: str = "refuse",
+                 ledger: Ledger | None = None, force: bool = False, adopt: bool = False,
+                 prune: PruneOptions | None = None):
         if name_clash not in ("refuse", "rename"):
             raise ConfigError(f"name clash rule {name_clash!r}: use refuse or rename")
         self.client = client
         self.root = root_category
         self.name_clash = name_clash
+        self.ledger = ledger
+        self.force = force
+        self.adopt = adopt
+        self.prune = prune or PruneOptions()
         self.reader = SecretReader(client)
 
-    # -- comparison -----------------------------------------------------------------------
+    # -- helpers --------------------------------------------------------------------------
 
-    def _live_strategy(self, value) -> dict | None:
-        if is_encrypted_node(value):
-            return self.reader.strategy(value)
-        return value if isinstance(value, dict) else None
-
-    def _diff(self, desired, live, path: str, out: list[FieldChange], names) -> None:
-        if isinstance(desired, Secret):
-            strategy = self._live_strategy(live)
-            if strategy is None or not subset_equal(strip_nulls(desired.strategy), strip_nulls(strategy)):
-                old_kind = strategy.get("type") if isinstance(strategy, dict) else None
-                out.append(FieldChange(path, redacted(None, old_kind) if live is not None else None,
-                                       redacted(desired)))
-            return
-        if isinstance(desired, EntryRef):
-            want = self._resolved.get(desired.key)
-            have = live.get("storeId") if isinstance(live, dict) else live
-            if want is None or want != have:
-                out.append(FieldChange(path, names(have), self._ref_label(desired.key)))
-            return
-        if isinstance(desired, dict):
-            type_differs = path and "type" in desired and desired.get("type") != live.get("type") \
-                if isinstance(live, dict) else True
-            if not isinstance(live, dict) or type_differs:
-                out.append(FieldChange(path, _summary(live), _summary(desired)))
-                return
-            for k, v in desired.items():
-                if not path and k == "type":
-                    continue
-                if v is None and live.get(k) is None:
-                    continue
-                self._diff(v, live.get(k), f"{path}.{k}" if path else k, out, names)
-            return
-        if desired != live:
-            out.append(FieldChange(path, live, desired))
+    def _names(self, uuid):
+        if uuid is None:
+            return None
+        if uuid == LOCAL_MACHINE:
+            return "'local machine'"
+        entry = self._live.entries.get(uuid)
+        return f"'{entry.name}'" if entry else uuid
 
     def _ref_label(self, key: str) -> str:
         entry = self._desired.get(key)
-        name = entry.name if entry else key
+        name = entry.name if entry else key.split(":", 1)[-1]
         return f"'{name}'" if self._resolved.get(key) else f"'{name}' (new)"
+
+    def _comparer(self) -> Comparer:
+        return Comparer(self.reader.strategy, self._resolved.get, self._ref_label, self._names)
+
+    def _owned_prefix(self, entry: DesiredEntry) -> tuple[str, ...]:
+        """Live category prefix (lower-case, without the root) inside which an entry counts as ours."""
+        if entry.kind == "identity":
+            return tuple(s.lower() for s in entry.category[1:])
+        return self._root_lower
 
     # -- planning --------------------------------------------------------------------------
 
@@ -160,19 +165,23 @@ class Planner:
         started = time.perf_counter()
         requests_before = self.client.requests_made
         live = LiveVault.read(self.client)
+        self._live = live
         plan = Plan(diagnostics=list(diagnostics or []), target=self.client.base_url,
                     xpipe_version=self.client.xpipe_version, dialect=self.client.dialect.name,
                     root_category="/".join(self.root))
+        plan.fingerprints["vault"] = vault_fingerprint(live)
+        plan.live = live
         self._desired = state.by_key()
         self._resolved: dict[str, str | None] = {}
-        names_by_uuid = {e.uuid: e.name for e in live.entries.values()}
-
-        def names(uuid):
-            if uuid is None:
-                return None
-            if uuid == "f0ec68aa-63f5-405c-b178-9a4454556d6b":
-                return "'local machine'"
-            return f"'{names_by_uuid[uuid]}'" if uuid in names_by_uuid else uuid
+        self._by_name = live.by_name()
+        self._root_lower = tuple(s.lower() for s in self.root)
+        self._owned: dict[str, LedgerEntry] = {}
+        if self.ledger is not None:
+            plan.fingerprints["ledger"] = self.ledger.fingerprint()
+            self._owned = self.ledger.entries()
+            self._reconcile(live, plan)
+            plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
+        self._owned_uuids = {e.uuid: e for e in self._owned.values()}
 
         cat_paths = live.category_by_path()
         for cat in state.categories:
@@ -182,41 +191,50 @@ class Planner:
                 action="unchanged" if uuid else "create", kind="category", key="category:" + "/".join(cat.path),
                 name=cat.path[-1], category="/".join(cat.path[:-1]), uuid=uuid, path=cat.path,
             ))
-
-        self._by_name = live.by_name()
-        self._root_lower = tuple(s.lower() for s in self.root)
-        self._external(state, live, plan)
+        self._external(state, plan)
         desired_names = {own_name(e.name) for e in state.entries}
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
-            change = self._match(entry, live, desired_names, removed, names, plan)
+            change = self._match(entry, desired_names, removed, plan)
             if change.action == "create":
-                self._check_duplicate(entry, change, live, seen_views, names)
+                self._check_duplicate(entry, change, seen_views)
             self._resolved[entry.key] = change.uuid if change.action in ("update", "unchanged") else None
             plan.changes.append(change)
+        if self.ledger is not None and self.prune.enabled:
+            self._plan_prune(state, plan, cat_paths)
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
 
-    def _owned_prefix(self, entry: DesiredEntry) -> tuple[str, ...]:
-        """Live category prefix (lower-case, without the root) inside which an entry counts as ours."""
-        if entry.kind == "identity":
-            return tuple(s.lower() for s in entry.category[1:])
-        return self._root_lower
+    def _reconcile(self, live: LiveVault, plan: Plan) -> None:
+        """Writes a killed run sent but never recorded: adopt what XPipe has, forget what it lost."""
+        for row in self.ledger.pending():
+            if row.op != "add":
+                continue
+            found = [e for e in self._by_name.get(own_name(row.name), []) if e.type.lower() == row.type.lower()]
+            if len(found) == 1:
+                previous = self._owned.get(row.key)
+                entry = LedgerEntry(key=row.key, uuid=found[0].uuid, name=row.name, type=row.type,
+                                    kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES
+                                                                        else "host"),
+                                    category="/".join(found[0].category), fields={})
+                self._owned[row.key] = entry
+                plan.reconciled.append(entry)
+                plan.diagnostics.append(Diagnostic(
+                    level="info", code="journal-reconciled", entry=row.name,
+                    message="an earlier run was interrupted after sending this entry; it is in XPipe and is "
+                            "taken over into the ledger"))
 
-    def _external(self, state: DesiredState, live: LiveVault, plan: Plan) -> None:
+    def _external(self, state: DesiredState, plan: Plan) -> None:
         """Resolve references to identities the user chose by name; a missing one is an error."""
-        from migrator.mapper import EXISTING_IDENTITY
-
         wanted = {p.key for e in state.entries for p in iter_placeholders(e.data)
                   if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)}
         for key in sorted(wanted):
             name = key[len(EXISTING_IDENTITY):]
             found = [e for e in self._by_name.get(own_name(name), []) if e.type in IDENTITY_TYPES]
             if len(found) == 1:
-                plan.external[key] = found[0].uuid
-                self._resolved[key] = found[0].uuid
+                plan.external[key] = self._resolved[key] = found[0].uuid
             else:
                 self._resolved[key] = None
                 plan.diagnostics.append(Diagnostic(
@@ -225,34 +243,53 @@ class Planner:
                                                       f"is ambiguous ({len(found)} identities have that name)"),
                 ))
 
-    def _clash(self, entry: DesiredEntry, live: LiveVault) -> str | None:
+    def _clash(self, entry: DesiredEntry, owned: LiveEntry | None) -> str | None:
         """Why adding ``entry`` under its name would touch something that is not ours, or None."""
-        same = self._by_name.get(own_name(entry.name), [])
+        same = [e for e in self._by_name.get(own_name(entry.name), []) if owned is None or e.uuid != owned.uuid]
         others = [e for e in same if e.type.lower() != entry.type.lower()]
         mine = [e for e in same if e.type.lower() == entry.type.lower()]
         if len(mine) > 1:
             return (f"{len(mine)} entries of type {entry.type} are named '{entry.name}' in the vault; XPipe "
                     "would update an arbitrary one")
-        if mine and mine[0].category[:len(self._owned_prefix(entry))] != self._owned_prefix(entry):
-            where = "/".join(mine[0].category) or "(no category)"
-            return (f"an entry named '{entry.name}' already exists in '{where}', outside the migrator's "
-                    f"category '{'/'.join(self._owned_prefix(entry))}'; XPipe's add would overwrite it")
+        if mine and owned is None:
+            cur = mine[0]
+            if self.ledger is not None and cur.uuid not in self._owned_uuids:
+                if not (self.adopt and cur.category[:len(self._owned_prefix(entry))] == self._owned_prefix(entry)):
+                    return (f"an entry named '{entry.name}' exists in '{'/'.join(cur.category)}' but was not "
+                            "created by this job; it is left alone (--adopt takes over entries in the root "
+                            "category)")
+            elif cur.category[:len(self._owned_prefix(entry))] != self._owned_prefix(entry):
+                where = "/".join(cur.category) or "(no category)"
+                return (f"an entry named '{entry.name}' already exists in '{where}', outside the migrator's "
+                        f"category '{'/'.join(self._owned_prefix(entry))}'; XPipe's add would overwrite it")
+        if mine and owned is not None:
+            return (f"another {entry.type} entry is named '{entry.name}'; XPipe would update an arbitrary one")
         if others:
             return (f"a {others[0].type} entry is also named '{entry.name}'; XPipe matches names across types "
                     "and could create a duplicate instead of updating")
         return None
 
-    def _match(self, entry, live, desired_names, removed, names, plan) -> Change:
-        change = Change(action="create", kind=entry.kind, key=entry.key, name=entry.name,
-                        category="/".join(entry.category[1:] if entry.category[0] == "All connections"
-                                          else entry.category),
-                        entry=entry, source=str(entry.host.source) if entry.host else None)
-        missing_refs = [p.key for p in iter_placeholders(entry.data)
-                        if isinstance(p, EntryRef) and p.key in plan.external.keys() | self._unresolvable()]
-        if any(self._resolved.get(k) is None for k in missing_refs):
+    def _new_change(self, entry: DesiredEntry) -> Change:
+        shown = entry.category[1:] if entry.category[0] == "All connections" else entry.category
+        return Change(action="create", kind=entry.kind, key=entry.key, name=entry.name, category="/".join(shown),
+                      entry=entry, source=str(entry.host.source) if entry.host else None)
+
+    def _match(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
+        change = self._new_change(entry)
+        refs = [p.key for p in iter_placeholders(entry.data)
+                if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)]
+        if any(self._resolved.get(k) is None for k in refs):
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
-        reason = self._clash(entry, live)
+        ledger_row = self._owned.get(entry.key)
+        change.ledger = ledger_row
+        owned = self._live.entries.get(ledger_row.uuid) if ledger_row else None
+        if ledger_row and owned is None and ledger_row.quarantined_at is None:
+            plan.diagnostics.append(Diagnostic(
+                level="warning", code="deleted-in-xpipe", entry=entry.name,
+                message="this entry was created by an earlier sync but is gone from XPipe (deleted, or hidden "
+                        "as incomplete); it is created again"))
+        reason = self._clash(entry, owned)
         if reason and self.name_clash == "rename":
             base = entry.name
             suffix = "/".join(entry.category[1:]) or entry.type
@@ -267,40 +304,64 @@ class Planner:
             ))
             entry.name = change.name = candidate
             desired_names.add(own_name(candidate))
-            reason = self._clash(entry, live)
+            reason = self._clash(entry, owned)
         if reason:
             change.action, change.reason = "conflict", reason
             return change
-        candidates = [e for e in self._by_name.get(own_name(entry.name), [])
-                      if e.type.lower() == entry.type.lower()]
-        if not candidates:
-            return change
-        cur = candidates[0]
-        change.uuid, change.live = cur.uuid, cur
+        if owned is None:
+            candidates = [e for e in self._by_name.get(own_name(entry.name), [])
+                          if e.type.lower() == entry.type.lower()]
+            if not candidates:
+                return change
+            owned = candidates[0]
+        change.uuid, change.live = owned.uuid, owned
         want_cat = tuple(s.lower() for s in entry.category[1:])
-        if cur.category != want_cat or cur.ref("gateway") in removed:
-            outsiders = [r.name for r in live.referrers(cur.uuid) if r.name not in desired_names]
+        renamed = owned.name != own_name(entry.name)
+        if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
+            outsiders = [r.name for r in self._live.referrers(owned.uuid) if r.name not in desired_names]
             if outsiders:
                 change.action = "conflict"
-                change.reason = (f"moving it from '{'/'.join(cur.category)}' needs a remove and re-add, which would "
-                                 f"also delete entries that use it as gateway: {', '.join(sorted(outsiders))}")
+                change.reason = (f"moving or renaming it needs a remove and re-add, which would also delete entries "
+                                 f"that use it as gateway: {', '.join(sorted(outsiders))}")
                 return change
             change.action = "recreate"
-            change.reason = (f"moves from '{'/'.join(cur.category)}': XPipe has no move, so it is removed and "
-                             "added again (new id)" if cur.category != want_cat
-                             else "its gateway is re-created, and XPipe removes an entry with its gateway")
-            removed.add(cur.uuid)
-        self._diff(entry.data, cur.raw, "", change.fields, names)
+            if renamed:
+                change.reason = f"renamed from '{owned.name}': XPipe has no rename, so it is removed and added again"
+            elif owned.category != want_cat:
+                change.reason = (f"moves from '{'/'.join(owned.category)}': XPipe has no move, so it is removed "
+                                 "and added again (new id)")
+            else:
+                change.reason = "its gateway is re-created, and XPipe removes an entry with its gateway"
+            removed.add(owned.uuid)
+        self._fields(change, self._comparer().leaves(entry.data, owned.raw), ledger_row)
         if change.action != "recreate":
-            change.action = "update" if change.fields else "unchanged"
+            change.action = "update" if any(not f.kept for f in change.fields) else "unchanged"
         return change
 
-    def _unresolvable(self) -> set[str]:
-        from migrator.mapper import EXISTING_IDENTITY
+    def _fields(self, change: Change, leaves: list[Leaf], ledger_row: LedgerEntry | None) -> None:
+        """Field changes, one per differing leaf (or per object whose type changed), drift marked."""
+        grouped: dict[str, FieldChange] = {}
+        for leaf in leaves:
+            if leaf.equal:
+                continue
+            drift = False
+            last = ledger_row.fields.get(leaf.path) if ledger_row else None
+            if last is not None and self.ledger is not None and last != self.ledger.digest(leaf.live):
+                drift = True
+            if leaf.group:
+                path, old, new = leaf.group
+                fc = grouped.get(path)
+                if fc is None:
+                    fc = grouped[path] = FieldChange(path, old, new)
+                    change.fields.append(fc)
+            else:
+                fc = FieldChange(leaf.path, leaf.live_show, leaf.desired_show)
+                change.fields.append(fc)
+            if drift:
+                fc.drift = True
+                fc.kept = not self.force and change.action != "recreate"
 
-        return {k for k in self._resolved if k.startswith(EXISTING_IDENTITY)}
-
-    def _check_duplicate(self, entry: DesiredEntry, change: Change, live: LiveVault, seen: dict, names) -> None:
+    def _check_duplicate(self, entry: DesiredEntry, change: Change, seen: dict) -> None:
         """XPipe's add returns an existing entry whose data is equal instead of creating a new one."""
         view = repr(_view(entry.data, self._resolved))
         if view in seen:
@@ -309,15 +370,14 @@ class Planner:
                              "for identical data")
             return
         seen[view] = entry.name
-        for other in live.entries.values():
+        comparer = self._comparer()
+        for other in self._live.entries.values():
             if other.type.lower() != entry.type.lower():
                 continue
             if other.raw.get("host") != entry.data.get("host") or other.raw.get("port") != entry.data.get("port"):
                 continue
-            diffs: list[FieldChange] = []
-            self._diff(entry.data, other.raw, "", diffs, names)
-            if not diffs and all(other.raw.get(k) is not None or v is None for k, v in entry.data.items()
-                                 if k != "type"):
+            if all(leaf.equal for leaf in comparer.leaves(entry.data, other.raw)) and all(
+                    other.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"):
                 change.action = "conflict"
                 change.uuid = other.uuid
                 change.reason = (f"identical to the existing entry '{other.name}' in "
@@ -325,8 +385,76 @@ class Planner:
                                  "and create nothing")
                 return
 
+    # -- prune ------------------------------------------------------------------------------
+
+    def _plan_prune(self, state: DesiredState, plan: Plan, cat_paths: dict) -> None:
+        wanted = set(self._desired)
+        quarantine_path = ("All connections", *self.root,
+                           *(p for p in self.prune.quarantine_category.split("/") if p))
+        now = datetime.now(timezone.utc)
+        pruned_uuids = set()
+        candidates = []
+        for row in sorted(self._owned.values(), key=lambda r: r.key):
+            if row.key in wanted:
+                continue
+            live = self._live.entries.get(row.uuid)
+            if live is None:
+                plan.diagnostics.append(Diagnostic(
+                    level="info", code="owned-entry-gone", entry=row.name,
+                    message="no longer in the sources and already gone from XPipe; forgotten"))
+                candidates.append(Change(action="delete", kind=row.kind, key=row.key, name=row.name,
+                                         category=row.category, uuid=None, ledger=row,
+                                         reason="already gone from XPipe: only the ledger entry is removed"))
+                continue
+            if row.quarantined_at is not None:
+                age = now - datetime.fromisoformat(row.quarantined_at)
+                if age < timedelta(days=self.prune.quarantine_days):
+                    continue
+                action, reason = "delete", f"in quarantine since {row.quarantined_at[:10]}"
+            elif self.prune.quarantine_days <= 0:
+                action, reason = "delete", "no longer in the sources"
+            else:
+                action = "quarantine"
+                reason = (f"no longer in the sources: moved to '{'/'.join(quarantine_path[1:])}', deleted after "
+                          f"{self.prune.quarantine_days} days")
+            pruned_uuids.add(row.uuid)
+            candidates.append(Change(action=action, kind=row.kind, key=row.key, name=row.name,
+                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason,
+                                     path=quarantine_path))
+        for change in candidates:
+            if change.uuid is None:
+                plan.changes.append(change)
+                continue
+            children = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in pruned_uuids]
+            if children:
+                change.action = "conflict"
+                change.reason = (f"not pruned: XPipe's remove also deletes the entries that use it as gateway "
+                                 f"({', '.join(sorted(children))})")
+            plan.changes.append(change)
+        if any(c.action == "quarantine" and c.kind != "identity" for c in candidates):
+            existing = {c.path for c in plan.changes if c.kind == "category"}
+            missing = []
+            for i in range(2 + len(self.root), len(quarantine_path) + 1):
+                path = quarantine_path[:i]
+                lower = tuple(s.lower() for s in path)
+                if path in existing:
+                    continue
+                uuid = cat_paths.get(lower)
+                missing.append(Change(action="unchanged" if uuid else "create", kind="category",
+                                      key="category:" + "/".join(path), name=path[-1],
+                                      category="/".join(path[:-1]), uuid=uuid, path=path))
+            last_category = max((i for i, c in enumerate(plan.changes) if c.kind == "category"), default=-1)
+            plan.changes[last_category + 1:last_category + 1] = missing
+        if any(c.action in ("quarantine", "delete") and c.uuid for c in plan.changes):
+            plan.diagnostics.append(Diagnostic(
+                level="warning", code="remove-deletes-children",
+                message="XPipe's remove also deletes every entry shown under the removed one; entries that use a "
+                        "pruned entry as gateway are therefore never pruned with it"))
+
 
 def _view(value, resolved):
+    from migrator.desired import Secret
+
     if isinstance(value, Secret):
         return ("secret", value.cache_key)
     if isinstance(value, EntryRef):
@@ -335,11 +463,4 @@ def _view(value, resolved):
         return tuple(sorted((k, _view(v, resolved)) for k, v in value.items() if v is not None))
     if isinstance(value, list):
         return tuple(_view(v, resolved) for v in value)
-    return value
-
-
-def _summary(value) -> object:
-    if isinstance(value, dict):
-        t = value.get("type")
-        return f"<{t}>" if t else "<object>"
     return value

@@ -36,6 +36,7 @@ _ssh_log.propagate = False
 
 _PEEK_BYTES = 256
 _MESSAGE_SNIPPET = 60
+_PARAMIKO_LIMIT_MARGIN = 5.0
 # How long closing may take to stop paramiko's thread (it polls its socket every 0.1 s).
 _TRANSPORT_JOIN_SECONDS = 2.0
 
@@ -91,9 +92,9 @@ def probe_hosts(
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, not {timeout}")
     targets = list(targets)
-    results: list[ProbeResult | None] = [None] * len(targets)
     if not targets:
         return []
+    results: list[ProbeResult | None] = [None] * len(targets)
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="xpipe-probe")
     try:
         futures = {executor.submit(probe_one, target, timeout): i for i, target in enumerate(targets)}
@@ -110,7 +111,7 @@ def probe_hosts(
 def probe_one(target: ProbeTarget, timeout: float) -> ProbeResult:
     """Probe a single target; never raises for anything the network or the server does."""
     started = time.monotonic()
-    if False:
+    if target.via:
         return _result(target, started, "skipped",
                        f"reached through jump host {target.via!r}; not probed directly from here")
     deadline = started + timeout
@@ -152,8 +153,9 @@ def _probe_ssh(target: ProbeTarget, deadline: float, timeout: float) -> tuple[pa
         first_bytes = _peek_first_bytes(sock, deadline, timeout)
         transport = paramiko.Transport(sock)
         transport.set_log_channel(SSH_LOG_CHANNEL)
-        transport.banner_timeout = max(_remaining(deadline), 0.01)
-        transport.handshake_timeout = max(_remaining(deadline), 0.01)
+        # paramiko's own limits sit past the budget, so that running out of time is noticed here
+        # (start_client returns) and reported as a timeout rather than as a failed negotiation.
+        transport.banner_timeout = transport.handshake_timeout = timeout + _PARAMIKO_LIMIT_MARGIN
         failure: Exception | None = None
         try:
             transport.start_client(timeout=max(_remaining(deadline), 0.01))
@@ -259,6 +261,10 @@ def _classify(transport: paramiko.Transport, failure: Exception | None, first_by
 
 def _close(transport: paramiko.Transport | None, sock: socket.socket) -> None:
     """Stop paramiko's thread and release the socket, whatever state negotiation ended in."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes paramiko's pending recv now rather than at its next poll
+    except OSError:
+        pass  # already disconnected
     if transport is not None:
         try:
             transport.close()

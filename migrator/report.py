@@ -16,7 +16,8 @@ PLAN_SCHEMA = "xpipe-migrate/plan"
 PLAN_SCHEMA_VERSION = 1
 INSPECT_SCHEMA = "xpipe-migrate/inventory"
 
-_SYMBOL = {"create": "+", "update": "~", "recreate": "±", "unchanged": "=", "conflict": "!"}
+_SYMBOL = {"create": "+", "update": "~", "recreate": "±", "unchanged": "=", "conflict": "!", "quarantine": "⊘",
+           "delete": "-"}
 
 
 def diagnostic_dict(d: Diagnostic) -> dict:
@@ -32,7 +33,8 @@ def change_dict(c: Change) -> dict:
     return {
         "action": c.action, "kind": c.kind, "name": c.name, "category": c.category, "key": c.key,
         "uuid": c.uuid, "source": c.source, "reason": c.reason,
-        "fields": [{"path": f.path, "old": _value(f.old), "new": _value(f.new)} for f in c.fields],
+        "fields": [{"path": f.path, "old": _value(f.old), "new": _value(f.new), "drift": f.drift, "kept": f.kept}
+                   for f in c.fields],
     }
 
 
@@ -50,9 +52,11 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
             "hosts_read": plan.hosts_read,
             "entries": len(plan.entries()),
             "diagnostics": len(plan.diagnostics),
+            "owned": plan.owned,
             "plan_requests": plan.requests,
             "plan_seconds": round(plan.seconds, 3),
         },
+        "fingerprints": dict(plan.fingerprints),
         "identities": dict(plan.identities),
         "changes": [change_dict(c) for c in plan.changes],
         "diagnostics": [diagnostic_dict(d) for d in plan.diagnostics],
@@ -78,8 +82,16 @@ def render_json(plan: Plan, result: ApplyResult | None = None) -> str:
     return json.dumps(plan_document(plan, result), indent=2, ensure_ascii=False)
 
 
+def _field_text(f: dict) -> str:
+    text = f"{f['path']}: {f['old']} -> {f['new']}"
+    if f.get("drift"):
+        text = (f"{f['path']}: changed in XPipe to {f['old']}, source says {f['new']} (drift, kept)" if f.get("kept")
+                else f"{f['path']}: changed in XPipe to {f['old']}, reset to {f['new']} (drift, --force)")
+    return text
+
+
 def _detail(c: dict) -> str:
-    parts = [f"{f['path']}: {f['old']} -> {f['new']}" for f in c["fields"]]
+    parts = [_field_text(f) for f in c["fields"]]
     if c["reason"]:
         parts.insert(0, c["reason"])
     return "; ".join(parts)
@@ -98,8 +110,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def summary_line(doc: dict) -> str:
     s = doc["summary"]
     line = (f"plan: {s['create']} to create, {s['update']} to update, {s['recreate']} to re-create, "
-            f"{s['unchanged']} unchanged, {s['conflict']} conflicts "
-            f"({s['plan_requests']} requests, {s['plan_seconds']:.2f} s)")
+            f"{s['unchanged']} unchanged, {s['conflict']} conflicts")
+    if s.get("quarantine") or s.get("delete"):
+        line += f", {s['quarantine']} to quarantine, {s['delete']} to delete"
+    if s.get("drift"):
+        line += f", {s['drift']} with drift"
+    line += f" ({s['plan_requests']} requests, {s['plan_seconds']:.2f} s)"
     ids = doc.get("identities") or {}
     if ids.get("shared"):
         line += (f"\nidentities: {ids['shared']} shared identities used by {ids['refs']} connections "
@@ -108,7 +124,8 @@ def summary_line(doc: dict) -> str:
     a = doc["apply"]
     if a:
         rate = f", {a['entries_per_second']} entries/s" if a["entries_per_second"] else ""
-        line += (f"\napplied: {a['created']} created, {a['updated']} updated, {a['recreated']} re-created, "
+        pruned = f"{a['quarantined']} quarantined, {a['deleted']} deleted, " if a["quarantined"] or a["deleted"] else ""
+        line += (f"\napplied: {a['created']} created, {a['updated']} updated, {a['recreated']} re-created, {pruned}"
                  f"{a['unchanged']} unchanged, {a['skipped']} skipped, {a['failed']} failed "
                  f"({a['requests']} requests, {a['write_requests']} writes, {a['encrypt_requests']} encrypted, "
                  f"{a['seconds']:.2f} s{rate})")
@@ -120,7 +137,7 @@ def render_table(plan: Plan, result: ApplyResult | None = None, *, show_unchange
     rows = [
         [_SYMBOL[c["action"]] + " " + c["action"], c["kind"], c["name"], c["category"], _detail(c)]
         for c in doc["changes"]
-        if show_unchanged or c["action"] != "unchanged"
+        if show_unchanged or c["action"] != "unchanged" or any(f.get("drift") for f in c["fields"])
     ]
     out = []
     if rows:
@@ -150,13 +167,13 @@ def render_markdown(plan: Plan, result: ApplyResult | None = None) -> str:
     lines = [
         f"### xpipe-migrate plan for XPipe {doc['xpipe_version']} ({doc['target']})",
         "",
-        "| create | update | re-create | unchanged | conflicts | diagnostics |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {s['create']} | {s['update']} | {s['recreate']} | {s['unchanged']} | {s['conflict']} "
-        f"| {s['diagnostics']} |",
+        "| create | update | re-create | quarantine | delete | unchanged | conflicts | drift | diagnostics |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {s['create']} | {s['update']} | {s['recreate']} | {s['quarantine']} | {s['delete']} | {s['unchanged']} "
+        f"| {s['conflict']} | {s['drift']} | {s['diagnostics']} |",
         "",
     ]
-    changed = [c for c in doc["changes"] if c["action"] != "unchanged"]
+    changed = [c for c in doc["changes"] if c["action"] != "unchanged" or any(f.get("drift") for f in c["fields"])]
     if changed:
         lines += ["| | action | kind | name | category | details |", "|---|---|---|---|---|---|"]
         for c in changed:
@@ -175,7 +192,13 @@ def render_markdown(plan: Plan, result: ApplyResult | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown}
+def render_html(plan: Plan, result: ApplyResult | None = None) -> str:
+    from migrator.report_html import render_html as html
+
+    return html(plan, result)
+
+
+RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "html": render_html}
 
 
 # -- inventory (inspect) ---------------------------------------------------------------------

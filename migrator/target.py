@@ -29,7 +29,7 @@ class TargetOptions:
 
 
 @contextmanager
-def open_client(opts: TargetOptions, observer=None):
+def open_client(opts: TargetOptions, observer=None, auth=None):
     """Yield a connected XPipeClient; with ``target == "embedded"`` a simulator runs for the duration."""
     if opts.target == EMBEDDED:
         from migrator.simulator import Simulator
@@ -47,7 +47,7 @@ def open_client(opts: TargetOptions, observer=None):
                     client.close()
         return
     url = opts.target or discover(ptb=opts.ptb)
-    auth = resolve_auth(auth_file=opts.auth_file, api_key_file=opts.api_key_file, ptb=opts.ptb)
+    auth = auth or resolve_auth(auth_file=opts.auth_file, api_key_file=opts.api_key_file, ptb=opts.ptb)
     client = XPipeClient(
         url, auth, timeout=opts.timeout, first_timeout=opts.first_timeout, dialect=opts.api_dialect,
         verify=opts.ca_bundle or True, proxies={"http": opts.proxy, "https": opts.proxy} if opts.proxy else None,

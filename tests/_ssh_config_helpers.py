@@ -183,11 +183,13 @@ def chain_as_oracle(hops) -> list[tuple[str, int, str]]:
 
 
 def write(path: Path, text: str | bytes) -> Path:
+    """Write a config file with the permissions ssh insists on for Included files (whatever the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, bytes):
         path.write_bytes(text)
     else:
         path.write_text(text)
+    path.chmod(0o644)
     return path
 
 

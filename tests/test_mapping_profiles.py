@@ -226,6 +226,8 @@ def test_header_aliases_ignore_case_spaces_and_underscores():
      "regex does not compile"),
     ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\nunmapped="drop"', "unmapped must be"),
     ('[fields.host]\ncolumns=["h"]', "[detect] headers"),
+    ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\n[fields.tags]\ncolumns=["t"]\ntemplate="{x}{value}"',
+     "template may only use"),
 ])
 def test_invalid_profiles_are_config_errors(text, problem):
     from migrator.mapping import tomllib
@@ -275,3 +277,30 @@ def test_mapping_check_json_and_missing_required_fields(capsys):
     assert [p["status"] for p in report["preview"]] == ["import", "import", "folder"]
     assert "S4mple" not in out
     assert "Icon" in report["tables"][0]["unused"]
+
+
+def test_mapping_check_on_a_workbook_with_a_notes_sheet(capsys):
+    rc, out = run_check(capsys, str(SAMPLES / "excel" / "inventory.xlsx"), "--rows", "10")
+    assert rc == 0  # the Notes sheet has no host column, the Servers sheet is fine
+    assert "sheet 'Servers', header on line 3" in out
+    assert "Servers:9   REJECTED" in out and "date" in out
+    rc, out = run_check(capsys, str(SAMPLES / "excel" / "inventory.xlsx"), "--sheet", "Notes")
+    assert rc == 1 and "missing required fields: host" in out
+
+
+def test_mremoteng_rejects_are_written_back_unquoted_with_semicolons(tmp_path):
+    from migrator.sources.tabular import write_rejects
+
+    lines = (SAMPLES / "csv" / "mremoteng-export.csv").read_bytes().decode("utf-8").split("\r\n")
+    bad = lines[1].replace(";web-01.example.org;22;", ";web-01.example.org;twenty-two;", 1)
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join([lines[0], bad, *lines[2:]]), newline="")
+    result = read(path)
+    assert [(r.line, r.values[0]) for r in result.rejects] == [(2, "mr-web-01")]
+    out = tmp_path / "rejects.csv"
+    write_rejects(result.rejects, out)
+    written = out.read_bytes().decode("utf-8").split("\r\n")
+    assert written[1] == lines[0]
+    row = written[3].split(";")
+    assert row[0] == "mr-web-01" and row[8] == "" and row[11] == "twenty-two" and written[3].endswith(";")
+    assert '"' not in written[3] and "S4mple" not in out.read_text()

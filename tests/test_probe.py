@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
 import hashlib
 import io
+import logging
 import os
 import shutil
 import socket
@@ -29,6 +31,10 @@ from migrator.probe import ProbeResult, ProbeTarget, probe_hosts
 
 LOOPBACK = "127.0.0.1"
 SERVER_BANNER = "SSH-2.0-XpipeProbeTest_1.0"
+# The server side logs every client that hangs up after the key exchange (as probes do) at ERROR.
+SERVER_LOG_CHANNEL = "tests.probe.ssh_server"
+logging.getLogger(SERVER_LOG_CHANNEL).addHandler(logging.NullHandler())
+logging.getLogger(SERVER_LOG_CHANNEL).propagate = False
 # A probe must end within its timeout plus this much (thread scheduling, closing paramiko's thread).
 SLACK = 1.0
 
@@ -201,6 +207,7 @@ class ParamikoSSHServer:
     def _serve(self, conn: socket.socket, listener: Listener) -> None:
         transport = paramiko.Transport(conn)
         transport.local_version = SERVER_BANNER
+        transport.set_log_channel(SERVER_LOG_CHANNEL)
         transport.add_server_key(self.host_key)
         with self._lock:
             self.transports.append(transport)
@@ -409,6 +416,36 @@ def test_ssh1_server_is_tcp_only(listen):
     assert result.status == "tcp-only"
     assert result.banner == "SSH-1.5-OldSSH"
     assert "Incompatible version (1.5" in result.message
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    give_up = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > give_up:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    [b"", b"HTTP/1.1 400 Bad Request\r\n", b"SSH-2.0-StallSSH_0.1\r\n", b"SSH-1.5-OldSSH\r\n"],
+    ids=["silent", "non-ssh-line", "kex-stall", "ssh1"],
+)
+def test_probe_hangs_up_whatever_stage_it_stopped_at(listen, greeting):
+    """The server sees the connection end as soon as the probe returns.
+
+    The garbage collector is paused so that only an explicit close can end the connection.
+    """
+    server = listen(send_then(greeting, then_silent=True))
+    gc.disable()
+    try:
+        [result] = probe_hosts([ProbeTarget("hangup", LOOPBACK, server.port)], timeout=0.5)
+        assert result.status in ("timeout", "tcp-only")
+        assert wait_until(lambda: server.active == 0, 1.0), "the probe left its connection open"
+    finally:
+        gc.enable()
+    assert probe_threads_alive() == []
 
 
 def test_unresolvable_name(resolver):

@@ -139,9 +139,13 @@ Host cmdhop
     ProxyCommand nc %h %p
 Host fine
     ProxyJump none
+Host via-broken
+    ProxyJump fine,self
 """)
     result = read(config, home)
-    assert list(by_name(result)) == ["cmdhop", "fine"]
+    assert list(by_name(result)) == ["cmdhop", "fine", "via-broken"]
+    hops = by_name(result)["via-broken"].jump
+    assert [(h.ref, h.ref_key is not None) for h in hops] == [("fine", True), ("self", False)]
     jump_errors = {d.entry: d.message for d in result.diagnostics if d.code == "ssh-jump"}
     assert set(jump_errors) == {"a", "b", "self", "viacmd"}
     assert "loop (a -> b -> a)" in jump_errors["a"]
@@ -155,7 +159,7 @@ def test_servers_defaults_dead_and_unusable_aliases(home):
     config = write(home / ".ssh" / "config", """\
 Host *.corp web-?? !legacy
     User corp
-Host real "with space" user@host -dash good.alias
+Host real "with space" user@host -dash good.alias comma,name
     Port 2200
 Host excluded !excluded
     Port 3
@@ -168,14 +172,14 @@ Host web[12]
     assert list(by_name(result)) == ["real", "good.alias", "gated"]
     diags = {(d.code, d.entry) for d in result.diagnostics}
     assert ("ssh-alias-unusable", "with space") in diags and ("ssh-alias-unusable", "user@host") in diags
-    assert ("ssh-alias-unusable", "-dash") in diags
+    assert ("ssh-alias-unusable", "-dash") in diags and ("ssh-alias-unusable", "comma,name") in diags
     assert ("ssh-dead-alias", "excluded") in diags and ("ssh-dead-alias", "only-inside") in diags
     assert ("ssh-bad-address", "web[12]") in diags
     defaults = [d for d in result.diagnostics if d.code == "ssh-default-pattern"]
     assert sorted(d.message.split("'")[1] for d in defaults) == ["*.corp", "web-??"]
     assert [d.line for d in result.diagnostics if d.code == "ssh-negated-pattern"] == [1]
     skipped = {d.entry for d in result.diagnostics if d.entry and d.level in ("warning", "error")}
-    assert skipped == {"with space", "user@host", "-dash", "excluded", "only-inside", "web[12]"}
+    assert skipped == {"with space", "user@host", "-dash", "comma,name", "excluded", "only-inside", "web[12]"}
 
 
 def test_category_from_include_option(home):
@@ -206,6 +210,17 @@ def test_copied_dot_ssh_folder_is_its_own_home(tmp_path, monkeypatch):
     result = SshConfigSource(other, local_user=LOCAL_USER).read()
     assert set(by_name(result)) == {"work1", "personal"}
     assert "ssh-include-base" in codes(result, "info")
+
+
+def test_includes_of_special_files_and_symlink_loops_are_reported(home):
+    (home / ".ssh" / "loop1").symlink_to(home / ".ssh" / "loop2")
+    (home / ".ssh" / "loop2").symlink_to(home / ".ssh" / "loop1")
+    writable = write(home / ".ssh" / "shared.conf", "Host shared\n  Port 5\n")
+    writable.chmod(0o666)
+    config = write(home / ".ssh" / "config", "Include loop1 /dev/zero shared.conf\nHost a\n  Port 2\n")
+    result = read(config, home)
+    assert [(h.name, h.port) for h in result.hosts] == [("shared", 5), ("a", 2)]
+    assert sorted(codes(result)) == ["ssh-include-permissions", "ssh-include-unreadable", "ssh-include-unreadable"]
 
 
 def test_missing_file_and_folder_without_config_raise_input_error(tmp_path):
@@ -276,6 +291,8 @@ Host target other
     ("moba.mxtsessions", b"[Bookmarks]\n", 0),
     ("inventory.ini", b"[web]\nhost1\n", 0),
     ("notes", b"hello world\n", 0),
+    ("bastion", b"HostName=bastion.example.org\nProtocol=ssh\nPortNumber=22\nUserName=jump\n", 0),
+    ("config", b"", 30),
 ])
 def test_detect(tmp_path, name, content, expected):
     path = write(tmp_path / name, content)
@@ -305,8 +322,8 @@ def test_sample_every_field(tmp_path):
     expected = {
         "ssh-lab1": dict(address="lab1.lab.example.com", port=22, user="tester", description="Lab machines",
                          source=(lab_file, 2)),
-        "ssh-lab2": dict(address="lab2.lab.example.com", port=2202, user=None, certificate_files=["~/.ssh/lab-cert.pub"],
-                         source=(lab_file, 6)),
+        "ssh-lab2": dict(address="lab2.lab.example.com", port=2202, user=None,
+                         certificate_files=["~/.ssh/lab-cert.pub"], source=(lab_file, 6)),
         "ssh-winbuild": dict(address="winbuild.corp.example.com", user="builder",
                              ssh_options=[("RequestTTY", "yes")] + common,
                              description="Windows build server (OpenSSH for Windows)",
@@ -323,9 +340,11 @@ def test_sample_every_field(tmp_path):
                        jump=[bastion_hop, JumpHop(host="dbgw.prod.example.net", port=2200, user="ops", ref="ssh-dbgw",
                                                   ref_key=key + "ssh-dbgw")],
                        ssh_options=[("LocalForward", "5432 localhost:5432")] + common, source=(SAMPLE.as_posix(), 22)),
-        "ssh-dbgw": dict(address="dbgw.prod.example.net", user=None, jump=[bastion_hop], source=(SAMPLE.as_posix(), 28)),
+        "ssh-dbgw": dict(address="dbgw.prod.example.net", user=None, jump=[bastion_hop],
+                         source=(SAMPLE.as_posix(), 28)),
         "ssh-legacy": dict(address="legacy.example.org", proxy_command="nc -X connect -x proxy.example.org:3128 %h %p",
-                           description="Legacy box behind an HTTP proxy: kept as a ProxyCommand, never run by the import",
+                           description="Legacy box behind an HTTP proxy: kept as a ProxyCommand, never run by the "
+                           "import",
                            source=(SAMPLE.as_posix(), 33)),
         "ssh-nas": dict(address="192.168.1.20", port=22, user="admin", identity_agent="~/.1password/agent.sock",
                         source=(SAMPLE.as_posix(), 37)),
@@ -357,6 +376,8 @@ def test_sample_agrees_with_ssh_g(tmp_path):
     shutil.copytree(SAMPLE.parent / "ssh_config.d", ssh_dir / "ssh_config.d")
     config = ssh_dir / "config"
     shutil.copy(SAMPLE, config)
+    for copied in [config, *(ssh_dir / "ssh_config.d").iterdir()]:
+        copied.chmod(0o644)  # ssh refuses group-writable Included files (a checkout's umask may allow it)
     cfg = SshConfig(config, home=tmp_path, local_user=LOCAL_USER)
     aliases = [a for a, _ in cfg.aliases()]
     assert len(aliases) == 11
@@ -377,7 +398,8 @@ def _assert_survives(path: Path, home: Path) -> None:
         assert h.name and h.address
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=600))
 def test_fuzz_random_bytes(home, data):
     _assert_survives(write(home / ".ssh" / "config", data), home)
@@ -390,7 +412,8 @@ FRAGMENTS = ["Host", "Match", "Include", "HostName", "Port", "User", "ProxyJump"
              "\x00", "\ufeff", "\u00e9", "${HOME}", "CanonicalizeHostname yes", "Match final\n"]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=80),
        encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "utf-16-le"]))
 def test_fuzz_config_like_text(home, parts, encoding):

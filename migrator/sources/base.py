@@ -38,8 +38,8 @@ class Source(ABC):
         return self.path.as_posix()
 
     def key(self, entry_id: str) -> str:
-        """Stable source key: format, file and the entry's id in that file."""
-        return f"{self.format}:{self.display_path}#{entry_id}"
+        """Stable source key: format, file (as given, or the ``key_path`` option) and the entry's id."""
+        return f"{self.format}:{self.options.get('key_path') or self.display_path}#{entry_id}"
 
     def provenance(self, line: int | None = None, section: str | None = None, file: str | None = None):
         return Provenance(format=self.format, file=file or self.display_path, line=line, section=section)

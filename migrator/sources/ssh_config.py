@@ -37,6 +37,7 @@ MAX_IDENTITY_FILES = 100  # SSH_MAX_IDENTITY_FILES (also the CertificateFile lim
 MAX_INCLUDED_FILES = 5000  # not OpenSSH's: stops an Include fan-out from exhausting memory
 MAX_LINE_ERRORS = 50  # per file; the rest are summed up in one diagnostic
 MAX_JUMP_DEPTH = 32
+MAX_FILE_BYTES = 16 * 1024 * 1024  # not OpenSSH's: a config is never this big; /dev/zero would be
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -511,9 +512,8 @@ def parse_jump(raw: str) -> JumpSetting | None:
     if _lower(raw) == "none":
         return JumpSetting(none=True)
     cut = raw.split("#", 1)[0]
-    # OpenSSH 9.2's rtrim() blanks every whitespace character after the first one, not only the
-    # trailing ones: "gw1 # note" and "gw1 gw2" both leave "gw1". The hop list comes from that,
-    # the earlier hops printed by ssh -G from the untrimmed text.
+    # OpenSSH's rtrim() (9.2 as patched by Debian up to 10.x) blanks every whitespace character
+    # after the first one, not only trailing ones: "gw1 # note" and "gw1 gw2" both leave "gw1".
     space = re.search(r"[ \t\n\v\f\r]", cut[1:])
     if space:
         cut = cut[:space.start() + 1]
@@ -523,8 +523,8 @@ def parse_jump(raw: str) -> JumpSetting | None:
         return None
     if any(parse_hop(h) is None for h in hops[:-1]):
         return None
-    comma = raw.rfind(",")
-    extra = raw[:comma] if comma > 0 else None
+    comma = cut.rfind(",")
+    extra = cut[:comma] if comma > 0 else None
     if last.host == "none" and last.user is None and last.port is None and extra is None:
         return JumpSetting(none=False, last=last)  # "ProxyJump none # x": OpenSSH jumps via "none"
     return JumpSetting(none=False, last=last, extra=extra)
@@ -628,8 +628,9 @@ class SshConfig:
 
     def __init__(self, path: str | Path, *, home: str | Path | None = None, local_user: str | None = None,
                  include_dir: str | Path | None = None, display_path: str | None = None,
-                 include_fallback: bool = False):
+                 include_fallback: bool = False, max_line_errors: int = MAX_LINE_ERRORS):
         self.path = Path(path)
+        self.max_line_errors = max_line_errors
         self.include_fallback = include_fallback
         self.display_path = display_path or self.path.as_posix()
         self.home = Path(home) if home is not None else Path.home()
@@ -641,6 +642,7 @@ class SshConfig:
         self._seen_diags: set[tuple] = set()
         self.directives = self._read_file(self.path, self.display_path, 0, (), main=True)
         self._cache: dict[tuple, Resolution] = {}
+        self._programs: dict[int, _Program] = {}
         self._eval_problems: dict[tuple[str, int, str], tuple[str, str, str, set[str]]] = {}
         self._aliases: list[tuple[str, Directive]] | None = None
         everything = self.all_directives()
@@ -648,10 +650,10 @@ class SshConfig:
         self.has_ignore_unknown = any(d.spec and d.spec.name == "IgnoreUnknown" for d in everything)
         for d in everything:
             if d.kind == "unknown" and d.error is None and not self.has_ignore_unknown:
-                self._line_error(d.file, d.line, d.keyword, f"{d.keyword!r} is not an OpenSSH keyword")
-            elif d.kind in ("deprecated", "unsupported") and d.error is None:
+                self._line_error(d.file, d.line, d.keyword, _unknown_message(d.keyword))
+            elif d.kind in ("deprecated", "unsupported", "ignore") and d.error is None:
                 self._diag("info", "ssh-obsolete-keyword",
-                           f"{d.spec.name} is {d.kind} in OpenSSH and has no effect; it is not imported",
+                           f"{d.spec.name} is obsolete in OpenSSH and has no effect; it is not imported",
                            file=d.file, line=d.line, field_=d.spec.name)
 
     # ----- reading
@@ -669,7 +671,7 @@ class SshConfig:
     def _line_error(self, file: str, line: int, keyword: str, message: str) -> None:
         count = self._error_count.get(file, 0) + 1
         self._error_count[file] = count
-        if count <= MAX_LINE_ERRORS:
+        if count <= self.max_line_errors:
             self._diag("error", "ssh-rejected-line",
                        f"{message}; OpenSSH refuses the whole file because of this line; it is ignored here",
                        file=file, line=line, field_=keyword or None)
@@ -679,18 +681,21 @@ class SshConfig:
         self._files_read += 1
         self._error_count[display] = 0
         try:
-            data = path.read_bytes()
+            if not main and not stat.S_ISREG(path.stat().st_mode):
+                raise OSError("not a regular file")
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                raise OSError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
         except OSError as exc:
             if main:
                 raise InputError(f"{display}: cannot read: {exc.strerror or exc}") from None
             file, line = include_at or (None, None)
             self._diag("error", "ssh-include-unreadable",
-                       f"included file {display} cannot be read ({exc.strerror or exc}); OpenSSH stops with "
-                       "an error here", file=file, line=line)
+                       f"included file {display} is not read ({exc.strerror or exc})", file=file, line=line)
             return []
         text = self._decode(data, display)
-        directives = self._parse_text(text, display, depth, stack + (str(path.resolve()),))
-        return directives
+        return self._parse_text(text, display, depth, stack + (_real(path),))
 
     def _decode(self, data: bytes, display: str) -> str:
         if data.startswith(b"\xef\xbb\xbf"):
@@ -828,7 +833,7 @@ class SshConfig:
         if kind == "escape" and not (value == "none" or len(value) == 1 or (
                 len(value) == 2 and value[0] == "^" and 64 <= ord(value[1]) < 128)):
             return f"bad escape character {value!r}"
-        if kind == "mask" and not re.fullmatch(r"[0-7]+", value) or kind == "mask" and int(value, 8) > 0o777:
+        if kind == "mask" and (not re.fullmatch(r"[0-7]+", value) or int(value, 8) > 0o777):
             return f"bad mask {value!r}"
         if kind in ("agentpath", "forwardagent"):
             if kind == "forwardagent" and _lower(value) in _FLAG:
@@ -856,7 +861,7 @@ class SshConfig:
             matches = _glob(pattern)
             fallback_dir = self.path.parent
             if not matches and self.include_fallback and not arg.startswith(("/", "~")) and (
-                    fallback_dir.resolve() != self.include_dir.resolve()):
+                    _real(fallback_dir) != _real(self.include_dir)):
                 pattern = (fallback_dir / arg).as_posix()
                 matches = _glob(pattern)
                 if matches:
@@ -873,8 +878,7 @@ class SshConfig:
                 p = Path(match)
                 if p.is_dir():
                     continue
-                key = str(p.resolve())
-                if key in stack:
+                if _real(p) in stack:
                     self._diag("error", "ssh-include-cycle",
                                f"Include of {match} loops back to a file that is already being read; OpenSSH "
                                "stops with 'Too many recursive configuration includes'; the loop is cut here",
@@ -903,7 +907,7 @@ class SshConfig:
         except OSError:
             return
         uid = getattr(os, "getuid", lambda: None)()
-        if uid is None:
+        if uid is None or not stat.S_ISREG(st.st_mode):
             return
         if (st.st_uid not in (0, uid)) or (st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
             self._diag("warning", "ssh-include-permissions",
@@ -955,8 +959,8 @@ class SshConfig:
         """One diagnostic per file whose rejected lines were too many to list one by one."""
         return [
             Diagnostic(level="error", code="ssh-rejected-line", file=file,
-                       message=f"{count - MAX_LINE_ERRORS} more lines were rejected (not listed one by one)")
-            for file, count in self._error_count.items() if count > MAX_LINE_ERRORS
+                       message=f"{count - self.max_line_errors} more lines were rejected (not listed one by one)")
+            for file, count in self._error_count.items() if count > self.max_line_errors
         ]
 
     # ----- resolving
@@ -1074,27 +1078,40 @@ class SshConfig:
                                 ref=spec.host if spec.host in aliases else None))
         return hops
 
+    def _program(self, directives: list[Directive]) -> _Program:
+        prog = self._programs.get(id(directives))
+        if prog is None:
+            prog = self._programs[id(directives)] = _Program(directives, self.has_ignore_unknown)
+        return prog
+
     def _run(self, directives: list[Directive], st: _State, host: str, alias: str, final: bool,
-             active: bool, nevermatch: bool) -> bool:
-        for d in directives:
-            kind = d.kind
-            if kind == "host":
-                active = False if nevermatch else self._host_matches(d, host, alias, st, final)
-            elif kind == "match":
-                result = self._match(d, st, host, alias, final)
-                active = False if nevermatch else result
-            elif kind == "include":
-                outer = active
-                for f in d.includes:
-                    self._run(f.directives, st, host, alias, final, outer, nevermatch or not outer)
-                active = outer
-            elif d.error is not None:
-                continue
-            elif kind == "unknown":
-                self._unknown(d, st, active, alias)
-            elif active:
-                self._apply(d, st)
-        return active
+             active: bool, nevermatch: bool) -> None:
+        """Walk one file like readconf.c, visiting only the blocks that can concern ``host``."""
+        prog = self._program(directives)
+        previous = -1
+        for index in prog.relevant(host):
+            if index > previous + 1:
+                active = False  # a skipped block starts with a Host line that does not name ``host``
+            previous = index
+            block = prog.blocks[index]
+            d = block.header
+            if d is not None:
+                kind = d.kind
+                if kind == "host":
+                    active = False if nevermatch else self._host_matches(d, host, alias, st, final)
+                elif kind == "match":
+                    result = self._match(d, st, host, alias, final)
+                    active = False if nevermatch else result
+                else:  # include: its files start in, and then give back, the enclosing block's state
+                    for f in d.includes:
+                        self._run(f.directives, st, host, alias, final, active, nevermatch or not active)
+            for d in block.options:
+                if d.error is not None:
+                    continue
+                if d.spec is None:
+                    self._unknown(d, st, active, alias)
+                elif active:
+                    self._apply(d, st)
 
     def _host_matches(self, d: Directive, host: str, alias: str, st: _State, final: bool) -> bool:
         matched = False
@@ -1189,8 +1206,8 @@ class SshConfig:
         if not self.has_ignore_unknown:
             return  # already reported once, while reading
         self._problem(d, "error", "ssh-unknown-keyword",
-                      f"{d.keyword!r} is not an OpenSSH keyword (OpenSSH refuses the whole file unless an "
-                      "earlier IgnoreUnknown lists it); the line is ignored here", alias)
+                      f"{_unknown_message(d.keyword)} (OpenSSH refuses the whole file unless an earlier "
+                      "IgnoreUnknown lists it); the line is ignored here", alias)
 
     def _apply(self, d: Directive, st: _State) -> None:
         spec = d.spec
@@ -1219,7 +1236,8 @@ class SshConfig:
                 st.order.append("ProxyJump")
             return
         if opt == "ProxyCommand":
-            if st.jump is None and st.proxy_command is None:
+            # an earlier ProxyJump wins, except "ProxyJump none" (it only blocks later ProxyJumps)
+            if (st.jump is None or st.jump.none) and st.proxy_command is None:
                 st.proxy_command = d.command()
                 st.order.append("ProxyCommand")
             return
@@ -1254,6 +1272,45 @@ class SshConfig:
             st.order.append(opt)
 
 
+class _Program:
+    """One file's directives cut into blocks (a Host/Match/Include line and the options after it).
+
+    A block headed by a Host line that lists only literal names can only apply to those names, so
+    resolving an alias visits just the blocks naming it plus the ones that always need a look
+    (wildcards, negations, Match, Include): linear in the aliases, not quadratic.
+    """
+
+    def __init__(self, directives: list[Directive], has_ignore_unknown: bool):
+        self.blocks: list[_Block] = [_Block(None, [])]
+        for d in directives:
+            if d.kind in ("host", "match", "include"):
+                self.blocks.append(_Block(d, []))
+            else:
+                self.blocks[-1].options.append(d)
+        self.literal: dict[str, list[int]] = {}
+        self.always: list[int] = []
+        for index, block in enumerate(self.blocks):
+            d = block.header
+            names = [p for p in d.args if p] if d is not None and d.kind == "host" else None
+            literal = names is not None and not any(p.startswith("!") or "*" in p or "?" in p for p in names)
+            unknown = has_ignore_unknown and any(o.spec is None for o in block.options)
+            if literal and not unknown:
+                for name in dict.fromkeys(names):
+                    self.literal.setdefault(name, []).append(index)
+            else:
+                self.always.append(index)
+
+    def relevant(self, host: str) -> list[int]:
+        named = self.literal.get(host)
+        return sorted(self.always + named) if named else self.always
+
+
+@dataclass
+class _Block:
+    header: Directive | None
+    options: list[Directive]
+
+
 def _parse_match(raw: str) -> tuple[list[Criterion], str | None]:
     """readconf.c ``match_cfg_line`` syntax: criteria split by ``strdelim`` (``"`` quotes, ``=``)."""
     criteria: list[Criterion] = []
@@ -1286,6 +1343,20 @@ def _parse_match(raw: str) -> tuple[list[Criterion], str | None]:
     if attributes == 0:
         return criteria, "one or more attributes required for Match"
     return criteria, None
+
+
+def _unknown_message(keyword: str) -> str:
+    if _lower(keyword) == "usekeychain":
+        return f"{keyword!r} is known only to Apple's build of OpenSSH"
+    return f"{keyword!r} is not an OpenSSH keyword"
+
+
+def _real(path: Path) -> str:
+    """The resolved path (symlinks followed), or the absolute one when it cannot be resolved."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
 
 
 def _glob(pattern: str) -> list[str]:
@@ -1392,7 +1463,7 @@ def expand_path(value: str, host: Host, *, home: str | Path | None = None, local
 # ---------------------------------------------------------------------------------------------
 # the source
 
-_UNUSABLE_ALIAS = re.compile(r"[\s'`\"$\\;&<>|(){}\x00-\x1f\x7f@]")
+_UNUSABLE_ALIAS = re.compile(r"[\s'`\"$\\;&<>|(){}\x00-\x1f\x7f@,]")
 
 
 class SshConfigSource(Source):
@@ -1424,19 +1495,26 @@ class SshConfigSource(Source):
             return 60 if (path / "config").is_file() else 0
         named = name in ("config", "ssh_config") or name.endswith((".ssh_config", ".conf"))
         codec = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
-        text = head.decode(codec, errors="replace")
-        text = text.lstrip("\ufeff")
-        for line in text.splitlines()[:50]:
+        text = head.decode(codec, errors="replace").lstrip("\ufeff")
+        known = unknown = 0
+        structural = False
+        for line in text.splitlines()[:200]:
             stripped = line.strip()
             if not stripped or stripped.startswith("#"):
                 continue
             word = _lower(re.split(r"[\s=]", stripped, maxsplit=1)[0])
-            if word in ("host", "match", "include"):
-                return 95 if named else 85
             if word in KEYWORDS:
-                return 90 if named else 70
-            return 10 if named else 0
-        return 30 if named else 0
+                known += 1
+                structural = structural or word in ("host", "match", "include")
+            else:
+                unknown += 1
+        if known == 0:
+            return 30 if named and unknown == 0 else (10 if named else 0)
+        if known < 4 * unknown:  # e.g. a PuTTY session file: "HostName=..." then PuTTY's own keys
+            return 5 if named else 0
+        if structural:
+            return 95 if named else 85
+        return 90 if named else 70
 
     def _config_file(self) -> Path:
         if self.path.is_dir():
@@ -1487,6 +1565,12 @@ class SshConfigSource(Source):
             host = self._host(cfg, alias, d, res, imported, result)
             if host is not None:
                 result.hosts.append(host)
+        built = {h.key for h in result.hosts}
+        for i, host in enumerate(result.hosts):  # a hop's alias that was not imported after all
+            if any(hop.ref_key and hop.ref_key not in built for hop in host.jump):
+                hops = [hop.model_copy(update={"ref_key": None}) if hop.ref_key not in built else hop
+                        for hop in host.jump]
+                result.hosts[i] = host.model_copy(update={"jump": hops})
         result.diagnostics.extend(cfg.evaluation_diagnostics())
         result.diagnostics.extend(cfg.rejected_line_summary())
         return result

@@ -49,6 +49,8 @@ _TRUE = {"true", "yes", "y", "1", "x", "on", "enabled", "ja", "wahr", "oui"}
 _FALSE = {"false", "no", "n", "0", "off", "disabled", "nein", "falsch", "non", "-"}
 _THOUSANDS = re.compile(r"^(\d{1,2})[.,' \u00a0\u202f](\d{3})$")
 _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
+#: port and user are also filled from ``user@host:port`` when the profile has no column for them
+_BARE_SPECS = {"port": FieldSpec(name="port"), "user": FieldSpec(name="user")}
 #: Fields read from one column each, in the order they depend on each other (host before port/user).
 _FIELD_ORDER = (
     "id", "parent", "node_type", "enabled", "protocol", "host", "port", "user", "password", "key_file",
@@ -424,7 +426,7 @@ class TableMapper:
                 return d
 
         for fname in _FIELD_ORDER:
-            spec = specs.get(fname) or (FieldSpec(name=fname) if fname in ("port", "user") else None)
+            spec = specs.get(fname) or _BARE_SPECS.get(fname)
             if spec is None or spec.join:
                 continue
             text, column, index = self._raw(table, spec, values)
@@ -749,9 +751,6 @@ class TableMapper:
                         f"jump {token!r} names no row in this file and is not user@host:port ({exc})"))
                     continue
                 hops.append(JumpHop(host=address, port=port, user=user))
-                self._diag("info", "generated-hop",
-                           f"jump {token!r} names no row in this file; it will become a generated hop entry",
-                           d, field=d.jump_column)
             d.jump = hops
             ok = not d.problems
             state[id(d)] = "ok" if ok else "bad"

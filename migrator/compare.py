@@ -1,0 +1,132 @@
+"""Field-by-field comparison of desired store data with live rawData.
+
+A *leaf* is a value the migrator sets: a scalar, a reference (compared by UUID) or a secret strategy
+(compared decrypted). Only leaves the migrator sets are compared, so fields XPipe or the user add
+are left alone. The planner diffs leaves; the loader records their digests in the ledger after a
+write, so both must see the same values: this module is the one place that defines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from migrator.desired import EntryRef, Secret
+from migrator.vault import is_encrypted_node
+
+QUIET_STRATEGIES = ("none", "prompt", "otherExternal", "sshAgent", "pageant")
+
+
+def strip_nulls(value):
+    if isinstance(value, dict):
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_nulls(v) for v in value]
+    return value
+
+
+def project(live, desired):
+    """``live`` reduced to the keys ``desired`` sets (recursively)."""
+    if isinstance(desired, dict) and isinstance(live, dict):
+        return {k: project(live.get(k), v) for k, v in desired.items()}
+    return live
+
+
+def redacted(secret: Secret | None, live_kind: str | None = None) -> str:
+    if secret is not None:
+        if secret.kind in QUIET_STRATEGIES:
+            return f"<{secret.kind}>"
+        return f"<redacted {secret.kind} sha:{secret.digest}>"
+    if live_kind is None:
+        return "<unset>"
+    return f"<{live_kind}>" if live_kind in QUIET_STRATEGIES else f"<redacted {live_kind}>"
+
+
+@dataclass
+class Leaf:
+    path: str
+    desired: object
+    live: object
+    desired_show: object
+    live_show: object
+    group: tuple[str, object, object] | None = None  # (path, old type, new type) when a parent's type changed
+
+    @property
+    def equal(self) -> bool:
+        return strip_nulls(self.desired) == strip_nulls(self.live)
+
+
+def desired_leaves(data: dict, resolve: Callable[[str], str | None]) -> dict[str, object]:
+    """Comparable value of every leaf the migrator sets; refs resolved with ``resolve(key)``."""
+    out: dict[str, object] = {}
+
+    def walk(value, path):
+        if isinstance(value, Secret):
+            out[path] = strip_nulls(value.strategy)
+        elif isinstance(value, EntryRef):
+            out[path] = resolve(value.key) or f"new:{value.key}"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if not path and k == "type":
+                    continue
+                walk(v, f"{path}.{k}" if path else k)
+        else:
+            out[path] = value
+
+    walk(data, "")
+    return out
+
+
+class Comparer:
+    """Builds leaves of one desired entry against its live rawData."""
+
+    def __init__(self, strategy_of: Callable[[dict], dict | None], resolve: Callable[[str], str | None],
+                 ref_label: Callable[[str], str], uuid_label: Callable[[str | None], object]):
+        self.strategy_of = strategy_of
+        self.resolve = resolve
+        self.ref_label = ref_label
+        self.uuid_label = uuid_label
+
+    def leaves(self, data: dict, raw: dict) -> list[Leaf]:
+        out: list[Leaf] = []
+        group: list = [None]
+
+        def walk(value, live, path):
+            start = len(out)
+            retyped = (path and isinstance(value, dict) and "type" in value and group[0] is None
+                       and (not isinstance(live, dict) or live.get("type") != value.get("type")))
+            if retyped:
+                old = f"<{live.get('type')}>" if isinstance(live, dict) else live
+                group[0] = (path, old, f"<{value.get('type')}>")
+            _walk(value, live, path)
+            if retyped:
+                for leaf in out[start:]:
+                    leaf.group = group[0]
+                group[0] = None
+
+        def _walk(value, live, path):
+            if isinstance(value, Secret):
+                strategy = self.strategy_of(live) if is_encrypted_node(live) else (
+                    live if isinstance(live, dict) else None)
+                want = strip_nulls(value.strategy)
+                have = project(strip_nulls(strategy), want) if isinstance(strategy, dict) else None
+                old_kind = strategy.get("type") if isinstance(strategy, dict) else None
+                out.append(Leaf(path, want, have, redacted(value),
+                                redacted(None, old_kind) if live is not None else None))
+            elif isinstance(value, EntryRef):
+                have = live.get("storeId") if isinstance(live, dict) else live
+                want = self.resolve(value.key) or f"new:{value.key}"
+                out.append(Leaf(path, want, have, self.ref_label(value.key), self.uuid_label(have)))
+            elif isinstance(value, dict):
+                lv = live if isinstance(live, dict) else {}
+                for k, v in value.items():
+                    if not path and k == "type":
+                        continue
+                    walk(v, lv.get(k), f"{path}.{k}" if path else k)
+            else:
+                shown = live if not isinstance(live, (dict, list)) else (
+                    f"<{live.get('type')}>" if isinstance(live, dict) and live.get("type") else "<object>")
+                out.append(Leaf(path, value, live, value, shown))
+
+        walk(data, raw, "")
+        return out
