@@ -169,9 +169,25 @@ class Ledger:
         )
         return int(cur.lastrowid)
 
-    def journal_end(self, row: int, status: str, uuid: str | None = None) -> None:
-        self.db.execute("UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
-                        (status, uuid, now(), row))
+    def journal_end(self, row: int, status: str, uuid: str | None = None, *, record: LedgerEntry | None = None,
+                    forget: str | None = None) -> None:
+        """Close a journal row and, in the same transaction, record (or forget) the ledger entry it wrote.
+
+        One transaction, so a kill can never leave a write that the journal calls done but the ledger
+        does not know.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
+                            (status, uuid, now(), row))
+            if record is not None:
+                self.record(record)
+            if forget is not None:
+                self.forget(forget)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def pending(self) -> list[JournalRow]:
         rows = self.db.execute("SELECT id, run, key, op, name, type, uuid, status FROM journal "

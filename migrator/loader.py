@@ -132,7 +132,10 @@ class Loader:
 
     # -- entries ---------------------------------------------------------------------------------
 
-    def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None):
+    def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None,
+                   record=None, forget: str | None = None):
+        """Send one write between a journal entry and its result; ``record(uuid)`` gives the ledger row
+        to store in the same transaction as the result."""
         row = self.ledger.journal_begin(change.key, op, name, type_, uuid) if self.ledger else None
         try:
             out = call()
@@ -141,7 +144,8 @@ class Loader:
                 self.ledger.journal_end(row, "failed")
             raise
         if row is not None:
-            self.ledger.journal_end(row, "done", out if isinstance(out, str) else None)
+            got = out if isinstance(out, str) else None
+            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget)
         return out
 
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
@@ -149,7 +153,7 @@ class Loader:
         if change.action == "unchanged":
             uuids[change.key] = change.uuid
             result.outcomes.append(Outcome(change, "unchanged", change.uuid))
-            self._record(change, change.uuid, uuids, written=False)
+            self._record(change, change.uuid, uuids)
             return
         if change.action == "conflict":
             uuids[change.key] = None
@@ -176,32 +180,37 @@ class Loader:
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
             uuid = self._journaled(change, "add", entry.name, entry.type,
-                                   lambda: self.client.add_store(entry.name, data, category=category, validate=False))
+                                   lambda: self.client.add_store(entry.name, data, category=category, validate=False),
+                                   record=lambda got: self._ledger_row(change, got, {**uuids, change.key: got}))
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
             result.outcomes.append(Outcome(change, "failed", error=str(exc)))
             return
         uuids[change.key] = uuid
         result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
-        self._record(change, uuid, uuids, written=True)
 
     def _kept_paths(self, change: Change) -> set[str]:
         return {f.path for f in change.fields if f.kept}
 
-    def _record(self, change: Change, uuid: str | None, uuids: dict, written: bool) -> None:
-        """Ledger row for an entry as it now is: digests of what was written (kept drift keeps its old one)."""
-        if self.ledger is None or uuid is None:
-            return
+    def _ledger_row(self, change: Change, uuid: str, uuids: dict) -> LedgerEntry:
+        """The ledger row for an entry as it now is: digests of what was written; kept drift keeps its old one."""
         entry = change.entry
-        leaves = desired_leaves(entry.data, uuids.get)
         previous = change.ledger.fields if change.ledger else {}
         kept = self._kept_paths(change)
         fields = {path: (previous[path] if path in kept and path in previous else self.ledger.digest(value))
-                  for path, value in leaves.items()}
-        if not written and change.ledger and change.ledger.fields == fields and change.ledger.uuid == uuid:
+                  for path, value in desired_leaves(entry.data, uuids.get).items()}
+        return LedgerEntry(key=change.key, uuid=uuid, name=entry.name, type=entry.type, kind=entry.kind,
+                           category="/".join(entry.category[1:]), fields=fields, applied_at=now())
+
+    def _record(self, change: Change, uuid: str | None, uuids: dict) -> None:
+        """Refresh the ledger row of an entry that needed no write (adopted, reconciled, or drift settled)."""
+        if self.ledger is None or uuid is None:
             return
-        self.ledger.record(LedgerEntry(key=change.key, uuid=uuid, name=entry.name, type=entry.type, kind=entry.kind,
-                                       category="/".join(entry.category[1:]), fields=fields, applied_at=now()))
+        row = self._ledger_row(change, uuid, uuids)
+        if change.ledger and change.ledger.fields == row.fields and change.ledger.uuid == uuid \
+                and change.ledger.name == row.name:
+            return
+        self.ledger.record(row)
 
     def _payload(self, change: Change, uuids: dict) -> dict:
         """Desired data with refs and secrets filled in; on update, fields we do not manage survive.
@@ -244,8 +253,8 @@ class Loader:
             if change.action == "delete" or change.kind == "identity":
                 if change.action == "delete":
                     self._journaled(change, "remove", change.name, change.live.type,
-                                    lambda: self.client.remove_stores([change.uuid]), change.uuid)
-                    self.ledger.forget(change.key)
+                                    lambda: self.client.remove_stores([change.uuid]), change.uuid,
+                                    forget=change.key)
                     result.outcomes.append(Outcome(change, "deleted", change.uuid))
                 else:
                     row = change.ledger
@@ -266,13 +275,16 @@ class Loader:
                                 lambda: self.client.remove_stores([change.uuid]), change.uuid)
             except BadRequest:
                 pass  # removed already, as a child of an entry quarantined before it
-            uuid = self._journaled(change, "add", change.ledger.name, change.live.type,
-                                   lambda: self.client.add_store(change.ledger.name, data, category=category))
-            moved[change.uuid] = uuid
             row = change.ledger
-            row.uuid, row.quarantined_at = uuid, now()
-            row.category = "/".join(change.path[1:])
-            self.ledger.record(row)
+
+            def quarantined(got):
+                row.uuid, row.quarantined_at, row.category = got, now(), "/".join(change.path[1:])
+                return row
+
+            uuid = self._journaled(change, "add", row.name, change.live.type,
+                                   lambda: self.client.add_store(row.name, data, category=category),
+                                   record=quarantined)
+            moved[change.uuid] = uuid
             result.outcomes.append(Outcome(change, "quarantined", uuid))
         except (BadRequest, ServerError) as exc:
             result.outcomes.append(Outcome(change, "failed", error=str(exc)))

@@ -110,8 +110,10 @@ class SyncRunner:
             refused = self._guard(plan, prune, empty)
             if refused is None and saved is not None:
                 refused = self._stale(saved, plan)
-            if refused or self.options.dry_run or not plan.has_changes:
+            if refused or self.options.dry_run:
                 return SyncOutcome(plan, None, refused, inventory)
+            # Also without changes: the loader then writes nothing to XPipe, but settles the ledger
+            # (entries reconciled from an interrupted run, adopted ones, digests of settled drift).
             result = Loader(client, progress=self.options.progress, ledger=ledger).apply(plan)
             return SyncOutcome(plan, result, None, inventory)
 

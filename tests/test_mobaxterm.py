@@ -36,7 +36,7 @@ def host_dict(path: Path, name: str, address: str, *, line, section, folder=(), 
         "credentials": {
             "password": None, "password_prompt": False, "password_manager_ref": None,
             "key_files": list(key_files), "key_passphrase": None, "certificate_files": [],
-            "identities_only": None, "identity_agent": None, "agent": None,
+            "identities_only": None, "identity_agent": None, "agent": None, "identity": None,
         },
         "jump": [dict({"ref": None, "ref_key": None}, **hop) for hop in jump],
         "ssh_options": [list(o) for o in ssh_options],
