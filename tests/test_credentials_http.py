@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -15,9 +14,8 @@ from migrator.mapper import MapperOptions
 from migrator.pipeline import plan_inventory, read_inventory
 from migrator.xpipe.constants import LOCAL_IDENTITIES, LOCAL_MACHINE
 from migrator.xpipe.inplace import decode_inplace
+from tests._csv_helpers import write_csv
 
-HEADER = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-          "description"]
 SECRETS = {"pw-alpha-31", "pw-bravo-32", "pw-charlie-33", "kp-delta-34", "pw-changed-35", "kp-wrong-36"}
 
 
@@ -31,13 +29,6 @@ def keys(tmp_path) -> dict[str, Path]:
     return {"k1": make_key(tmp_path / "id_k1", "kp-delta-34"), "k2": make_key(tmp_path / "id_k2")}
 
 
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, HEADER)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in HEADER})
-    return path
 
 
 def five_credentials(keys) -> list[dict]:

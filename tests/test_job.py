@@ -77,7 +77,7 @@ def test_sample_job_loads_with_everything_under_out():
     assert all(out in path.parents for path in job.reports.outputs().values())
     assert set(job.reports.outputs()) == {"markdown", "html", "json", "rejects"}
     assert [s.path.name for s in job.sources] == [
-        "servers.csv", "putty-sessions.reg", "mobaxterm.mxtsessions"]
+        "servers.csv", "putty-sessions.reg", "mobaxterm.mxtsessions", "ssh_config"]
     assert all(s.path.is_file() for s in job.sources)
     assert job.sources[0].mapping == "generic"
     assert job.import_.root_path == ("Imported", "Sample job")

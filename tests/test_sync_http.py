@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 
 from migrator.cli import main
 from migrator.xpipe.constants import DEFAULT_CATEGORY
+from tests._csv_helpers import write_csv
 
-HEADER = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-          "description"]
 PASSWORDS = ("Nightly-Pass-1", "Nightly-Pass-2", "Nightly-Pass-3", "Nightly-Pass-NEW")
 
 
@@ -27,12 +24,6 @@ def rows(n=12):
     return out
 
 
-def write_csv(path: Path, data: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, HEADER)
-        w.writeheader()
-        for r in data:
-            w.writerow({k: r.get(k, "") for k in HEADER})
 
 
 @pytest.fixture

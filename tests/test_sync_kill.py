@@ -7,7 +7,6 @@ write in its ledger, which is exactly the window the journal must cover.
 
 from __future__ import annotations
 
-import csv
 import os
 import random
 import signal
@@ -23,23 +22,20 @@ import pytest
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
+from tests._csv_helpers import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = 500
-HEADER = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-          "description"]
 WRITES = ("/connection/add", "/connection/remove", "/category/add")
 
 
 def write_inventory(path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, HEADER)
-        w.writeheader()
-        w.writerow({"name": "kill-bastion", "host": "bastion.example.net", "user": "jump", "folder": "Infra"})
-        for i in range(1, HOSTS):
-            w.writerow({"name": f"kill-{i:03d}", "host": f"10.{i // 250}.{i % 250}.10", "port": "22",
-                        "user": ("deploy", "ops", "root")[i % 3], "password": f"Kill-Pass-{i % 5}",
-                        "folder": f"Site{i % 4}/Rack{i % 7}", "jump": "kill-bastion" if i % 10 == 0 else ""})
+    rows = [{"name": "kill-bastion", "host": "bastion.example.net", "user": "jump", "folder": "Infra"}]
+    rows += [{"name": f"kill-{i:03d}", "host": f"10.{i // 250}.{i % 250}.10", "port": "22",
+              "user": ("deploy", "ops", "root")[i % 3], "password": f"Kill-Pass-{i % 5}",
+              "folder": f"Site{i % 4}/Rack{i % 7}", "jump": "kill-bastion" if i % 10 == 0 else ""}
+             for i in range(1, HOSTS)]
+    write_csv(path, rows)
 
 
 @pytest.fixture
