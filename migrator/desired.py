@@ -28,6 +28,10 @@ def secret_digest(text: str, length: int = 12) -> str:
     return hmac.new(_RUN_KEY, text.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
 
 
+#: Key prefix of a reference to an identity the user chose by name; the planner finds it in the vault.
+EXISTING_IDENTITY = "existing-identity:"
+
+
 @dataclass(frozen=True)
 class EntryRef:
     """A reference to another desired entry by key (resolved to a UUID at plan and apply time)."""
@@ -97,17 +101,6 @@ class DesiredState:
 
     def by_key(self) -> dict[str, DesiredEntry]:
         return {e.key: e for e in self.entries}
-
-
-def walk_placeholders(value, fn):
-    """Rebuild ``value`` with every EntryRef/Secret replaced by ``fn(placeholder)``."""
-    if isinstance(value, (EntryRef, Secret)):
-        return fn(value)
-    if isinstance(value, dict):
-        return {k: walk_placeholders(v, fn) for k, v in value.items()}
-    if isinstance(value, list):
-        return [walk_placeholders(v, fn) for v in value]
-    return value
 
 
 def iter_placeholders(value):

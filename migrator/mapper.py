@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from migrator.desired import DesiredCategory, DesiredEntry, DesiredState, EntryRef
+from migrator.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.gateways import GatewayResolver, Node
 from migrator.identities import CredentialResolver, IdentityConsolidator, ResolvedCredential, identity_data
 from migrator.model import Diagnostic, Host, Provenance
@@ -68,14 +68,6 @@ def _key_inspector(enabled: bool):
     except ImportError:
         return None
     return KeyInspector()
-
-
-def existing_identity_key(name: str) -> str:
-    """Key of a reference to an identity the user chose by name; the planner resolves it in the vault."""
-    return EXISTING_IDENTITY + name
-
-
-EXISTING_IDENTITY = "existing-identity:"
 
 
 class SshStoreMapper:
@@ -192,7 +184,7 @@ class SshStoreMapper:
         for entry in ssh_entries:
             cred = node_creds[entry.key]
             if cred.existing:
-                ref_key = existing_identity_key(cred.existing)
+                ref_key = EXISTING_IDENTITY + cred.existing
                 identity = {"type": "ref", "ref": EntryRef(ref_key)}
                 stats.existing += 1
             elif entry.key in shared.assignment:

@@ -17,12 +17,6 @@ def map_inventory(inventory: SourceResult, mapper_options: MapperOptions | None 
     return SshStoreMapper(mapper_options).map(inventory.hosts)
 
 
-def build_plan(client: XPipeClient, sources, *, mapper_options: MapperOptions | None = None,
-               **source_options) -> Plan:
-    inventory = read_inventory(sources, **source_options)
-    return plan_inventory(client, inventory, mapper_options)
-
-
 def plan_inventory(client: XPipeClient, inventory: SourceResult,
                    mapper_options: MapperOptions | None = None) -> Plan:
     options = mapper_options or MapperOptions()

@@ -4,10 +4,11 @@ The planner reads the vault once and matches each desired entry with the entry X
 touch: the same name (case-insensitively) and type, anywhere in the vault. Secrets are compared
 decrypted, so an unchanged vault plans as unchanged although each encryption gives new ciphertext.
 
-With a job ledger the comparison is three-way: a field that differs from the source but still
-matches what was last applied was changed by the source (update); one that matches neither... was
-changed in XPipe since (drift, kept unless ``force``). Ownership then comes from the ledger: entries
-this job did not create are never modified or deleted, and only owned entries can be pruned.
+With a job ledger the comparison is three-way. A field whose live value still matches what was last
+applied but not the source was changed by the source: update. A field whose live value no longer
+matches what was last applied was changed in XPipe since: drift, reported and kept unless ``force``.
+Ownership then comes from the ledger: entries this job did not create are never modified or
+deleted, and only owned entries can be pruned.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from migrator.compare import Comparer, Leaf
-from migrator.desired import DesiredEntry, DesiredState, EntryRef, iter_placeholders
+from migrator.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.errors import ConfigError
 from migrator.ledger import Ledger, LedgerEntry
 from migrator.model import Diagnostic
@@ -30,7 +31,6 @@ from migrator.xpipe.constants import LOCAL_MACHINE
 ACTIONS = ("create", "update", "recreate", "unchanged", "conflict", "quarantine", "delete")
 WRITE_ACTIONS = ("create", "update", "recreate", "quarantine", "delete")
 IDENTITY_TYPES = {"localIdentity", "syncedIdentity", "passwordManagerIdentity", "multiIdentity"}
-EXISTING_IDENTITY = "existing-identity:"
 
 
 @dataclass
@@ -453,8 +453,6 @@ class Planner:
 
 
 def _view(value, resolved):
-    from migrator.desired import Secret
-
     if isinstance(value, Secret):
         return ("secret", value.cache_key)
     if isinstance(value, EntryRef):
