@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from migrator.simulator import Simulator
@@ -23,3 +26,10 @@ def client(sim):
     c.connect()
     yield c
     c.close()
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    """One scratch folder per test module (the fuzz tests write many small files into it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator.model import Host, SourceResult
+from migrator.model import SourceResult
 from migrator.sources.mobaxterm import MobaXtermSource
+from tests._fuzz_helpers import FUZZ, check_source, write
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 MAIN = (SAMPLES / "mobaxterm.mxtsessions").read_bytes()
 INI = (SAMPLES / "mobaxterm" / "MobaXterm.ini").read_bytes()
-FUZZ = settings(max_examples=120, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-
-@pytest.fixture(scope="module")
-def workdir():
-    with tempfile.TemporaryDirectory() as tmp:
-        yield Path(tmp)
 
 
 def check(path: Path, **options) -> SourceResult:
-    result = MobaXtermSource(path, **options).read()
-    assert isinstance(result, SourceResult)
-    assert all(isinstance(h, Host) for h in result.hosts)
-    assert len({h.key for h in result.hosts}) == len(result.hosts)
-    assert all(d.file and d.message for d in result.diagnostics)
-    return result
-
-
-def write(workdir: Path, name: str, data: bytes) -> Path:
-    path = workdir / name
-    path.write_bytes(data)
-    return path
+    return check_source(MobaXtermSource, path, **options)
 
 
 @FUZZ

@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import codecs
-import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator.model import Host, SourceResult
+from migrator.model import SourceResult
 from migrator.sources.putty import PuttySource
+from tests._fuzz_helpers import FUZZ, check_source, write
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 MAIN = (SAMPLES / "putty-sessions.reg").read_bytes()
 KITTY = (SAMPLES / "putty" / "kitty-regedit4.reg").read_bytes()
-FUZZ = settings(max_examples=120, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-
-@pytest.fixture(scope="module")
-def workdir():
-    with tempfile.TemporaryDirectory() as tmp:
-        yield Path(tmp)
 
 
 def check(path: Path, **options) -> SourceResult:
-    result = PuttySource(path, **options).read()
-    assert isinstance(result, SourceResult)
-    assert all(isinstance(h, Host) for h in result.hosts)
-    assert len({h.key for h in result.hosts}) == len(result.hosts)
-    assert all(d.file and d.message for d in result.diagnostics)
-    for host in result.hosts:
-        keys = {h.key for h in result.hosts}
-        assert all(hop.ref_key is None or hop.ref_key in keys for hop in host.jump)
-    return result
-
-
-def write(workdir: Path, name: str, data: bytes) -> Path:
-    path = workdir / name
-    path.write_bytes(data)
-    return path
+    return check_source(PuttySource, path, **options)
 
 
 @FUZZ
