@@ -83,6 +83,13 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
                    help="category below All connections that receives the import (default: Imported)")
     g.add_argument("--password-policy", choices=("source", "prompt", "none"), default="source",
                    help="source: import passwords; prompt: XPipe asks at connect time; none: no passwords")
+    g.add_argument("--identity", metavar="NAME",
+                   help="every connection uses this identity, which must already exist in XPipe")
+    g.add_argument("--identities", choices=("auto", "inplace", "shared"), default="auto",
+                   help="share equal credentials as reusable identities (auto: from --identity-threshold hosts)")
+    g.add_argument("--identity-threshold", type=int, default=2, metavar="N")
+    g.add_argument("--name-clash", choices=("refuse", "rename"), default="refuse",
+                   help="a name used by an entry that is not ours: conflict, or import under another name")
 
 
 def _add_job_run_args(p: argparse.ArgumentParser) -> None:
@@ -226,7 +233,11 @@ def cmd_inspect(args) -> int:
 
 
 def _mapper_options(args) -> MapperOptions:
-    return MapperOptions(root_category=args.root_category, password_policy=args.password_policy)
+    if args.identity_threshold < 1:
+        raise ConfigError("--identity-threshold must be 1 or more")
+    return MapperOptions(root_category=args.root_category, password_policy=args.password_policy,
+                         use_identity=args.identity, identities=args.identities,
+                         identity_threshold=args.identity_threshold, name_clash=args.name_clash)
 
 
 def _write_rejects(args, inventory) -> None:

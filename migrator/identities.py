@@ -55,6 +55,14 @@ class ResolvedCredential:
         return self.password.kind != "none" or self.key.kind != "otherExternal"
 
 
+def no_key_auth(host: Host) -> bool:
+    """The source rules out keys and agents (``IdentitiesOnly yes`` + ``IdentityAgent none``, no key file):
+    XPipe's ``none`` key strategy says exactly that."""
+    creds = host.credentials
+    return (not creds.key_files and creds.agent is None and bool(creds.identities_only)
+            and (creds.identity_agent or "").lower() == "none")
+
+
 def _inplace(value: str) -> dict:
     return {"type": "inPlace", "value": encode_inplace(value)}
 
@@ -138,6 +146,8 @@ class CredentialResolver:
             key = Secret({"type": "pageant", "publicKey": None})
         elif creds.agent == "openssh":
             key = Secret({"type": "sshAgent", "publicKey": None})
+        elif no_key_auth(host):
+            key = Secret({"type": "none"})
         else:
             key = Secret({"type": "otherExternal"})
         if not key_identity:

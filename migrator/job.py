@@ -434,6 +434,14 @@ class ImportSettings(_Section):
     identity_category: Literal["local", "synced"] = "local"
     identity_name: Annotated[str, AfterValidator(_identity_template)] = "{user} ({method})"
     name_clash: Literal["refuse", "rename"] = "refuse"
+    identity: str | None = None
+
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must name an identity that exists in XPipe (or be left out)")
+        return v.strip() if v else None
 
     @field_validator("root_category")
     @classmethod
@@ -450,7 +458,7 @@ class ImportSettings(_Section):
         return MapperOptions(
             root_category=self.root_path, password_policy=self.password_policy, identities=self.identities,
             identity_threshold=self.identity_threshold, identity_category=self.identity_category,
-            identity_name=self.identity_name, name_clash=self.name_clash,
+            identity_name=self.identity_name, name_clash=self.name_clash, use_identity=self.identity,
         )
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from migrator.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.gateways import GatewayResolver, Node
-from migrator.identities import CredentialResolver, IdentityConsolidator, ResolvedCredential, identity_data
+from migrator.identities import (
+    CredentialResolver,
+    IdentityConsolidator,
+    ResolvedCredential,
+    identity_data,
+    no_key_auth,
+)
 from migrator.model import Diagnostic, Host, Provenance
 from migrator.xpipe.constants import LOCAL_MACHINE
 
@@ -35,6 +41,7 @@ class MapperOptions:
     identity_name: str = "{user} ({method})"
     check_keys: bool = True
     name_clash: str = "refuse"  # "refuse" or "rename" (a clash with an entry that is not ours)
+    use_identity: str | None = None  # every connection references this existing XPipe identity
 
 
 @dataclass
@@ -100,11 +107,12 @@ class SshStoreMapper:
             lines.append(f"IdentityFile {extra}")
         for cert in host.credentials.certificate_files:
             lines.append(f"CertificateFile {cert}")
-        agent = host.credentials.identity_agent
-        if agent and not host.credentials.key_files and host.credentials.agent is None:
-            lines.append(f"IdentityAgent {agent}")
-        if host.credentials.identities_only and not host.credentials.key_files:
-            lines.append("IdentitiesOnly yes")
+        creds = host.credentials
+        if not creds.key_files and creds.agent is None and not no_key_auth(host):
+            if creds.identity_agent:
+                lines.append(f"IdentityAgent {creds.identity_agent}")
+            if creds.identities_only:
+                lines.append("IdentitiesOnly yes")
         return "\n".join(lines) if lines else None
 
     def _forward_x11(self, host: Host) -> bool | None:
@@ -178,13 +186,13 @@ class SshStoreMapper:
         self._resolve_names(ssh_entries)
         taken = {e.name.casefold() for e in ssh_entries}
         node_creds = {e.key: creds[e.key] for e in ssh_entries}
-        shared = consolidator.consolidate(node_creds, taken)
+        shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken)
         stats = IdentityStats(shared=len(shared.entries))
         graph_by_key = {n.key: n for n in nodes}
         for entry in ssh_entries:
             cred = node_creds[entry.key]
-            if cred.existing:
-                ref_key = EXISTING_IDENTITY + cred.existing
+            if opts.use_identity or cred.existing:
+                ref_key = EXISTING_IDENTITY + (opts.use_identity or cred.existing)
                 identity = {"type": "ref", "ref": EntryRef(ref_key)}
                 stats.existing += 1
             elif entry.key in shared.assignment:

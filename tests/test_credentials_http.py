@@ -224,3 +224,42 @@ def test_no_secret_in_outputs_reports_or_state(tmp_path, keys, capsys):
     assert "srv-299" in blob and len(list(state.rglob("*"))) > 0
     leaked = [s for s in SECRETS if s in blob]
     assert leaked == []
+
+
+def test_credential_columns_choose_identity_password_manager_and_agent(sim, client, tmp_path, capsys):
+    team = client.add_store("Team ops key", {"type": "localIdentity", "username": "ops",
+                                             "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
+                            category=LOCAL_IDENTITIES)
+    path = tmp_path / "s.csv"
+    path.write_text("name,host,user,identity,password_ref,agent\n"
+                    "a,a.example.net,ops,Team ops key,,\n"
+                    "b,b.example.net,svc,,vault/items/b-login,\n"
+                    "c,c.example.net,win,,,Pageant\n"
+                    "d,d.example.net,x,,,telepathy\n", encoding="utf-8")
+    inv = read_inventory([str(path)])
+    assert [(d.line, d.field) for d in inv.diagnostics if d.level == "error"] == [(5, "agent")]
+    plan = plan_inventory(client, inv)
+    data = {c.name: c.entry.data for c in plan.changes if c.kind == "host"}
+    assert set(data) == {"a", "b", "c"}
+    assert data["a"]["identity"]["type"] == "ref" and plan.external
+    assert data["b"]["identity"]["identityStore"]["password"].strategy == {"type": "passwordManager",
+                                                                          "key": "vault/items/b-login"}
+    assert data["c"]["identity"]["identityStore"]["sshIdentity"].strategy["type"] == "pageant"
+    result = Loader(client, progress=False).apply(plan)
+    assert not result.failed
+    a = next(o.uuid for o in result.outcomes if o.change.name == "a")
+    assert client.store_info([a])[0][0]["rawData"]["identity"] == {"type": "ref", "ref": team}
+
+
+def test_one_identity_for_every_connection_from_the_command_line(sim, client, tmp_path, capsys):
+    team = client.add_store("Team ops key", {"type": "localIdentity", "username": "ops",
+                                             "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
+                            category=LOCAL_IDENTITIES)
+    path = write_csv(tmp_path / "s.csv", [{"name": f"h{i}", "host": f"h{i}.example.net", "user": "u",
+                                           "password": "pw-alpha-31"} for i in range(4)])
+    code = main(["--no-progress", "apply", str(path), "--target", sim.url, "--auth-file", str(sim.auth_file),
+                 "--identity", "Team ops key", "--yes", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and not any(c["kind"] == "identity" for c in doc["changes"])
+    infos, _ = client.store_info(client.query_stores("all connections/imported", "**", "ssh"))
+    assert {i["rawData"]["identity"]["ref"] for i in infos} == {team} and len(infos) == 4

@@ -151,3 +151,14 @@ def test_ssh_config_key_paths_with_tokens_are_expanded_per_host(tmp_path):
     plain = h.model_copy(update={"credentials": Credentials(key_files=["~/.ssh/id_plain"])})
     assert mapped([plain]).state.entries[0].data["identity"]["identityStore"]["sshIdentity"].strategy[
         "file"] == "~/.ssh/id_plain"
+
+
+def test_no_keys_and_no_agent_in_the_source_map_to_the_none_key_strategy():
+    h = host("p", identities_only=True, identity_agent="none", password=SecretStr("pw"))
+    data = mapped([h]).state.entries[0].data
+    assert data["identity"]["identityStore"]["sshIdentity"].strategy == {"type": "none"}
+    assert data["additionalOptions"] is None
+    only = host("q", identities_only=True)
+    data = mapped([only]).state.entries[0].data
+    assert data["identity"]["identityStore"]["sshIdentity"].strategy == {"type": "otherExternal"}
+    assert data["additionalOptions"] == "IdentitiesOnly yes"

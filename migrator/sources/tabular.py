@@ -54,7 +54,7 @@ _BARE_SPECS = {"port": FieldSpec(name="port"), "user": FieldSpec(name="user")}
 #: Fields read from one column each, in the order they depend on each other (host before port/user).
 _FIELD_ORDER = (
     "id", "parent", "node_type", "enabled", "protocol", "host", "port", "user", "password", "key_file",
-    "key_passphrase", "jump",
+    "key_passphrase", "identity", "password_ref", "agent", "jump",
 )
 
 
@@ -220,6 +220,11 @@ def parse_port(text: str) -> int:
     return n
 
 
+#: Values of an ``agent`` column (normalised) and the agent they name.
+AGENTS = {"pageant": "pageant", "openssh": "openssh", "ssh-agent": "openssh", "sshagent": "openssh",
+          "agent": "openssh", "yes": "openssh", "true": "openssh"}
+
+
 def parse_bool(text: str) -> bool:
     t = normalise_value(text)
     if t in _TRUE:
@@ -290,6 +295,9 @@ class _Draft:
     jump_column: str | None = None
     tags: list[str] = field(default_factory=list)
     description: str | None = None
+    identity: str | None = None
+    password_ref: str | None = None
+    agent: str | None = None
     tree_id: str = ""
     tree_parent: str = ""
     container: bool = False
@@ -535,6 +543,15 @@ class TableMapper:
                 self._bad(d, "user", column, "user contains control characters")
         elif fname == "password":
             d.password = text or None
+        elif fname == "identity":
+            d.identity = text or None
+        elif fname == "password_ref":
+            d.password_ref = text or None
+        elif fname == "agent":
+            agent = AGENTS.get(normalise_value(text)) if text else None
+            if text and agent is None:
+                self._bad(d, "agent", column, f"agent {text!r} is not one of: {', '.join(sorted(AGENTS))}")
+            d.agent = agent
         elif fname == "key_passphrase":
             d.key_passphrase = text or None
         elif fname == "key_file":
@@ -770,6 +787,7 @@ class TableMapper:
                             password=SecretStr(d.password) if d.password else None,
                             key_files=d.key_files,
                             key_passphrase=SecretStr(d.key_passphrase) if d.key_passphrase else None,
+                            identity=d.identity, password_manager_ref=d.password_ref, agent=d.agent,
                         ),
                         jump=d.jump, tags=d.tags, description=d.description,
                         source=self.source.provenance(
