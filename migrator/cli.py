@@ -111,7 +111,9 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xpipe-migrate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="xpipe-migrate",
+        description="Move server inventories into XPipe through its HTTP API, and keep them in step.")
     parser.add_argument("--version", action="version", version=f"xpipe-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
