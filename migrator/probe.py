@@ -11,8 +11,6 @@ is left of the probe's budget, and paramiko's own waits are cut short by closing
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
 import logging
 import socket
@@ -24,6 +22,8 @@ from dataclasses import dataclass
 from typing import cast
 
 import paramiko
+
+from migrator.keys import fingerprint as ssh_fingerprint
 
 STATUSES = ("ok", "tcp-only", "refused", "timeout", "unresolved", "error", "skipped")
 
@@ -124,12 +124,6 @@ def probe_one(target: ProbeTarget, timeout: float) -> ProbeResult:
     fingerprint = ssh_fingerprint(key.asbytes())
     return _result(target, started, "ok", f"SSH server answered with a {key.get_name()} host key",
                    banner=banner, key_type=key.get_name(), fingerprint=fingerprint)
-
-
-def ssh_fingerprint(public_key_blob: bytes) -> str:
-    """The ``SHA256:...`` form ``ssh-keygen -lf`` prints (base64 without padding)."""
-    digest = hashlib.sha256(public_key_blob).digest()
-    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
 def _result(target: ProbeTarget, started: float, status: str, message: str, *, banner: str | None = None,
