@@ -59,8 +59,8 @@ def write_xlsx(path: Path, n: int) -> None:
 
 def measure(kind: str, path: str) -> None:
     """Child process: read once, print JSON with time and memory."""
-    from migrator.sources.csv_source import CsvSource
-    from migrator.sources.excel_source import ExcelSource
+    from migrator.sources.tabular.csv import CsvSource
+    from migrator.sources.tabular.excel import ExcelSource
 
     cls = CsvSource if kind == "csv" else ExcelSource
     usage = resource.getrusage(resource.RUSAGE_SELF)

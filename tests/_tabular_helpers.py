@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 
-from migrator.sources.excel_source import sheet_parts
+from migrator.sources.tabular.excel import sheet_parts
 
 
 def set_cached_values(path: Path, values: dict[str, dict[str, object]]) -> None:

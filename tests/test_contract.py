@@ -13,9 +13,9 @@ from pydantic import SecretStr
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from migrator.loader import Loader
+from migrator.apply.loader import Loader
 from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
-from migrator.pipeline import plan_inventory
+from migrator.manager import plan_inventory
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient

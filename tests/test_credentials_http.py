@@ -9,9 +9,9 @@ import paramiko
 import pytest
 
 from migrator.cli import main
-from migrator.loader import Loader
-from migrator.mapper import MapperOptions
-from migrator.pipeline import plan_inventory, read_inventory
+from migrator.apply.loader import Loader
+from migrator.mapper.ssh_store import MapperOptions
+from migrator.manager import plan_inventory, read_inventory
 from migrator.xpipe.constants import LOCAL_IDENTITIES, LOCAL_MACHINE
 from migrator.xpipe.inplace import decode_inplace
 from tests._csv_helpers import write_csv

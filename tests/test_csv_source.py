@@ -9,8 +9,8 @@ import pytest
 
 from migrator.errors import ConfigError, InputError
 from migrator.sources import detect_format, open_source, read_sources
-from migrator.sources.csv_source import CsvSource, decode, sniff_delimiter
-from migrator.sources.tabular import TabularRejectedRow, parse_port, split_target, write_rejects
+from migrator.sources.tabular.csv import CsvSource, decode, sniff_delimiter
+from migrator.sources.tabular.table import TabularRejectedRow, parse_port, split_target, write_rejects
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "servers.csv"

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa
 from pydantic import SecretStr
 
-import migrator.keys as keys
-from migrator.keys import BLOCKING_STATUSES, STATUSES, KeyInfo, KeyInspector
+import migrator.mapper.keys as keys
+from migrator.mapper.keys import BLOCKING_STATUSES, STATUSES, KeyInfo, KeyInspector
 
 RIGHT = "Correct-Horse-7781"
 WRONG = "Battery-Staple-4410"

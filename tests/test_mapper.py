@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from migrator.desired import EntryRef, Secret
-from migrator.mapper import MapperOptions, SshStoreMapper
+from migrator.mapper.desired import EntryRef, Secret
+from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.model import Credentials, Host, JumpHop, Provenance
 from migrator.xpipe.constants import LOCAL_MACHINE
 from migrator.xpipe.inplace import decode_inplace

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
-from migrator.mapping import (
+from migrator.sources.tabular.profiles import (
     ENV_MAPPINGS,
     load_profile,
     mappings_dir,
@@ -18,7 +18,7 @@ from migrator.mapping import (
     parse_profile,
     profile_names,
 )
-from migrator.sources.csv_source import CsvSource
+from migrator.sources.tabular.csv import CsvSource
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -230,7 +230,7 @@ def test_header_aliases_ignore_case_spaces_and_underscores():
      "template may only use"),
 ])
 def test_invalid_profiles_are_config_errors(text, problem):
-    from migrator.mapping import tomllib
+    from migrator.sources.tabular.profiles import tomllib
 
     with pytest.raises(ConfigError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         parse_profile(tomllib.loads(text), name="broken")
@@ -245,7 +245,7 @@ def test_unknown_profile_name_lists_the_known_ones():
 
 
 def run_check(capsys, *argv) -> tuple[int, str]:
-    from migrator.commands import mapping_check
+    from migrator.cli import mapping_check
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
@@ -289,7 +289,7 @@ def test_mapping_check_on_a_workbook_with_a_notes_sheet(capsys):
 
 
 def test_mremoteng_rejects_are_written_back_unquoted_with_semicolons(tmp_path):
-    from migrator.sources.tabular import write_rejects
+    from migrator.sources.tabular.table import write_rejects
 
     lines = (SAMPLES / "csv" / "mremoteng-export.csv").read_bytes().decode("utf-8").split("\r\n")
     bad = lines[1].replace(";web-01.example.org;22;", ";web-01.example.org;twenty-two;", 1)

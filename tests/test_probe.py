@@ -27,7 +27,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from migrator.probe import ProbeResult, ProbeTarget, probe_hosts
+from migrator.audit.probe import ProbeResult, ProbeTarget, probe_hosts
 
 LOOPBACK = "127.0.0.1"
 SERVER_BANNER = "SSH-2.0-XpipeProbeTest_1.0"

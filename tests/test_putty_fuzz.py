@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from migrator.model import SourceResult
-from migrator.sources.putty import PuttySource
+from migrator.sources.putty.source import PuttySource
 from tests._fuzz_helpers import FUZZ, check_source, write
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from migrator.loader import Loader
+from migrator.apply.loader import Loader
 from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
-from migrator.pipeline import plan_inventory
-from migrator.report import plan_document
-from migrator.report_html import render_html, render_html_document
+from migrator.manager import plan_inventory
+from migrator.report.plan_report import plan_document
+from migrator.report.html import render_html, render_html_document
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient

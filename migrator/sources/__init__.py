@@ -14,10 +14,10 @@ from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
 
 FORMATS: dict[str, str] = {
-    "csv": "migrator.sources.csv_source:CsvSource",
-    "excel": "migrator.sources.excel_source:ExcelSource",
-    "ssh_config": "migrator.sources.ssh_config:SshConfigSource",
-    "putty": "migrator.sources.putty:PuttySource",
+    "csv": "migrator.sources.tabular.csv:CsvSource",
+    "excel": "migrator.sources.tabular.excel:ExcelSource",
+    "ssh_config": "migrator.sources.ssh_config.source:SshConfigSource",
+    "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
 }
 

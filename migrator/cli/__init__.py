@@ -14,19 +14,19 @@ from pathlib import Path
 
 from migrator import __version__
 from migrator.errors import ConfigError, MigratorError, PartialFailure
-from migrator.job import load_job
-from migrator.ledger import Ledger
-from migrator.loader import Loader
-from migrator.mapper import MapperOptions, SshStoreMapper
-from migrator.pipeline import plan_inventory, read_inventory
-from migrator.plan import Planner
-from migrator.report import (
+from migrator.sync.job import load_job
+from migrator.sync.ledger import Ledger
+from migrator.apply.loader import Loader
+from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
+from migrator.manager import plan_inventory, read_inventory
+from migrator.plan.plan import Planner
+from migrator.report.plan_report import (
     RENDERERS,
     inventory_document,
     render_inventory_table,
     render_table,
 )
-from migrator.sync import (
+from migrator.sync.runner import (
     SyncOptions,
     SyncRunner,
     load_saved_plan,
@@ -35,10 +35,10 @@ from migrator.sync import (
     write_job_reports,
     write_saved_plan,
 )
-from migrator.target import EMBEDDED, TargetOptions, open_client
+from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-COMMAND_MODULES = ("migrator.commands.mapping_check",)
+COMMAND_MODULES = ("migrator.cli.mapping_check",)
 
 log = logging.getLogger("migrator")
 
@@ -244,7 +244,7 @@ def _mapper_options(args) -> MapperOptions:
 
 def _write_rejects(args, inventory) -> None:
     if getattr(args, "rejects", None) and inventory is not None and inventory.rejects:
-        from migrator.sources.tabular import write_rejects
+        from migrator.sources.tabular.table import write_rejects
 
         for path in write_rejects(inventory.rejects, args.rejects):
             print(f"rejected rows written to {path}", file=sys.stderr)
@@ -339,7 +339,7 @@ def cmd_apply(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from migrator.audit import audit_document, has_findings, probe_targets, render_audit
+    from migrator.audit.findings import audit_document, has_findings, probe_targets, render_audit
 
     ledger = None
     if args.job:
@@ -365,7 +365,7 @@ def cmd_audit(args) -> int:
             plan.hosts_read = len(inventory.hosts)
         probes = None
         if args.probe:
-            from migrator.probe import probe_hosts
+            from migrator.audit.probe import probe_hosts
 
             probes = probe_hosts(probe_targets(plan), concurrency=args.probe_concurrency, timeout=args.probe_timeout)
         doc = audit_document(plan, plan.live, ledger, probes)
@@ -390,7 +390,7 @@ def cmd_simulator(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from migrator.demo import run_demo
+    from migrator.cli.demo import run_demo
 
     return run_demo(samples=args.samples, version=args.xpipe_version, fmt=args.format,
                     progress=not args.no_progress)

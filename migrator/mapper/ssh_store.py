@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from migrator.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
-from migrator.gateways import GatewayResolver, Node
-from migrator.identities import (
+from migrator.mapper.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
+from migrator.mapper.gateways import GatewayResolver, Node
+from migrator.mapper.identities import (
     CredentialResolver,
     IdentityConsolidator,
     ResolvedCredential,
@@ -71,7 +71,7 @@ def _key_inspector(enabled: bool):
     if not enabled:
         return None
     try:
-        from migrator.keys import KeyInspector
+        from migrator.mapper.keys import KeyInspector
     except ImportError:
         return None
     return KeyInspector()

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from migrator.desired import canonical_json
+from migrator.mapper.desired import canonical_json
 from migrator.xpipe.client import XPipeClient
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from migrator.desired import EntryRef, Secret
-from migrator.vault import is_encrypted_node
+from migrator.mapper.desired import EntryRef, Secret
+from migrator.plan.live import is_encrypted_node
 
 QUIET_STRATEGIES = ("none", "prompt", "otherExternal", "sshAgent", "pageant")
 

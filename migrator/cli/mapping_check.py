@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from migrator.errors import ConfigError
-from migrator.mapping import FIELDS, Profile, load_profile, match_header, rank_profiles
+from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
 from migrator.sources import open_source
-from migrator.sources.tabular import Table, TableMapper, profiles_for
+from migrator.sources.tabular.table import Table, TableMapper, profiles_for
 
 REDACTED = "<redacted>"
 

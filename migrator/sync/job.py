@@ -376,7 +376,7 @@ class Target(_Section):
 
     def to_options(self):
         """The ``TargetOptions`` the rest of the tool opens a client with (auth via ``resolve_auth``)."""
-        from migrator.target import TargetOptions
+        from migrator.xpipe.target import TargetOptions
 
         opts = TargetOptions(
             target=self.url, auth_file=str(self.auth_file) if self.auth_file else None,
@@ -453,7 +453,7 @@ class ImportSettings(_Section):
         return tuple(self.root_category.split("/"))
 
     def to_mapper_options(self):
-        from migrator.mapper import MapperOptions
+        from migrator.mapper.ssh_store import MapperOptions
 
         return MapperOptions(
             root_category=self.root_path, password_policy=self.password_policy, identities=self.identities,

@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable
 from html import escape
 
-from migrator.loader import ApplyResult
-from migrator.plan import Plan
-from migrator.report import plan_document
+from migrator.apply.loader import ApplyResult
+from migrator.plan.plan import Plan
+from migrator.report.plan_report import plan_document
 
 SYMBOLS = {"create": "+", "update": "~", "recreate": "±", "unchanged": "=", "conflict": "!",
            "delete": "−", "quarantine": "⊘"}

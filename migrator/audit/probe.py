@@ -23,13 +23,13 @@ from typing import cast
 
 import paramiko
 
-from migrator.keys import fingerprint as ssh_fingerprint
+from migrator.mapper.keys import fingerprint as ssh_fingerprint
 
 STATUSES = ("ok", "tcp-only", "refused", "timeout", "unresolved", "error", "skipped")
 
 # paramiko logs every failed negotiation at ERROR with a traceback; for a probe a failure is an
 # expected outcome that the result already describes, so its log goes to a channel of our own.
-SSH_LOG_CHANNEL = "migrator.probe.ssh"
+SSH_LOG_CHANNEL = "migrator.audit.probe.ssh"
 _ssh_log = logging.getLogger(SSH_LOG_CHANNEL)
 _ssh_log.addHandler(logging.NullHandler())
 _ssh_log.propagate = False

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from migrator.compare import desired_leaves, strip_nulls
-from migrator.desired import EntryRef, Secret
-from migrator.encryption import EncryptionStage
+from migrator.plan.compare import desired_leaves, strip_nulls
+from migrator.mapper.desired import EntryRef, Secret
+from migrator.apply.encryption import EncryptionStage
 from migrator.errors import BadRequest, ServerError
-from migrator.ledger import Ledger, LedgerEntry, now
-from migrator.plan import Change, Plan
-from migrator.vault import SecretReader, is_encrypted_node
+from migrator.sync.ledger import Ledger, LedgerEntry, now
+from migrator.plan.plan import Change, Plan
+from migrator.plan.live import SecretReader, is_encrypted_node
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import ALL_CONNECTIONS, LOCAL_IDENTITIES, SYNCED_IDENTITIES
 

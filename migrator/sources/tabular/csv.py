@@ -20,7 +20,7 @@ from pathlib import Path
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
-from migrator.sources.tabular import (
+from migrator.sources.tabular.table import (
     HEADER_SCAN_ROWS,
     RawRow,
     RejectFormat,

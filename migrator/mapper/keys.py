@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa
 
-from migrator.desired import secret_digest
+from migrator.mapper.desired import secret_digest
 
 STATUSES = ("ok", "missing", "unreadable", "public-key", "ppk", "needs-passphrase", "bad-passphrase",
             "not-a-key", "not-local")

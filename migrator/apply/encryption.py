@@ -6,7 +6,7 @@ keyed digests held in memory only; plaintext is never written anywhere.
 
 from __future__ import annotations
 
-from migrator.desired import Secret
+from migrator.mapper.desired import Secret
 from migrator.xpipe.client import XPipeClient
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from migrator.mapper import MapperOptions, MapResult, SshStoreMapper
+from migrator.mapper.ssh_store import MapperOptions, MapResult, SshStoreMapper
 from migrator.model import SourceResult
-from migrator.plan import Plan, Planner
+from migrator.plan.plan import Plan, Planner
 from migrator.sources import read_sources
 from migrator.xpipe.client import XPipeClient
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from migrator.loader import ApplyResult
+from migrator.apply.loader import ApplyResult
 from migrator.model import Diagnostic, Host
-from migrator.plan import Change, Plan
+from migrator.plan.plan import Change, Plan
 
 PLAN_SCHEMA = "xpipe-migrate/plan"
 PLAN_SCHEMA_VERSION = 1
@@ -193,7 +193,7 @@ def render_markdown(plan: Plan, result: ApplyResult | None = None) -> str:
 
 
 def render_html(plan: Plan, result: ApplyResult | None = None) -> str:
-    from migrator.report_html import render_html as html
+    from migrator.report.html import render_html as html
 
     return html(plan, result)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator.errors import ConfigError, InputError, PlanRefused
-from migrator.ledger import Ledger
-from migrator.loader import ApplyResult, Loader
-from migrator.mapper import SshStoreMapper
+from migrator.sync.ledger import Ledger
+from migrator.apply.loader import ApplyResult, Loader
+from migrator.mapper.ssh_store import SshStoreMapper
 from migrator.model import SourceResult
-from migrator.plan import Plan, Planner, PruneOptions
-from migrator.report import RENDERERS, plan_document
-from migrator.target import open_client
+from migrator.plan.plan import Plan, Planner, PruneOptions
+from migrator.report.plan_report import RENDERERS, plan_document
+from migrator.xpipe.target import open_client
 
 SAVED_PLAN_SCHEMA = "xpipe-migrate/saved-plan"
 
@@ -172,7 +172,7 @@ def write_job_reports(job, outcome: SyncOutcome) -> list[Path]:
     for fmt, path in job.reports.outputs().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "rejects":
-            from migrator.sources.tabular import write_rejects
+            from migrator.sources.tabular.table import write_rejects
 
             if outcome.inventory is not None and outcome.inventory.rejects:
                 written.extend(write_rejects(outcome.inventory.rejects, path))

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 
 from migrator.errors import ConfigError
-from migrator.mapping import (
+from migrator.sources.tabular.profiles import (
     AMBIGUITY_MARGIN,
     CONFIDENT_SCORE,
     SECRET_FIELDS,

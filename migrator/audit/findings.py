@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from migrator.ledger import Ledger
-from migrator.plan import Plan
-from migrator.report import change_dict, diagnostic_dict
-from migrator.vault import LiveVault
+from migrator.sync.ledger import Ledger
+from migrator.plan.plan import Plan
+from migrator.report.plan_report import change_dict, diagnostic_dict
+from migrator.plan.live import LiveVault
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 AUDIT_SCHEMA = "xpipe-migrate/audit"
@@ -54,7 +54,7 @@ def vault_health(live: LiveVault, ledger: Ledger | None) -> dict:
 
 
 def probe_targets(plan: Plan):
-    from migrator.probe import ProbeTarget
+    from migrator.audit.probe import ProbeTarget
 
     names = {c.key: c.name for c in plan.entries()}
     targets = []
@@ -155,7 +155,7 @@ def render_audit(doc: dict, fmt: str) -> str:
     if fmt == "markdown":
         return render_audit_markdown(doc)
     if fmt == "html":
-        from migrator.report_html import render_html_document
+        from migrator.report.html import render_html_document
 
         return render_html_document(doc)
     return render_audit_table(doc)

@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from migrator.compare import Comparer, Leaf
-from migrator.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
+from migrator.plan.compare import Comparer, Leaf
+from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.errors import ConfigError
-from migrator.ledger import Ledger, LedgerEntry
+from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.model import Diagnostic
-from migrator.vault import LiveEntry, LiveVault, SecretReader, own_name
+from migrator.plan.live import LiveEntry, LiveVault, SecretReader, own_name
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
 

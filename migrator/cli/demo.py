@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 from migrator.errors import InputError
-from migrator.loader import Loader
-from migrator.pipeline import plan_inventory, read_inventory
-from migrator.report import RENDERERS, render_table
-from migrator.target import EMBEDDED, TargetOptions, open_client
+from migrator.apply.loader import Loader
+from migrator.manager import plan_inventory, read_inventory
+from migrator.report.plan_report import RENDERERS, render_table
+from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
 
 #: The main sample of each format; the variant samples in sub-folders are for tests and users.
 DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mxtsessions")
@@ -23,7 +23,7 @@ DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mx
 def samples_dir(explicit: str | None = None) -> Path:
     if explicit:
         return Path(explicit)
-    here = Path(__file__).resolve().parent.parent / "samples"
+    here = Path(__file__).resolve().parents[2] / "samples"
     if not here.is_dir():
         raise InputError("the bundled samples/ folder is not next to the package (installed without the "
                          "project checkout?); pass --samples DIR")
