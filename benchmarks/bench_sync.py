@@ -18,9 +18,9 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from migrator.apply.loader import Loader
+from migrator.manager import plan_inventory
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
-from migrator.manager import plan_inventory
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient

@@ -1,28 +1,183 @@
-"""The stages wired together: sources -> mapper -> planner. Used by the CLI, the demo and tests."""
+"""The one orchestration: read -> map -> plan -> (guard) -> apply, used by every command.
+
+A ``Run`` says what to read, where to write and how; the CLI builds it from flags, a job file builds
+it from TOML, and both then go through the same ``Manager``. Keeping one path is what keeps ``plan``,
+``apply``, ``sync``, ``audit`` and ``demo`` from drifting apart (the old copies did: one never
+reported shared identities, one dropped duplicate source keys silently).
+"""
 
 from __future__ import annotations
 
-from migrator.mapper.ssh_store import MapperOptions, MapResult, SshStoreMapper
-from migrator.model import SourceResult
-from migrator.plan.plan import Plan, Planner
-from migrator.sources import read_sources
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrator.apply.loader import ApplyResult, Loader
+from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
+from migrator.model import Diagnostic, SourceResult
+from migrator.plan.plan import Plan, Planner, PruneOptions
+from migrator.sources import open_source
+from migrator.sources.base import Source
+from migrator.sync.ledger import Ledger
 from migrator.xpipe.client import XPipeClient
+from migrator.xpipe.target import TargetOptions, open_client
 
 
-def read_inventory(sources, **source_options) -> SourceResult:
-    return read_sources(sources, **source_options)
+@dataclass
+class SourceInput:
+    """One source to read: its location (or ``FORMAT:LOCATION``), format, raw options and label."""
+
+    location: str
+    format: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    where: str | None = None
+    key_location: str | None = None
+    filter: Any = None  # a job's SourceFilter
+
+    def open(self) -> Source:
+        return open_source(self.location, self.format, self.options, where=self.where,
+                           key_location=self.key_location)
 
 
-def map_inventory(inventory: SourceResult, mapper_options: MapperOptions | None = None) -> MapResult:
-    return SshStoreMapper(mapper_options).map(inventory.hosts)
+@dataclass
+class Inventory(SourceResult):
+    """Every source's hosts in one list, and what the run needs to know about the sources."""
+
+    empty: list[str] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)
 
 
-def plan_inventory(client: XPipeClient, inventory: SourceResult,
-                   mapper_options: MapperOptions | None = None) -> Plan:
-    options = mapper_options or MapperOptions()
-    mapped = map_inventory(inventory, options)
-    plan = Planner(client, root_category=options.root_category, name_clash=options.name_clash).plan(
-        mapped.state, inventory.diagnostics + mapped.diagnostics)
-    plan.hosts_read = len(inventory.hosts)
-    plan.identities = mapped.identities.as_dict()
-    return plan
+def read_inventory(inputs: list[SourceInput]) -> Inventory:
+    """Read every source; a key seen twice is reported and the later copy is not imported."""
+    from migrator.sync.job import apply_source_filter
+
+    inventory = Inventory()
+    for item in inputs:
+        source = item.open()
+        result = source.read()
+        inventory.fingerprints.append(f"{source.format}:{source.key_location}:{source.fingerprint()}")
+        if not result.hosts:
+            label = item.where if item.where and item.where != item.location else None
+            inventory.empty.append(f"{source.location} ({label})" if label else source.location)
+        if item.filter is not None:
+            apply_source_filter(result, item.filter, source.display_path)
+        inventory.extend(result)
+    seen: set[str] = set()
+    unique = []
+    for host in inventory.hosts:
+        if host.key in seen:
+            inventory.diagnostics.append(Diagnostic(
+                level="error", code="duplicate-key", file=host.source.file, line=host.source.line, entry=host.name,
+                message=f"source key {host.key} was read twice (the same file given twice?); "
+                "the second copy is not imported"))
+            continue
+        seen.add(host.key)
+        unique.append(host)
+    inventory.hosts = unique
+    return inventory
+
+
+def read_sources(specs: list[str], options: dict[str, Any] | None = None) -> Inventory:
+    """Read sources named on a command line (``FORMAT:LOCATION`` or a detected path)."""
+    return read_inventory([SourceInput(spec, options=dict(options or {}), where=spec) for spec in specs])
+
+
+@dataclass
+class Run:
+    """Everything one command needs: what to read, the XPipe to talk to, and the policies."""
+
+    sources: list[SourceInput]
+    target: TargetOptions = field(default_factory=TargetOptions)
+    mapper: MapperOptions = field(default_factory=MapperOptions)
+    prune: PruneOptions = field(default_factory=PruneOptions)
+    auth: Any = None
+    state_path: Path | None = None  # the ledger; None: nothing is owned (plain ad-hoc import)
+    force: bool = False
+    adopt: bool = False
+    progress: bool = True
+    fingerprints: dict[str, str] = field(default_factory=dict)  # e.g. the job's
+
+
+@dataclass
+class Outcome:
+    plan: Plan
+    result: ApplyResult | None
+    inventory: Inventory
+    refused: str | None = None
+    declined: bool = False  # the user answered no at the confirmation prompt
+
+
+class Session:
+    """An open client (and ledger) for one run: plan and apply against the same vault."""
+
+    def __init__(self, run: Run, client: XPipeClient, ledger: Ledger | None):
+        self.run, self.client, self.ledger = run, client, ledger
+
+    def plan(self, inventory: SourceResult) -> Plan:
+        run = self.run
+        mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
+        planner = Planner(self.client, root_category=run.mapper.root_category, name_clash=run.mapper.name_clash,
+                          ledger=self.ledger, force=run.force, adopt=run.adopt, prune=run.prune)
+        plan = planner.plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
+        plan.hosts_read = len(inventory.hosts)
+        plan.identities = mapped.identities.as_dict()
+        plan.empty_sources = list(getattr(inventory, "empty", []))
+        plan.fingerprints["sources"] = _digest(getattr(inventory, "fingerprints", []))
+        plan.fingerprints.update(run.fingerprints)
+        return plan
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        return Loader(self.client, progress=self.run.progress, ledger=self.ledger).apply(plan)
+
+
+def plan_inventory(client: XPipeClient, inventory: SourceResult, mapper: MapperOptions | None = None) -> Plan:
+    """Plan an inventory already read against an open client, without a ledger (tests, benchmarks)."""
+    return Session(Run(sources=[], mapper=mapper or MapperOptions()), client, None).plan(inventory)
+
+
+class Manager:
+    def __init__(self, run: Run):
+        self.run = run
+
+    def read(self) -> Inventory:
+        return read_inventory(self.run.sources)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        run = self.run
+        ledger = Ledger(run.state_path) if run.state_path is not None else None
+        try:
+            with open_client(run.target, auth=run.auth) as client:
+                yield Session(run, client, ledger)
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+    def execute(self, *, apply: bool, saved: dict | None = None,
+                confirm: Callable[[Plan], bool] | None = None) -> Outcome:
+        """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
+        inventory = self.read()
+        with self.session() as session:
+            plan = session.plan(inventory)
+            refused = plan.refusal(force=self.run.force)
+            if refused is None and saved is not None:
+                from migrator.plan.saved import stale_reason
+
+                refused = stale_reason(saved, plan)
+            if refused or not apply:
+                return Outcome(plan, None, inventory, refused)
+            if not plan.has_changes and session.ledger is None:
+                return Outcome(plan, None, inventory)
+            if confirm is not None and plan.has_changes and not confirm(plan):
+                return Outcome(plan, None, inventory, declined=True)
+            # Also without changes when there is a ledger: the loader then writes nothing to XPipe but
+            # settles the ledger (entries reconciled from an interrupted run, adopted ones, settled drift).
+            return Outcome(plan, session.apply(plan), inventory)
+
+
+def _digest(parts: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()

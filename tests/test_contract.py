@@ -14,8 +14,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from migrator.apply.loader import Loader
-from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
 from migrator.manager import plan_inventory
+from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient

@@ -8,10 +8,10 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from migrator.cli import main
 from migrator.apply.loader import Loader
+from migrator.cli import main
+from migrator.manager import plan_inventory, read_sources
 from migrator.mapper.ssh_store import MapperOptions
-from migrator.manager import plan_inventory, read_inventory
 from migrator.xpipe.constants import LOCAL_IDENTITIES, LOCAL_MACHINE
 from migrator.xpipe.inplace import decode_inplace
 from tests._csv_helpers import write_csv
@@ -49,7 +49,7 @@ def inventory_300(tmp_path, keys, creds=None) -> Path:
 
 
 def run(client, path, **opts):
-    plan = plan_inventory(client, read_inventory([str(path)]), MapperOptions(**opts))
+    plan = plan_inventory(client, read_sources([str(path)]), MapperOptions(**opts))
     return plan, Loader(client, progress=False).apply(plan)
 
 
@@ -128,7 +128,7 @@ def test_one_off_credentials_stay_in_place_and_threshold_is_an_option(sim, clien
     assert kinds == {"a": "ref", "b": "ref", "c": "inPlace"}
     assert sum(1 for c in plan.changes if c.kind == "identity") == 1
     assert plan.identities == {"shared": 1, "refs": 2, "inplace": 1, "existing": 0, "secrets_saved": 1}
-    plan3 = plan_inventory(client, read_inventory([str(path)]), MapperOptions(identity_threshold=3))
+    plan3 = plan_inventory(client, read_sources([str(path)]), MapperOptions(identity_threshold=3))
     assert not any(c.kind == "identity" for c in plan3.changes)
 
 
@@ -143,7 +143,7 @@ def test_bad_passphrase_and_public_key_fail_the_plan_not_the_apply(sim, client, 
         {"name": "behind", "host": "h.example.net", "user": "u", "jump": "badpass"},
         {"name": "nopass", "host": "n.example.net", "user": "u", "key_file": str(keys["k1"])},
     ])
-    plan = plan_inventory(client, read_inventory([str(path)]))
+    plan = plan_inventory(client, read_sources([str(path)]))
     names = {c.name for c in plan.changes if c.kind == "host"}
     assert names == {"good", "nopass"}
     errors = {(d.entry, d.code) for d in plan.diagnostics if d.level == "error"}
@@ -160,7 +160,7 @@ def test_existing_identity_is_referenced_never_duplicated(sim, client, tmp_path)
                                                "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
                               category=LOCAL_IDENTITIES)
     path = write_csv(tmp_path / "s.csv", [{"name": "x", "host": "x.example.net", "user": "ops"}])
-    inv = read_inventory([str(path)])
+    inv = read_sources([str(path)])
     inv.hosts[0] = inv.hosts[0].model_copy(update={"credentials": inv.hosts[0].credentials.model_copy(
         update={"identity": "team OPS key"})})
     plan = plan_inventory(client, inv)
@@ -181,10 +181,10 @@ def test_name_clash_with_another_type_is_refused_or_renamed(sim, client, tmp_pat
     client.add_store("db1", {"type": "localIdentity", "username": "x", "password": {"type": "none"},
                              "sshIdentity": {"type": "none"}}, category=LOCAL_IDENTITIES)
     path = write_csv(tmp_path / "s.csv", [{"name": "db1", "host": "db1.example.net", "folder": "Prod"}])
-    plan = plan_inventory(client, read_inventory([str(path)]))
+    plan = plan_inventory(client, read_sources([str(path)]))
     (c,) = [c for c in plan.changes if c.kind == "host"]
     assert c.action == "conflict" and "localIdentity" in c.reason
-    plan = plan_inventory(client, read_inventory([str(path)]), MapperOptions(name_clash="rename"))
+    plan = plan_inventory(client, read_sources([str(path)]), MapperOptions(name_clash="rename"))
     (c,) = [c for c in plan.changes if c.kind == "host"]
     assert c.action == "create" and c.name == "db1 (Imported/Prod)"
     result = Loader(client, progress=False).apply(plan)
@@ -236,7 +236,7 @@ def test_credential_columns_choose_identity_password_manager_and_agent(sim, clie
                     "b,b.example.net,svc,,vault/items/b-login,\n"
                     "c,c.example.net,win,,,Pageant\n"
                     "d,d.example.net,x,,,telepathy\n", encoding="utf-8")
-    inv = read_inventory([str(path)])
+    inv = read_sources([str(path)])
     assert [(d.line, d.field) for d in inv.diagnostics if d.level == "error"] == [(5, "agent")]
     plan = plan_inventory(client, inv)
     data = {c.name: c.entry.data for c in plan.changes if c.kind == "host"}

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError, InputError
-from migrator.sources import detect_format, open_source, read_sources
+from migrator.manager import read_sources
+from migrator.sources import detect_format, open_source
 from migrator.sources.tabular.csv import CsvSource, decode, sniff_delimiter
 from migrator.sources.tabular.table import TabularRejectedRow, parse_port, split_target, write_rejects
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError, InputError
+from migrator.manager import read_inventory
 from migrator.sync.job import Job, SourceFilter, filter_hosts, folder_glob_regex, load_job, parse_job
 from migrator.xpipe.auth import ApiKeyAuth, LocalAuth
 
@@ -85,14 +86,14 @@ def test_sample_job_loads_with_everything_under_out():
 
 def test_sample_job_sources_read_and_filter():
     job = load_job(SAMPLES / "job.toml")
-    csv_result = job.sources[0].read()
+    csv_result = read_inventory([job.sources[0].to_input()])
     names = {h.name for h in csv_result.hosts}
     assert "csv-web-01" in names and not names & {"csv-stage-web", "csv-stage-db"}
     filtered = [d for d in csv_result.diagnostics if d.code == "filtered"]
     assert len(filtered) == 1 and "left out 2 of" in filtered[0].message
-    putty = job.sources[1].read()
+    putty = read_inventory([job.sources[1].to_input()])
     assert putty.hosts and all(h.source.format == "putty" for h in putty.hosts)
-    moba = job.sources[2].read()
+    moba = read_inventory([job.sources[2].to_input()])
     assert "moba-old" not in {h.name for h in moba.hosts} and "moba-db01" in {h.name for h in moba.hosts}
 
 
@@ -101,7 +102,7 @@ def test_extra_sample_jobs_load_and_read(path):
     job = load_job(path)
     for spec in job.sources:
         assert spec.path.is_file(), spec.path
-        result = spec.read()
+        result = read_inventory([spec.to_input()])
         assert result.hosts, spec.path
         assert [d for d in result.diagnostics if d.code == "filtered"]
 
@@ -138,7 +139,7 @@ def test_unknown_keys_are_named(tmp_path, body, expected):
         ("name = 5\n[[source]]\npath = 'a.csv'\n", "name: input should be a valid string (got an integer)"),
         ('name = "a b"\n[[source]]\npath = "a.csv"\n', "name: use only letters"),
         ('name = "t"\n[[source]]\npath = "a.csv"\n[[source]]\npath = "b"\nformat = "xls"\n',
-         "[[source]] #2 format: input should be 'csv', 'excel', 'ssh_config', 'putty' or 'mobaxterm'"),
+         "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm"),
         ('name = "t"\n[[source]]\npath = 3\n', "[[source]] #1 path: input is not a valid path"),
         ('name = "t"\n[[source]]\nformat = "csv"\n', "[[source]] #1 path: required key is missing"),
         (MINIMAL + '[source.filter]\ninclude_tags = "web"\n',
@@ -239,7 +240,7 @@ def test_mapping_on_a_detected_non_tabular_source_is_refused_when_read(tmp_path)
     job = load_job(write_job(tmp_path, body))
     with pytest.raises(ConfigError, match=r"job\.toml: \[\[source\]\] #1 mapping: only CSV and Excel sources "
                                           r"take 'mapping', but .*sessions\.reg was detected as 'putty'"):
-        job.sources[0].read()
+        read_inventory([job.sources[0].to_input()])
 
 
 def test_options_may_not_repeat_source_keys(tmp_path):
@@ -401,7 +402,7 @@ def test_sections_convert_to_the_tools_options(tmp_path):
 def read_filtered(tmp_path: Path, filter_toml: str, rows=INVENTORY):
     write_inventory(tmp_path, rows)
     job = load_job(write_job(tmp_path, MINIMAL + 'format = "csv"\n[source.filter]\n' + filter_toml))
-    return job.sources[0].read()
+    return read_inventory([job.sources[0].to_input()])
 
 
 def names(result) -> list[str]:
@@ -410,7 +411,7 @@ def names(result) -> list[str]:
 
 def test_no_filter_keeps_everything_without_a_filter_diagnostic(tmp_path):
     write_inventory(tmp_path)
-    result = load_job(write_job(tmp_path, MINIMAL)).sources[0].read()
+    result = read_inventory([load_job(write_job(tmp_path, MINIMAL)).sources[0].to_input()])
     assert names(result) == [r[0] for r in INVENTORY]
     assert not [d for d in result.diagnostics if d.code.startswith("filter")]
 
@@ -469,7 +470,7 @@ def test_filter_warns_when_a_kept_host_jumps_through_a_left_out_one(tmp_path):
 
 def test_filter_hosts_counts_what_it_leaves_out(tmp_path):
     write_inventory(tmp_path)
-    hosts = load_job(write_job(tmp_path, MINIMAL)).sources[0].read().hosts
+    hosts = read_inventory([load_job(write_job(tmp_path, MINIMAL)).sources[0].to_input()]).hosts
     kept, left_out = filter_hosts(hosts, SourceFilter(include_tags=["Web"], exclude_names=["stage-*"]))
     assert [h.name for h in kept] == ["web-01", "web-02", "web-old"] and left_out == len(INVENTORY) - 3
     assert filter_hosts(hosts, SourceFilter()) == (hosts, 0)
@@ -513,16 +514,16 @@ def test_source_options_are_passed_to_the_source(tmp_path):
     job = load_job(write_job(tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\n'
                                        'options = { delimiter = ";" }\n'))
     assert job.sources[0].options == {"delimiter": ";"}
-    assert [h.name for h in job.sources[0].read().hosts] == ["semi-1", "semi-2"]
+    assert [h.name for h in read_inventory([job.sources[0].to_input()]).hosts] == ["semi-1", "semi-2"]
     job = load_job(write_job(tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\n'
                                        'options = { delimiter = "|" }\n'))
-    assert job.sources[0].read().hosts == []
+    assert read_inventory([job.sources[0].to_input()]).hosts == []
 
 
 def test_missing_source_file_is_an_input_error(tmp_path):
     job = load_job(write_job(tmp_path, MINIMAL))
     with pytest.raises(InputError, match="servers.csv: no such file"):
-        job.sources[0].read()
+        read_inventory([job.sources[0].to_input()])
 
 
 # -- fingerprint ----------------------------------------------------------------------------------------

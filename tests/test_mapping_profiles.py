@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError
+from migrator.sources.tabular.csv import CsvSource
 from migrator.sources.tabular.profiles import (
     ENV_MAPPINGS,
     load_profile,
@@ -18,7 +19,6 @@ from migrator.sources.tabular.profiles import (
     parse_profile,
     profile_names,
 )
-from migrator.sources.tabular.csv import CsvSource
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

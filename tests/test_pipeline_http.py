@@ -7,9 +7,9 @@ import json
 from pydantic import SecretStr
 
 from migrator.apply.loader import Loader
+from migrator.manager import plan_inventory
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
-from migrator.manager import plan_inventory
 from migrator.xpipe.constants import DEFAULT_CATEGORY, LOCAL_MACHINE
 from migrator.xpipe.inplace import decode_inplace
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from migrator.errors import ConfigError, InputError
-from migrator.sources import detect_format, read_sources
+from migrator.manager import read_sources
+from migrator.sources import detect_format
 from migrator.sources.putty.source import PuttySource, prepare_host, unescape_session_name
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -592,7 +593,7 @@ def test_detect_scores(tmp_path):
 
 
 def test_unreadable_input_raises_input_error(tmp_path):
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="no such file"):
         PuttySource(tmp_path / "missing.reg").read()
 
 

@@ -15,10 +15,10 @@ import pytest
 from pydantic import SecretStr
 
 from migrator.apply.loader import Loader
-from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
 from migrator.manager import plan_inventory
-from migrator.report.plan_report import plan_document
-from migrator.report.html import render_html, render_html_document
+from migrator.model import Credentials, Host, JumpHop, Provenance, SourceResult
+from migrator.report.document import plan_document
+from migrator.report.html import render_html_document
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
@@ -164,7 +164,8 @@ def plan_apply_and_change(client):
 def test_pipeline_reports_carry_no_secret_and_escape_hostile_names(tmp_path, version):
     with simulated_client(tmp_path, version) as client:
         (first, first_result), (second, second_result) = plan_apply_and_change(client)
-    pages = [render_html(first), render_html(first, first_result), render_html(second, second_result)]
+    pages = [render_html_document(plan_document(first)), render_html_document(plan_document(first, first_result)),
+             render_html_document(plan_document(second, second_result))]
     secrets = [*PASSWORDS, "web-pw-ROTATED"]
     secrets += [encode_inplace(p)["encryptedValue"] for p in secrets]
     for text in pages:
@@ -187,7 +188,7 @@ def test_counts_and_timings_appear_in_title_summary_and_apply(tmp_path):
     with simulated_client(tmp_path) as client:
         (plan, result), _ = plan_apply_and_change(client)
     doc = plan_document(plan, result)
-    page = parse(render_html(plan, result))
+    page = parse(render_html_document(plan_document(plan, result)))
     counts = plan.counts()
     assert counts["create"] == len(plan.changes) > 4
     assert page.title == f"xpipe-migrate apply: {plan.target} — {counts['create']} create"
@@ -329,9 +330,9 @@ def test_unknown_actions_summary_keys_and_sections_render_generically():
     page = parse(text)
     assert "delete" in page.title and "2 drift" in page.title and "1 teleport" in page.title
     summary = page.section("summary")
-    assert "−delete 1" in summary and "drift 2" in summary and "teleport 1" in summary
+    assert "-delete 1" in summary and "drift 2" in summary and "teleport 1" in summary
     changes = page.section("changes")
-    assert "−delete host old1 Imported no longer in any source" in changes
+    assert "-delete host old1 Imported no longer in any source" in changes
     assert "⊘quarantine host old2 Imported/Quarantine kept for 30 days until: 2030-01-01" in changes
     assert "•teleport gizmo zz9 Imported host: a.example→b.example drift seen: ui" in changes
     assert page.find("input", id="show-teleport") and page.find("tr", **{"class": "row-teleport"})

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrator.errors import InputError
+from migrator.manager import read_sources
 from migrator.model import JumpHop
-from migrator.sources import detect_format, read_sources
+from migrator.sources import detect_format
 from migrator.sources.ssh_config.source import SshConfig, SshConfigSource
 from tests._ssh_config_helpers import LOCAL_USER, Oracle, compare_chains, compare_many, write
 
@@ -301,7 +302,7 @@ def test_detect(tmp_path, name, content, expected):
 
 def test_registry_detects_the_sample_and_reads_it():
     assert detect_format(SAMPLE) == "ssh_config"
-    result = read_sources([str(SAMPLE)], home=str(REPO / "no-such-home"), local_user=LOCAL_USER)
+    result = read_sources([str(SAMPLE)], {"home": str(REPO / "no-such-home"), "local_user": LOCAL_USER})
     assert {h.name for h in result.hosts} >= {"ssh-bastion", "ssh-lab1"}
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from migrator.plan.compare import desired_leaves, strip_nulls
-from migrator.mapper.desired import EntryRef, Secret
 from migrator.apply.encryption import EncryptionStage
 from migrator.errors import BadRequest, ServerError
-from migrator.sync.ledger import Ledger, LedgerEntry, now
-from migrator.plan.plan import Change, Plan
+from migrator.mapper.desired import EntryRef, Secret
+from migrator.plan.compare import desired_leaves, strip_nulls
 from migrator.plan.live import SecretReader, is_encrypted_node
+from migrator.plan.plan import Change, Plan
+from migrator.sync.ledger import Ledger, LedgerEntry, now
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import ALL_CONNECTIONS, LOCAL_IDENTITIES, SYNCED_IDENTITIES
 

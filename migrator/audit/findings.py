@@ -7,13 +7,12 @@ entries XPipe hides from queries as incomplete) and, with ``--probe``, whether e
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
-from migrator.sync.ledger import Ledger
-from migrator.plan.plan import Plan
-from migrator.report.plan_report import change_dict, diagnostic_dict
 from migrator.plan.live import LiveVault
+from migrator.plan.plan import Plan
+from migrator.report.document import change_dict, diagnostic_dict
+from migrator.sync.ledger import Ledger
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 AUDIT_SCHEMA = "xpipe-migrate/audit"
@@ -107,55 +106,3 @@ def has_findings(doc: dict) -> bool:
     s = doc["summary"]
     return any(s[k] for k in ("pending_changes", "drift", "missing_from_sources", "null_references",
                               "duplicate_names", "hidden_owned", "conflicts", "unreachable"))
-
-
-def render_audit_table(doc: dict) -> str:
-    s = doc["summary"]
-    out = [f"audit of {doc['target']} (XPipe {doc['xpipe_version']}), root category '{doc['root_category']}'"]
-    out.append("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in s.items() if v is not None))
-    for title, rows, fmt in (
-        ("pending changes", doc["pending"], lambda c: f"{c['action']} {c['kind']} {c['name']}"),
-        ("drift (changed in XPipe since the last sync)", doc["drift"],
-         lambda c: f"{c['name']}: " + ", ".join(f["path"] for f in c["fields"] if f.get("drift"))),
-        ("owned entries missing from the sources", doc["missing_from_sources"],
-         lambda m: f"{m['name']} ({m['category']})" + ("" if m["in_vault"] else " [gone from XPipe]")),
-        ("references that read null", doc["health"]["null_references"],
-         lambda r: f"{r['name']} ({r['category']}): {r['field']} is null"),
-        ("names XPipe's upsert would confuse", doc["health"]["duplicate_names"],
-         lambda d: f"{d['name']}: {d['count']} entries ({', '.join(d['types'])}); {d['risk']}"),
-        ("owned entries hidden from queries", doc["health"]["hidden_owned"], lambda h: f"{h['name']}: {h['reason']}"),
-    ):
-        if rows:
-            out += ["", f"{title} ({len(rows)}):"] + ["  " + fmt(r) for r in rows]
-    if doc["probe"] is not None:
-        out += ["", f"reachability ({len(doc['probe'])} hosts):"]
-        for r in doc["probe"]:
-            detail = " ".join(str(x) for x in (r.get("banner"), r.get("host_key_type"),
-                                               r.get("host_key_fingerprint")) if x)
-            out.append(f"  {r['status']:<9} {r['name']} {r['host']}:{r['port']} {detail or r.get('message') or ''}")
-    if doc["diagnostics"]:
-        out += ["", f"{len(doc['diagnostics'])} diagnostics (see --format json)"]
-    return "\n".join(out)
-
-
-def render_audit_markdown(doc: dict) -> str:
-    s = doc["summary"]
-    lines = [f"### xpipe-migrate audit of XPipe {doc['xpipe_version']} ({doc['target']})", "",
-             "| " + " | ".join(k.replace("_", " ") for k in s) + " |", "|" + "---:|" * len(s),
-             "| " + " | ".join("-" if v is None else str(v) for v in s.values()) + " |"]
-    table = render_audit_table(doc).splitlines()[2:]
-    if table:
-        lines += ["", "```", *table, "```"]
-    return "\n".join(lines) + "\n"
-
-
-def render_audit(doc: dict, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False)
-    if fmt == "markdown":
-        return render_audit_markdown(doc)
-    if fmt == "html":
-        from migrator.report.html import render_html_document
-
-        return render_html_document(doc)
-    return render_audit_table(doc)

@@ -10,11 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+from migrator.cli.common import EXIT_ERROR, EXIT_OK
 from migrator.errors import InputError
-from migrator.apply.loader import Loader
-from migrator.manager import plan_inventory, read_inventory
-from migrator.report.plan_report import RENDERERS, render_table
-from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
+from migrator.manager import Manager, Run, SourceInput
+from migrator.report import FORMAT_NAMES, render
+from migrator.report.document import plan_document
+from migrator.xpipe.target import EMBEDDED, TargetOptions
 
 #: The main sample of each format; the variant samples in sub-folders are for tests and users.
 DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mxtsessions")
@@ -30,24 +31,41 @@ def samples_dir(explicit: str | None = None) -> Path:
     return here
 
 
-def run_demo(samples: str | None = None, version: str = "23.8", fmt: str = "table", progress: bool = True) -> int:
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="apply the bundled samples to an in-process simulator, twice")
+    p.add_argument("--samples", metavar="DIR", help="samples folder (default: the bundled samples)")
+    p.add_argument("--xpipe-version", default=TargetOptions.embedded_version,
+                   help=f"XPipe version the simulator speaks (default {TargetOptions.embedded_version})")
+    p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    return run_demo(samples=args.samples, version=args.xpipe_version, fmt=args.format,
+                    progress=not args.no_progress)
+
+
+def run_demo(samples: str | None = None, version: str = TargetOptions.embedded_version, fmt: str = "table",
+             progress: bool = True) -> int:
     folder = samples_dir(samples)
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:
         raise InputError(f"no demo samples found in {folder}")
-    inventory = read_inventory(files)
+    manager = Manager(Run(sources=[SourceInput(f, where=f) for f in files],
+                          target=TargetOptions(target=EMBEDDED, embedded_version=version), progress=progress))
+    inventory = manager.read()
     started = time.perf_counter()
-    with open_client(TargetOptions(target=EMBEDDED, embedded_version=version)) as client:
-        plan = plan_inventory(client, inventory)
-        result = Loader(client, progress=progress).apply(plan)
+    with manager.session() as session:
+        client = session.client
+        plan = session.plan(inventory)
+        result = session.apply(plan)
         first_requests = client.requests_made
         first_seconds = time.perf_counter() - started
         writes_before = client.writes_made
-        again = plan_inventory(client, inventory)
+        again = session.plan(inventory)
         second_writes = client.writes_made - writes_before
         total_requests = client.requests_made
-    out = render_table(plan, result) if fmt == "table" else RENDERERS[fmt](plan, result)
-    print(out)
+    print(render(plan_document(plan, result), fmt))
     if fmt == "table":
         print()
         print(f"demo: {len(files)} sample files, {len(inventory.hosts)} hosts -> XPipe {client.xpipe_version} "
@@ -56,7 +74,7 @@ def run_demo(samples: str | None = None, version: str = "23.8", fmt: str = "tabl
               f"{again.requests} read requests, {second_writes} write requests "
               f"({total_requests} requests in total)")
     if again.has_changes or second_writes:
-        print(render_table(again), file=sys.stderr)
+        print(render(plan_document(again), "table"), file=sys.stderr)
         print("demo: the second run was not a no-op; this is a bug", file=sys.stderr)
-        return 1
-    return 1 if result.failed else 0
+        return EXIT_ERROR
+    return EXIT_ERROR if result.failed else EXIT_OK

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from migrator.errors import ConfigError
-from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
 from migrator.sources import open_source
+from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
 from migrator.sources.tabular.table import Table, TableMapper, profiles_for
 
 REDACTED = "<redacted>"
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     options = {k: v for k, v in (("mapping", args.mapping), ("sheet", args.sheet)) if v}
-    source = open_source(args.file, **options)
+    source = open_source(args.file, options=options)
     if source.format not in ("csv", "excel"):
         raise ConfigError(f"{args.file}: mapping check reads CSV and Excel files, not {source.format}")
     tables, diags, facts = source.load()

@@ -14,8 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from string import Formatter
 
-from migrator.mapper.desired import DesiredEntry, Secret
 from migrator.errors import ConfigError
+from migrator.mapper.desired import DesiredEntry, Secret
 from migrator.model import Diagnostic, Host
 from migrator.xpipe.inplace import encode_inplace
 

@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from migrator.plan.compare import Comparer, Leaf
+from migrator.errors import ConfigError, PlanRefused
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
-from migrator.errors import ConfigError
-from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.model import Diagnostic
+from migrator.plan.compare import Comparer, Leaf
 from migrator.plan.live import LiveEntry, LiveVault, SecretReader, own_name
+from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
 
@@ -93,6 +93,8 @@ class Plan:
     fingerprints: dict[str, str] = field(default_factory=dict)
     reconciled: list[LedgerEntry] = field(default_factory=list)
     live: LiveVault | None = field(default=None, repr=False)
+    prune: PruneOptions = field(default_factory=PruneOptions)
+    empty_sources: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}
@@ -111,6 +113,32 @@ class Plan:
     @property
     def deletions(self) -> list[Change]:
         return [c for c in self.changes if c.action in ("quarantine", "delete")]
+
+    def refusal(self, *, force: bool = False) -> str | None:
+        """Why this plan must not be applied, or None: the plan owns its safety thresholds.
+
+        With prune on, a source that produced no hosts refuses always (an empty or unreadable source
+        never deletes anything, whatever ``--force`` says), and deleting more than ``max_percent`` of
+        the owned entries refuses unless forced.
+        """
+        prune = self.prune
+        if not prune.enabled:
+            return None
+        if self.empty_sources:
+            return (f"refusing to prune: source(s) {', '.join(self.empty_sources)} produced no hosts; an empty or "
+                    "unreadable source never deletes anything (fix the source; --force does not override this)")
+        deletions = sum(1 for c in self.deletions if c.uuid)
+        if (self.owned >= prune.min_owned and self.owned
+                and deletions * 100.0 / self.owned > prune.max_percent and not force):
+            share = deletions * 100.0 / self.owned
+            return (f"refusing to prune {deletions} of {self.owned} owned entries ({share:.0f}% > "
+                    f"{prune.max_percent:g}%); check the sources, or pass --force")
+        return None
+
+    def raise_if_unsafe(self, *, force: bool = False) -> None:
+        reason = self.refusal(force=force)
+        if reason:
+            raise PlanRefused(reason)
 
 
 def vault_fingerprint(live: LiveVault) -> str:
@@ -168,7 +196,7 @@ class Planner:
         self._live = live
         plan = Plan(diagnostics=list(diagnostics or []), target=self.client.base_url,
                     xpipe_version=self.client.xpipe_version, dialect=self.client.dialect.name,
-                    root_category="/".join(self.root))
+                    root_category="/".join(self.root), prune=self.prune)
         plan.fingerprints["vault"] = vault_fingerprint(live)
         plan.live = live
         self._desired = state.by_key()

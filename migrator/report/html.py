@@ -15,13 +15,10 @@ import re
 from collections.abc import Iterable
 from html import escape
 
-from migrator.apply.loader import ApplyResult
-from migrator.plan.plan import Plan
-from migrator.report.plan_report import plan_document
+from migrator.report.base import Renderer
+from migrator.report.document import ACTION_SYMBOLS as SYMBOLS
+from migrator.report.document import UNKNOWN_SYMBOL as _UNKNOWN_SYMBOL
 
-SYMBOLS = {"create": "+", "update": "~", "recreate": "±", "unchanged": "=", "conflict": "!",
-           "delete": "−", "quarantine": "⊘"}
-_UNKNOWN_SYMBOL = "•"
 _LEVEL_ORDER = ("error", "warning", "info")
 _LEVEL_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 #: summary keys that describe the run rather than count changes
@@ -87,8 +84,11 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85em; }
 """
 
 
-def render_html(plan: Plan, result: ApplyResult | None = None) -> str:
-    return render_html_document(plan_document(plan, result))
+class HtmlRenderer(Renderer):
+    name = "html"
+
+    def render(self, doc: dict) -> str:
+        return render_html_document(doc)
 
 
 def render_html_document(doc: dict) -> str:

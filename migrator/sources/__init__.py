@@ -1,16 +1,17 @@
-"""Source formats, found by name or detected from the file.
+"""Source formats: the registry, detection, and ``FORMAT:LOCATION`` specs.
 
-Each format lives in its own module and is imported only when used, so one broken optional
-format never stops the others.
+``FORMATS`` is the one list of formats: the CLI's help, the job file's ``format`` key and detection
+all read it, so adding a format is its module plus one line here. Each format is imported only when
+used, so one broken optional format never stops the others.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from migrator.errors import InputError
-from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
 
 FORMATS: dict[str, str] = {
@@ -22,11 +23,15 @@ FORMATS: dict[str, str] = {
 }
 
 
+def format_names() -> tuple[str, ...]:
+    return tuple(FORMATS)
+
+
 def source_class(fmt: str) -> type[Source]:
     try:
         target = FORMATS[fmt]
     except KeyError:
-        raise InputError(f"unknown source format {fmt!r}; known: {', '.join(sorted(FORMATS))}") from None
+        raise InputError(f"unknown source format {fmt!r}; known: {', '.join(FORMATS)}") from None
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -41,8 +46,9 @@ def available_formats() -> dict[str, type[Source]]:
     return out
 
 
-def detect_format(path: Path) -> str:
-    """Pick the format whose ``detect`` is surest about ``path``; fail with the file named."""
+def detect_format(location: str | Path) -> str:
+    """Pick the local format whose ``detect`` is surest about ``location``; fail with the file named."""
+    path = Path(location)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     head = b""
@@ -53,55 +59,34 @@ def detect_format(path: Path) -> str:
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     scores = sorted(
-        ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items()), reverse=True
+        ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items() if not cls.remote),
+        reverse=True,
     )
     if not scores or scores[0][0] <= 0:
         raise InputError(
             f"{path}: cannot tell which format this is; name it with FORMAT:PATH "
-            f"(formats: {', '.join(sorted(FORMATS))})"
+            f"(formats: {', '.join(FORMATS)})"
         )
     return scores[0][1]
 
 
-def parse_source_spec(spec: str) -> tuple[str | None, Path]:
-    """``FORMAT:PATH`` names the format explicitly; a bare path is detected."""
+def parse_source_spec(spec: str) -> tuple[str | None, str]:
+    """``FORMAT:LOCATION`` names the format explicitly; a bare location is detected."""
     fmt, sep, rest = spec.partition(":")
     if sep and fmt in FORMATS and rest:
-        return fmt, Path(rest)
-    return None, Path(spec)
+        return fmt, rest
+    return None, spec
 
 
-def open_source(spec: str | Path, fmt: str | None = None, **options) -> Source:
+def open_source(spec: str | Path, fmt: str | None = None, options: dict[str, Any] | None = None, *,
+                where: str | None = None, key_location: str | None = None) -> Source:
+    """The source a spec names, with its options validated against the format's options model."""
     if fmt is None and isinstance(spec, str):
-        fmt, path = parse_source_spec(spec)
+        fmt, location = parse_source_spec(spec)
     else:
-        path = Path(spec)
+        location = spec.as_posix() if isinstance(spec, Path) else spec
     if fmt is None:
-        fmt = detect_format(path)
-    elif not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    return source_class(fmt)(path, **options)
-
-
-def read_sources(specs, **options) -> SourceResult:
-    """Read every source into one result; a key seen twice is reported and the later one dropped."""
-    result = SourceResult()
-    for spec in specs:
-        result.extend(open_source(spec, **options).read())
-    seen: dict[str, object] = {}
-    unique = []
-    for host in result.hosts:
-        if host.key in seen:
-            result.diagnostics.append(
-                Diagnostic(
-                    level="error", code="duplicate-key", file=host.source.file, line=host.source.line,
-                    entry=host.name,
-                    message=f"source key {host.key} was read twice (the same file given twice?); "
-                    "the second copy is not imported",
-                )
-            )
-            continue
-        seen[host.key] = host
-        unique.append(host)
-    result.hosts = unique
-    return result
+        fmt = detect_format(location)
+    cls = source_class(fmt)
+    parsed = cls.parse_options(options, where or f"{location} ({fmt})")
+    return cls(location, parsed, key_location=key_location)

@@ -1,45 +1,140 @@
-"""The contract every source format implements."""
+"""The contract every source format implements.
+
+A source is named by a ``location`` (a path, ``-`` for standard input where a format allows it, or a
+URL) and configured by a typed options model of its own, so a misspelt option is an error that names
+it instead of passing silently. ``fingerprint()`` identifies what was read, so a saved plan can tell
+when its inputs changed, whether they are files or answers from a service.
+"""
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, Provenance, SourceResult
+
+#: Options that the CLI gives their own flags; an error about them names the flag too.
+_FLAG_OF = {"mapping": "--mapping", "sheet": "--sheet"}
+
+
+class SourceOptions(BaseModel):
+    """Base of every format's options: unknown keys are refused, values are checked by type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _option_type(value: Any) -> str:
+    """The type of a value as a user reads it (never the value: an option may be a secret path)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "another type"
+
+
+def describe_option_errors(model: type[BaseModel], exc: ValidationError, where: str, fmt: str) -> list[str]:
+    """One line per problem, worded like the job file's: ``unknown option 'codepag' (did you mean ...)``."""
+    known = sorted(model.model_fields)
+    lines = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "options"
+        if err["type"] == "extra_forbidden":
+            if name in _FLAG_OF:
+                takers = sorted(f for f, cls in _formats_with_option(name))
+                lines.append(f"{where}: {_FLAG_OF[name]} ({name}) does not apply to {fmt} sources; "
+                             f"only {', '.join(takers)} take it")
+                continue
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            choices = f"; {fmt} options: {', '.join(known)}" if known and not close else ""
+            lines.append(f"{where}: unknown option '{name}' for {fmt} sources{hint}{choices}")
+        elif err["type"] == "value_error":
+            lines.append(f"{where}: option '{name}': {err['msg'].removeprefix('Value error, ')}")
+        else:
+            msg = err["msg"][:1].lower() + err["msg"][1:]
+            lines.append(f"{where}: option '{name}': {msg} (got {_option_type(err.get('input'))})")
+    return lines
+
+
+def _formats_with_option(name: str):
+    from migrator.sources import FORMATS, source_class
+
+    for fmt in FORMATS:
+        cls = source_class(fmt)
+        if name in cls.Options.model_fields:
+            yield fmt, cls
 
 
 class Source(ABC):
-    """Reads one input (a file or a folder) into hosts and diagnostics.
+    """Reads one input into hosts and diagnostics.
 
     ``read`` never raises for bad content: every entry it cannot import becomes a Diagnostic that
     names the file, line/row and field, and the rest of the input still goes through. It raises
-    ``InputError`` only when the input cannot be opened at all.
+    ``InputError`` (or a service error) only when the input cannot be read at all.
     """
 
+    #: The format's name in ``FORMAT:LOCATION``, in job files and in reports.
     format: ClassVar[str]
+    #: One line for ``--help`` and the README's format list.
+    summary: ClassVar[str] = ""
+    #: The format's options model; its field defaults are the only defaults of those options.
+    Options: ClassVar[type[SourceOptions]] = SourceOptions
+    #: True when the location is a URL rather than a local path.
+    remote: ClassVar[bool] = False
 
-    def __init__(self, path: str | Path, **options):
-        self.path = Path(path)
-        self.options = options
+    def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
+                 key_location: str | None = None, **raw: Any):
+        """``options`` is the validated model; keyword options (``codepage="cp1250"``) are validated here."""
+        if raw and options is not None:
+            raise TypeError("give options as a model or as keywords, not both")
+        self.location = str(location) if not isinstance(location, Path) else location.as_posix()
+        self.options = options if options is not None else self.parse_options(raw)
+        self.key_location = key_location or self.location
+
+    @classmethod
+    def parse_options(cls, raw: dict[str, Any] | None, where: str | None = None) -> SourceOptions:
+        """Validate ``raw`` against this format's options model; all problems in one ``ConfigError``."""
+        try:
+            return cls.Options.model_validate(raw or {})
+        except ValidationError as exc:
+            lines = describe_option_errors(cls.Options, exc, where or cls.format, cls.format)
+            raise ConfigError("\n".join(dict.fromkeys(lines))) from None
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
-        """How sure this format is that ``path`` (first bytes ``head``) is its kind: 0 (no) to 100."""
+        """How sure this format is that local ``path`` (first bytes ``head``) is its kind: 0 (no) to 100."""
         return 0
 
     @abstractmethod
     def read(self) -> SourceResult: ...
 
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """A digest of what this source holds now, for the staleness check of saved plans."""
+
     # helpers shared by the formats
 
     @property
     def display_path(self) -> str:
-        return self.path.as_posix()
+        return self.location
 
     def key(self, entry_id: str) -> str:
-        """Stable source key: format, file (as given, or the ``key_path`` option) and the entry's id."""
-        return f"{self.format}:{self.options.get('key_path') or self.display_path}#{entry_id}"
+        """Stable source key: format, location (as given, or as the job names it) and the entry's id."""
+        return f"{self.format}:{self.key_location}#{entry_id}"
 
     def provenance(self, line: int | None = None, section: str | None = None, file: str | None = None):
         return Provenance(format=self.format, file=file or self.display_path, line=line, section=section)
@@ -49,3 +144,31 @@ class Source(ABC):
             level=level, code=code, message=message, file=file or self.display_path,
             line=line, field=field, entry=entry,
         )
+
+
+class FileSource(Source):
+    """A source read from a local file or folder: the location must exist, the fingerprint hashes its bytes."""
+
+    def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
+                 key_location: str | None = None, **raw: Any):
+        super().__init__(location, options, key_location=key_location, **raw)
+        self.path = Path(self.location)
+        if not self.path.exists():
+            raise InputError(f"{self.location}: no such file or folder")
+
+    def fingerprint(self) -> str:
+        """sha256 over the bytes of the file (a folder: every file below, in sorted order)."""
+        return files_fingerprint([self.path])
+
+
+def files_fingerprint(paths) -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for f in files:
+            h.update(f.as_posix().encode("utf-8") + b"\0")
+            try:
+                h.update(f.read_bytes())
+            except OSError:
+                h.update(b"<unreadable>")
+    return h.hexdigest()

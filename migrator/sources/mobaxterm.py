@@ -20,12 +20,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
-from migrator.errors import ConfigError, InputError
+from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
-from migrator.sources.base import Source
+from migrator.sources.base import FileSource, SourceOptions
 
 SESSION_TYPES = {
     0: "SSH", 1: "Telnet", 2: "Rsh", 3: "XDMCP", 4: "RDP", 5: "VNC", 6: "FTP", 7: "SFTP", 8: "Serial",
@@ -64,12 +65,6 @@ def unescape(value: str) -> str:
     return value
 
 
-def _flag(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 @dataclass
 class _Section:
     name: str
@@ -78,7 +73,29 @@ class _Section:
     subrep: str | None = None
 
 
-class MobaXtermSource(Source):
+def _codepage(value: str) -> str:
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise ValueError("unknown code page (try cp1252, cp1250, cp949, ...)") from None
+
+
+class MobaXtermOptions(SourceOptions):
+    #: code page of non-UTF-8 files (MobaXterm writes the Windows ANSI code page)
+    codepage: Annotated[str, AfterValidator(_codepage)] = "cp1252"
+    #: also import SFTP sessions as SSH connections
+    include_sftp: bool = False
+    #: also import Mosh sessions as SSH connections
+    include_mosh: bool = False
+    #: what _CurrentDrive_ expands to
+    current_drive: str = "C"
+    #: what _ProfileDir_ expands to (default: %USERPROFILE% on Windows)
+    profile_dir: str | None = None
+    #: what _AppDataDir_ expands to (default: %APPDATA% on Windows)
+    appdata_dir: str | None = None
+
+
+class MobaXtermSource(FileSource):
     """Sessions from a MobaXterm export or configuration file.
 
     Options:
@@ -99,24 +116,21 @@ class MobaXtermSource(Source):
     """
 
     format = "mobaxterm"
+    summary = "MobaXterm .mxtsessions exports and MobaXterm.ini bookmarks"
+    Options = MobaXtermOptions
 
-    def __init__(self, path, **options):
-        super().__init__(path, **options)
-        codepage = options.get("codepage") or "cp1252"
-        try:
-            self.codepage = codecs.lookup(codepage).name
-        except (LookupError, TypeError):
-            raise ConfigError(f"unknown code page {codepage!r} (try cp1252, cp1250, cp949, ...)") from None
-        self.include_sftp = _flag(options.get("include_sftp", False))
-        self.include_mosh = _flag(options.get("include_mosh", False))
+    def __init__(self, location, options=None, *, key_location=None, **raw):
+        super().__init__(location, options, key_location=key_location, **raw)
+        opts = self.options
+        self.codepage = opts.codepage
+        self.include_sftp = opts.include_sftp
+        self.include_mosh = opts.include_mosh
         on_windows, env = sys.platform == "win32", os.environ
-        drive = str(options.get("current_drive") or "C").strip().rstrip(":\\/")
+        drive = opts.current_drive.strip().rstrip(":\\/")
         self.placeholders = {
             "_CurrentDrive_": (drive or "C", "current_drive"),
-            "_ProfileDir_": (options.get("profile_dir") or (env.get("USERPROFILE") if on_windows else None),
-                             "profile_dir"),
-            "_AppDataDir_": (options.get("appdata_dir") or (env.get("APPDATA") if on_windows else None),
-                             "appdata_dir"),
+            "_ProfileDir_": (opts.profile_dir or (env.get("USERPROFILE") if on_windows else None), "profile_dir"),
+            "_AppDataDir_": (opts.appdata_dir or (env.get("APPDATA") if on_windows else None), "appdata_dir"),
         }
         self._diags: list[Diagnostic] = []
         self._expanded: set[str] = set()

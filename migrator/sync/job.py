@@ -41,14 +41,13 @@ from pydantic import (
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, Host, SourceResult
-from migrator.sources import detect_format, open_source
+from migrator.sources import FORMATS, detect_format
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
 TABULAR_FORMATS = ("csv", "excel")
 EMBEDDED = "embedded"
 DEFAULT_API_KEY_ENV = "XPIPE_API_KEY"
@@ -58,8 +57,15 @@ _RESERVED_OPTIONS = {"mapping": "mapping", "sheet": "sheet", "format": "format",
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _FILTER_NAMES_SHOWN = 10
 
-SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm"]
 StrictBool = Annotated[bool, Strict()]
+
+
+def _known_format(v: str) -> str:
+    if v not in FORMATS:
+        close = difflib.get_close_matches(v, list(FORMATS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown format {v!r}{hint}; known: {', '.join(FORMATS)}")
+    return v
 
 
 # -- paths relative to the job file -----------------------------------------------------------------
@@ -203,7 +209,7 @@ class SourceSpec(_Section):
     """One ``[[source]]`` table."""
 
     path: JobPath
-    format: SourceFormat | None = None
+    format: Annotated[str, AfterValidator(_known_format)] | None = None
     mapping: str | None = None
     sheet: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
@@ -241,8 +247,15 @@ class SourceSpec(_Section):
         """Where this source is in the job file, e.g. ``job.toml: [[source]] #2``."""
         return self._label
 
-    def source_options(self, fmt: str) -> dict[str, Any]:
-        """The keyword options for the source constructor; checks mapping/sheet against a detected format."""
+    def to_input(self, key_base: Path | None = None):
+        """The source as the manager reads it; checks mapping/sheet against a detected format.
+
+        With ``key_base`` the hosts' source keys name the file relative to it (the job's folder), so
+        moving the whole job folder does not make every host look new to the ledger.
+        """
+        from migrator.manager import SourceInput
+
+        fmt = self.format or detect_format(self.path)
         opts = dict(self.options)
         for key, value, formats, what in (("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
                                           ("sheet", self.sheet, ("excel",), "Excel")):
@@ -252,30 +265,14 @@ class SourceSpec(_Section):
                 raise ConfigError(f"{self.label} {key}: only {what} sources take {key!r}, but "
                                   f"{self.path} was detected as {fmt!r}")
             opts[key] = value
-        return opts
-
-    def read(self, key_base: Path | None = None) -> SourceResult:
-        """Read the source and apply the filter; the hosts left out are counted in one diagnostic.
-
-        With ``key_base`` the hosts' source keys name the file relative to it (the job's folder), so
-        moving the whole job folder does not make every host look new to the ledger.
-        """
-        fmt = self.format or detect_format(self.path)
-        options = self.source_options(fmt)
+        key_location = None
         if key_base is not None:
             try:
-                options["key_path"] = self.path.relative_to(key_base).as_posix()
+                key_location = self.path.relative_to(key_base).as_posix()
             except ValueError:
-                options["key_path"] = self.path.as_posix()
-        result = open_source(self.path, fmt=fmt, **options).read()
-        if self.filter.is_empty:
-            return result
-        total = len(result.hosts)
-        kept, left_out = _apply_filter(result.hosts, self.filter)
-        result.hosts = kept
-        result.diagnostics.append(_filter_summary(self.path.as_posix(), total, left_out))
-        result.diagnostics.extend(_jumps_into_left_out(kept, left_out))
-        return result
+                key_location = self.path.as_posix()
+        return SourceInput(self.path.as_posix(), fmt, opts, where=self.label, key_location=key_location,
+                           filter=None if self.filter.is_empty else self.filter)
 
 
 def _only_for(fmt: str | None, formats: tuple[str, ...], what: str, names: str) -> None:
@@ -571,6 +568,24 @@ class Job(_Section):
         text = json.dumps(self.normalised(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(("xpipe-migrate-job/1\n" + text).encode("utf-8")).hexdigest()
 
+    def to_run(self, *, prune: bool | None = None, force: bool = False, adopt: bool = False,
+               progress: bool = True, with_auth: bool = True):
+        """The manager's ``Run`` for this job; ``prune`` None means as the job file says."""
+        from migrator.manager import Run
+        from migrator.plan.plan import PruneOptions
+
+        p = self.prune
+        target = self.target.to_options()
+        auth = self.target.resolve_auth() if with_auth and target.target != EMBEDDED else None
+        return Run(
+            sources=[spec.to_input(key_base=self.job_dir) for spec in self.sources],
+            target=target, mapper=self.import_.to_mapper_options(), auth=auth, state_path=self.state_path,
+            prune=PruneOptions(enabled=p.enabled if prune is None else prune, max_percent=p.max_percent,
+                               min_owned=p.min_owned, quarantine_category=p.quarantine_category,
+                               quarantine_days=p.quarantine_days),
+            force=force, adopt=adopt, progress=progress, fingerprints={"job": self.fingerprint()},
+        )
+
 
 # -- loading and error messages ------------------------------------------------------------------------
 
@@ -751,6 +766,15 @@ def filter_hosts(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[
     """
     kept, left_out = _apply_filter(hosts, flt)
     return kept, len(left_out)
+
+
+def apply_source_filter(result: SourceResult, flt: SourceFilter, file: str) -> None:
+    """Keep the hosts ``flt`` selects; the hosts left out are counted in one diagnostic."""
+    total = len(result.hosts)
+    kept, left_out = _apply_filter(result.hosts, flt)
+    result.hosts = kept
+    result.diagnostics.append(_filter_summary(file, total, left_out))
+    result.diagnostics.extend(_jumps_into_left_out(kept, left_out))
 
 
 def _filter_summary(file: str, total: int, left_out: list[tuple[Host, str]]) -> Diagnostic:

@@ -19,12 +19,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
-from migrator.sources.base import Source
+from migrator.sources.base import FileSource, SourceOptions
 
 DEFAULT_SETTINGS = "Default Settings"
 
@@ -64,12 +65,6 @@ _DWORD = re.compile(r"[0-9A-Fa-f]{1,8}")
 _HEX_PREFIX = re.compile(r"hex(?:\(([0-9A-Fa-f]+)\))?:", re.IGNORECASE)
 _MAX_HOPS = 32  # far beyond any real chain; keeps a crafted file from exhausting the stack
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _flag(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def check_codepage(name: str) -> str:
@@ -214,7 +209,21 @@ class _ChainError(Exception):
         self.field = field
 
 
-class PuttySource(Source):
+def _codepage_option(value: str) -> str:
+    try:
+        return check_codepage(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class PuttyOptions(SourceOptions):
+    #: code page of the session strings in a REGEDIT4 export
+    codepage: Annotated[str, AfterValidator(_codepage_option)] = "cp1252"
+    #: treat '/' in session names as folders (the PuTTY Session Manager convention)
+    putty_name_folders: bool = False
+
+
+class PuttySource(FileSource):
     """Saved PuTTY/KiTTY sessions from a ``.reg`` export, a Unix ``sessions`` folder or one session file.
 
     Options: ``codepage`` (the Windows ANSI code page of the exporting machine, default ``cp1252``;
@@ -230,11 +239,13 @@ class PuttySource(Source):
     """
 
     format = "putty"
+    summary = "PuTTY/KiTTY sessions: a .reg export or a Unix sessions folder"
+    Options = PuttyOptions
 
-    def __init__(self, path, **options):
-        super().__init__(path, **options)
-        self.codepage = check_codepage(options.get("codepage") or "cp1252")
-        self.name_folders = _flag(options.get("putty_name_folders", False))
+    def __init__(self, location, options=None, *, key_location=None, **raw):
+        super().__init__(location, options, key_location=key_location, **raw)
+        self.codepage = self.options.codepage
+        self.name_folders = self.options.putty_name_folders
         self._diags: list[Diagnostic] = []
 
     # ---- detection ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
-from migrator.sources.base import Source
+from migrator.sources.base import FileSource, SourceOptions
 
 WHITESPACE = " \t\r\n"
 MAX_INCLUDE_DEPTH = 16  # READCONF_MAX_DEPTH
@@ -1466,7 +1466,18 @@ def expand_path(value: str, host: Host, *, home: str | Path | None = None, local
 _UNUSABLE_ALIAS = re.compile(r"[\s'`\"$\\;&<>|(){}\x00-\x1f\x7f@,]")
 
 
-class SshConfigSource(Source):
+class SshConfigOptions(SourceOptions):
+    #: what '~' means (default: the importing account's home)
+    home: Path | None = None
+    #: the login 'Match user' and 'Match localuser' compare with (default: the current user)
+    local_user: str | None = None
+    #: put hosts from an Included file into a folder named after that file
+    category_from_include: bool = False
+    #: resolve a relative Include that OpenSSH cannot find against the including file's folder
+    include_fallback: bool = True
+
+
+class SshConfigSource(FileSource):
     """``~/.ssh/config`` and every file it Includes: one Host per concrete alias.
 
     Options: ``home`` (``~``; default: the importing account's home; relative Includes resolve
@@ -1477,13 +1488,15 @@ class SshConfigSource(Source):
     """
 
     format: ClassVar[str] = "ssh_config"
+    summary: ClassVar[str] = "OpenSSH client configuration, read as OpenSSH does (Include, Match, tokens)"
+    Options = SshConfigOptions
 
-    def __init__(self, path: str | Path, **options):
-        super().__init__(path, **options)
-        self.home = Path(options["home"]) if options.get("home") else None
-        self.local_user = options.get("local_user") or None
-        self.category_from_include = bool(options.get("category_from_include", False))
-        self.include_fallback = bool(options.get("include_fallback", True))
+    def __init__(self, location, options=None, *, key_location=None, **raw):
+        super().__init__(location, options, key_location=key_location, **raw)
+        self.home = Path(self.options.home) if self.options.home else None
+        self.local_user = self.options.local_user or None
+        self.category_from_include = self.options.category_from_include
+        self.include_fallback = self.options.include_fallback
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources.base import Source
+from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.tabular.table import (
     HEADER_SCAN_ROWS,
     RawRow,
@@ -142,8 +142,19 @@ def sniff_delimiter(text: str) -> str:
     return best[2]
 
 
-class CsvSource(Source):
+class CsvOptions(SourceOptions):
+    #: a codec name; default: detected (BOM, UTF-8, then the Windows code page)
+    encoding: str | None = None
+    #: one character, or tab/comma/semicolon; default: sniffed
+    delimiter: str | None = None
+    #: a bundled profile name or a .toml path; default: detected from the header
+    mapping: str | None = None
+
+
+class CsvSource(FileSource):
     format = "csv"
+    summary = "CSV/TSV exports (mRemoteNG, Royal TS, RDM, Termius, SecureCRT, generic) through a column profile"
+    Options = CsvOptions
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
@@ -165,13 +176,13 @@ class CsvSource(Source):
         except OSError as exc:
             raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
         diags: list[Diagnostic] = []
-        text, encoding, warning = decode(data, self.options.get("encoding"))
+        text, encoding, warning = decode(data, self.options.encoding)
         if warning:
             diags.append(self.diag("warning", "encoding", warning))
         if "\x00" in text:
             diags.append(self.diag("warning", "nul-bytes", "the file contains NUL bytes; they were removed"))
             text = text.replace("\x00", "")
-        delimiter = self.options.get("delimiter")
+        delimiter = self.options.delimiter
         if delimiter:
             delimiter = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
@@ -179,7 +190,7 @@ class CsvSource(Source):
         else:
             delimiter = sniff_delimiter(text)
         facts = {"encoding": encoding, "delimiter": delimiter}
-        profiles, forced = profiles_for(self.options.get("mapping"))
+        profiles, forced = profiles_for(self.options.mapping)
         head = []
         for start, _, fields in iter_records(text, delimiter):
             head.append((start, fields))

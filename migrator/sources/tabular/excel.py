@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources.base import Source
+from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.tabular.table import (
     HEADER_SCAN_ROWS,
     RawRow,
@@ -214,8 +214,19 @@ def cell_text(value, number_format: str = "General") -> tuple[str, str | None]:
     return str(value), None
 
 
-class ExcelSource(Source):
+class ExcelOptions(SourceOptions):
+    #: the sheet to read; default: every visible sheet
+    sheet: str | None = None
+    #: also read hidden sheets and rows
+    include_hidden: bool = False
+    #: a bundled profile name or a .toml path; default: detected from the header
+    mapping: str | None = None
+
+
+class ExcelSource(FileSource):
     format = "excel"
+    summary = "Excel .xlsx workbooks, read like CSV through a column profile"
+    Options = ExcelOptions
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
@@ -261,8 +272,8 @@ class ExcelSource(Source):
 
     def _load(self, archive, parts, wb) -> tuple[list[Table], list[Diagnostic], dict]:
         diags: list[Diagnostic] = []
-        include_hidden = bool(self.options.get("include_hidden"))
-        wanted = self.options.get("sheet")
+        include_hidden = self.options.include_hidden
+        wanted = self.options.sheet
         names = wb.sheetnames
         if wanted:
             folded = str(wanted).casefold()
@@ -284,7 +295,7 @@ class ExcelSource(Source):
                     ))
                     continue
                 selected.append(n)
-        profiles, forced = profiles_for(self.options.get("mapping"))
+        profiles, forced = profiles_for(self.options.mapping)
         tables = []
         unmatched: list[tuple[str, int, list[str]]] = []
         for name in selected:

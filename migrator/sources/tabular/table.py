@@ -17,6 +17,15 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 
 from migrator.errors import ConfigError
+from migrator.model import (
+    Credentials,
+    Diagnostic,
+    Host,
+    JumpHop,
+    RejectedRow,
+    SourceResult,
+    validate_address,
+)
 from migrator.sources.tabular.profiles import (
     AMBIGUITY_MARGIN,
     CONFIDENT_SCORE,
@@ -31,15 +40,6 @@ from migrator.sources.tabular.profiles import (
     normalise_header,
     normalise_value,
     rank_profiles,
-)
-from migrator.model import (
-    Credentials,
-    Diagnostic,
-    Host,
-    JumpHop,
-    RejectedRow,
-    SourceResult,
-    validate_address,
 )
 
 #: How many non-blank rows at the top of a file or sheet are searched for the header row.

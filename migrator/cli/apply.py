@@ -1,0 +1,65 @@
+"""``apply``: plan, confirm, and write the changes into XPipe; or apply a saved plan."""
+
+from __future__ import annotations
+
+import sys
+
+from migrator.cli.common import (
+    EXIT_CHANGES,
+    add_job_run_args,
+    add_output_args,
+    add_source_args,
+    add_target_args,
+    adhoc_run,
+    exit_code,
+    job_reports,
+    show_outcome,
+)
+from migrator.errors import ConfigError
+from migrator.manager import Manager
+from migrator.plan.saved import load_saved_plan
+from migrator.report import render
+from migrator.report.document import plan_document
+from migrator.sync.job import load_job
+
+
+def register(sub) -> None:
+    p = sub.add_parser("apply", help="plan, confirm, and write the changes into XPipe (or apply a saved plan)")
+    add_source_args(p)
+    add_target_args(p)
+    add_output_args(p)
+    p.add_argument("--yes", action="store_true", help="apply without asking")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
+    add_job_run_args(p)
+    p.set_defaults(func=run)
+
+
+def _confirm(args):
+    def ask(plan) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise ConfigError("apply needs --yes when it cannot ask (standard input is not a terminal)")
+        if args.format == "table":
+            print(render(plan_document(plan), "table"))
+        answer = input(f"Apply {sum(1 for c in plan.changes if c.writes)} changes to {plan.target}? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    return ask
+
+
+def run(args) -> int:
+    saved = load_saved_plan(args.sources[0]) if len(args.sources) == 1 else None
+    if saved is not None:
+        job = load_job(saved["job"])
+        run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
+        outcome = Manager(run_).execute(apply=True, saved=saved)
+        show_outcome(args, outcome)
+        job_reports(job, outcome)
+        return exit_code(args, outcome, applied=True)
+    outcome = Manager(adhoc_run(args, progress=not args.no_progress)).execute(apply=True, confirm=_confirm(args))
+    if outcome.declined:
+        print("Nothing applied.")
+        return EXIT_CHANGES
+    show_outcome(args, outcome)
+    return exit_code(args, outcome, applied=True)

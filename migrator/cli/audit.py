@@ -1,0 +1,60 @@
+"""``audit``: a read-only report of drift, owned entries gone from the sources, vault health and reachability."""
+
+from __future__ import annotations
+
+from migrator.cli.common import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    add_source_args,
+    add_target_args,
+    adhoc_run,
+    report_specs,
+)
+from migrator.errors import ConfigError
+from migrator.manager import Manager
+from migrator.report import FORMAT_NAMES, render, write_report
+from migrator.sync.job import load_job
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit", help="read-only report: drift, missing entries, vault health, reachability")
+    add_source_args(p, required=False)
+    add_target_args(p)
+    p.add_argument("--job", metavar="JOB.toml", help="audit a sync job (its sources, target and ledger)")
+    p.add_argument("--probe", action="store_true", help="check TCP and the SSH banner/host key of each host")
+    p.add_argument("--probe-timeout", type=float, default=5.0, help="seconds per probe (default 5)")
+    p.add_argument("--probe-concurrency", type=int, default=16, help="probes at once (default 16)")
+    p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
+    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
+                   help="also write the audit, e.g. --report html=audit.html (repeatable)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from migrator.audit.findings import audit_document, has_findings, probe_targets
+
+    reports = report_specs(args.report)
+    if args.job:
+        if args.sources:
+            raise ConfigError("give either --job or SOURCEs, not both")
+        run_ = load_job(args.job).to_run(progress=False)
+        if not run_.state_path.exists():
+            run_.state_path = None  # an audit never creates a ledger
+    else:
+        if not args.sources:
+            raise ConfigError("audit needs SOURCEs or --job")
+        run_ = adhoc_run(args, progress=False)
+    manager = Manager(run_)
+    inventory = manager.read()
+    with manager.session() as session:
+        plan = session.plan(inventory)
+        probes = None
+        if args.probe:
+            from migrator.audit.probe import probe_hosts
+
+            probes = probe_hosts(probe_targets(plan), concurrency=args.probe_concurrency, timeout=args.probe_timeout)
+        doc = audit_document(plan, plan.live, session.ledger, probes)
+    print(render(doc, args.format))
+    for fmt, path in reports:
+        write_report(path, doc, fmt)
+    return EXIT_CHANGES if has_findings(doc) else EXIT_OK

@@ -1,0 +1,22 @@
+"""``inspect``: read sources and show the hosts, without XPipe."""
+
+from __future__ import annotations
+
+from migrator.cli.common import EXIT_OK, add_source_args, source_inputs
+from migrator.manager import read_inventory
+from migrator.report import render
+from migrator.report.document import inventory_document
+
+
+def register(sub) -> None:
+    p = sub.add_parser("inspect", help="read sources and show the hosts, without XPipe")
+    add_source_args(p)
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
+                   help="output format (default table)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    inventory = read_inventory(source_inputs(args))
+    print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format))
+    return EXIT_OK

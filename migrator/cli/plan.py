@@ -1,0 +1,55 @@
+"""``plan``: what ``apply`` would change (exit 2 when changes are pending); with ``--job --out``, a saved plan."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from migrator.cli.common import (
+    add_job_run_args,
+    add_output_args,
+    add_source_args,
+    add_target_args,
+    adhoc_run,
+    exit_code,
+    job_reports,
+    show_outcome,
+)
+from migrator.errors import ConfigError
+from migrator.manager import Manager
+from migrator.plan.saved import write_saved_plan
+from migrator.sync.job import load_job
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plan", help="show what apply would change (exit 2 when changes are pending)")
+    add_source_args(p, required=False)
+    add_target_args(p)
+    add_output_args(p)
+    p.add_argument("--job", metavar="JOB.toml", help="plan a sync job (its ledger, three-way) instead of SOURCEs")
+    add_job_run_args(p)
+    p.add_argument("--out", metavar="PLAN.json", help="save the plan (with fingerprints) for 'apply PLAN.json'")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.job:
+        if args.sources:
+            raise ConfigError("give either --job or SOURCEs, not both")
+        job = load_job(args.job)
+        run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
+        outcome = Manager(run_).execute(apply=False)
+        doc = show_outcome(args, outcome)
+        job_reports(job, outcome)
+        code = exit_code(args, outcome, applied=False)
+        if args.out:
+            write_saved_plan(args.out, job.job_file or Path(args.job), outcome.plan, doc)
+            print(f"plan saved to {args.out}", file=sys.stderr)
+        return code
+    if not args.sources:
+        raise ConfigError("plan needs SOURCEs or --job")
+    if args.out:
+        raise ConfigError("--out needs --job: a saved plan is applied against the job's ledger")
+    outcome = Manager(adhoc_run(args, progress=not args.no_progress)).execute(apply=False)
+    show_outcome(args, outcome)
+    return exit_code(args, outcome, applied=False)
