@@ -89,6 +89,41 @@ def default_identity_files() -> tuple[str, ...]:
         return tuple(Oracle(Path(tmp)).g(empty, "x").get("identityfile", []))
 
 
+#: OpenSSH behaviour that changed between builds of the same version (Debian's 9.2p1 patch levels among
+#: them). The importer follows the current behaviour; the oracle accepts the older answer only from an
+#: ssh that is shown, by a probe config, to behave the older way.
+QUIRK_JUMP_WHOLE_LINE = "proxyjump-whole-line"  # prints "ProxyJump gw1 gw2,gw3" whole (9.2p1 as first shipped)
+QUIRK_JUMP_NONE_BLOCKS_COMMAND = "proxyjump-none-blocks-proxycommand"  # "ProxyJump none" hides a later ProxyCommand
+
+
+@lru_cache(maxsize=1)
+def openssh_version() -> str:
+    proc = subprocess.run([ssh_binary(), "-V"], capture_output=True, text=True, timeout=20)
+    return (proc.stderr or proc.stdout).strip()
+
+
+@lru_cache(maxsize=1)
+def openssh_quirks() -> frozenset[str]:
+    """Which of the version-dependent behaviours the installed ssh has, learned from ssh -G itself."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "probe"
+        config.write_text("Host q1\n  ProxyJump gw1 gw2,gw3\nHost q2\n  ProxyJump none\n  ProxyCommand nc %h %p\n")
+        oracle = Oracle(Path(tmp))
+        quirks = set()
+        if (oracle.g(config, "q1").get("proxyjump") or [None])[0] == "gw1 gw2,gw3":
+            quirks.add(QUIRK_JUMP_WHOLE_LINE)
+        if not oracle.g(config, "q2").get("proxycommand"):
+            quirks.add(QUIRK_JUMP_NONE_BLOCKS_COMMAND)
+        return frozenset(quirks)
+
+
+def _known_older_jump(mine, real) -> bool:
+    return (QUIRK_JUMP_WHOLE_LINE in openssh_quirks() and isinstance(real, str) and " " in real
+            and mine == real.split(" ", 1)[0])
+
+
 def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> list[str]:
     """Differences between SshConfig.resolve(alias) and ssh -G, as readable strings (empty: agree)."""
     ours = cfg.resolve(alias)
@@ -111,7 +146,9 @@ def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> l
     check("user", ours.user if ours.user is not None else LOCAL_USER, theirs["user"][0])
     check("identityfile", ours.identity_files or list(default_identity_files()), theirs.get("identityfile", []))
     check("certificatefile", ours.certificate_files, theirs.get("certificatefile", []))
-    check("proxyjump", ours.proxy_jump, (theirs.get("proxyjump") or [None])[0])
+    real_jump = (theirs.get("proxyjump") or [None])[0]
+    if not _known_older_jump(ours.proxy_jump, real_jump):
+        check("proxyjump", ours.proxy_jump, real_jump)
     check("proxycommand", ours.proxy_command, (theirs.get("proxycommand") or [None])[0])
     if ours.identities_only is not None:
         check("identitiesonly", "yes" if ours.identities_only else "no", theirs["identitiesonly"][0])

@@ -1,17 +1,39 @@
-"""Shared fixtures: a real simulator on 127.0.0.1 per test, for both API generations."""
+"""Shared fixtures: a real simulator on 127.0.0.1 per test, for both API generations.
+
+Hypothesis runs derandomized by default, so the suite draws the same examples on every machine and
+every day. A deeper randomized run: ``HYPOTHESIS_PROFILE=deep python -m pytest -q tests`` (README,
+"Tests").
+"""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from migrator.simulator import Simulator
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
 
+settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+settings.register_profile("deep", derandomize=False, database=None, max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 VERSIONS = ("23.8", "24.0")
+
+
+def pytest_report_header(config):
+    """The OpenSSH the ssh_config oracle tests compare with, and its version-dependent behaviour."""
+    try:
+        from _ssh_config_helpers import openssh_quirks, openssh_version
+
+        quirks = ", ".join(sorted(openssh_quirks())) or "none"
+        return f"ssh oracle: {openssh_version()}; older behaviours: {quirks}"
+    except Exception as exc:  # noqa: BLE001 - a header must never stop the run
+        return f"ssh oracle: unavailable ({type(exc).__name__})"
 
 
 @pytest.fixture(params=VERSIONS)

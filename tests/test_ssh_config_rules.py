@@ -17,9 +17,11 @@ from migrator.sources.ssh_config.source import SshConfig, TokenError, expand_pat
 from tests._ssh_config_helpers import (
     LOCAL_USER,
     PW_HOME,
+    QUIRK_JUMP_NONE_BLOCKS_COMMAND,
     Oracle,
     compare_many,
     default_identity_files,
+    openssh_quirks,
     write,
 )
 
@@ -366,6 +368,7 @@ def test_identity_agent_tokens_and_tilde_expand_like_openssh(env):
 
 
 def test_proxyjump_forms_and_first_of_jump_or_command_wins(env):
+    older_none = QUIRK_JUMP_NONE_BLOCKS_COMMAND in openssh_quirks()
     cfg = env.check(
         "Host j1\n  ProxyJump jumper@gw1:2222,gw2,ssh://u@gw3:23\n"
         "Host j2\n  ProxyJump none\n  ProxyCommand nc %h %p\n  ProxyJump gw2\n"
@@ -376,8 +379,11 @@ def test_proxyjump_forms_and_first_of_jump_or_command_wins(env):
         "Host j7\n  ProxyJump gw1 gw2,gw3\n"
         "Host j8\n  ProxyJump 10.9.8.7:2200\n"
         "Host *\n  ProxyJump gw9\n",
+        skip=("j2",) if older_none else (),
     )
     assert cfg.resolve("j1").proxy_jump == "jumper@gw1:2222,gw2,u@gw3:23"
+    # Current OpenSSH uses the ProxyCommand after "ProxyJump none"; an ssh that does not is refused by
+    # the check above unless the probe shows it is one of the known older builds.
     assert (cfg.resolve("j2").proxy_jump, cfg.resolve("j2").proxy_command) == (None, "nc %h %p")
     assert (cfg.resolve("j3").proxy_jump, cfg.resolve("j3").proxy_command) == (None, "nc %h %p")
     assert cfg.resolve("j4").proxy_jump == "[fe80::1]:2200"
