@@ -23,7 +23,7 @@ def render(doc: dict, fmt: str, **options) -> str:
         cls = RENDERERS[fmt]
     except KeyError:
         raise ConfigError(f"unknown report format {fmt!r}; use one of {', '.join(RENDERERS)}") from None
-    return cls(**options).render(doc) if cls is TableRenderer else cls().render(doc)
+    return (cls(**options) if cls is TableRenderer else cls()).render(doc)
 
 
 def write_report(path: str | Path, doc: dict, fmt: str) -> Path:

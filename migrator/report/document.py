@@ -39,8 +39,14 @@ def change_dict(c: Change) -> dict:
     }
 
 
+def not_imported(diagnostics) -> int:
+    """Source entries an error kept out of the vault (each counted once, whatever the number of errors)."""
+    return len({(d.file, d.entry or d.line) for d in diagnostics if d.level == "error"})
+
+
 def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
     counts = plan.counts()
+    diagnostics = list(dict.fromkeys(plan.diagnostics))
     doc = {
         "schema": PLAN_SCHEMA,
         "version": PLAN_SCHEMA_VERSION,
@@ -52,7 +58,8 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
             **counts,
             "hosts_read": plan.hosts_read,
             "entries": len(plan.entries()),
-            "diagnostics": len(plan.diagnostics),
+            "diagnostics": len(diagnostics),
+            "not_imported": not_imported(diagnostics),
             "owned": plan.owned,
             "plan_requests": plan.requests,
             "plan_seconds": round(plan.seconds, 3),
@@ -60,7 +67,7 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
         "fingerprints": dict(plan.fingerprints),
         "identities": dict(plan.identities),
         "changes": [change_dict(c) for c in plan.changes],
-        "diagnostics": [diagnostic_dict(d) for d in plan.diagnostics],
+        "diagnostics": [diagnostic_dict(d) for d in diagnostics],
         "apply": None,
     }
     if result is not None:
@@ -114,4 +121,4 @@ def host_dict(h: Host) -> dict:
 
 def inventory_document(hosts: list[Host], diagnostics: list[Diagnostic]) -> dict:
     return {"schema": INSPECT_SCHEMA, "version": 1, "hosts": [host_dict(h) for h in hosts],
-            "diagnostics": [diagnostic_dict(d) for d in diagnostics]}
+            "diagnostics": [diagnostic_dict(d) for d in dict.fromkeys(diagnostics)]}

@@ -2,10 +2,56 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from migrator.model import Diagnostic
 from migrator.report.base import Renderer, diagnostics_of
 from migrator.report.document import ACTION_SYMBOLS, UNKNOWN_SYMBOL
 
 _DETAIL_WIDTH = 100
+#: How many diagnostics of one code the grouped summary shows before "and N more".
+SHOWN_PER_CODE = 3
+_LEVEL_ORDER = {"error": 0, "warning": 1, "info": 2}
+_ANSI = {"create": "32", "update": "33", "recreate": "35", "conflict": "31", "delete": "31", "quarantine": "33",
+         "error": "31", "warning": "33", "info": "36"}
+
+
+def paint(text: str, key: str, color: bool) -> str:
+    """``text`` in the colour for ``key`` (an action or a level) when colour is on."""
+    code = _ANSI.get(key)
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+
+
+def diagnostics_block(diagnostics: list[Diagnostic], *, verbose: bool = False, color: bool = False) -> list[str]:
+    """Errors first; grouped by level and code with the first few of each, or every one with ``verbose``."""
+    if not diagnostics:
+        return []
+    ordered = sorted(diagnostics, key=lambda d: (_LEVEL_ORDER.get(d.level, 3), d.code))
+    levels = Counter(d.level for d in diagnostics)
+    head = ", ".join(paint(f"{levels[lv]} {lv}{'s' if levels[lv] != 1 else ''}", lv, color)
+                     for lv in sorted(levels, key=lambda lv: _LEVEL_ORDER.get(lv, 3)))
+    out = ["", f"{len(diagnostics)} diagnostics ({head}):"]
+    if verbose:
+        return out + ["  " + paint(str(d), d.level, color) for d in ordered]
+    by_code: dict[tuple[str, str], list[Diagnostic]] = {}
+    for d in ordered:
+        by_code.setdefault((d.level, d.code), []).append(d)
+    for (level, code), items in by_code.items():
+        out.append(f"  {paint(level, level, color)} {code} ({len(items)}):")
+        out += ["    " + _short(d) for d in items[:SHOWN_PER_CODE]]
+        if len(items) > SHOWN_PER_CODE:
+            out.append(f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML reports)")
+    return out
+
+
+#: The grouped summary keeps each line to this width; -v and the reports show the whole message.
+SUMMARY_LINE_WIDTH = 150
+
+
+def _short(d: Diagnostic) -> str:
+    loc = d.location()
+    text = f"{loc + ': ' if loc else ''}{d.message}"
+    return text if len(text) <= SUMMARY_LINE_WIDTH else text[: SUMMARY_LINE_WIDTH - 1] + "…"
 
 
 def field_text(f: dict) -> str:
@@ -46,6 +92,8 @@ def summary_line(doc: dict) -> str:
         line += f", {s['quarantine']} to quarantine, {s['delete']} to delete"
     if s.get("drift"):
         line += f", {s['drift']} with drift"
+    if s.get("not_imported"):
+        line += f", {s['not_imported']} source entries not imported (errors above)"
     line += f" ({s['plan_requests']} requests, {s['plan_seconds']:.2f} s)"
     ids = doc.get("identities") or {}
     if ids.get("shared"):
@@ -66,17 +114,21 @@ def summary_line(doc: dict) -> str:
 class TableRenderer(Renderer):
     name = "table"
 
-    def __init__(self, *, show_unchanged: bool = False):
+    def __init__(self, *, show_unchanged: bool = False, verbose: bool = False, color: bool = False):
         self.show_unchanged = show_unchanged
+        self.verbose = verbose
+        self.color = color
 
     def plan(self, doc: dict) -> str:
+        changes = shown_changes(doc, self.show_unchanged)
         rows = [[ACTION_SYMBOLS.get(c["action"], UNKNOWN_SYMBOL) + " " + c["action"], c["kind"], c["name"],
-                 c["category"], change_detail(c)] for c in shown_changes(doc, self.show_unchanged)]
-        out = [text_table(rows, ["action", "kind", "name", "category", "details"]) if rows
-               else "No changes: the vault already matches the sources."]
-        diagnostics = diagnostics_of(doc)
-        if diagnostics:
-            out += ["", f"{len(diagnostics)} diagnostics:"] + ["  " + str(d) for d in diagnostics]
+                 c["category"], change_detail(c)] for c in changes]
+        table = text_table(rows, ["action", "kind", "name", "category", "details"]) if rows else ""
+        if table and self.color:
+            lines = table.split("\n")
+            table = "\n".join(lines[:2] + [paint(line, c["action"], True) for line, c in zip(lines[2:], changes)])
+        out = [table or "No changes: the vault already matches the sources."]
+        out += diagnostics_block(diagnostics_of(doc), verbose=self.verbose, color=self.color)
         if doc["apply"] and doc["apply"]["failures"]:
             out += ["", "failures:"]
             out.extend(f"  {f['name']} ({f['kind']}): {f['error']}" for f in doc["apply"]["failures"])
@@ -107,8 +159,7 @@ class TableRenderer(Renderer):
         out = [text_table(rows, ["name", "host", "port", "user", "category", "jump", "auth", "source"])
                if rows else "No hosts."]
         diagnostics = diagnostics_of(doc)
-        if diagnostics:
-            out += ["", f"{len(diagnostics)} diagnostics:"] + ["  " + str(d) for d in diagnostics]
+        out += diagnostics_block(diagnostics, verbose=self.verbose, color=self.color)
         out += ["", f"{len(doc['hosts'])} hosts, {sum(1 for d in diagnostics if d.level == 'error')} errors, "
                     f"{sum(1 for d in diagnostics if d.level == 'warning')} warnings"]
         return "\n".join(out)
