@@ -11,6 +11,7 @@ from migrator.cli.common import (
     add_source_args,
     add_target_args,
     adhoc_run,
+    check_outputs,
     exit_code,
     job_reports,
     show_outcome,
@@ -49,6 +50,7 @@ def _confirm(args):
 
 
 def run(args) -> int:
+    check_outputs(args)
     saved = load_saved_plan(args.sources[0]) if len(args.sources) == 1 else None
     if saved is not None:
         job = load_job(saved["job"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from migrator.cli.argtypes import count, seconds
 from migrator.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
     add_source_args,
     add_target_args,
     adhoc_run,
+    check_outputs,
     report_specs,
 )
 from migrator.errors import ConfigError
@@ -22,8 +24,8 @@ def register(sub) -> None:
     add_target_args(p)
     p.add_argument("--job", metavar="JOB.toml", help="audit a sync job (its sources, target and ledger)")
     p.add_argument("--probe", action="store_true", help="check TCP and the SSH banner/host key of each host")
-    p.add_argument("--probe-timeout", type=float, default=5.0, help="seconds per probe (default 5)")
-    p.add_argument("--probe-concurrency", type=int, default=16, help="probes at once (default 16)")
+    p.add_argument("--probe-timeout", type=seconds, default=5.0, help="seconds per probe (default 5)")
+    p.add_argument("--probe-concurrency", type=count, default=16, help="probes at once (default 16)")
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
     p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
                    help="also write the audit, e.g. --report html=audit.html (repeatable)")
@@ -31,6 +33,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    check_outputs(args)
     from migrator.audit.findings import audit_document, has_findings, probe_targets
 
     reports = report_specs(args.report)

@@ -10,13 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from migrator.cli.argtypes import count, seconds
 from migrator.errors import ConfigError, PartialFailure, PlanRefused
 from migrator.manager import Outcome, Run, SourceInput
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
 from migrator.sources import FORMATS
-from migrator.xpipe.target import TargetOptions
+from migrator.xpipe.target import TargetOptions, checked_target_options
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -51,8 +52,8 @@ def add_target_args(p: argparse.ArgumentParser) -> None:
                    help="file holding the API key (or set XPIPE_API_KEY); keys are never taken from the command line")
     g.add_argument("--ptb", action="store_true", help="talk to XPipe PTB (port 21722, xpipe-ptb auth file)")
     g.add_argument("--api-dialect", choices=("23", "24"), help="override the API dialect chosen from the version")
-    g.add_argument("--timeout", type=float, default=t.timeout, help=f"seconds per request (default {t.timeout:g})")
-    g.add_argument("--first-timeout", type=float, default=t.first_timeout,
+    g.add_argument("--timeout", type=seconds, default=t.timeout, help=f"seconds per request (default {t.timeout:g})")
+    g.add_argument("--first-timeout", type=seconds, default=t.first_timeout,
                    help=f"seconds for the first request, while XPipe may still be starting "
                         f"(default {t.first_timeout:g})")
     g.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an HTTPS proxy in front of XPipe")
@@ -71,7 +72,7 @@ def add_target_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--identities", choices=("auto", "inplace", "shared"), default=m.identities,
                    help="share equal credentials as reusable identities (auto: from --identity-threshold hosts; "
                         f"default {m.identities})")
-    g.add_argument("--identity-threshold", type=int, default=m.identity_threshold, metavar="N",
+    g.add_argument("--identity-threshold", type=count, default=m.identity_threshold, metavar="N",
                    help=f"hosts sharing a credential before it becomes an identity (default {m.identity_threshold})")
     g.add_argument("--name-clash", choices=("refuse", "rename"), default=m.name_clash,
                    help="a name used by an entry that is not ours: conflict, or import under another name "
@@ -97,7 +98,7 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def target_options(args) -> TargetOptions:
-    return TargetOptions(
+    return checked_target_options(
         target=args.target, auth_file=args.auth_file, api_key_file=args.api_key_file, ptb=args.ptb,
         api_dialect=args.api_dialect, timeout=args.timeout, first_timeout=args.first_timeout,
         ca_bundle=args.ca_bundle, proxy=args.proxy, embedded_version=args.embedded_version,
@@ -122,8 +123,6 @@ def source_inputs(args) -> list[SourceInput]:
 
 
 def mapper_options(args) -> MapperOptions:
-    if args.identity_threshold < 1:
-        raise ConfigError("--identity-threshold must be 1 or more")
     return MapperOptions(root_category=args.root_category, password_policy=args.password_policy,
                          use_identity=args.identity, identities=args.identities,
                          identity_threshold=args.identity_threshold, name_clash=args.name_clash)
@@ -134,14 +133,35 @@ def adhoc_run(args, *, progress: bool = True) -> Run:
                progress=progress)
 
 
+def output_path(path: str, flag: str) -> str:
+    """A file the run will write: its folder must exist and it must not be a folder or a device."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder; name a file")
+    if target.exists() and not target.is_file():
+        raise ConfigError(f"{flag} {path}: is not a regular file")
+    if not target.parent.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {target.parent} does not exist")
+    return path
+
+
 def report_specs(specs: list[str]) -> list[tuple[str, str]]:
     out = []
     for spec in specs:
         fmt, sep, path = spec.partition("=")
         if not sep or fmt not in FORMAT_NAMES or not path:
             raise ConfigError(f"--report {spec!r}: use FORMAT=FILE with FORMAT one of {', '.join(FORMAT_NAMES)}")
-        out.append((fmt, path))
+        out.append((fmt, output_path(path, "--report")))
     return out
+
+
+def check_outputs(args) -> None:
+    """Every file a command will write is checked before anything is read or written to XPipe."""
+    report_specs(getattr(args, "report", []) or [])
+    for flag in ("rejects", "out"):
+        value = getattr(args, flag, None)
+        if value:
+            output_path(value, f"--{flag}")
 
 
 def write_reports(specs: list[str], doc: dict) -> None:

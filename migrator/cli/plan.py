@@ -11,6 +11,7 @@ from migrator.cli.common import (
     add_source_args,
     add_target_args,
     adhoc_run,
+    check_outputs,
     exit_code,
     job_reports,
     show_outcome,
@@ -33,6 +34,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    check_outputs(args)
     if args.job:
         if args.sources:
             raise ConfigError("give either --job or SOURCEs, not both")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from migrator.cli.argtypes import non_negative, port
 from migrator.cli.common import EXIT_OK
 from migrator.xpipe.target import TargetOptions
 
 
 def register(sub) -> None:
     p = sub.add_parser("simulator", help="run the XPipe API simulator on 127.0.0.1")
-    p.add_argument("--port", type=int, default=21721, help="port to listen on (default 21721, XPipe's)")
+    p.add_argument("--port", type=port, default=21721, help="port to listen on (default 21721, XPipe's)")
     p.add_argument("--xpipe-version", default=TargetOptions.embedded_version,
                    help=f"23.x speaks /connection/*, 24.0 /store/* (default {TargetOptions.embedded_version})")
     p.add_argument("--api-key-file", metavar="FILE", help="API key file (created with a random key if missing)")
     p.add_argument("--auth-file", metavar="FILE", help="where to write the Local auth file")
     p.add_argument("--state-dir", metavar="DIR", help="persist the vault in DIR")
-    p.add_argument("--latency-ms", type=int, default=0, help="added delay per request (default 0)")
+    p.add_argument("--latency-ms", type=non_negative, default=0, help="added delay per request (default 0)")
     p.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from migrator.cli.common import add_job_run_args, exit_code, job_reports, show_outcome
+from migrator.cli.common import add_job_run_args, check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.plan.saved import write_saved_plan
@@ -26,6 +26,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    check_outputs(args)
     job = load_job(args.job)
     if args.out and not args.dry_run:
         raise ConfigError("--out saves a plan: use it with --dry-run")

@@ -40,7 +40,8 @@ def diagnostics_block(diagnostics: list[Diagnostic], *, verbose: bool = False, c
         out.append(f"  {paint(level, level, color)} {code} ({len(items)}):")
         out += ["    " + _short(d) for d in items[:SHOWN_PER_CODE]]
         if len(items) > SHOWN_PER_CODE:
-            out.append(f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML reports)")
+            out.append(f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML "
+                       "reports)")
     return out
 
 
@@ -126,7 +127,8 @@ class TableRenderer(Renderer):
         table = text_table(rows, ["action", "kind", "name", "category", "details"]) if rows else ""
         if table and self.color:
             lines = table.split("\n")
-            table = "\n".join(lines[:2] + [paint(line, c["action"], True) for line, c in zip(lines[2:], changes)])
+            painted = [paint(line, c["action"], True) for line, c in zip(lines[2:], changes, strict=False)]
+            table = "\n".join(lines[:2] + painted)
         out = [table or "No changes: the vault already matches the sources."]
         out += diagnostics_block(diagnostics_of(doc), verbose=self.verbose, color=self.color)
         if doc["apply"] and doc["apply"]["failures"]:

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -40,8 +39,11 @@ from pydantic import (
 )
 
 from migrator.errors import ConfigError
+from migrator.mapper.ssh_store import MapperOptions
 from migrator.model import Diagnostic, Host, SourceResult
+from migrator.plan.plan import PruneOptions
 from migrator.sources import FORMATS, detect_format
+from migrator.xpipe.target import TargetOptions
 
 try:
     import tomllib
@@ -56,6 +58,7 @@ IDENTITY_NAME_FIELDS = ("user", "method", "n")
 _RESERVED_OPTIONS = {"mapping": "mapping", "sheet": "sheet", "format": "format", "fmt": "format"}
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _FILTER_NAMES_SHOWN = 10
+_MAX_TEMPLATE_WIDTH = 64
 
 StrictBool = Annotated[bool, Strict()]
 
@@ -292,8 +295,8 @@ class Target(_Section):
     api_key: Any = Field(default=None, exclude=True, repr=False)
     dialect: Literal["23", "24"] | None = None
     ptb: StrictBool = False
-    timeout: Annotated[float, Strict(), Field(gt=0)] = 30.0
-    first_timeout: Annotated[float, Strict(), Field(gt=0)] = 300.0
+    timeout: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = TargetOptions.timeout
+    first_timeout: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = TargetOptions.first_timeout
     ca_bundle: JobPath | None = None
     proxy: str | None = None
     embedded_version: str | None = None
@@ -302,16 +305,18 @@ class Target(_Section):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
+        from migrator.xpipe.target import check_url
+
         if v.strip().casefold() == EMBEDDED:
             return EMBEDDED
-        parts = urlsplit(v.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError('must be "embedded" or an http:// or https:// URL; '
-                             "leave it out to discover XPipe")
-        if parts.username or parts.password:
-            raise ValueError("must not contain a user name or password; "
-                             "XPipe authenticates with the auth keys")
-        return v.strip()
+        try:
+            return check_url(v, "the URL")
+        except ValueError as exc:
+            if "user name" in str(exc):
+                raise ValueError("must not contain a user name or password; "
+                                 "XPipe authenticates with its auth file or an API key") from None
+            raise ValueError(f'must be "embedded" or an XPipe API URL ({exc}); '
+                             "leave it out to discover XPipe") from None
 
     @field_validator("auth")
     @classmethod
@@ -403,15 +408,19 @@ class Target(_Section):
 
 def _identity_template(v: str) -> str:
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
+        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(v) if f is not None]
     except ValueError as exc:
         raise ValueError(f"is not a valid name template ({exc}); "
                          "write literal braces as {{ and }}") from None
     allowed = ", ".join("{" + f + "}" for f in IDENTITY_NAME_FIELDS)
-    for f in fields:
+    for f, spec, conv in parsed:
         if f not in IDENTITY_NAME_FIELDS:
-            shown = "{" + f + "}" if f else "{}"
+            shown = "{" + f + "}" if f and len(f) <= 40 else "{}" if not f else "{...}"
             raise ValueError(f"unknown field {shown} in the name template; allowed: {allowed}")
+        if spec and any(int(width) > _MAX_TEMPLATE_WIDTH for width in re.findall(r"\d+", spec)):
+            # {user:>99999999999} would build a name of gigabytes before anything could check it
+            raise ValueError(f"the format of {{{f}}} in the name template asks for more than "
+                             f"{_MAX_TEMPLATE_WIDTH} characters")
     try:
         sample = v.format(user="deploy", method="key", n=2)
     except (ValueError, TypeError) as exc:
@@ -424,13 +433,13 @@ def _identity_template(v: str) -> str:
 class ImportSettings(_Section):
     """``[import]``: where entries go and how credentials and name clashes are handled."""
 
-    root_category: str = "Imported"
-    password_policy: Literal["source", "prompt", "none"] = "source"
-    identities: Literal["auto", "inplace", "shared"] = "auto"
-    identity_threshold: Annotated[int, Strict(), Field(ge=1)] = 2
-    identity_category: Literal["local", "synced"] = "local"
-    identity_name: Annotated[str, AfterValidator(_identity_template)] = "{user} ({method})"
-    name_clash: Literal["refuse", "rename"] = "refuse"
+    root_category: str = "/".join(MapperOptions.root_category)
+    password_policy: Literal["source", "prompt", "none"] = MapperOptions.password_policy
+    identities: Literal["auto", "inplace", "shared"] = MapperOptions.identities
+    identity_threshold: Annotated[int, Strict(), Field(ge=1)] = MapperOptions.identity_threshold
+    identity_category: Literal["local", "synced"] = MapperOptions.identity_category
+    identity_name: Annotated[str, AfterValidator(_identity_template)] = MapperOptions.identity_name
+    name_clash: Literal["refuse", "rename"] = MapperOptions.name_clash
     identity: str | None = None
 
     @field_validator("identity")
@@ -463,10 +472,10 @@ class PruneSettings(_Section):
     """``[prune]``: removing entries this job created that are gone from the sources."""
 
     enabled: StrictBool = False
-    max_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = 30.0
-    min_owned: Annotated[int, Strict(), Field(ge=0)] = 10
-    quarantine_category: str = "Quarantine"
-    quarantine_days: Annotated[int, Strict(), Field(ge=0)] = 7
+    max_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = PruneOptions.max_percent
+    min_owned: Annotated[int, Strict(), Field(ge=0)] = PruneOptions.min_owned
+    quarantine_category: str = PruneOptions.quarantine_category
+    quarantine_days: Annotated[int, Strict(), Field(ge=0)] = PruneOptions.quarantine_days
 
     @field_validator("quarantine_category")
     @classmethod
