@@ -19,7 +19,10 @@ FORMATS: dict[str, str] = {
     "ssh_config": "migrator.sources.ssh_config:SshConfigSource",
     "putty": "migrator.sources.putty:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
+    "xo": "migrator.sources.xo.source:XoSource",
 }
+#: Formats whose location is a URL (``xo:https://...``), not a file: never detected, never checked on disk.
+URL_FORMATS = frozenset({"xo"})
 
 
 def source_class(fmt: str) -> type[Source]:
@@ -53,7 +56,8 @@ def detect_format(path: Path) -> str:
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     scores = sorted(
-        ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items()), reverse=True
+        ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items() if fmt not in URL_FORMATS),
+        reverse=True,
     )
     if not scores or scores[0][0] <= 0:
         raise InputError(
@@ -63,11 +67,11 @@ def detect_format(path: Path) -> str:
     return scores[0][1]
 
 
-def parse_source_spec(spec: str) -> tuple[str | None, Path]:
-    """``FORMAT:PATH`` names the format explicitly; a bare path is detected."""
+def parse_source_spec(spec: str) -> tuple[str | None, Path | str]:
+    """``FORMAT:PATH`` names the format explicitly; a bare path is detected. ``xo:URL`` keeps the URL."""
     fmt, sep, rest = spec.partition(":")
     if sep and fmt in FORMATS and rest:
-        return fmt, Path(rest)
+        return fmt, rest if fmt in URL_FORMATS else Path(rest)
     return None, Path(spec)
 
 
@@ -75,7 +79,9 @@ def open_source(spec: str | Path, fmt: str | None = None, **options) -> Source:
     if fmt is None and isinstance(spec, str):
         fmt, path = parse_source_spec(spec)
     else:
-        path = Path(spec)
+        path = spec if fmt in URL_FORMATS else Path(spec)
+    if fmt in URL_FORMATS:
+        return source_class(fmt)(str(path), **options)
     if fmt is None:
         fmt = detect_format(path)
     elif not path.exists():
