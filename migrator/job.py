@@ -38,6 +38,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, Host, SourceResult
@@ -48,7 +49,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
+FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm", "xo")
 TABULAR_FORMATS = ("csv", "excel")
 EMBEDDED = "embedded"
 DEFAULT_API_KEY_ENV = "XPIPE_API_KEY"
@@ -58,7 +59,9 @@ _RESERVED_OPTIONS = {"mapping": "mapping", "sheet": "sheet", "format": "format",
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _FILTER_NAMES_SHOWN = 10
 
-SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm"]
+SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm", "xo"]
+#: Formats read from a URL (``url = ...``) instead of a file (``path = ...``).
+URL_FORMATS = ("xo",)
 StrictBool = Annotated[bool, Strict()]
 
 
@@ -200,16 +203,42 @@ class SourceFilter(_Section):
 
 
 class SourceSpec(_Section):
-    """One ``[[source]]`` table."""
+    """One ``[[source]]`` table: ``path`` for a file format, ``url`` for ``format = "xo"``."""
 
-    path: JobPath
     format: SourceFormat | None = None
+    url: str | None = None
+    path: JobPath | None = Field(default=None, validate_default=True)
     mapping: str | None = None
     sheet: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     filter: SourceFilter = Field(default_factory=SourceFilter)
 
     _label: str = PrivateAttr(default="[[source]]")
+    _fingerprint: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _location(self) -> SourceSpec:
+        if self.format in URL_FORMATS:
+            if self.url is None or self.path is not None:
+                raise ValueError(f'format = "{self.format}" reads a URL: give url = "https://..." and no path')
+            from migrator.sources.xo.client import normalize_url
+            from migrator.sources.xo.source import XoOptions
+
+            try:
+                normalize_url(self.url)
+                XoOptions.parse(self.options)
+            except ConfigError as exc:
+                raise ValueError(str(exc).replace("\n", "; ")) from None
+        elif self.url is not None:
+            raise ValueError(f"url is only for {', '.join(URL_FORMATS)} sources; a file source takes path")
+        return self
+
+    @field_validator("path")
+    @classmethod
+    def _path_required(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        if v is None and info.data.get("format") not in URL_FORMATS and info.data.get("url") is None:
+            raise PydanticCustomError("missing", "Field required")
+        return v
 
     @field_validator("mapping")
     @classmethod
@@ -241,6 +270,16 @@ class SourceSpec(_Section):
         """Where this source is in the job file, e.g. ``job.toml: [[source]] #2``."""
         return self._label
 
+    @property
+    def location(self) -> str:
+        """The file path or the URL, as shown in messages."""
+        return self.url if self.url is not None else self.path.as_posix()
+
+    @property
+    def fingerprint(self) -> str | None:
+        """For a URL source, the fingerprint of the data its last ``read`` fetched (files are hashed directly)."""
+        return self._fingerprint
+
     def source_options(self, fmt: str) -> dict[str, Any]:
         """The keyword options for the source constructor; checks mapping/sheet against a detected format."""
         opts = dict(self.options)
@@ -260,6 +299,11 @@ class SourceSpec(_Section):
         With ``key_base`` the hosts' source keys name the file relative to it (the job's folder), so
         moving the whole job folder does not make every host look new to the ledger.
         """
+        if self.url is not None:
+            source = open_source(self.url, fmt=self.format, **self.options)
+            result = source.read()
+            self._fingerprint = source.fingerprint()
+            return self._filtered(result)
         fmt = self.format or detect_format(self.path)
         options = self.source_options(fmt)
         if key_base is not None:
@@ -267,13 +311,15 @@ class SourceSpec(_Section):
                 options["key_path"] = self.path.relative_to(key_base).as_posix()
             except ValueError:
                 options["key_path"] = self.path.as_posix()
-        result = open_source(self.path, fmt=fmt, **options).read()
+        return self._filtered(open_source(self.path, fmt=fmt, **options).read())
+
+    def _filtered(self, result: SourceResult) -> SourceResult:
         if self.filter.is_empty:
             return result
         total = len(result.hosts)
         kept, left_out = _apply_filter(result.hosts, self.filter)
         result.hosts = kept
-        result.diagnostics.append(_filter_summary(self.path.as_posix(), total, left_out))
+        result.diagnostics.append(_filter_summary(self.location, total, left_out))
         result.diagnostics.extend(_jumps_into_left_out(kept, left_out))
         return result
 
@@ -564,6 +610,9 @@ class Job(_Section):
         """The job's meaning as plain JSON data: defaults filled in, paths absolute."""
         data = self.model_dump(mode="json", by_alias=True)
         data["state"] = str(self.state_path)
+        for source in data["source"]:
+            if source.get("url") is None:
+                source.pop("url", None)
         return data
 
     def fingerprint(self) -> str:

@@ -38,6 +38,16 @@ def file_fingerprint(paths) -> str:
     return h.hexdigest()
 
 
+def sources_fingerprint(specs) -> str:
+    """The files' bytes; a URL source (Xen Orchestra) contributes the fingerprint of what it fetched."""
+    specs = list(specs)
+    files = file_fingerprint(s.path for s in specs if s.path is not None)
+    fetched = sorted(f"{s.url}\0{s.fingerprint}" for s in specs if s.url is not None)
+    if not fetched:
+        return files
+    return hashlib.sha256("\n".join([files, *fetched]).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class SyncOptions:
     dry_run: bool = False
@@ -62,7 +72,7 @@ def read_job_sources(job) -> tuple[SourceResult, list[str]]:
     for spec in job.sources:
         result = spec.read(key_base=job.job_dir)
         if not result.hosts:
-            empty.append(f"{spec.path} ({spec.label})")
+            empty.append(f"{spec.location} ({spec.label})")
         combined.extend(result)
     seen = set()
     unique = []
@@ -88,7 +98,7 @@ class SyncRunner:
 
     def fingerprints(self, plan: Plan) -> dict[str, str]:
         out = dict(plan.fingerprints)
-        out["sources"] = file_fingerprint(s.path for s in self.job.sources)
+        out["sources"] = sources_fingerprint(self.job.sources)
         out["job"] = self.job.fingerprint()
         return out
 

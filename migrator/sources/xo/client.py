@@ -64,12 +64,13 @@ def normalize_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"xo: {_safe_url(text)!r} is not an http:// or https:// URL (use xo:https://xo.example.org)")
     if parts.username or parts.password:
-        raise ConfigError("xo: the URL must not contain a user name or password; "
-                          "the token comes from XO_TOKEN or token_file")
+        raise ConfigError(
+            "xo: the URL must not contain a user name or password; the token comes from XO_TOKEN or token_file"
+        )
     if parts.query or parts.fragment:
         raise ConfigError("xo: the URL must not have a query or fragment; give options with --source-option")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise ConfigError(f"xo: {_safe_url(text)!r} has an invalid port") from None
     path = parts.path.rstrip("/")
@@ -90,16 +91,27 @@ def check_token(token: str, origin: str) -> str:
     if not token:
         raise ConfigError(f"xo: the token from {origin} is empty")
     if not _TOKEN_CHARS.fullmatch(token):
-        raise ConfigError(f"xo: the token from {origin} contains characters a token cannot have "
-                          "(spaces, quotes, ';' or control characters)")
+        raise ConfigError(
+            f"xo: the token from {origin} contains characters a token cannot have "
+            "(spaces, quotes, ';' or control characters)"
+        )
     return token
 
 
 class XoClient:
     """One ``requests.Session`` to one XO. ``timeout`` is a deadline for each whole answer."""
 
-    def __init__(self, url: str, token: str, *, token_origin: str = "XO_TOKEN", verify: bool | str = True,
-                 timeout: float = 60.0, max_bytes: int = 256 * 2**20, max_line: int = 2**20):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        token_origin: str = "XO_TOKEN",
+        verify: bool | str = True,
+        timeout: float = 60.0,
+        max_bytes: int = 256 * 2**20,
+        max_line: int = 2**20,
+    ):
         self.url = normalize_url(url)
         self.token_origin = token_origin
         self.timeout = timeout
@@ -113,8 +125,13 @@ class XoClient:
         # answers 400 to a cookie plus Authorization), and the CA choice is the user's explicit one.
         self.session.trust_env = False
         self.session.verify = verify
-        self.session.headers.update({"User-Agent": f"xpipe-migrate/{__version__}", "Accept": "application/json",
-                                     "Cookie": f"{COOKIE}={self._token}"})
+        self.session.headers.update(
+            {
+                "User-Agent": f"xpipe-migrate/{__version__}",
+                "Accept": "application/json",
+                "Cookie": f"{COOKIE}={self._token}",
+            }
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -133,26 +150,38 @@ class XoClient:
             with warnings.catch_warnings():
                 # verify=false is reported once as a diagnostic, not once per request on stderr.
                 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                resp = self.session.get(self.url + path, params=params, timeout=(self.timeout, self.timeout),
-                                        allow_redirects=False, stream=True)
+                resp = self.session.get(
+                    self.url + path,
+                    params=params,
+                    timeout=(self.timeout, self.timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
         except requests.exceptions.SSLError as exc:
             raise SourceTlsError(self._tls_message(exc), endpoint=path) from None
         except requests.Timeout:
-            raise SourceTimeout(f"Xen Orchestra at {self.url} did not answer {path} within {self.timeout:g} s "
-                                "(raise timeout=SECONDS for very large pools)", endpoint=path) from None
+            raise SourceTimeout(
+                f"Xen Orchestra at {self.url} did not answer {path} within {self.timeout:g} s "
+                "(raise timeout=SECONDS for very large pools)",
+                endpoint=path,
+            ) from None
         except requests.ConnectionError:
-            raise SourceUnreachable(f"cannot connect to Xen Orchestra at {self.url} "
-                                    "(wrong URL or port, or XO is down?)", endpoint=path) from None
+            raise SourceUnreachable(
+                f"cannot connect to Xen Orchestra at {self.url} (wrong URL or port, or XO is down?)", endpoint=path
+            ) from None
         except requests.RequestException as exc:
-            raise SourceServiceError(f"request to Xen Orchestra at {self.url}{path} failed: "
-                                     f"{type(exc).__name__}", endpoint=path) from None
+            raise SourceServiceError(
+                f"request to Xen Orchestra at {self.url}{path} failed: {type(exc).__name__}", endpoint=path
+            ) from None
         return resp, deadline
 
     def _tls_message(self, exc: Exception) -> str:
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            why = ("its certificate is not trusted (self-signed or a private CA?): pass ca_bundle=PATH "
-                   "with the CA certificate, or verify=false to skip the check")
+            why = (
+                "its certificate is not trusted (self-signed or a private CA?): pass ca_bundle=PATH "
+                "with the CA certificate, or verify=false to skip the check"
+            )
         elif "hostname" in text.lower() or "doesn't match" in text:
             why = "its certificate is for another host name"
         elif "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
@@ -170,8 +199,11 @@ class XoClient:
                 if isinstance(data, list) and any(isinstance(h, str) and h.endswith("/vms") for h in data):
                     self.flavour = LEGACY
                     return LEGACY
-                raise SourceProtocolError(f"{self.url}{API} answered, but not with XO's list of collections: "
-                                          "is this a Xen Orchestra URL?", status=200, endpoint=API)
+                raise SourceProtocolError(
+                    f"{self.url}{API} answered, but not with XO's list of collections: is this a Xen Orchestra URL?",
+                    status=200,
+                    endpoint=API,
+                )
             if resp.is_redirect and urlsplit(resp.headers.get("Location", "")).path.rstrip("/").endswith("/docs"):
                 self.flavour = TSOA
                 return TSOA
@@ -191,19 +223,22 @@ class XoClient:
                     try:
                         item = json.loads(line)
                     except ValueError:
-                        raise SourceProtocolError(f"line {line_no} of {self.url}{path} is not JSON",
-                                                  status=200, endpoint=path) from None
+                        raise SourceProtocolError(
+                            f"line {line_no} of {self.url}{path} is not JSON", status=200, endpoint=path
+                        ) from None
                     yield item
             elif ctype == "application/json":
                 data = self._read_json(resp, path, deadline)
                 if not isinstance(data, list):
-                    raise SourceProtocolError(f"{self.url}{path} did not answer with a list", status=200,
-                                              endpoint=path)
+                    raise SourceProtocolError(f"{self.url}{path} did not answer with a list", status=200, endpoint=path)
                 yield from data
             else:
-                raise SourceProtocolError(f"{self.url}{path} answered {ctype or 'no content type'}, not XO's "
-                                          "JSON: is this a Xen Orchestra URL (a login page or proxy in between?)",
-                                          status=200, endpoint=path)
+                raise SourceProtocolError(
+                    f"{self.url}{path} answered {ctype or 'no content type'}, not XO's "
+                    "JSON: is this a Xen Orchestra URL (a login page or proxy in between?)",
+                    status=200,
+                    endpoint=path,
+                )
 
     # -- reading bodies within the limits ------------------------------------------------------
 
@@ -214,21 +249,28 @@ class XoClient:
                 if self.bytes_read > self.max_bytes:
                     raise SourceProtocolError(
                         f"{self.url}{path} sent more than {self.max_bytes // 2**20} MiB; narrow the filter or raise "
-                        "max_mb", status=resp.status_code, endpoint=path)
+                        "max_mb",
+                        status=resp.status_code,
+                        endpoint=path,
+                    )
                 if time.monotonic() > deadline:
                     raise self._timeout(path)
                 yield chunk
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():
                 raise self._timeout(path) from None
-            raise SourceUnreachable(f"Xen Orchestra at {self.url} closed the connection in the middle of {path}",
-                                    endpoint=path) from None
+            raise SourceUnreachable(
+                f"Xen Orchestra at {self.url} closed the connection in the middle of {path}", endpoint=path
+            ) from None
         except requests.RequestException as exc:
             raise SourceServiceError(f"reading {self.url}{path} failed: {type(exc).__name__}", endpoint=path) from None
 
     def _timeout(self, path: str) -> SourceTimeout:
-        return SourceTimeout(f"Xen Orchestra at {self.url} did not finish sending {path} within {self.timeout:g} s "
-                             "(raise timeout=SECONDS for very large pools)", endpoint=path)
+        return SourceTimeout(
+            f"Xen Orchestra at {self.url} did not finish sending {path} within {self.timeout:g} s "
+            "(raise timeout=SECONDS for very large pools)",
+            endpoint=path,
+        )
 
     def _lines(self, resp, path: str, deadline: float) -> Iterator[tuple[int, bytes]]:
         buf = b""
@@ -237,22 +279,30 @@ class XoClient:
             buf += chunk
             *lines, buf = buf.split(b"\n")
             for line in lines:
+                self._check_line(line, line_no + 1, path)
                 line_no += 1
                 if line.strip():
                     yield line_no, line
-            if len(buf) > self.max_line:
-                raise SourceProtocolError(f"line {line_no + 1} of {self.url}{path} is longer than "
-                                          f"{self.max_line} bytes", status=200, endpoint=path)
+            self._check_line(buf, line_no + 1, path)
         if buf.strip():
             yield line_no + 1, buf
+
+    def _check_line(self, line: bytes, line_no: int, path: str) -> None:
+        if len(line) > self.max_line:
+            raise SourceProtocolError(
+                f"line {line_no} of {self.url}{path} is longer than {self.max_line} bytes", status=200, endpoint=path
+            )
 
     def _read_json(self, resp, path: str, deadline: float):
         body = b"".join(self._chunks(resp, path, deadline))
         try:
             return json.loads(body)
         except ValueError:
-            raise SourceProtocolError(f"{self.url}{path} answered something that is not JSON: "
-                                      f"{self._snippet(body)!r}", status=resp.status_code, endpoint=path) from None
+            raise SourceProtocolError(
+                f"{self.url}{path} answered something that is not JSON: {self._snippet(body)!r}",
+                status=resp.status_code,
+                endpoint=path,
+            ) from None
 
     # -- error answers -------------------------------------------------------------------------
 
@@ -289,23 +339,37 @@ class XoClient:
                 f"Xen Orchestra at {self.url} refused the token from {self.token_origin} (HTTP {status}{said_part}); "
                 "it is wrong, expired or revoked, or its user lacks the rights (xo-server before 2025 "
                 "needs an admin): create a new token in XO under User > Authentication tokens",
-                status=status, endpoint=path)
+                status=status,
+                endpoint=path,
+            )
         if status in (400, 422):
             hint = f" (filter={filter_!r} is passed to XO unchanged; see XO's filter syntax)" if filter_ else ""
-            raise SourceRequestRejected(f"Xen Orchestra rejected {where} (HTTP {status}{said_part}){hint}",
-                                        status=status, endpoint=path)
+            raise SourceRequestRejected(
+                f"Xen Orchestra rejected {where} (HTTP {status}{said_part}){hint}", status=status, endpoint=path
+            )
         if status == 404:
-            raise SourceProtocolError(f"{where} does not exist (HTTP 404): not a Xen Orchestra URL, or an XO "
-                                      "without the REST API", status=status, endpoint=path)
+            raise SourceProtocolError(
+                f"{where} does not exist (HTTP 404): not a Xen Orchestra URL, or an XO without the REST API",
+                status=status,
+                endpoint=path,
+            )
         if resp.is_redirect:
             target = _safe_url(resp.headers.get("Location", "")) or "?"
-            raise SourceProtocolError(f"{where} redirects to {target} (HTTP {status}); redirects are not followed "
-                                      "so the token goes nowhere else: give the final URL", status=status,
-                                      endpoint=path)
+            raise SourceProtocolError(
+                f"{where} redirects to {target} (HTTP {status}); redirects are not followed "
+                "so the token goes nowhere else: give the final URL",
+                status=status,
+                endpoint=path,
+            )
         if status >= 500:
-            hint = (f"; xo-server before 2025 answers a malformed filter this way: check filter={filter_!r}"
-                    if filter_ and status == 500 else "")
-            raise SourceServiceError(f"Xen Orchestra failed on {where} (HTTP {status}{said_part}){hint}",
-                                     status=status, endpoint=path)
-        raise SourceProtocolError(f"Xen Orchestra answered {where} with HTTP {status}{said_part}", status=status,
-                                  endpoint=path)
+            hint = (
+                f"; xo-server before 2025 answers a malformed filter this way: check filter={filter_!r}"
+                if filter_ and status == 500
+                else ""
+            )
+            raise SourceServiceError(
+                f"Xen Orchestra failed on {where} (HTTP {status}{said_part}){hint}", status=status, endpoint=path
+            )
+        raise SourceProtocolError(
+            f"Xen Orchestra answered {where} with HTTP {status}{said_part}", status=status, endpoint=path
+        )

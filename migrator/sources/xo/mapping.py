@@ -17,8 +17,18 @@ from pydantic import ValidationError
 from migrator.model import Diagnostic, Host, Provenance, validate_address
 
 #: The fields asked for with ``fields=``; everything the mapping reads, nothing more.
-VM_FIELDS = ("id", "uuid", "name_label", "name_description", "power_state", "addresses", "mainIpAddress",
-             "tags", "$pool", "$container")
+VM_FIELDS = (
+    "id",
+    "uuid",
+    "name_label",
+    "name_description",
+    "power_state",
+    "addresses",
+    "mainIpAddress",
+    "tags",
+    "$pool",
+    "$container",
+)
 POOL_FIELDS = ("id", "uuid", "name_label")
 _NAMES_SHOWN = 10
 
@@ -67,17 +77,23 @@ def _ip(text: str):
 def address_picker(choice: str) -> Callable[[dict], str | None]:
     """``main`` (XO's mainIpAddress), ``ipv4``, ``ipv6`` (global before link-local), or a network in CIDR."""
     if choice == "main":
+
         def main(vm: dict) -> str | None:
             value = vm.get("mainIpAddress")
             return value.strip() if isinstance(value, str) and value.strip() else None
+
         return main
     if choice in ("ipv4", "ipv6"):
         version = 4 if choice == "ipv4" else 6
 
         def by_version(vm: dict) -> str | None:
-            found = [(ip.is_link_local, text) for text in _candidates(vm)
-                     if (ip := _ip(text)) is not None and ip.version == version]
+            found = [
+                (ip.is_link_local, text)
+                for text in _candidates(vm)
+                if (ip := _ip(text)) is not None and ip.version == version
+            ]
             return min(found, key=lambda t: t[0])[1] if found else None
+
         return by_version
     network = ipaddress.ip_network(choice, strict=False)
 
@@ -87,6 +103,7 @@ def address_picker(choice: str) -> Callable[[dict], str | None]:
             if ip is not None and ip.version == network.version and ip in network:
                 return text
         return None
+
     return in_network
 
 
@@ -126,8 +143,9 @@ class VmMapper:
         name = raw_name.strip() if isinstance(raw_name, str) else ""
         label = name or uuid
         if not name:
-            self._diag("warning", "xo-no-name", f"VM {uuid} has no name; imported as {uuid}", entry=uuid,
-                       field_="name_label")
+            self._diag(
+                "warning", "xo-no-name", f"VM {uuid} has no name; imported as {uuid}", entry=uuid, field_="name_label"
+            )
         if vm.get("power_state") == "Halted" and not self.options.include_halted:
             self.out.halted_skipped.append(label)
             return
@@ -135,29 +153,48 @@ class VmMapper:
         if address is None:
             state = vm.get("power_state") if isinstance(vm.get("power_state"), str) else "unknown"
             want = "" if self.options.address == "main" else f" matching address={self.options.address}"
-            self._diag("warning", "xo-no-address",
-                       f"VM {label!r} ({state}) reports no IP address{want} (halted, or no guest tools); "
-                       "not imported", entry=label, field_="mainIpAddress" if want == "" else "addresses")
+            self._diag(
+                "warning",
+                "xo-no-address",
+                f"VM {label!r} ({state}) reports no IP address{want} (halted, or no guest tools); not imported",
+                entry=label,
+                field_="mainIpAddress" if want == "" else "addresses",
+            )
             return
         try:
             validate_address(address)
         except ValueError:
-            self._diag("error", "xo-bad-address", f"VM {label!r} reports an address that is not an IP address "
-                       "or host name; not imported", entry=label, field_="mainIpAddress")
+            self._diag(
+                "error",
+                "xo-bad-address",
+                f"VM {label!r} reports an address that is not an IP address or host name; not imported",
+                entry=label,
+                field_="mainIpAddress",
+            )
             return
         pool_id = vm.get("$pool")
         folder = []
         if isinstance(pool_id, str) and pool_id:
             if pool_id not in self.pools:
-                self._diag("warning", "xo-unknown-pool", f"VM {label!r} is in pool {pool_id}, which /pools did "
-                           "not list; its folder is the pool id", entry=label, field_="$pool")
+                self._diag(
+                    "warning",
+                    "xo-unknown-pool",
+                    f"VM {label!r} is in pool {pool_id}, which /pools did not list; its folder is the pool id",
+                    entry=label,
+                    field_="$pool",
+                )
             folder = [self.pools.get(pool_id, pool_id)]
         tags = [t.strip() for t in vm.get("tags") or [] if isinstance(t, str) and t.strip()]
         description = vm.get("name_description")
         try:
             host = Host(
-                key=self.source.key(uuid), name=label, address=address, port=self.options.port,
-                user=self.options.user, category=folder, tags=tags,
+                key=self.source.key(uuid),
+                name=label,
+                address=address,
+                port=self.options.port,
+                user=self.options.user,
+                category=folder,
+                tags=tags,
                 description=description.strip() if isinstance(description, str) and description.strip() else None,
                 source=Provenance(format="xo", file=self.source.display_path, section=folder[0] if folder else None),
             )
@@ -170,8 +207,10 @@ class VmMapper:
     def finish(self) -> Mapped:
         skipped = self.out.halted_skipped
         if skipped:
-            shown = ", ".join(skipped[:_NAMES_SHOWN]) + (f" and {len(skipped) - _NAMES_SHOWN} more"
-                                                         if len(skipped) > _NAMES_SHOWN else "")
-            self._diag("info", "xo-halted-skipped",
-                       f"{len(skipped)} halted VM(s) not imported (include_halted=false): {shown}")
+            shown = ", ".join(skipped[:_NAMES_SHOWN]) + (
+                f" and {len(skipped) - _NAMES_SHOWN} more" if len(skipped) > _NAMES_SHOWN else ""
+            )
+            self._diag(
+                "info", "xo-halted-skipped", f"{len(skipped)} halted VM(s) not imported (include_halted=false): {shown}"
+            )
         return self.out

@@ -26,8 +26,10 @@ from migrator.sources.xo.client import XoClient, normalize_url
 from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, VmMapper, pool_names
 
 TOKEN_ENV = "XO_TOKEN"
-_TOKEN_REFUSED = ("xo: a token is never taken from the command line or a job file (they end up in shell "
-                  f"history and repositories): set {TOKEN_ENV} or pass token_file=PATH")
+_TOKEN_REFUSED = (
+    "xo: a token is never taken from the command line or a job file (they end up in shell "
+    f"history and repositories): set {TOKEN_ENV} or pass token_file=PATH"
+)
 
 
 class XoOptions(BaseModel):
@@ -50,8 +52,7 @@ class XoOptions(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_token(cls, data):
-        if isinstance(data, dict) and any(str(k).lower() in ("token", "xo_token", "authenticationtoken")
-                                          for k in data):
+        if isinstance(data, dict) and any(str(k).lower() in ("token", "xo_token", "authenticationtoken") for k in data):
             raise ValueError(_TOKEN_REFUSED)
         return data
 
@@ -113,8 +114,10 @@ def load_token(options: XoOptions, env=None) -> tuple[str, str]:
     env = os.environ if env is None else env
     token = env.get(TOKEN_ENV)
     if token is None:
-        raise ConfigError(f"xo: no token: set {TOKEN_ENV} or pass --source-option token_file=PATH "
-                          "(create one in XO under User > Authentication tokens)")
+        raise ConfigError(
+            f"xo: no token: set {TOKEN_ENV} or pass --source-option token_file=PATH "
+            "(create one in XO under User > Authentication tokens)"
+        )
     return token, TOKEN_ENV
 
 
@@ -129,12 +132,17 @@ def _verify(options: XoOptions) -> bool | str:
 
 def fingerprint_of(vms: list, pools: list, options: XoOptions) -> str:
     """sha256 of the normalised answer: VM and pool objects sorted by id, plus what shapes the mapping."""
+
     def by_id(items: list) -> list:
         return sorted(items, key=lambda o: str(o.get("id")) if isinstance(o, dict) else json.dumps(o))
 
-    doc = {"vms": by_id(vms), "pools": by_id(pools),
-           "mapping": options.model_dump(mode="json", include={"address", "include_halted", "port", "user",
-                                                                "filter", "limit"})}
+    doc = {
+        "vms": by_id(vms),
+        "pools": by_id(pools),
+        "mapping": options.model_dump(
+            mode="json", include={"address", "include_halted", "port", "user", "filter", "limit"}
+        ),
+    }
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(("xpipe-migrate-xo/1\n" + text).encode("utf-8")).hexdigest()
 
@@ -153,24 +161,35 @@ def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
     result = SourceResult()
     host = urlsplit(url).hostname or ""
     if not options.verify:
-        result.diagnostics.append(source.diag("warning", "xo-tls-unverified",
-                                              "TLS certificate verification is off (verify=false): a machine in "
-                                              "between could read the token; prefer ca_bundle=PATH"))
+        result.diagnostics.append(
+            source.diag(
+                "warning",
+                "xo-tls-unverified",
+                "TLS certificate verification is off (verify=false): a machine in "
+                "between could read the token; prefer ca_bundle=PATH",
+            )
+        )
     if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
-        result.diagnostics.append(source.diag("warning", "xo-cleartext",
-                                              "the token is sent unencrypted over http://; use https://"))
+        result.diagnostics.append(
+            source.diag("warning", "xo-cleartext", "the token is sent unencrypted over http://; use https://")
+        )
     params: dict[str, str] = {"fields": ",".join(VM_FIELDS)}
     if options.filter:
         params["filter"] = options.filter
     if options.limit is not None:
         params["limit"] = str(options.limit)
-    with XoClient(url, token, token_origin=origin, verify=verify, timeout=options.timeout,
-                  max_bytes=options.max_mb * 2**20) as client:
+    with XoClient(
+        url, token, token_origin=origin, verify=verify, timeout=options.timeout, max_bytes=options.max_mb * 2**20
+    ) as client:
         flavour = client.probe()
         pools = list(client.stream("pools", {"fields": ",".join(POOL_FIELDS)}))
-        mapper = VmMapper(source, pool_names(pools), MapOptions(address=options.address,
-                                                                include_halted=options.include_halted,
-                                                                port=options.port, user=options.user))
+        mapper = VmMapper(
+            source,
+            pool_names(pools),
+            MapOptions(
+                address=options.address, include_halted=options.include_halted, port=options.port, user=options.user
+            ),
+        )
         vms = []
         for i, vm in enumerate(client.stream("vms", params), 1):
             vms.append(vm)
@@ -179,11 +198,17 @@ def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
     result.hosts.extend(mapped.hosts)
     result.diagnostics.extend(mapped.diagnostics)
     if options.limit is not None and len(vms) >= options.limit:
-        result.diagnostics.append(source.diag("info", "xo-limit",
-                                              f"limit={options.limit}: XO may have more VMs than were read"))
-    result.diagnostics.append(source.diag(
-        "info", "xo-read", f"read {len(vms)} VM(s) in {len(pools)} pool(s) from Xen Orchestra "
-        f"({flavour} REST API){' with filter ' + repr(options.filter) if options.filter else ''}"))
+        result.diagnostics.append(
+            source.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
+        )
+    result.diagnostics.append(
+        source.diag(
+            "info",
+            "xo-read",
+            f"read {len(vms)} VM(s) in {len(pools)} pool(s) from Xen Orchestra "
+            f"({flavour} REST API){' with filter ' + repr(options.filter) if options.filter else ''}",
+        )
+    )
     return XoRead(result, fingerprint_of(vms, pools, options), flavour)
 
 
