@@ -265,6 +265,18 @@ class SourceSpec(_Section):
                                  f"{_RESERVED_OPTIONS[key]} = ... next to path, not inside options")
         return v
 
+    @field_validator("options")
+    @classmethod
+    def _xo_paths(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """An xo source's ``token_file`` and ``ca_bundle`` are relative to the job file, like every path."""
+        if info.data.get("format") not in URL_FORMATS:
+            return v
+        out = dict(v)
+        for key in ("token_file", "ca_bundle"):
+            if isinstance(out.get(key), str) and out[key].strip():
+                out[key] = str(_resolve(Path(out[key]), info))
+        return out
+
     @property
     def label(self) -> str:
         """Where this source is in the job file, e.g. ``job.toml: [[source]] #2``."""

@@ -241,3 +241,20 @@ def test_unreachable_xo_is_exit_8():
         port = s.getsockname()[1]
     proc = cli("inspect", f"xo:http://127.0.0.1:{port}", env={"XO_TOKEN": "t"})
     assert proc.returncode == 8 and "cannot connect to Xen Orchestra" in proc.stderr
+
+
+def test_sample_job_loads():
+    job = load_job(ROOT / "samples" / "xo" / "job.toml")
+    [spec] = job.sources
+    assert spec.format == "xo" and spec.url == "https://xo.example.org" and spec.path is None
+    assert spec.options["filter"] == "power_state:Running !tags:no-xpipe"
+
+
+def test_job_token_file_is_relative_to_the_job_file(xo, tmp_path, monkeypatch):
+    monkeypatch.delenv("XO_TOKEN", raising=False)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "xo.token").write_text(xo.token, encoding="utf-8")
+    job = load_job(write_job(tmp_path, xo.url, 'options = { token_file = "secrets/xo.token" }\n'))
+    assert job.sources[0].options["token_file"] == str((tmp_path / "secrets" / "xo.token").resolve())
+    monkeypatch.chdir(tmp_path / "secrets")
+    assert len(job.sources[0].read().hosts) == 8
