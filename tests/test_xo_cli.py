@@ -47,10 +47,8 @@ def cli(*argv: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Com
 # -- TLS ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 (it is its own CA, so it also serves as ca_bundle)."""
-    folder = tmp_path_factory.mktemp("tls")
+def make_cert(folder: Path, ip: str) -> tuple[str, str]:
+    """A self-signed certificate for ``ip`` (it is its own CA, so it also serves as ca_bundle)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xo-standin")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -62,16 +60,21 @@ def cert(tmp_path_factory) -> tuple[str, str]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path, key_path = folder / f"cert-{ip}.pem", folder / f"key-{ip}.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return str(cert_path), str(key_path)
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory) -> tuple[str, str]:
+    return make_cert(tmp_path_factory.mktemp("tls"), "127.0.0.1")
 
 
 def test_tls_is_verified_by_default_and_ca_bundle_or_verify_false_get_through(cert, monkeypatch):
@@ -89,6 +92,15 @@ def test_tls_is_verified_by_default_and_ca_bundle_or_verify_false_get_through(ce
         assert {h.name for h in unverified.hosts} == NAMES
         [warning] = [d for d in unverified.diagnostics if d.code == "xo-tls-unverified"]
         assert warning.level == "warning"
+
+
+def test_a_certificate_for_another_address_is_refused_even_when_trusted(tmp_path, monkeypatch):
+    other = make_cert(tmp_path, "127.0.0.2")
+    with XoStandIn(LEGACY, tls=other) as xo:
+        monkeypatch.setenv("XO_TOKEN", xo.token)
+        with pytest.raises(SourceTlsError, match="certificate is for another host name or address"):
+            open_source(f"xo:{xo.url}", ca_bundle=other[0]).read()
+        assert xo.requests == []
 
 
 def test_missing_ca_bundle_is_a_config_error(monkeypatch, tmp_path):
@@ -168,6 +180,12 @@ def test_sync_saved_plan_goes_stale_when_xo_changes(xo, tmp_path):
     assert applied.returncode == 0, applied.stderr
     again = cli("sync", str(job), "--dry-run", env=env)
     assert again.returncode == 0, again.stdout + again.stderr
+    written = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert plan in written and any(f.suffix == ".sqlite" for f in written)
+    for f in written:
+        assert xo.token.encode() not in f.read_bytes(), f
+    for proc in (dry, stale, applied, again):
+        assert xo.token not in proc.stdout + proc.stderr
 
 
 # -- the command line -------------------------------------------------------------------------------

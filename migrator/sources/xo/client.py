@@ -177,13 +177,13 @@ class XoClient:
 
     def _tls_message(self, exc: Exception) -> str:
         text = str(exc)
-        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        if "mismatch" in text.lower() or "doesn't match" in text:
+            why = "its certificate is for another host name or address"
+        elif "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
             why = (
                 "its certificate is not trusted (self-signed or a private CA?): pass ca_bundle=PATH "
                 "with the CA certificate, or verify=false to skip the check"
             )
-        elif "hostname" in text.lower() or "doesn't match" in text:
-            why = "its certificate is for another host name"
         elif "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
             why = "it does not speak TLS on this port (http:// instead of https://?)"
         else:
