@@ -17,7 +17,7 @@ from migrator.errors import (
 )
 from migrator.sources import open_source, parse_source_spec
 from migrator.sources.xo.client import XoClient, check_token, normalize_url
-from migrator.sources.xo.mapping import MapOptions, VmMapper, address_picker
+from migrator.sources.xo.mapping import MapOptions, Origin, VmMapper, address_picker
 from migrator.sources.xo.source import XoOptions, XoSource
 
 VMS, POOLS = load_samples()
@@ -145,8 +145,9 @@ def test_ipv6_prefers_a_global_address_over_link_local():
 
 
 def _map(vms, **options):
-    source = XoSource("https://xo.example.org")
-    mapper = VmMapper(source, {p["id"]: p["name_label"] for p in POOLS}, MapOptions(**options))
+    mapper = VmMapper(
+        Origin("https://xo.example.org"), {p["id"]: p["name_label"] for p in POOLS}, MapOptions(**options)
+    )
     for i, vm in enumerate(vms, 1):
         mapper.add(i, vm)
     return mapper.finish()

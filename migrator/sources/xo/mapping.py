@@ -33,6 +33,19 @@ POOL_FIELDS = ("id", "uuid", "name_label")
 _NAMES_SHOWN = 10
 
 
+@dataclass(frozen=True)
+class Origin:
+    """The XO a host came from: source keys and diagnostics name its URL (``xo:URL#UUID``)."""
+
+    url: str
+
+    def key(self, uuid: str) -> str:
+        return f"xo:{self.url}#{uuid}"
+
+    def diag(self, level, code, message, *, entry=None, field=None) -> Diagnostic:
+        return Diagnostic(level=level, code=code, message=message, file=self.url, entry=entry, field=field)
+
+
 @dataclass
 class MapOptions:
     address: str = "main"
@@ -120,15 +133,15 @@ def pool_names(pools: list) -> dict[str, str]:
 class VmMapper:
     """Turns VM objects into hosts; every VM it cannot import becomes one diagnostic naming it."""
 
-    def __init__(self, source, pools: dict[str, str], options: MapOptions):
-        self.source = source
+    def __init__(self, origin: Origin, pools: dict[str, str], options: MapOptions):
+        self.origin = origin
         self.pools = pools
         self.options = options
         self.pick = address_picker(options.address)
         self.out = Mapped()
 
     def _diag(self, level, code, message, entry=None, field_=None) -> None:
-        self.out.diagnostics.append(self.source.diag(level, code, message, entry=entry, field=field_))
+        self.out.diagnostics.append(self.origin.diag(level, code, message, entry=entry, field=field_))
 
     def add(self, index: int, vm) -> None:
         if not isinstance(vm, dict):
@@ -188,7 +201,7 @@ class VmMapper:
         description = vm.get("name_description")
         try:
             host = Host(
-                key=self.source.key(uuid),
+                key=self.origin.key(uuid),
                 name=label,
                 address=address,
                 port=self.options.port,
@@ -196,7 +209,7 @@ class VmMapper:
                 category=folder,
                 tags=tags,
                 description=description.strip() if isinstance(description, str) and description.strip() else None,
-                source=Provenance(format="xo", file=self.source.display_path, section=folder[0] if folder else None),
+                source=Provenance(format="xo", file=self.origin.url, section=folder[0] if folder else None),
             )
         except ValidationError as exc:
             why = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())

@@ -23,7 +23,7 @@ from migrator.errors import ConfigError
 from migrator.model import SourceResult
 from migrator.sources.base import Source
 from migrator.sources.xo.client import XoClient, normalize_url
-from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, VmMapper, pool_names
+from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
 
 TOKEN_ENV = "XO_TOKEN"
 _TOKEN_REFUSED = (
@@ -154,15 +154,16 @@ class XoRead:
     flavour: str
 
 
-def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
-    """Read pools and VMs from XO at ``url`` and map them; ``source`` provides keys and diagnostics."""
-    token, origin = load_token(options, env)
+def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
+    """Read pools and VMs from XO at ``url`` (normalised) and map them to hosts."""
+    origin = Origin(url)
+    token, token_origin = load_token(options, env)
     verify = _verify(options)
     result = SourceResult()
     host = urlsplit(url).hostname or ""
     if not options.verify:
         result.diagnostics.append(
-            source.diag(
+            origin.diag(
                 "warning",
                 "xo-tls-unverified",
                 "TLS certificate verification is off (verify=false): a machine in "
@@ -171,7 +172,7 @@ def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
         )
     if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
         result.diagnostics.append(
-            source.diag("warning", "xo-cleartext", "the token is sent unencrypted over http://; use https://")
+            origin.diag("warning", "xo-cleartext", "the token is sent unencrypted over http://; use https://")
         )
     params: dict[str, str] = {"fields": ",".join(VM_FIELDS)}
     if options.filter:
@@ -179,12 +180,12 @@ def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
     if options.limit is not None:
         params["limit"] = str(options.limit)
     with XoClient(
-        url, token, token_origin=origin, verify=verify, timeout=options.timeout, max_bytes=options.max_mb * 2**20
+        url, token, token_origin=token_origin, verify=verify, timeout=options.timeout, max_bytes=options.max_mb * 2**20
     ) as client:
         flavour = client.probe()
         pools = list(client.stream("pools", {"fields": ",".join(POOL_FIELDS)}))
         mapper = VmMapper(
-            source,
+            origin,
             pool_names(pools),
             MapOptions(
                 address=options.address, include_halted=options.include_halted, port=options.port, user=options.user
@@ -199,10 +200,10 @@ def read_xo(source: Source, url: str, options: XoOptions, env=None) -> XoRead:
     result.diagnostics.extend(mapped.diagnostics)
     if options.limit is not None and len(vms) >= options.limit:
         result.diagnostics.append(
-            source.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
+            origin.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
         )
     result.diagnostics.append(
-        source.diag(
+        origin.diag(
             "info",
             "xo-read",
             f"read {len(vms)} VM(s) in {len(pools)} pool(s) from Xen Orchestra "
@@ -231,7 +232,7 @@ class XoSource(Source):
         return self.url
 
     def read(self) -> SourceResult:
-        out = read_xo(self, self.url, self.settings)
+        out = read_xo(self.url, self.settings)
         self._fingerprint, self.flavour = out.fingerprint, out.flavour
         return out.result
 
