@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from migrator.model import Diagnostic, Host, Provenance, validate_address
+from migrator.model import Diagnostic, Host, Provenance
 
 #: The fields asked for with ``fields=``; everything the mapping reads, nothing more.
 VM_FIELDS = (
@@ -174,17 +174,6 @@ class VmMapper:
                 field_="mainIpAddress" if want == "" else "addresses",
             )
             return
-        try:
-            validate_address(address)
-        except ValueError:
-            self._diag(
-                "error",
-                "xo-bad-address",
-                f"VM {label!r} reports an address that is not an IP address or host name; not imported",
-                entry=label,
-                field_="mainIpAddress",
-            )
-            return
         pool_id = vm.get("$pool")
         folder = []
         if isinstance(pool_id, str) and pool_id:
@@ -212,6 +201,16 @@ class VmMapper:
                 source=Provenance(format="xo", file=self.origin.url, section=folder[0] if folder else None),
             )
         except ValidationError as exc:
+            if any(e["loc"] == ("address",) for e in exc.errors()):
+                field_ = "mainIpAddress" if self.options.address == "main" else "addresses"
+                self._diag(
+                    "error",
+                    "xo-bad-address",
+                    f"VM {label!r} reports an address that is not an IP address or host name; not imported",
+                    entry=label,
+                    field_=field_,
+                )
+                return
             why = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
             self._diag("error", "xo-invalid", f"VM {label!r} cannot be imported: {why}", entry=label)
             return
