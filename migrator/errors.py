@@ -96,3 +96,40 @@ class ServerError(XPipeError):
 
 class ProtocolError(XPipeError):
     """The daemon answered something that is not the API's JSON (another program on the port?)."""
+
+
+class SourceServiceError(MigratorError):
+    """An inventory service the tool reads from (Xen Orchestra) failed: unreachable, TLS, timeout,
+    a refused token, or an error answer. Distinct from XPipe's codes so scripts can tell which side
+    failed. Messages name the service URL and status, never the token."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+
+
+class SourceUnreachable(SourceServiceError):
+    """No connection to the service (refused, DNS, reset)."""
+
+
+class SourceTimeout(SourceServiceError):
+    """The service did not deliver the whole answer within the deadline."""
+
+
+class SourceTlsError(SourceServiceError):
+    """The TLS handshake or certificate verification failed."""
+
+
+class SourceAuthFailed(SourceServiceError):
+    """The service refused the token (missing, wrong, expired, or without the rights needed)."""
+
+
+class SourceRequestRejected(SourceServiceError):
+    """The service rejected the request, e.g. a malformed filter expression."""
+
+
+class SourceProtocolError(SourceServiceError):
+    """The answer is not what the service's API sends (wrong URL, a proxy page, too large)."""

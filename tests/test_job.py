@@ -139,7 +139,7 @@ def test_unknown_keys_are_named(tmp_path, body, expected):
         ("name = 5\n[[source]]\npath = 'a.csv'\n", "name: input should be a valid string (got an integer)"),
         ('name = "a b"\n[[source]]\npath = "a.csv"\n', "name: use only letters"),
         ('name = "t"\n[[source]]\npath = "a.csv"\n[[source]]\npath = "b"\nformat = "xls"\n',
-         "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm"),
+         "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm, xo"),
         ('name = "t"\n[[source]]\npath = 3\n', "[[source]] #1 path: input is not a valid path"),
         ('name = "t"\n[[source]]\nformat = "csv"\n', "[[source]] #1 path: required key is missing"),
         (MINIMAL + '[source.filter]\ninclude_tags = "web"\n',
@@ -151,7 +151,8 @@ def test_unknown_keys_are_named(tmp_path, body, expected):
         (MINIMAL + "[target]\ntimeout = 0\n", "[target] timeout: input should be greater than 0"),
         (MINIMAL + '[target]\nptb = "yes"\n', "[target] ptb: input should be a valid boolean"),
         (MINIMAL + "[target]\ndialect = 25\n", "[target] dialect: input should be '23' or '24'"),
-        (MINIMAL + '[target]\nurl = "ftp://host"\n', "[target] url: must be \"embedded\" or an XPipe API URL (the URL must be an http"),
+        (MINIMAL + '[target]\nurl = "ftp://host"\n', "[target] url: must be \"embedded\" or an XPipe API URL (the URL "
+         "must be an http"),
         (MINIMAL + '[target]\nurl = "https://u:pw@host"\n', "[target] url: must not contain a user name"),
         (MINIMAL + '[target]\nembedded_version = "23.8"\n',
          "[target] embedded_version: only used with url = \"embedded\""),

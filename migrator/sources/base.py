@@ -115,6 +115,11 @@ class Source(ABC):
             raise ConfigError("\n".join(dict.fromkeys(lines))) from None
 
     @classmethod
+    def check_location(cls, location: str) -> str:
+        """The location in its normal form, or ``ConfigError`` naming what is wrong with it."""
+        return location
+
+    @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         """How sure this format is that local ``path`` (first bytes ``head``) is its kind: 0 (no) to 100."""
         return 0

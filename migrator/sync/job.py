@@ -37,6 +37,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from migrator.errors import ConfigError
 from migrator.mapper.ssh_store import MapperOptions
@@ -209,16 +210,44 @@ class SourceFilter(_Section):
 
 
 class SourceSpec(_Section):
-    """One ``[[source]]`` table."""
+    """One ``[[source]]`` table: ``path`` for a file format, ``url`` for a format read from a service (xo)."""
 
-    path: JobPath
     format: Annotated[str, AfterValidator(_known_format)] | None = None
+    url: str | None = None
+    path: JobPath | None = Field(default=None, validate_default=True)
     mapping: str | None = None
     sheet: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     filter: SourceFilter = Field(default_factory=SourceFilter)
 
     _label: str = PrivateAttr(default="[[source]]")
+
+    @field_validator("path")
+    @classmethod
+    def _path_required(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        if v is None and info.data.get("url") is None and not _is_remote(info.data.get("format")):
+            raise PydanticCustomError("missing", "Field required")
+        return v
+
+    @model_validator(mode="after")
+    def _location_and_options(self) -> SourceSpec:
+        remote = _is_remote(self.format)
+        if remote and (self.url is None or self.path is not None):
+            raise ValueError(f'format = "{self.format}" reads a URL: give url = "https://..." and no path')
+        if not remote and self.url is not None:
+            takers = ", ".join(f for f in FORMATS if _is_remote(f))
+            raise ValueError(f"url is only for {takers} sources; a file source takes path")
+        if self.format is not None:
+            from migrator.sources import source_class
+
+            try:
+                cls = source_class(self.format)
+                if self.url is not None:
+                    cls.check_location(self.url)
+                cls.parse_options(self._raw_options(self.format), "options")
+            except ConfigError as exc:
+                raise ValueError(str(exc).replace("\n", "; ")) from None
+        return self
 
     @field_validator("mapping")
     @classmethod
@@ -238,17 +267,45 @@ class SourceSpec(_Section):
 
     @field_validator("options")
     @classmethod
-    def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _options(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         for key in v:
             if key in _RESERVED_OPTIONS:
                 raise ValueError(f"{key!r} is a key of [[source]] itself: write "
                                  f"{_RESERVED_OPTIONS[key]} = ... next to path, not inside options")
-        return v
+        fmt = info.data.get("format")
+        if fmt is None:
+            return v
+        # Options that are paths (an option model field typed Path) are relative to the job file too.
+        from migrator.sources import source_class
+
+        fields = source_class(fmt).Options.model_fields
+        out = dict(v)
+        for key, value in v.items():
+            if key in fields and _is_path_field(fields[key]) and isinstance(value, str) and value.strip():
+                out[key] = str(_resolve(Path(value), info))
+        return out
 
     @property
     def label(self) -> str:
         """Where this source is in the job file, e.g. ``job.toml: [[source]] #2``."""
         return self._label
+
+    @property
+    def location(self) -> str:
+        """The file path or the URL, as shown in messages."""
+        return self.url if self.url is not None else self.path.as_posix()
+
+    def _raw_options(self, fmt: str) -> dict[str, Any]:
+        opts = dict(self.options)
+        for key, value, formats, what in (("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
+                                          ("sheet", self.sheet, ("excel",), "Excel")):
+            if value is None:
+                continue
+            if fmt not in formats:
+                raise ConfigError(f"{self.label} {key}: only {what} sources take {key!r}, but "
+                                  f"{self.location} was detected as {fmt!r}")
+            opts[key] = value
+        return opts
 
     def to_input(self, key_base: Path | None = None):
         """The source as the manager reads it; checks mapping/sheet against a detected format.
@@ -259,23 +316,27 @@ class SourceSpec(_Section):
         from migrator.manager import SourceInput
 
         fmt = self.format or detect_format(self.path)
-        opts = dict(self.options)
-        for key, value, formats, what in (("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
-                                          ("sheet", self.sheet, ("excel",), "Excel")):
-            if value is None:
-                continue
-            if fmt not in formats:
-                raise ConfigError(f"{self.label} {key}: only {what} sources take {key!r}, but "
-                                  f"{self.path} was detected as {fmt!r}")
-            opts[key] = value
         key_location = None
-        if key_base is not None:
+        if key_base is not None and self.path is not None:
             try:
                 key_location = self.path.relative_to(key_base).as_posix()
             except ValueError:
                 key_location = self.path.as_posix()
-        return SourceInput(self.path.as_posix(), fmt, opts, where=self.label, key_location=key_location,
+        return SourceInput(self.location, fmt, self._raw_options(fmt), where=self.label, key_location=key_location,
                            filter=None if self.filter.is_empty else self.filter)
+
+
+def _is_remote(fmt: str | None) -> bool:
+    if fmt is None or fmt not in FORMATS:
+        return False
+    from migrator.sources import source_class
+
+    return source_class(fmt).remote
+
+
+def _is_path_field(field) -> bool:
+    annotation = field.annotation
+    return annotation is Path or Path in getattr(annotation, "__args__", ())
 
 
 def _only_for(fmt: str | None, formats: tuple[str, ...], what: str, names: str) -> None:
@@ -408,12 +469,12 @@ class Target(_Section):
 
 def _identity_template(v: str) -> str:
     try:
-        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(v) if f is not None]
+        parsed = [(f, spec) for _, f, spec, _conv in string.Formatter().parse(v) if f is not None]
     except ValueError as exc:
         raise ValueError(f"is not a valid name template ({exc}); "
                          "write literal braces as {{ and }}") from None
     allowed = ", ".join("{" + f + "}" for f in IDENTITY_NAME_FIELDS)
-    for f, spec, conv in parsed:
+    for f, spec in parsed:
         if f not in IDENTITY_NAME_FIELDS:
             shown = "{" + f + "}" if f and len(f) <= 40 else "{}" if not f else "{...}"
             raise ValueError(f"unknown field {shown} in the name template; allowed: {allowed}")

@@ -1,0 +1,1 @@
+"""Xen Orchestra as a source: ``client`` (HTTP), ``mapping`` (VM -> Host), ``source`` (options, Source)."""

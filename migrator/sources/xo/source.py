@@ -1,0 +1,247 @@
+"""The ``xo`` source: the VMs of a Xen Orchestra, read over its REST API.
+
+The work is in :func:`read_xo` (URL + :class:`XoOptions` -> ``SourceResult`` + fingerprint), so a
+later source contract (a location string, options as a model) can call it directly; ``XoSource``
+only adapts it to today's ``Source`` class. The token is read from ``XO_TOKEN`` or ``token_file``
+and nowhere else: command lines and job files end up in shell history, logs and repositories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from migrator.errors import ConfigError
+from migrator.model import SourceResult
+from migrator.sources.base import Source, SourceOptions
+from migrator.sources.xo.client import XoClient, normalize_url
+from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
+
+TOKEN_ENV = "XO_TOKEN"
+_TOKEN_REFUSED = (
+    "xo: a token is never taken from the command line or a job file (they end up in shell "
+    f"history and repositories): set {TOKEN_ENV} or pass token_file=PATH"
+)
+
+
+class XoOptions(SourceOptions):
+    """What ``--source-option KEY=VALUE`` (or a job's ``options``) may set for an ``xo`` source."""
+
+    token_file: Path | None = None
+    ca_bundle: Path | None = None
+    verify: bool = True
+    filter: str | None = None
+    address: str = "main"
+    include_halted: bool = True
+    port: int = Field(default=22, ge=1, le=65535)
+    user: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    limit: int | None = Field(default=None, ge=1)
+    max_mb: int = Field(default=256, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_token(cls, data):
+        if isinstance(data, dict) and any(str(k).lower() in ("token", "xo_token", "authenticationtoken") for k in data):
+            raise ValueError(_TOKEN_REFUSED)
+        return data
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v in ("main", "ipv4", "ipv6"):
+            return v
+        try:
+            return str(ipaddress.ip_network(v, strict=False))
+        except ValueError:
+            raise ValueError("use main, ipv4, ipv6 or a network such as 10.0.0.0/8") from None
+
+    @field_validator("filter", "user")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        if any(ord(c) < 32 for c in v):
+            raise ValueError("must not contain control characters")
+        return v.strip() or None
+
+    @model_validator(mode="after")
+    def _tls(self) -> XoOptions:
+        if self.ca_bundle is not None and not self.verify:
+            raise ValueError("ca_bundle and verify=false contradict each other; give one of them")
+        return self
+
+    @classmethod
+    def parse(cls, options: dict) -> XoOptions:
+        """Validate, with one line per problem and never an input value (it could be a secret)."""
+        try:
+            return cls.model_validate(options)
+        except ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                if msg.startswith("xo: "):
+                    lines.append(msg)
+                    continue
+                key = ".".join(str(p) for p in err["loc"]) or "options"
+                if err["type"] == "extra_forbidden":
+                    msg = f"unknown option; known: {', '.join(cls.model_fields)}"
+                lines.append(f"xo: option {key}: {msg}")
+            raise ConfigError("\n".join(dict.fromkeys(lines))) from None
+
+
+def load_token(options: XoOptions, env=None) -> tuple[str, str]:
+    """The token and where it came from (``token_file`` wins over ``XO_TOKEN``). Never shown."""
+    if options.token_file is not None:
+        path = options.token_file.expanduser()
+        try:
+            return path.read_text(encoding="utf-8-sig"), f"token_file {path}"
+        except OSError as exc:
+            raise ConfigError(f"xo: token_file {path}: cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"xo: token_file {path}: not a text file") from None
+    env = os.environ if env is None else env
+    token = env.get(TOKEN_ENV)
+    if token is None:
+        raise ConfigError(
+            f"xo: no token: set {TOKEN_ENV} or pass --source-option token_file=PATH "
+            "(create one in XO under User > Authentication tokens)"
+        )
+    return token, TOKEN_ENV
+
+
+def _verify(options: XoOptions) -> bool | str:
+    if options.ca_bundle is None:
+        return options.verify
+    path = options.ca_bundle.expanduser()
+    if not path.is_file():
+        raise ConfigError(f"xo: ca_bundle {path}: no such file")
+    return str(path)
+
+
+def fingerprint_of(vms: list, pools: list, options: XoOptions) -> str:
+    """sha256 of the normalised answer: VM and pool objects sorted by id, plus what shapes the mapping."""
+
+    def by_id(items: list) -> list:
+        return sorted(items, key=lambda o: str(o.get("id")) if isinstance(o, dict) else json.dumps(o))
+
+    doc = {
+        "vms": by_id(vms),
+        "pools": by_id(pools),
+        "mapping": options.model_dump(
+            mode="json", include={"address", "include_halted", "port", "user", "filter", "limit"}
+        ),
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(("xpipe-migrate-xo/1\n" + text).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class XoRead:
+    result: SourceResult
+    fingerprint: str
+    flavour: str
+
+
+def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
+    """Read pools and VMs from XO at ``url`` (normalised) and map them to hosts."""
+    origin = Origin(url)
+    token, token_origin = load_token(options, env)
+    verify = _verify(options)
+    result = SourceResult()
+    host = urlsplit(url).hostname or ""
+    if not options.verify:
+        result.diagnostics.append(
+            origin.diag(
+                "warning",
+                "xo-tls-unverified",
+                "TLS certificate verification is off (verify=false): a machine in "
+                "between could read the token; prefer ca_bundle=PATH",
+            )
+        )
+    if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
+        result.diagnostics.append(
+            origin.diag("warning", "xo-cleartext", "the token is sent unencrypted over http://; use https://")
+        )
+    params: dict[str, str] = {"fields": ",".join(VM_FIELDS)}
+    if options.filter:
+        params["filter"] = options.filter
+    if options.limit is not None:
+        params["limit"] = str(options.limit)
+    with XoClient(
+        url, token, token_origin=token_origin, verify=verify, timeout=options.timeout, max_bytes=options.max_mb * 2**20
+    ) as client:
+        flavour = client.probe()
+        pools = list(client.stream("pools", {"fields": ",".join(POOL_FIELDS)}))
+        mapper = VmMapper(
+            origin,
+            pool_names(pools),
+            MapOptions(
+                address=options.address, include_halted=options.include_halted, port=options.port, user=options.user
+            ),
+        )
+        vms = []
+        for i, vm in enumerate(client.stream("vms", params), 1):
+            vms.append(vm)
+            mapper.add(i, vm)
+    mapped = mapper.finish()
+    result.hosts.extend(mapped.hosts)
+    result.diagnostics.extend(mapped.diagnostics)
+    if options.limit is not None and len(vms) >= options.limit:
+        result.diagnostics.append(
+            origin.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
+        )
+    result.diagnostics.append(
+        origin.diag(
+            "info",
+            "xo-read",
+            f"read {len(vms)} VM(s) in {len(pools)} pool(s) from Xen Orchestra "
+            f"({flavour} REST API){' with filter ' + repr(options.filter) if options.filter else ''}",
+        )
+    )
+    return XoRead(result, fingerprint_of(vms, pools, options), flavour)
+
+
+class XoSource(Source):
+    """``xo:URL``: Xen Orchestra's VMs. The location is a URL, not a file."""
+
+    format = "xo"
+    summary = "Xen Orchestra's VMs, read over its REST API (xo:https://xo.example.org)"
+    Options = XoOptions
+    remote = True
+
+    def __init__(self, location, options=None, *, key_location=None, **raw):
+        super().__init__(self.check_location(str(location)), options, key_location=key_location, **raw)
+        self.url = self.location
+        self._fingerprint: str | None = None
+        self.flavour: str | None = None
+
+    @classmethod
+    def check_location(cls, location: str) -> str:
+        return normalize_url(location)
+
+    @classmethod
+    def parse_options(cls, raw, where=None) -> XoOptions:
+        return XoOptions.parse(raw or {})
+
+    def read(self) -> SourceResult:
+        out = read_xo(self.url, self.options)
+        self._fingerprint, self.flavour = out.fingerprint, out.flavour
+        return out.result
+
+    def fingerprint(self) -> str:
+        """Of the data the last ``read`` fetched (a saved plan compares it to detect changes in XO)."""
+        if self._fingerprint is None:
+            self.read()
+        return self._fingerprint
+
+
+__all__ = ["XoOptions", "XoSource", "read_xo", "load_token", "fingerprint_of"]
