@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "ssh_config": "migrator.sources.ssh_config:SshConfigSource",
     "putty": "migrator.sources.putty:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
+    "ansible": "migrator.sources.ansible:AnsibleSource",
 }
 
 
