@@ -48,7 +48,8 @@ class HostBuilder:
         self.problems.append(Problem(level, code, message, line if line is not None else host.line, host.name,
                                      field))
 
-    def _value(self, host: InventoryHost, values: dict, origin: dict, names: tuple[str, ...], kind=str):
+    def _value(self, host: InventoryHost, values: dict, origin: dict, names: tuple[str, ...], kind=str,
+               left_out: str = "this field is left out"):
         """(variable name, usable value) of the strongest name that is set; None when unusable or unset."""
         for name in reversed(names):
             if name not in values:
@@ -56,14 +57,13 @@ class HostBuilder:
             value, line = values[name], origin[name][1]
             secret = name in SECRET_VARS
             if isinstance(value, Vaulted):
-                self._report("warning", "vault-value", "vault-encrypted; never decrypted, so this field is "
-                             "left out", host, name, line)
+                self._report("warning", "vault-value", f"vault-encrypted; never decrypted, so {left_out}", host, name, line)
             elif isinstance(value, Unsupported):
                 self._report("warning", "unreadable-value", f"the value could not be read ({value.reason}); "
-                             "this field is left out", host, name, line)
+                             f"{left_out}", host, name, line)
             elif is_template(value):
-                self._report("warning", "jinja-value", "a Jinja template; templates are not evaluated, so this "
-                             "field is left out", host, name, line)
+                self._report("warning", "jinja-value", "a Jinja template; templates are not evaluated, so "
+                             f"{left_out}", host, name, line)
             elif value is None or value == "":
                 return name, None
             elif kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -73,7 +73,7 @@ class HostBuilder:
             else:
                 what = "text" if kind is str else "a number"
                 self._report("error" if not secret else "warning", "bad-value",
-                             f"must be {what}; this field is left out", host, name, line)
+                             f"must be {what}; {left_out}", host, name, line)
             return name, None
         return None, None
 
@@ -81,7 +81,8 @@ class HostBuilder:
         values, origin = self.inv.effective_vars(host)
         if not self._is_ssh(host, values, origin):
             return None
-        _, address = self._value(host, values, origin, HOST_VARS)
+        _, address = self._value(host, values, origin, HOST_VARS,
+                                 left_out="the inventory name is used as the address")
         address = address or host.name
         try:
             address = validate_address(address)
@@ -90,7 +91,8 @@ class HostBuilder:
                          "ansible_host" if address != host.name else None)
             return None
         args = self._ssh_args(host, values, origin)
-        port_name, port = self._value(host, values, origin, PORT_VARS, kind=int)
+        port_name, port = self._value(host, values, origin, PORT_VARS, kind=int,
+                                      left_out="the port from the ssh arguments or 22 is used")
         if port is not None:
             port = int(port) if str(port).strip().isdigit() else -1
             if not 1 <= port <= 65535:

@@ -48,7 +48,7 @@ def _group(inv: Inventory, name, data, line: int | None) -> str | None:
     if data is not None and not isinstance(data, Mapping):
         inv.problem("warning", "yaml-structure", "not a group definition (expected vars, children or hosts); "
                     "skipped", line=line, entry=name)
-        return name if inv.add_group(name, line) else None
+        return None
     if not inv.add_group(name, line):
         return None
     if data is None:
