@@ -55,7 +55,7 @@ def _root_category(text: str) -> tuple[str, ...]:
 def _add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("sources", nargs="+" if required else "*", metavar="SOURCE",
                    help="input file or folder; FORMAT:PATH names the format (csv, excel, ssh_config, putty, "
-                        "mobaxterm), otherwise it is detected")
+                        "mobaxterm, ansible), otherwise it is detected")
     p.add_argument("--mapping", help="column-mapping profile for CSV/Excel (name in mappings/ or a .toml path)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every visible sheet)")
     p.add_argument("--source-option", action="append", default=[], metavar="KEY=VALUE",

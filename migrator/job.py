@@ -48,7 +48,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
+FORMAT_NAMES = ("csv", "excel", "ssh_config", "putty", "mobaxterm", "ansible")
 TABULAR_FORMATS = ("csv", "excel")
 EMBEDDED = "embedded"
 DEFAULT_API_KEY_ENV = "XPIPE_API_KEY"
@@ -58,7 +58,7 @@ _RESERVED_OPTIONS = {"mapping": "mapping", "sheet": "sheet", "format": "format",
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _FILTER_NAMES_SHOWN = 10
 
-SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm"]
+SourceFormat = Literal["csv", "excel", "ssh_config", "putty", "mobaxterm", "ansible"]
 StrictBool = Annotated[bool, Strict()]
 
 

@@ -33,12 +33,23 @@ def oracle(path: Path, home: Path) -> dict:
     """What ``ansible-inventory -i PATH --list`` prints, with the INI or YAML plugin only; fails on errors."""
     plugin = "yaml" if path.suffix in (".yml", ".yaml") else "ini"
     env = {
-        "PATH": os.environ.get("PATH", ""), "HOME": str(home), "ANSIBLE_HOME": str(home / ".ansible"),
-        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"), "ANSIBLE_INVENTORY_ENABLED": plugin,
-        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1", "ANSIBLE_NOCOLOR": "1", "LC_ALL": "C.UTF-8",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "ANSIBLE_HOME": str(home / ".ansible"),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+        "ANSIBLE_INVENTORY_ENABLED": plugin,
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
+        "ANSIBLE_NOCOLOR": "1",
+        "LC_ALL": "C.UTF-8",
     }
-    run = subprocess.run([ansible_inventory_bin(), "-i", str(path), "--list"], capture_output=True, text=True,
-                         env=env, timeout=ORACLE_TIMEOUT, cwd=str(home))
+    run = subprocess.run(
+        [ansible_inventory_bin(), "-i", str(path), "--list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=ORACLE_TIMEOUT,
+        cwd=str(home),
+    )
     assert run.returncode == 0, f"ansible-inventory refused {path.name}: {run.stderr[-2000:]}"
     return json.loads(run.stdout)
 

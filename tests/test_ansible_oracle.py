@@ -24,17 +24,77 @@ FILES_GENERATED = 6
 MODELS_PER_FILE = 8
 
 # Value spellings: (INI host-line token value, INI [vars] value, YAML value). Each is read by its own rules.
-INI_HOST_VALUES = ["2222", "'a b'", '"[1, 2]"', "yes", "0755", "1e3", "True", '"{\'k\': 1}"', "none", "-1",
-                   "'{{ other }}'", "x#y", "'it''s'", "3.5", '"-o ProxyJump=bastion"', "None", "'%h:%p'"]
-INI_VAR_VALUES = ["2222", "'quoted'", "foo # not a comment", "True", "[1, 2]", '"x y"', "0o17", "plain text",
-                  "{{ templ }}", "'-o ProxyCommand=\"ssh -W %h:%p gw\"'", "1_000", "''"]
-YAML_VALUES = ["yes", "No", "0755", '"quoted"', "'single'", "1:20", "~", "[a, 1, 'b c']", "{k: v, n: 2}",
-               "2001-12-14", "1.5", ".inf", "plain words here", '"esc\\tx"', "1e3", "0x1F", "off", "'0755'",
-               "!unsafe '{{ x }}'", '"{{ y }}"', "-12", "''", "|\n{ind}  block\n{ind}  text", ">-\n{ind}  fold\n{ind}  ed"]
+INI_HOST_VALUES = [
+    "2222",
+    "'a b'",
+    '"[1, 2]"',
+    "yes",
+    "0755",
+    "1e3",
+    "True",
+    "\"{'k': 1}\"",
+    "none",
+    "-1",
+    "'{{ other }}'",
+    "x#y",
+    "'it''s'",
+    "3.5",
+    '"-o ProxyJump=bastion"',
+    "None",
+    "'%h:%p'",
+]
+INI_VAR_VALUES = [
+    "2222",
+    "'quoted'",
+    "foo # not a comment",
+    "True",
+    "[1, 2]",
+    '"x y"',
+    "0o17",
+    "plain text",
+    "{{ templ }}",
+    "'-o ProxyCommand=\"ssh -W %h:%p gw\"'",
+    "1_000",
+    "''",
+]
+YAML_VALUES = [
+    "yes",
+    "No",
+    "0755",
+    '"quoted"',
+    "'single'",
+    "1:20",
+    "~",
+    "[a, 1, 'b c']",
+    "{k: v, n: 2}",
+    "2001-12-14",
+    "1.5",
+    ".inf",
+    "plain words here",
+    '"esc\\tx"',
+    "1e3",
+    "0x1F",
+    "off",
+    "'0755'",
+    "!unsafe '{{ x }}'",
+    '"{{ y }}"',
+    "-12",
+    "''",
+    "|\n{ind}  block\n{ind}  text",
+    ">-\n{ind}  fold\n{ind}  ed",
+]
 NAMES = ["web", "db", "app", "edge", "prod", "stage", "eu", "us", "lb", "cache"]
 HOSTS = ["alpha", "beta.example.com", "10.0.0.{n}", "gamma-{n}", "db{n}.internal", "h_{n}"]
-VARS = ["ansible_host", "ansible_port", "ansible_user", "ansible_ssh_user", "color", "tier", "ansible_ssh_common_args",
-        "x"]
+VARS = [
+    "ansible_host",
+    "ansible_port",
+    "ansible_user",
+    "ansible_ssh_user",
+    "color",
+    "tier",
+    "ansible_ssh_common_args",
+    "x",
+]
 
 
 def _model(rng: random.Random, prefix: str) -> dict:
@@ -42,7 +102,7 @@ def _model(rng: random.Random, prefix: str) -> dict:
     groups = [prefix + g for g in rng.sample(NAMES, rng.randint(1, 6))]
     model = {"groups": {}, "order": groups}
     for i, g in enumerate(groups):
-        later = groups[i + 1:]
+        later = groups[i + 1 :]
         children = rng.sample(later, rng.randint(0, min(2, len(later)))) if later else []
         hosts = []
         for _ in range(rng.randint(0, 4)):
@@ -134,9 +194,12 @@ def _yaml(model: dict, rng: random.Random) -> str:
 
 def _merge(models: list[dict]) -> dict:
     """Several prefixed trees as one inventory (the ``all`` variables of the first one)."""
-    return {"groups": {g: d for m in models for g, d in m["groups"].items()},
-            "order": [g for m in models for g in m["order"]],
-            "ungrouped": [h for m in models for h in m["ungrouped"]], "all_vars": models[0]["all_vars"]}
+    return {
+        "groups": {g: d for m in models for g, d in m["groups"].items()},
+        "order": [g for m in models for g in m["order"]],
+        "ungrouped": [h for m in models for h in m["ungrouped"]],
+        "all_vars": models[0]["all_vars"],
+    }
 
 
 def _generated(tmp: Path) -> list[Path]:
@@ -176,8 +239,14 @@ def test_yaml_scalars_match_ansible(tmp_path_factory, values):
     for i, v in enumerate(values):
         quoted = "'" + v.replace("'", "''") + "'"
         lines.append(f"      q{i}: {quoted}")
-        if v.strip() == v and v and v[0] not in "-?:,[]{}#&*!|>'\"%@` " and ": " not in v and " #" not in v \
-                and not v.endswith(":"):
+        if (
+            v.strip() == v
+            and v
+            and v[0] not in "-?:,[]{}#&*!|>'\"%@` "
+            and ": " not in v
+            and " #" not in v
+            and not v.endswith(":")
+        ):
             lines.append(f"      p{i}: {v}")
     path = tmp / "scalars.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from migrator.model import Credentials, Host, JumpHop, Provenance, validate_address
+from migrator.model import Credentials, Host, JumpHop, Provenance
 from migrator.sources.ansible.inventory import ALL, UNGROUPED, Inventory, InventoryHost, Problem
 from migrator.sources.ansible.sshargs import SshArgs, SshArgsError, parse_ssh_args
 from migrator.sources.ansible.yaml_scalars import Unsafe, Unsupported, Vaulted
@@ -31,25 +31,32 @@ _PREFIXES = ("ansible.builtin.", "ansible.legacy.")
 
 def is_template(value: Any) -> bool:
     """A string Ansible would template (``{{``, ``{%``, ``{#``); ``!unsafe`` strings never are."""
-    return isinstance(value, str) and not isinstance(value, Unsafe) and any(
-        m in value for m in ("{{", "{%", "{#"))
+    return isinstance(value, str) and not isinstance(value, Unsafe) and any(m in value for m in ("{{", "{%", "{#"))
 
 
 class HostBuilder:
     """Builds hosts for one file; ``problems`` collects what it reports."""
 
-    def __init__(self, inv: Inventory, file: str, fmt: str, key: Callable[[str], str],
-                 connection_types: frozenset[str]):
+    def __init__(
+        self, inv: Inventory, file: str, fmt: str, key: Callable[[str], str], connection_types: frozenset[str]
+    ):
         self.inv, self.file, self.fmt, self.key = inv, file, fmt, key
         self.connection_types = connection_types
         self.problems: list[Problem] = []
+        self._order = {name: i for i, name in enumerate(inv.groups)}
 
     def _report(self, level, code, message, host: InventoryHost, field=None, line=None) -> None:
-        self.problems.append(Problem(level, code, message, line if line is not None else host.line, host.name,
-                                     field))
+        self.problems.append(Problem(level, code, message, line if line is not None else host.line, host.name, field))
 
-    def _value(self, host: InventoryHost, values: dict, origin: dict, names: tuple[str, ...], kind=str,
-               left_out: str = "this field is left out"):
+    def _value(
+        self,
+        host: InventoryHost,
+        values: dict,
+        origin: dict,
+        names: tuple[str, ...],
+        kind=str,
+        left_out: str = "this field is left out",
+    ):
         """(variable name, usable value) of the strongest name that is set; None when unusable or unset."""
         for name in reversed(names):
             if name not in values:
@@ -57,13 +64,27 @@ class HostBuilder:
             value, line = values[name], origin[name][1]
             secret = name in SECRET_VARS
             if isinstance(value, Vaulted):
-                self._report("warning", "vault-value", f"vault-encrypted; never decrypted, so {left_out}", host, name, line)
+                self._report(
+                    "warning", "vault-value", f"vault-encrypted; never decrypted, so {left_out}", host, name, line
+                )
             elif isinstance(value, Unsupported):
-                self._report("warning", "unreadable-value", f"the value could not be read ({value.reason}); "
-                             f"{left_out}", host, name, line)
+                self._report(
+                    "warning",
+                    "unreadable-value",
+                    f"the value could not be read ({value.reason}); {left_out}",
+                    host,
+                    name,
+                    line,
+                )
             elif is_template(value):
-                self._report("warning", "jinja-value", "a Jinja template; templates are not evaluated, so "
-                             f"{left_out}", host, name, line)
+                self._report(
+                    "warning",
+                    "jinja-value",
+                    f"a Jinja template; templates are not evaluated, so {left_out}",
+                    host,
+                    name,
+                    line,
+                )
             elif value is None or value == "":
                 return name, None
             elif kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -72,8 +93,9 @@ class HostBuilder:
                 return name, value
             else:
                 what = "text" if kind is str else "a number"
-                self._report("error" if not secret else "warning", "bad-value",
-                             f"must be {what}; {left_out}", host, name, line)
+                self._report(
+                    "error" if not secret else "warning", "bad-value", f"must be {what}; {left_out}", host, name, line
+                )
             return name, None
         return None, None
 
@@ -81,47 +103,76 @@ class HostBuilder:
         values, origin = self.inv.effective_vars(host)
         if not self._is_ssh(host, values, origin):
             return None
-        _, address = self._value(host, values, origin, HOST_VARS,
-                                 left_out="the inventory name is used as the address")
+        _, address = self._value(host, values, origin, HOST_VARS, left_out="the inventory name is used as the address")
+        from_var = address is not None
         address = address or host.name
-        try:
-            address = validate_address(address)
-        except ValueError:
-            self._report("error", "bad-address", "not a valid host name or IP address; host not imported", host,
-                         "ansible_host" if address != host.name else None)
-            return None
         args = self._ssh_args(host, values, origin)
-        port_name, port = self._value(host, values, origin, PORT_VARS, kind=int,
-                                      left_out="the port from the ssh arguments or 22 is used")
+        port_name, port = self._value(
+            host, values, origin, PORT_VARS, kind=int, left_out="the port from the ssh arguments or 22 is used"
+        )
         if port is not None:
             port = int(port) if str(port).strip().isdigit() else -1
             if not 1 <= port <= 65535:
-                self._report("error", "bad-port", "not a port number (1-65535); host not imported", host,
-                             port_name, origin[port_name][1])
+                self._report(
+                    "error",
+                    "bad-port",
+                    "not a port number (1-65535); host not imported",
+                    host,
+                    port_name,
+                    origin[port_name][1],
+                )
                 return None
         port = port or args.port or 22
         _, user = self._value(host, values, origin, USER_VARS)
         _, key_file = self._value(host, values, origin, KEY_VARS)
         _, password = self._value(host, values, origin, PASSWORD_VARS)
         if "ansible_private_key" in values:
-            self._report("warning", "key-content", "private key contents in the inventory are not imported; use "
-                         "ansible_ssh_private_key_file", host, "ansible_private_key",
-                         origin["ansible_private_key"][1])
+            self._report(
+                "warning",
+                "key-content",
+                "private key contents in the inventory are not imported; use ansible_ssh_private_key_file",
+                host,
+                "ansible_private_key",
+                origin["ansible_private_key"][1],
+            )
         jump = [JumpHop(host=h.host, port=h.port, user=h.user) for h in args.jump or []]
-        credentials = Credentials(password=SecretStr(password) if password else None,
-                                  key_files=[k for k in [key_file, *args.key_files] if k])
+        credentials = Credentials(
+            password=SecretStr(password) if password else None, key_files=[k for k in [key_file, *args.key_files] if k]
+        )
         groups = self.inv.host_groups(host)
         folder = self.inv.folder(host)
-        tags = [g for g in self.inv.groups if g in groups and g not in (ALL, UNGROUPED) and g not in folder]
+        tags = sorted((g for g in groups if g not in (ALL, UNGROUPED) and g not in folder), key=self._order.get)
         try:
-            return Host(key=self.key(host.name), name=host.name, address=address, port=port,
-                        user=user or args.user, category=folder, credentials=credentials, jump=jump,
-                        ssh_options=args.options, proxy_command=args.proxy_command, tags=tags,
-                        source=Provenance(format=self.fmt, file=self.file, line=host.line,
-                                          section=folder[-1] if folder else None))
+            return Host(
+                key=self.key(host.name),
+                name=host.name,
+                address=address,
+                port=port,
+                user=user or args.user,
+                category=folder,
+                credentials=credentials,
+                jump=jump,
+                ssh_options=args.options,
+                proxy_command=args.proxy_command,
+                tags=tags,
+                source=Provenance(
+                    format=self.fmt, file=self.file, line=host.line, section=folder[-1] if folder else None
+                ),
+            )
         except ValidationError as exc:
-            fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e.get("loc"))
-            self._report("error", "bad-host", f"invalid {fields or 'value'}; host not imported", host)
+            fields = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+            if "address" in fields:
+                self._report(
+                    "error",
+                    "bad-address",
+                    "not a valid host name or IP address; host not imported",
+                    host,
+                    "ansible_host" if from_var else None,
+                )
+            else:
+                self._report(
+                    "error", "bad-host", f"invalid {', '.join(sorted(fields)) or 'value'}; host not imported", host
+                )
             return None
 
     def _is_ssh(self, host: InventoryHost, values: dict, origin: dict) -> bool:
@@ -129,17 +180,24 @@ class HostBuilder:
         if name is None:
             return True
         if connection is None:
-            self._report("warning", "unknown-connection", "the connection type cannot be read; host not "
-                         "imported", host, name, origin[name][1])
+            self._report(
+                "warning",
+                "unknown-connection",
+                "the connection type cannot be read; host not imported",
+                host,
+                name,
+                origin[name][1],
+            )
             return False
         short = connection.strip()
         for prefix in _PREFIXES:
             if short.startswith(prefix):
-                short = short[len(prefix):]
+                short = short[len(prefix) :]
         if short in self.connection_types or connection.strip() in self.connection_types:
             return True
-        self._report("warning", "not-ssh", f"connection {short!r} is not SSH; host not imported", host, name,
-                     origin[name][1])
+        self._report(
+            "warning", "not-ssh", f"connection {short!r} is not SSH; host not imported", host, name, origin[name][1]
+        )
         return False
 
     def _ssh_args(self, host: InventoryHost, values: dict, origin: dict) -> SshArgs:

@@ -75,8 +75,13 @@ def read_ini(inv: Inventory, lines: list[tuple[int, str]]) -> None:
         if m:
             group, state = m.group(1), m.group(2) or "hosts"
             if state not in _STATES:
-                inv.problem("error", "ini-section", f"section type {state!r} is not hosts, children or vars; "
-                            "the lines of this section are not read", line=lineno, entry=group)
+                inv.problem(
+                    "error",
+                    "ini-section",
+                    f"section type {state!r} is not hosts, children or vars; the lines of this section are not read",
+                    line=lineno,
+                    entry=group,
+                )
                 state = "skip"
                 continue
             if group not in inv.groups:
@@ -92,8 +97,13 @@ def read_ini(inv: Inventory, lines: list[tuple[int, str]]) -> None:
                     del pending[group]
             continue
         if line.startswith("[") and line.endswith("]"):
-            inv.problem("error", "ini-section", "not a valid section header (no spaces allowed in [group] "
-                        "or [group:type]); the lines of this section are not read", line=lineno)
+            inv.problem(
+                "error",
+                "ini-section",
+                "not a valid section header (no spaces allowed in [group] "
+                "or [group:type]); the lines of this section are not read",
+                line=lineno,
+            )
             state = "skip"
             continue
         if state == "hosts":
@@ -101,15 +111,25 @@ def read_ini(inv: Inventory, lines: list[tuple[int, str]]) -> None:
         elif state == "vars":
             key, sep, value = line.partition("=")
             if not sep:
-                inv.problem("error", "ini-syntax", "expected key=value in a [group:vars] section; line not read",
-                            line=lineno, entry=group)
+                inv.problem(
+                    "error",
+                    "ini-syntax",
+                    "expected key=value in a [group:vars] section; line not read",
+                    line=lineno,
+                    entry=group,
+                )
                 continue
             inv.set_group_var(group, key.strip(), parse_value(value.strip()), lineno)
         elif state == "children":
             cm = _GROUP_NAME.fullmatch(line)
             if not cm:
-                inv.problem("error", "ini-syntax", "expected a group name in a [group:children] section; "
-                            "line not read", line=lineno, entry=group)
+                inv.problem(
+                    "error",
+                    "ini-syntax",
+                    "expected a group name in a [group:children] section; line not read",
+                    line=lineno,
+                    entry=group,
+                )
                 continue
             child = cm.group(1)
             if child not in inv.groups:
@@ -119,11 +139,21 @@ def read_ini(inv: Inventory, lines: list[tuple[int, str]]) -> None:
                 inv.add_child(group, child, lineno)
     for name, decl in pending.items():
         if decl["state"] == "vars":
-            inv.problem("warning", "undefined-group", "[group:vars] for a group that is never defined",
-                        line=decl["line"], entry=name)
+            inv.problem(
+                "warning",
+                "undefined-group",
+                "[group:vars] for a group that is never defined",
+                line=decl["line"],
+                entry=name,
+            )
         else:
-            inv.problem("error", "undefined-group", f"[{decl['parents'][-1]}:children] names a group that is "
-                        "never defined; it is left out", line=decl["line"], entry=name)
+            inv.problem(
+                "error",
+                "undefined-group",
+                f"[{decl['parents'][-1]}:children] names a group that is never defined; it is left out",
+                line=decl["line"],
+                entry=name,
+            )
 
 
 def _resolve_pending(inv: Inventory, group: str, pending: dict[str, dict]) -> None:
@@ -158,8 +188,13 @@ def _host_line(inv: Inventory, group: str, lineno: int, line: str) -> None:
     for token in tokens[1:]:
         key, sep, value = token.partition("=")
         if not sep:
-            inv.problem("error", "ini-syntax", "expected key=value after the host name; line not read",
-                        line=lineno, entry=names[0] if len(names) == 1 else tokens[0])
+            inv.problem(
+                "error",
+                "ini-syntax",
+                "expected key=value after the host name; line not read",
+                line=lineno,
+                entry=names[0] if len(names) == 1 else tokens[0],
+            )
             return
         variables[key] = parse_value(value)
     for name in names:

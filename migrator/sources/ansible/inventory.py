@@ -68,8 +68,9 @@ class Inventory:
         if name in self.groups:
             return True
         if len(self.groups) >= MAX_GROUPS:
-            self.problem("error", "too-many-groups", f"more than {MAX_GROUPS} groups; group not read",
-                         line=line, entry=name)
+            self.problem(
+                "error", "too-many-groups", f"more than {MAX_GROUPS} groups; group not read", line=line, entry=name
+            )
             return False
         self.groups[name] = Group(name, line)
         return True
@@ -80,8 +81,13 @@ class Inventory:
         if child in p.children:
             return
         if child == parent or self._reaches(child, parent):
-            self.problem("error", "group-loop", f"group {child!r} under {parent!r} would make a loop; "
-                         "this link is ignored", line=line, entry=child)
+            self.problem(
+                "error",
+                "group-loop",
+                f"group {child!r} under {parent!r} would make a loop; this link is ignored",
+                line=line,
+                entry=child,
+            )
             return
         p.children.append(child)
         c.parents.append(parent)
@@ -118,8 +124,14 @@ class Inventory:
             try:
                 g.priority = int(value)
             except (TypeError, ValueError, OverflowError):
-                self.problem("warning", "group-priority", "ansible_group_priority is not a whole number; "
-                             "ignored", line=line, entry=group, field=key)
+                self.problem(
+                    "warning",
+                    "group-priority",
+                    "ansible_group_priority is not a whole number; ignored",
+                    line=line,
+                    entry=group,
+                    field=key,
+                )
             return
         g.vars[key] = value
         g.var_lines[key] = line
@@ -179,8 +191,9 @@ class Inventory:
 
     def effective_vars(self, host: InventoryHost) -> tuple[dict[str, Any], dict[str, tuple[str, int | None]]]:
         """The host's variables as Ansible resolves them, and where each came from (group or host, line)."""
-        groups = sorted((self.groups[g] for g in self.host_groups(host)),
-                        key=lambda g: (self.depth(g.name), g.priority, g.name))
+        groups = sorted(
+            (self.groups[g] for g in self.host_groups(host)), key=lambda g: (self.depth(g.name), g.priority, g.name)
+        )
         values: dict[str, Any] = {}
         origin: dict[str, tuple[str, int | None]] = {}
         for g in groups:

@@ -84,7 +84,7 @@ def _expand_one(pattern: str) -> list[str]:
         i, j = letters.index(beg), letters.index(end)
         if i > j:
             raise PatternError("a host range must have begin <= end")
-        values = list(letters[i:j + 1:step])
+        values = list(letters[i : j + 1 : step])
     else:
         try:
             lo, hi = int(beg), int(end)

@@ -29,8 +29,10 @@ _OTHER_FORMATS_OPTIONS = ("mapping", "sheet")
 _YAML_SUFFIXES = (".yml", ".yaml", ".json")
 _INI_SECTION = re.compile(r"(?m)^[ \t]*\[[^:\]\s]+(?::(?:vars|children|hosts))?\][ \t]*(?:[#;].*)?$")
 _INI_TYPED_SECTION = re.compile(r"(?m)^[ \t]*\[[^:\]\s]+:(?:vars|children)\][ \t]*$")
-_ANSIBLE_VAR = re.compile(r"\bansible_(?:host|port|user|connection|ssh_\w+|password|private_key_file|"
-                          r"python_interpreter|become\w*)\s*=")
+_ANSIBLE_VAR = re.compile(
+    r"\bansible_(?:host|port|user|connection|ssh_\w+|password|private_key_file|"
+    r"python_interpreter|become\w*)\s*="
+)
 _YAML_ROOT = re.compile(r"(?m)^(?:all|[\w.-]+):[ \t]*(?:#.*)?$")
 _YAML_SECTION = re.compile(r"(?m)^[ \t]+(?:hosts|children):[ \t]*(?:#.*)?$")
 _YAML_FIRST = re.compile(r"(?:---|[^\s#=\[;][^=]*:(?:[ \t].*)?)")
@@ -62,8 +64,15 @@ def decode(data: bytes, label: str) -> tuple[list[tuple[int, str]], list[Diagnos
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     if b"\x00" in data[:8192]:
-        return [], [Diagnostic(level="error", code="binary-file", file=label, line=1,
-                               message="binary data, not an Ansible inventory; nothing imported")]
+        return [], [
+            Diagnostic(
+                level="error",
+                code="binary-file",
+                file=label,
+                line=1,
+                message="binary data, not an Ansible inventory; nothing imported",
+            )
+        ]
     try:
         return list(enumerate(data.decode("utf-8").splitlines(), 1)), diags
     except UnicodeDecodeError:
@@ -75,11 +84,24 @@ def decode(data: bytes, label: str) -> tuple[list[tuple[int, str]], list[Diagnos
         except UnicodeDecodeError:
             bad += 1
             if bad <= MAX_ENCODING_REPORTS:
-                diags.append(Diagnostic(level="error", code="encoding", file=label, line=number,
-                                        message="this line is not UTF-8 text; it is not read"))
+                diags.append(
+                    Diagnostic(
+                        level="error",
+                        code="encoding",
+                        file=label,
+                        line=number,
+                        message="this line is not UTF-8 text; it is not read",
+                    )
+                )
     if bad > MAX_ENCODING_REPORTS:
-        diags.append(Diagnostic(level="error", code="encoding", file=label,
-                                message=f"{bad - MAX_ENCODING_REPORTS} more lines are not UTF-8 text; not read"))
+        diags.append(
+            Diagnostic(
+                level="error",
+                code="encoding",
+                file=label,
+                message=f"{bad - MAX_ENCODING_REPORTS} more lines are not UTF-8 text; not read",
+            )
+        )
     return lines, diags
 
 
@@ -96,6 +118,8 @@ def read_inventory_model(data: bytes, label: str, options: AnsibleOptions) -> tu
     """The group/host model of an inventory (before hosts are mapped), plus encoding diagnostics."""
     lines, diags = decode(data, label)
     inv = Inventory()
+    if not lines and diags:
+        return inv, diags
     use_yaml = options.syntax == "yaml" or (options.syntax == "auto" and looks_like_yaml(lines, label))
     if use_yaml:
         read_yaml(inv, "\n".join(t for _, t in lines) if not diags else _numbered_text(lines))
@@ -105,24 +129,34 @@ def read_inventory_model(data: bytes, label: str, options: AnsibleOptions) -> tu
     return inv, diags
 
 
-def parse_inventory(data: bytes, label: str, *, key_prefix: str, fmt: str = "ansible",
-                    options: AnsibleOptions | None = None) -> SourceResult:
+def parse_inventory(
+    data: bytes, label: str, *, key_prefix: str, fmt: str = "ansible", options: AnsibleOptions | None = None
+) -> SourceResult:
     """Read one inventory's bytes into hosts and diagnostics; ``label`` names the file in diagnostics."""
     options = options or AnsibleOptions()
     if len(data) > MAX_BYTES:
-        return SourceResult(diagnostics=[Diagnostic(
-            level="error", code="too-large", file=label,
-            message=f"larger than {MAX_BYTES // (1024 * 1024)} MiB; not read")])
+        return SourceResult(
+            diagnostics=[
+                Diagnostic(
+                    level="error",
+                    code="too-large",
+                    file=label,
+                    message=f"larger than {MAX_BYTES // (1024 * 1024)} MiB; not read",
+                )
+            ]
+        )
     inv, diags = read_inventory_model(data, label, options)
-    builder = HostBuilder(inv, label, fmt, lambda name: f"{key_prefix}#{name}",
-                          frozenset(options.connection_types))
+    builder = HostBuilder(inv, label, fmt, lambda name: f"{key_prefix}#{name}", frozenset(options.connection_types))
     hosts = [h for h in (builder.build(ih) for ih in inv.hosts.values()) if h is not None]
     hosts = _resolve_jump_refs(hosts)
     if not inv.hosts and not any(d.level == "error" for d in diags):
         diags.append(Diagnostic(level="warning", code="no-hosts", file=label, message="no hosts in this inventory"))
     for p in [*inv.problems, *builder.problems]:
-        diags.append(Diagnostic(level=p.level, code=p.code, message=p.message, file=label, line=p.line,
-                                entry=p.entry, field=p.field))
+        diags.append(
+            Diagnostic(
+                level=p.level, code=p.code, message=p.message, file=label, line=p.line, entry=p.entry, field=p.field
+            )
+        )
     return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(diags)))
 
 
@@ -163,8 +197,9 @@ class AnsibleSource(Source):
             self.settings = AnsibleOptions(**given)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"ansible source options: {problems} (known: "
-                              f"{', '.join(AnsibleOptions.model_fields)})") from None
+            raise ConfigError(
+                f"ansible source options: {problems} (known: {', '.join(AnsibleOptions.model_fields)})"
+            ) from None
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:

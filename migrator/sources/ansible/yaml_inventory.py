@@ -29,13 +29,16 @@ def read_yaml(inv: Inventory, text: str) -> None:
         inv.problem("error", "empty-inventory", "the YAML file holds no inventory", line=1)
         return
     if not isinstance(data, Mapping):
-        inv.problem("error", "yaml-structure", "a YAML inventory must be a mapping of groups at the top level",
-                    line=1)
+        inv.problem("error", "yaml-structure", "a YAML inventory must be a mapping of groups at the top level", line=1)
         return
     if "plugin" in data:
-        inv.problem("error", "inventory-plugin", "this is an inventory plugin configuration, not an inventory; "
-                    "export it with 'ansible-inventory -i FILE --list -y' and import that",
-                    line=_line(data, "plugin"))
+        inv.problem(
+            "error",
+            "inventory-plugin",
+            "this is an inventory plugin configuration, not an inventory; "
+            "export it with 'ansible-inventory -i FILE --list -y' and import that",
+            line=_line(data, "plugin"),
+        )
         return
     for name, group_data in data.items():
         _group(inv, name, group_data, _line(data, name))
@@ -46,8 +49,13 @@ def _group(inv: Inventory, name, data, line: int | None) -> str | None:
         inv.problem("error", "yaml-structure", "a group name must be text; this group is not read", line=line)
         return None
     if data is not None and not isinstance(data, Mapping):
-        inv.problem("warning", "yaml-structure", "not a group definition (expected vars, children or hosts); "
-                    "skipped", line=line, entry=name)
+        inv.problem(
+            "warning",
+            "yaml-structure",
+            "not a group definition (expected vars, children or hosts); skipped",
+            line=line,
+            entry=name,
+        )
         return None
     if not inv.add_group(name, line):
         return None
@@ -62,19 +70,30 @@ def _group(inv: Inventory, name, data, line: int | None) -> str | None:
         if value is None:
             continue
         if isinstance(value, Unsupported):
-            inv.problem("error", "yaml-unsupported", f"the {key!r} section could not be read ({value.reason})",
-                        line=key_line, entry=name)
+            inv.problem(
+                "error",
+                "yaml-unsupported",
+                f"the {key!r} section could not be read ({value.reason})",
+                line=key_line,
+                entry=name,
+            )
             continue
         if not isinstance(value, Mapping):
             level = "error" if key in _SECTIONS else "warning"
-            inv.problem(level, "yaml-structure", f"the {key!r} section must be a mapping; skipped",
-                        line=key_line, entry=name)
+            inv.problem(
+                level, "yaml-structure", f"the {key!r} section must be a mapping; skipped", line=key_line, entry=name
+            )
             continue
         if key == "vars":
             for var, val in value.items():
                 if not isinstance(var, str):
-                    inv.problem("warning", "yaml-structure", "a variable name must be text; skipped",
-                                line=_line(value, var), entry=name)
+                    inv.problem(
+                        "warning",
+                        "yaml-structure",
+                        "a variable name must be text; skipped",
+                        line=_line(value, var),
+                        entry=name,
+                    )
                     continue
                 inv.set_group_var(name, var, val, _line(value, var))
         elif key == "children":
@@ -86,8 +105,13 @@ def _group(inv: Inventory, name, data, line: int | None) -> str | None:
             for pattern, host_vars in value.items():
                 _hosts(inv, name, pattern, host_vars, _line(value, pattern))
         else:
-            inv.problem("warning", "yaml-structure", f"unexpected key {key!r} in a group (only vars, children "
-                        "and hosts are read); skipped", line=key_line, entry=name)
+            inv.problem(
+                "warning",
+                "yaml-structure",
+                f"unexpected key {key!r} in a group (only vars, children and hosts are read); skipped",
+                line=key_line,
+                entry=name,
+            )
     return name
 
 
@@ -101,12 +125,22 @@ def _with_lines(mapping: dict, line: int | None) -> dict:
 
 def _hosts(inv: Inventory, group: str, pattern, host_vars, line: int | None) -> None:
     if not isinstance(pattern, str):
-        inv.problem("error", "host-pattern", "a host name must be text (quote numbers); this host is not read",
-                    line=line, entry=group)
+        inv.problem(
+            "error",
+            "host-pattern",
+            "a host name must be text (quote numbers); this host is not read",
+            line=line,
+            entry=group,
+        )
         return
     if host_vars is not None and not isinstance(host_vars, Mapping):
-        inv.problem("error", "yaml-structure", "host variables must be a mapping; this host is not read",
-                    line=line, entry=pattern)
+        inv.problem(
+            "error",
+            "yaml-structure",
+            "host variables must be a mapping; this host is not read",
+            line=line,
+            entry=pattern,
+        )
         return
     try:
         names, port = expand_hostpattern(pattern)
@@ -120,7 +154,12 @@ def _hosts(inv: Inventory, group: str, pattern, host_vars, line: int | None) -> 
         host = inv.add_host(host_name, group, port, line)
         for var, val in (host_vars or {}).items():
             if not isinstance(var, str):
-                inv.problem("warning", "yaml-structure", "a variable name must be text; skipped",
-                            line=_line(host_vars, var), entry=host_name)
+                inv.problem(
+                    "warning",
+                    "yaml-structure",
+                    "a variable name must be text; skipped",
+                    line=_line(host_vars, var),
+                    entry=host_name,
+                )
                 continue
             inv.set_host_var(host, var, val, _line(host_vars, var) or line)

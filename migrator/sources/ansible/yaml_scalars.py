@@ -49,15 +49,18 @@ class Unsupported:
 _BOOL = re.compile(r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF")
 _FLOAT = re.compile(
     r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 _INT = re.compile(
     r"[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
-    r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+")
+    r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+)
 _NULL = re.compile(r"~|null|Null|NULL|")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _TIMESTAMP = re.compile(
     r"([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9]{2}))?))?")
+    r"(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9]{2}))?))?"
+)
 _TRUE = {"yes", "true", "on"}
 
 
@@ -135,8 +138,23 @@ def resolve_plain(text: str):
 
 
 _ESCAPES = {
-    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
     "P": "\u2029",
 }
 _HEX_LEN = {"x": 2, "u": 4, "U": 8}
@@ -174,7 +192,7 @@ def unquote_double(body: str) -> str:
             out.append(_ESCAPES[e])
             i += 2
         elif e in _HEX_LEN:
-            digits = body[i + 2:i + 2 + _HEX_LEN[e]]
+            digits = body[i + 2 : i + 2 + _HEX_LEN[e]]
             if len(digits) != _HEX_LEN[e] or not all(ch in "0123456789abcdefABCDEF" for ch in digits):
                 raise YamlError("a double-quoted string has a bad \\x, \\u or \\U escape")
             try:
@@ -266,7 +284,7 @@ class FlowParser:
             end = self.i
             while end < len(self.text) and self.text[end] not in " \t,]}":
                 end += 1
-            tag = self.text[self.i:end]
+            tag = self.text[self.i : end]
             self.i = end
             return self.tag(tag, self.node(depth + 1))
         if c == "[":
@@ -277,7 +295,7 @@ class FlowParser:
             end = find_quote_end(self.text, self.i, c)
             if end < 0:
                 raise YamlError("a quoted string is not closed")
-            body = self.text[self.i + 1:end]
+            body = self.text[self.i + 1 : end]
             self.i = end + 1
             return decode_quoted([body], c)
         return self.plain()
@@ -291,7 +309,7 @@ class FlowParser:
             if c == ":" and (self.i + 1 >= len(t) or t[self.i + 1] in " \t,[]{}"):
                 break
             self.i += 1
-        raw = t[start:self.i].strip(" \t")
+        raw = t[start : self.i].strip(" \t")
         return resolve_plain(raw) if raw else None
 
     def sequence(self, depth: int) -> list:

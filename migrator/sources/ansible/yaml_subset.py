@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.sources.ansible.yaml_blocks import gather_flow, read_block_scalar
 from migrator.sources.ansible.yaml_scalars import (
     FlowParser,
     Unsafe,
@@ -26,8 +27,8 @@ from migrator.sources.ansible.yaml_scalars import (
 )
 
 MAX_DEPTH = 64
-_BLOCK_HEADER = re.compile(r"([|>])([-+]?)([1-9]?)([-+]?)(?:[ \t]+#.*)?[ \t]*")
-_PLAIN_START_BAD = set("-?:,[]{}#&*!|>'\"%@`")
+_KEY_COLON = re.compile(r":(?:[ \t]|$)")
+_COMMENT = re.compile(r"[ \t]#")
 
 
 class YMap(dict):
@@ -62,21 +63,19 @@ def _key_split(content: str) -> tuple[str, str, bool] | None:
         end = find_quote_end(content, 0, content[0])
         if end < 0:
             return None
-        after = content[end + 1:].lstrip(" \t")
+        after = content[end + 1 :].lstrip(" \t")
         if after[:1] != ":" or (len(after) > 1 and after[1] not in " \t"):
             return None
         return content[: end + 1], after[1:].lstrip(" \t"), True
     if content[:1] in "[{#" or content.startswith("? ") or content == "?":
         return None
-    i, n = 0, len(content)
-    while i < n:
-        c = content[i]
-        if c == "#" and i and content[i - 1] in " \t":
-            return None
-        if c == ":" and (i + 1 == n or content[i + 1] in " \t"):
-            return content[:i].rstrip(" \t"), content[i + 1:].lstrip(" \t"), False
-        i += 1
-    return None
+    m = _KEY_COLON.search(content)
+    if m is None:
+        return None
+    comment = _COMMENT.search(content, 0, m.start())
+    if comment is not None:
+        return None
+    return content[: m.start()].rstrip(" \t"), content[m.end() :].lstrip(" \t"), False
 
 
 class YamlSubsetReader:
@@ -86,6 +85,8 @@ class YamlSubsetReader:
         self.col: int | None = None  # column where the current line's content starts, if not its indent
         self.problems: list[Problem] = []
         self.done = False
+        self.seen_content = False
+        self._cache: tuple | None = None
 
     # ---- line access -----------------------------------------------------------------------------
 
@@ -96,8 +97,15 @@ class YamlSubsetReader:
         """(indent, content, line number) of the next line with content, skipping blanks and comments."""
         if self.done:
             return None
+        if self._cache is not None and self._cache[0] == self.i and self._cache[1] == self.col:
+            return self._cache[2]
+        found = self._peek()
+        self._cache = (self.i, self.col, found)
+        return found
+
+    def _peek(self) -> tuple[int, str, int] | None:
         if self.col is not None:
-            return self.col, self.lines[self.i][self.col:].rstrip(" \t"), self.i + 1
+            return self.col, self.lines[self.i][self.col :].rstrip(" \t"), self.i + 1
         while self.i < len(self.lines):
             raw = self.lines[self.i]
             stripped = raw.lstrip(" ")
@@ -121,8 +129,7 @@ class YamlSubsetReader:
         rest = _strip_comment(raw[3:].strip(" \t"))
         if raw.startswith("...") or self.seen_content:
             if self.seen_content:
-                self.problem(self.i + 1, "a second YAML document starts here; only the first is read",
-                             "warning")
+                self.problem(self.i + 1, "a second YAML document starts here; only the first is read", "warning")
             self.done = True
             return
         self.i += 1
@@ -216,8 +223,7 @@ class YamlSubsetReader:
                 self.problem(line, f"{key.reason}; this key is not read")
                 continue
             if key in out:
-                self.problem(line, f"key repeated (first at line {out.lines[key]}); the later value is used",
-                             "warning")
+                self.problem(line, f"key repeated (first at line {out.lines[key]}); the later value is used", "warning")
             out[key] = value
             out.lines[key] = line
 
@@ -265,8 +271,12 @@ class YamlSubsetReader:
             nxt = self.peek()
             if nxt is not None and nxt[0] > parent:
                 return self.block(parent, depth + 1)
-            if seq_same_indent and nxt is not None and nxt[0] == parent and (
-                    nxt[1] == "-" or nxt[1].startswith(("- ", "-\t"))):
+            if (
+                seq_same_indent
+                and nxt is not None
+                and nxt[0] == parent
+                and (nxt[1] == "-" or nxt[1].startswith(("- ", "-\t")))
+            ):
                 return self.sequence(parent, depth + 1)
             return None
         if stripped[0] in "|>":
@@ -340,7 +350,7 @@ class YamlSubsetReader:
         bodies = []
         if end >= 0:
             bodies.append(rest[1:end])
-            tail = rest[end + 1:]
+            tail = rest[end + 1 :]
         else:
             bodies.append(rest[1:])
             while True:
@@ -366,116 +376,26 @@ class YamlSubsetReader:
             return Unsupported("bad escape", line)
 
     def flow(self, rest: str, parent: int, line: int):
-        pieces, depth, quote = [], 0, None
-        text = rest
-        while True:
-            out, k = [], 0
-            while k < len(text):
-                c = text[k]
-                if quote:
-                    if c == quote:
-                        if quote == "'" and text[k + 1:k + 2] == "'":
-                            out.append(c)
-                            k += 1
-                        else:
-                            quote = None
-                    elif quote == '"' and c == "\\":
-                        out.append(c)
-                        k += 1
-                        c = text[k] if k < len(text) else ""
-                elif c in "\"'":
-                    quote = c
-                elif c == "#" and (k == 0 or text[k - 1] in " \t"):
-                    break
-                elif c in "[{":
-                    depth += 1
-                elif c in "]}":
-                    depth -= 1
-                out.append(c)
-                k += 1
-            pieces.append("".join(out).strip(" \t"))
-            if depth <= 0 and not quote:
-                break
-            if self.i >= len(self.lines):
-                self.problem(line, "a flow collection is not closed; the rest of the file is not read")
-                self.done = True
-                return Unsupported("unclosed flow collection", line)
-            text = self.lines[self.i]
-            self.i += 1
+        text, self.i = gather_flow(self.lines, self.i, rest)
+        if text is None:
+            self.problem(line, "a flow collection is not closed; the rest of the file is not read")
+            self.done = True
+            return Unsupported("unclosed flow collection", line)
         try:
-            return FlowParser(" ".join(p for p in pieces if p), lambda t, v: self.tag(t, v, line)).parse()
-        except _Unsupported as exc:
-            self.problem(line, f"{exc}; this value is not read")
-        except YamlError as exc:
+            return FlowParser(text, lambda t, v: self.tag(t, v, line)).parse()
+        except (_Unsupported, YamlError) as exc:
             self.problem(line, f"{exc}; this value is not read")
         except RecursionError:
             self.problem(line, "a flow collection is nested too deep; this value is not read")
         return Unsupported("flow collection", line)
 
     def block_scalar(self, header: str, parent: int, line: int) -> str | Unsupported:
-        m = _BLOCK_HEADER.fullmatch(header)
-        if not m or (m.group(2) and m.group(4)):
+        text, self.i = read_block_scalar(self.lines, self.i, header, parent)
+        if text is None:
             self.problem(line, "a bad block scalar header; the value is not read")
             self.skip_deeper(parent)
             return Unsupported("block header", line)
-        style, chomp, digit = m.group(1), m.group(2) or m.group(4), m.group(3)
-        indent = max(parent, 0) + int(digit) if digit else None
-        if digit and parent < 0:
-            indent = int(digit)
-        body: list[str] = []
-        while self.i < len(self.lines):
-            raw = self.lines[self.i]
-            if not raw.strip(" "):
-                body.append("")
-                self.i += 1
-                continue
-            ind = len(raw) - len(raw.lstrip(" "))
-            if indent is None:
-                if ind <= parent:
-                    break
-                indent = ind
-            if ind < indent:
-                break
-            body.append(raw[indent:])
-            self.i += 1
-        trailing = 0
-        while body and body[-1] == "":
-            body.pop()
-            trailing += 1
-        if style == "|":
-            text = "\n".join(body)
-        else:
-            text = _fold_block(body)
-        if not body:
-            return "\n" * trailing if chomp == "+" else ""
-        if chomp == "-":
-            return text
-        if chomp == "+":
-            return text + "\n" * (trailing + 1)
-        return text + "\n"
-
-
-def _fold_block(body: list[str]) -> str:
-    """Fold a ``>`` block: lines join with a space unless an empty or more-indented line is involved."""
-    out: list[str] = []
-    prev_normal = None
-    empties = 0
-    for line in body:
-        if line == "":
-            empties += 1
-            continue
-        normal = line[:1] not in " \t"
-        if prev_normal is not None:
-            if prev_normal and normal:
-                out.append("\n" * empties if empties else " ")
-            else:
-                out.append("\n" * (empties + 1))
-        elif empties:
-            out.append("\n" * empties)
-        empties = 0
-        out.append(line)
-        prev_normal = normal
-    return "".join(out)
+        return text
 
 
 def parse_yaml(text: str) -> tuple[object, list[Problem]]:
