@@ -17,16 +17,23 @@ SECRETS = ("Sample-Db2-Password", "623133653966623430613934643361633837643737646
 
 
 def test_inspect_as_a_subprocess_gives_json_with_every_host(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "migrator", "inspect", f"ansible:{SAMPLES / 'inventory.yml'}",
-                          "--format", "json"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, "-m", "migrator", "inspect", f"ansible:{SAMPLES / 'inventory.yml'}", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     names = {h["name"] for h in doc["hosts"]}
     assert len(names) == 10 and "win1.example.net" not in names
     web = next(h for h in doc["hosts"] if h["name"] == "web02.example.net")
     assert web["category"] == ["prod", "web"] and web["user"] == "deploy"
-    assert {(d["code"], d["entry"]) for d in doc["diagnostics"]} >= {("vault-value", "db2.example.net"),
-                                                                      ("not-ssh", "win1.example.net")}
+    assert {(d["code"], d["entry"]) for d in doc["diagnostics"]} >= {
+        ("vault-value", "db2.example.net"),
+        ("not-ssh", "win1.example.net"),
+    }
     assert not [s for s in SECRETS if s in run.stdout + run.stderr]
 
 
@@ -36,8 +43,12 @@ def test_plan_apply_plan_against_the_embedded_simulator(tmp_path, capsys):
     state = tmp_path / "vault"
     common = ["--target", "embedded", "--embedded-state", str(state)]
     assert main(["--no-progress", "plan", f"ansible:{inventory}", *common]) == 2
-    assert main(["--no-progress", "apply", str(inventory), *common, "--yes", "--report",
-                 f"json={tmp_path / 'apply.json'}"]) == 0
+    assert (
+        main(
+            ["--no-progress", "apply", str(inventory), *common, "--yes", "--report", f"json={tmp_path / 'apply.json'}"]
+        )
+        == 0
+    )
     applied = json.loads((tmp_path / "apply.json").read_text())
     assert applied["apply"]["failed"] == 0 and applied["apply"]["created"] >= 10
     first = capsys.readouterr()
@@ -53,10 +64,13 @@ def test_plan_apply_plan_against_the_embedded_simulator(tmp_path, capsys):
 def test_sync_job_with_an_ansible_source_is_idempotent(tmp_path, capsys):
     shutil.copy(SAMPLES / "inventory.yml", tmp_path / "inventory.yml")
     job = tmp_path / "job.toml"
-    job.write_text('name = "ansible-job"\n\n[[source]]\npath = "inventory.yml"\nformat = "ansible"\n'
-                   'options = { connection_types = "ssh,winrm" }\n\n'
-                   '[target]\nurl = "embedded"\nembedded_state = "vault"\n\n'
-                   '[import]\nroot_category = "Imported/Ansible"\n', encoding="utf-8")
+    job.write_text(
+        'name = "ansible-job"\n\n[[source]]\npath = "inventory.yml"\nformat = "ansible"\n'
+        'options = { connection_types = "ssh,winrm" }\n\n'
+        '[target]\nurl = "embedded"\nembedded_state = "vault"\n\n'
+        '[import]\nroot_category = "Imported/Ansible"\n',
+        encoding="utf-8",
+    )
     assert main(["--no-progress", "sync", str(job), "--format", "json"]) == 0
     first = json.loads(capsys.readouterr().out)
     created = {c["name"] for c in first["changes"] if c["action"] == "create" and c["kind"] == "host"}

@@ -18,12 +18,42 @@ SECRETS = ("Sample-Db2-Password", "613433366535396636353433363266653533376166613
 DERANDOMIZED = settings(FUZZ, derandomize=True)
 
 # Pieces of real inventories, shuffled into files that are often broken in interesting ways.
-FRAGMENTS = ["all:", "  hosts:", "    h1:", "  children:", "    web:", "      hosts:", "        w[1:3]:",
-             "      vars:", "        ansible_user: ops", "        ansible_port: '2222'", "  vars:", "- item",
-             "    ansible_password: !vault |", "      $ANSIBLE_VAULT;1.1;AES256", "\t tab: 1", "x: &a 1",
-             "y: *a", "z: [1, {a: b", 'q: "unclosed', "b: |+", "  keep", "[web]", "[web:vars]",
-             "[prod:children]", "web", "h2:2222 ansible_host=10.0.0.2", "h3 ansible_ssh_pass=Sample-Db2-Password",
-             "h[1:99999999]", "[bad section]", "k = {{ j }}", "---", "...", "  ? complex", "h4 a='b"]
+FRAGMENTS = [
+    "all:",
+    "  hosts:",
+    "    h1:",
+    "  children:",
+    "    web:",
+    "      hosts:",
+    "        w[1:3]:",
+    "      vars:",
+    "        ansible_user: ops",
+    "        ansible_port: '2222'",
+    "  vars:",
+    "- item",
+    "    ansible_password: !vault |",
+    "      $ANSIBLE_VAULT;1.1;AES256",
+    "\t tab: 1",
+    "x: &a 1",
+    "y: *a",
+    "z: [1, {a: b",
+    'q: "unclosed',
+    "b: |+",
+    "  keep",
+    "[web]",
+    "[web:vars]",
+    "[prod:children]",
+    "web",
+    "h2:2222 ansible_host=10.0.0.2",
+    "h3 ansible_ssh_pass=Sample-Db2-Password",
+    "h[1:99999999]",
+    "[bad section]",
+    "k = {{ j }}",
+    "---",
+    "...",
+    "  ? complex",
+    "h4 a='b",
+]
 
 
 def check(path: Path):

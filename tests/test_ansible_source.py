@@ -326,6 +326,14 @@ def test_deep_nesting_and_exploding_ranges_are_bounded(tmp_path):
     assert [(d.code, d.line) for d in result.errors] == [("host-pattern", 3)]
 
 
+def test_long_group_chains_are_cut_at_a_bounded_depth(tmp_path):
+    chain = "".join(f"[g{i}:children]\ng{i + 1}\n" for i in range(3000)) + "[g3000]\ndeep\n[g0]\ntop\n"
+    result = read(write(tmp_path, "chain.ini", chain))
+    hosts = by_name(result)
+    assert len(hosts["top"].category) == 1 and 1 <= len(hosts["deep"].category) <= 100
+    assert any(d.code == "group-depth" for d in result.errors)
+
+
 def test_vault_and_passwords_never_appear_in_any_output(tmp_path):
     text = (
         f"all:\n  hosts:\n    h1:\n      ansible_ssh_pass: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n"

@@ -14,6 +14,7 @@ from typing import Any
 
 ALL, UNGROUPED = "all", "ungrouped"
 MAX_GROUPS = 20000
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -34,8 +35,9 @@ class Group:
     line: int | None
     vars: dict[str, Any] = field(default_factory=dict)
     var_lines: dict[str, int | None] = field(default_factory=dict)
-    children: list[str] = field(default_factory=list)
-    parents: list[str] = field(default_factory=list)
+    children: dict[str, int | None] = field(default_factory=dict)
+    """Child group -> line that linked it (an ordered set)."""
+    parents: dict[str, None] = field(default_factory=dict)
     hosts: list[str] = field(default_factory=list)
     priority: int = 1
 
@@ -76,32 +78,39 @@ class Inventory:
         return True
 
     def add_child(self, parent: str, child: str, line: int | None) -> None:
-        """Link ``child`` under ``parent`` unless that would make a loop (Ansible refuses those)."""
-        p, c = self.groups[parent], self.groups[child]
+        """Link ``child`` under ``parent``; loops are found and cut once everything is read."""
+        p = self.groups[parent]
         if child in p.children:
             return
-        if child == parent or self._reaches(child, parent):
-            self.problem(
-                "error",
-                "group-loop",
-                f"group {child!r} under {parent!r} would make a loop; this link is ignored",
-                line=line,
-                entry=child,
-            )
-            return
-        p.children.append(child)
-        c.parents.append(parent)
+        p.children[child] = line
+        self.groups[child].parents[parent] = None
 
-    def _reaches(self, start: str, target: str) -> bool:
-        seen, stack = {start}, [start]
-        while stack:
-            for nxt in self.groups[stack.pop()].children:
-                if nxt == target:
-                    return True
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
+    def _unlink(self, parent: str, child: str, code: str, message: str) -> None:
+        line = self.groups[parent].children.pop(child, None)
+        self.groups[child].parents.pop(parent, None)
+        self.problem("error", code, message, line=line, entry=child)
+
+    def _cut_loops(self) -> None:
+        """Drop every link that closes a loop (Ansible refuses such files), in one depth-first pass."""
+        state: dict[str, int] = {}
+        for root in list(self.groups):
+            if root in state:
+                continue
+            state[root] = 1
+            stack = [(root, iter(list(self.groups[root].children)))]
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    state[node] = 2
+                    stack.pop()
+                elif state.get(child) == 1:
+                    self._unlink(
+                        node, child, "group-loop", f"group {child!r} under {node!r} makes a loop; this link is ignored"
+                    )
+                elif child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(list(self.groups[child].children))))
 
     def add_host(self, name: str, group: str | None, port: int | None, line: int | None) -> InventoryHost:
         host = self.hosts.get(name)
@@ -138,19 +147,40 @@ class Inventory:
 
     def reconcile(self) -> None:
         """Top-level groups under ``all``, group-less hosts under ``ungrouped`` (as Ansible does)."""
+        self._cut_loops()
         for name, group in self.groups.items():
             if name != ALL and not group.parents:
                 self.add_child(ALL, name, None)
+        ungrouped = self.groups[UNGROUPED]
+        left: set[str] = set()
         for host in self.hosts.values():
             if not [g for g in host.groups if g not in (ALL, UNGROUPED)]:
                 if UNGROUPED not in host.groups:
                     host.groups.append(UNGROUPED)
-                    self.groups[UNGROUPED].hosts.append(host.name)
+                    ungrouped.hosts.append(host.name)
             elif UNGROUPED in host.groups:
                 host.groups.remove(UNGROUPED)
-                self.groups[UNGROUPED].hosts.remove(host.name)
+                left.add(host.name)
+        if left:
+            ungrouped.hosts = [h for h in ungrouped.hosts if h not in left]
         self._depth = None
         self._ancestors = {}
+        self._cap_depth()
+
+    def _cap_depth(self) -> None:
+        """Groups nested deeper than MAX_DEPTH are cut loose (and reported): it keeps every walk bounded."""
+        too_deep = [g for g in self.groups if self.depth(g) > MAX_DEPTH]
+        for name in too_deep:
+            for parent in list(self.groups[name].parents):
+                self._unlink(
+                    parent,
+                    name,
+                    "group-depth",
+                    f"groups nested deeper than {MAX_DEPTH} levels; this group is read as a top-level group",
+                )
+            self.add_child(ALL, name, None)
+        if too_deep:
+            self._depth = None
 
     # ---- reading back ----------------------------------------------------------------------------
 
@@ -217,5 +247,5 @@ class Inventory:
             parents = self.groups[g].parents
             if not parents:
                 break
-            g = parents[0]
+            g = next(iter(parents))
         return list(reversed(path))
