@@ -81,6 +81,8 @@ def _key_split(content: str) -> tuple[str, str, bool] | None:
 class YamlSubsetReader:
     def __init__(self, text: str):
         self.lines = text.split("\n")
+        if self.lines[-1] == "":
+            self.lines.pop()  # the final line break ends the last line; it does not start another
         self.i = 0
         self.col: int | None = None  # column where the current line's content starts, if not its indent
         self.problems: list[Problem] = []
