@@ -103,8 +103,10 @@ class HostBuilder:
         values, origin = self.inv.effective_vars(host)
         if not self._is_ssh(host, values, origin):
             return None
-        _, address = self._value(host, values, origin, HOST_VARS, left_out="the inventory name is used as the address")
-        from_var = address is not None
+        address_var, address = self._value(
+            host, values, origin, HOST_VARS, left_out="the inventory name is used as the address"
+        )
+        address_var = address_var if address is not None else None
         address = address or host.name
         args = self._ssh_args(host, values, origin)
         port_name, port = self._value(
@@ -167,7 +169,8 @@ class HostBuilder:
                     "bad-address",
                     "not a valid host name or IP address; host not imported",
                     host,
-                    "ansible_host" if from_var else None,
+                    address_var,
+                    origin[address_var][1] if address_var else None,
                 )
             else:
                 self._report(
