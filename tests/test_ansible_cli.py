@@ -78,3 +78,22 @@ def test_sync_job_with_an_ansible_source_is_idempotent(tmp_path, capsys):
     assert main(["--no-progress", "sync", str(job), "--dry-run", "--format", "json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert {c["action"] for c in again["changes"] if c["kind"] == "host"} == {"unchanged"}
+
+
+def test_a_host_moved_to_another_group_is_the_same_entry(tmp_path, capsys):
+    inventory = tmp_path / "hosts"
+    inventory.write_text("[web]\nh1.example.net ansible_user=a\nh2.example.net\n[db]\nh3.example.net\n")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        'name = "mv"\n[[source]]\npath = "hosts"\nformat = "ansible"\n'
+        '[target]\nurl = "embedded"\nembedded_state = "vault"\n',
+        encoding="utf-8",
+    )
+    assert main(["--no-progress", "sync", str(job), "--format", "json"]) == 0
+    capsys.readouterr()
+    inventory.write_text("[web]\nh2.example.net\n[db]\nh3.example.net\nh1.example.net ansible_user=a\n")
+    assert main(["--no-progress", "sync", str(job), "--dry-run", "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert [(c["action"], c["name"]) for c in doc["changes"] if c["action"] != "unchanged"] == [
+        ("recreate", "h1.example.net")
+    ]
