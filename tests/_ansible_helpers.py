@@ -31,7 +31,7 @@ def ansible_inventory_bin() -> str:
 
 def oracle(path: Path, home: Path) -> dict:
     """What ``ansible-inventory -i PATH --list`` prints, with the INI or YAML plugin only; fails on errors."""
-    plugin = "yaml" if path.suffix in (".yml", ".yaml") else "ini"
+    plugin = "yaml" if path.suffix in (".yml", ".yaml", ".json") else "ini"
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),
