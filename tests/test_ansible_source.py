@@ -326,6 +326,15 @@ def test_deep_nesting_and_exploding_ranges_are_bounded(tmp_path):
     assert [(d.code, d.line) for d in result.errors] == [("host-pattern", 3)]
 
 
+def test_pathological_shapes_are_read_in_one_pass(tmp_path):
+    colons = read(write(tmp_path, "colons", ":" * 200000 + "\x1bx\n[g]\nh1\n"))
+    assert [h.name for h in colons.hosts] == ["h1"] and colons.errors
+    assert all(len(str(d)) < 400 and "\x1b" not in str(d) for d in colons.diagnostics)
+    many = "".join(f"[g{i}]\nshared\n" for i in range(5000))
+    host = by_name(read(write(tmp_path, "many.ini", many)))["shared"]
+    assert host.category == ["g0"] and len(host.tags) == 4999
+
+
 def test_long_group_chains_are_cut_at_a_bounded_depth(tmp_path):
     chain = "".join(f"[g{i}:children]\ng{i + 1}\n" for i in range(3000)) + "[g3000]\ndeep\n[g0]\ntop\n"
     result = read(write(tmp_path, "chain.ini", chain))

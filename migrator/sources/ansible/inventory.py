@@ -48,7 +48,8 @@ class InventoryHost:
     line: int | None
     vars: dict[str, Any] = field(default_factory=dict)
     var_lines: dict[str, int | None] = field(default_factory=dict)
-    groups: list[str] = field(default_factory=list)
+    groups: dict[str, None] = field(default_factory=dict)
+    """The groups the host is listed in, in file order (an ordered set)."""
 
 
 class Inventory:
@@ -119,7 +120,7 @@ class Inventory:
             if port is not None:
                 self.set_host_var(host, "ansible_port", port, line)
         if group is not None and group not in host.groups:
-            host.groups.append(group)
+            host.groups[group] = None
             self.groups[group].hosts.append(name)
         return host
 
@@ -154,12 +155,12 @@ class Inventory:
         ungrouped = self.groups[UNGROUPED]
         left: set[str] = set()
         for host in self.hosts.values():
-            if not [g for g in host.groups if g not in (ALL, UNGROUPED)]:
+            if not any(g not in (ALL, UNGROUPED) for g in host.groups):
                 if UNGROUPED not in host.groups:
-                    host.groups.append(UNGROUPED)
+                    host.groups[UNGROUPED] = None
                     ungrouped.hosts.append(host.name)
             elif UNGROUPED in host.groups:
-                host.groups.remove(UNGROUPED)
+                del host.groups[UNGROUPED]
                 left.add(host.name)
         if left:
             ungrouped.hosts = [h for h in ungrouped.hosts if h not in left]
@@ -237,10 +238,10 @@ class Inventory:
 
     def folder(self, host: InventoryHost) -> list[str]:
         """The first group the host was listed in, with its first parents up to ``all``."""
-        direct = [g for g in host.groups if g not in (ALL, UNGROUPED)]
-        if not direct:
+        g = next((g for g in host.groups if g not in (ALL, UNGROUPED)), None)
+        if g is None:
             return []
-        path, g, seen = [], direct[0], set()
+        path, seen = [], set()
         while g not in (ALL, UNGROUPED) and g not in seen:
             seen.add(g)
             path.append(g)

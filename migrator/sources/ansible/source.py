@@ -20,6 +20,7 @@ from migrator.sources.ansible.hosts import HostBuilder
 from migrator.sources.ansible.ini import read_ini
 from migrator.sources.ansible.inventory import Inventory
 from migrator.sources.ansible.yaml_inventory import read_yaml
+from migrator.sources.ansible.yaml_subset import key_split
 from migrator.sources.base import Source
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -35,7 +36,6 @@ _ANSIBLE_VAR = re.compile(
 )
 _YAML_ROOT = re.compile(r"(?m)^(?:all|[\w.-]+):[ \t]*(?:#.*)?$")
 _YAML_SECTION = re.compile(r"(?m)^[ \t]+(?:hosts|children):[ \t]*(?:#.*)?$")
-_YAML_FIRST = re.compile(r"(?:---|[^\s#=\[;][^=]*:(?:[ \t].*)?)")
 
 
 class AnsibleOptions(BaseModel):
@@ -70,7 +70,7 @@ def decode(data: bytes, label: str) -> tuple[list[tuple[int, str]], list[Diagnos
                 code="binary-file",
                 file=label,
                 line=1,
-                message="binary data, not an Ansible inventory; nothing imported",
+                message="binary data (or UTF-16 text), not an Ansible inventory; nothing imported (save it as UTF-8)",
             )
         ]
     try:
@@ -111,7 +111,10 @@ def looks_like_yaml(lines: list[tuple[int, str]], name: str) -> bool:
         return False
     if Path(name).suffix.lower() in _YAML_SUFFIXES:
         return True
-    return bool(_YAML_FIRST.fullmatch(first)) or first.startswith("{")
+    if first == "---" or first.startswith(("--- ", "{")):
+        return True
+    key = key_split(first)
+    return key is not None and "=" not in key[0]
 
 
 def read_inventory_model(data: bytes, label: str, options: AnsibleOptions) -> tuple[Inventory, list[Diagnostic]]:
@@ -154,10 +157,24 @@ def parse_inventory(
     for p in [*inv.problems, *builder.problems]:
         diags.append(
             Diagnostic(
-                level=p.level, code=p.code, message=p.message, file=label, line=p.line, entry=p.entry, field=p.field
+                level=p.level,
+                code=p.code,
+                message=p.message,
+                file=label,
+                line=p.line,
+                entry=_short(p.entry),
+                field=_short(p.field),
             )
         )
     return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(diags)))
+
+
+def _short(name: str | None, limit: int = 80) -> str | None:
+    """A name fit for a one-line diagnostic: control characters replaced, long names cut."""
+    if name is None:
+        return None
+    clean = "".join(c if c.isprintable() else "?" for c in name[: limit + 1])
+    return clean if len(name) <= limit else clean[: limit - 1] + "…"
 
 
 def _numbered_text(lines: list[tuple[int, str]]) -> str:

@@ -57,9 +57,11 @@ def _strip_comment(text: str) -> str:
     return (text[:pos] if pos >= 0 else text).rstrip(" \t")
 
 
-def _key_split(content: str) -> tuple[str, str, bool] | None:
+def key_split(content: str) -> tuple[str, str, bool] | None:
     """``(key text, rest, quoted)`` if ``content`` starts a ``key: value`` pair, else None."""
-    if content[:1] in "\"'":
+    if not content:
+        return None
+    if content[0] in "\"'":
         end = find_quote_end(content, 0, content[0])
         if end < 0:
             return None
@@ -177,7 +179,7 @@ class YamlSubsetReader:
             return Unsupported("nested too deep", line)
         if content == "-" or content.startswith(("- ", "-\t")):
             return self.sequence(indent, depth)
-        if _key_split(content) is not None:
+        if key_split(content) is not None:
             return self.mapping(indent, depth)
         if content.startswith("? ") or content == "?":
             self.problem(line, "complex keys ('? key') are not supported; this block is not read")
@@ -200,7 +202,7 @@ class YamlSubsetReader:
                 self.advance()
                 self.skip_deeper(indent)
                 continue
-            split = _key_split(content)
+            split = key_split(content)
             if split is None:
                 if content.startswith(("- ", "-\t")) or content == "-":
                     return out
@@ -326,7 +328,7 @@ class YamlSubsetReader:
             text = raw.strip(" \t")
             if indent <= parent or text.startswith("#") or raw.startswith(("---", "...")) and indent == 0:
                 break
-            if _key_split(text) is not None:
+            if key_split(text) is not None:
                 self.problem(j + 1, "a ':' value here continues a plain scalar; this line is not read")
                 self.i = j + 1
                 self.skip_deeper(parent)
