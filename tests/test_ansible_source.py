@@ -413,3 +413,10 @@ def test_read_sources_with_the_format_prefix(tmp_path):
     assert [h.name for h in result.hosts] == ["h1"]
     assert open_source(f"ansible:{path}").format == "ansible"
     assert json.loads(result.hosts[0].model_dump_json())["category"] == ["g"]
+
+
+def test_odd_digits_and_bad_jump_hosts_are_reported(tmp_path):
+    text = "h1 ansible_port='²'\nh2 ansible_ssh_common_args='-J bad^host'\nh3 ansible_port=99999999999999999999\n"
+    result = read(write(tmp_path, "odd.ini", text))
+    assert [h.name for h in result.hosts] == ["h2"] and by_name(result)["h2"].jump == []
+    assert {(d.code, d.line) for d in result.diagnostics} == {("bad-port", 1), ("ssh-args", 2), ("bad-port", 3)}

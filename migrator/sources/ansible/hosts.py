@@ -113,7 +113,8 @@ class HostBuilder:
             host, values, origin, PORT_VARS, kind=int, left_out="the port from the ssh arguments or 22 is used"
         )
         if port is not None:
-            port = int(port) if str(port).strip().isdigit() else -1
+            text = str(port).strip()
+            port = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else -1
             if not 1 <= port <= 65535:
                 self._report(
                     "error",

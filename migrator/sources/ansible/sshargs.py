@@ -13,6 +13,8 @@ import os
 import shlex
 from dataclasses import dataclass, field
 
+from migrator.model import validate_address
+
 # ssh flags that take an argument (ssh(1)); the others are single-letter switches.
 _WITH_ARG = set("BbcDEeFIiJLlmOoPpQRSWw")
 _PROXY_FLAGS_WITH_ARG = set("BbcDEeFIiLlmOoPpQRSw")
@@ -60,13 +62,15 @@ def parse_hop(spec: str) -> Hop:
         host, port = rest, _port(port_text)
     else:
         host = rest
-    if not host:
-        raise SshArgsError("a jump host has no host name")
+    try:
+        host = validate_address(host)
+    except ValueError:
+        raise SshArgsError("a jump host is not a valid host name or address") from None
     return Hop(host=host, port=port, user=user or None)
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit() and len(text) <= 5) or not 1 <= int(text) <= 65535:
         raise SshArgsError("a port is not a number from 1 to 65535")
     return int(text)
 
