@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "ssh_config": "migrator.sources.ssh_config.source:SshConfigSource",
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
+    "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
 }
 
