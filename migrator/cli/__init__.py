@@ -38,7 +38,7 @@ from migrator.sync.runner import (
 from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-COMMAND_MODULES = ("migrator.cli.mapping_check",)
+COMMAND_MODULES = ("migrator.cli.mapping_check", "migrator.cli.samples")
 
 log = logging.getLogger("migrator")
 
@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulator)
 
     p = sub.add_parser("demo", help="apply the bundled samples to an in-process simulator, twice")
-    p.add_argument("--samples", metavar="DIR", help="samples folder (default: the project's samples/)")
+    p.add_argument("--samples", metavar="DIR", help="samples folder (default: the samples bundled with the package)")
     p.add_argument("--xpipe-version", default="23.8")
     p.add_argument("--format", choices=sorted(RENDERERS), default="table")
     p.set_defaults(func=cmd_demo)

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from migrator.errors import InputError
 from migrator.apply.loader import Loader
+from migrator.data import SAMPLES, bundled_folder
+from migrator.errors import InputError
 from migrator.manager import plan_inventory, read_inventory
 from migrator.report.plan_report import RENDERERS, render_table
 from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
@@ -20,18 +21,15 @@ from migrator.xpipe.target import EMBEDDED, TargetOptions, open_client
 DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mxtsessions")
 
 
-def samples_dir(explicit: str | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    here = Path(__file__).resolve().parents[2] / "samples"
-    if not here.is_dir():
-        raise InputError("the bundled samples/ folder is not next to the package (installed without the "
-                         "project checkout?); pass --samples DIR")
-    return here
-
-
 def run_demo(samples: str | None = None, version: str = "23.8", fmt: str = "table", progress: bool = True) -> int:
-    folder = samples_dir(samples)
+    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package."""
+    if samples:
+        return _demo(Path(samples), version, fmt, progress)
+    with bundled_folder(SAMPLES) as folder:
+        return _demo(folder, version, fmt, progress)
+
+
+def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:
         raise InputError(f"no demo samples found in {folder}")
@@ -50,11 +48,15 @@ def run_demo(samples: str | None = None, version: str = "23.8", fmt: str = "tabl
     print(out)
     if fmt == "table":
         print()
-        print(f"demo: {len(files)} sample files, {len(inventory.hosts)} hosts -> XPipe {client.xpipe_version} "
-              f"simulator; first pass {first_requests} requests in {first_seconds:.2f} s")
-        print(f"demo: second plan: {'no changes' if not again.has_changes else 'CHANGES PENDING'}, "
-              f"{again.requests} read requests, {second_writes} write requests "
-              f"({total_requests} requests in total)")
+        print(
+            f"demo: {len(files)} sample files, {len(inventory.hosts)} hosts -> XPipe {client.xpipe_version} "
+            f"simulator; first pass {first_requests} requests in {first_seconds:.2f} s"
+        )
+        print(
+            f"demo: second plan: {'no changes' if not again.has_changes else 'CHANGES PENDING'}, "
+            f"{again.requests} read requests, {second_writes} write requests "
+            f"({total_requests} requests in total)"
+        )
     if again.has_changes or second_writes:
         print(render_table(again), file=sys.stderr)
         print("demo: the second run was not a no-op; this is a bug", file=sys.stderr)
