@@ -35,8 +35,8 @@ def _clean_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel, built from a copy of the project so no earlier build/ folder can leak into it."""
+def build(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel, built from a copy of the project so no earlier build/ folder can leak into it, and the build log."""
     base = tmp_path_factory.mktemp("wheel")
     src = base / "src"
     src.mkdir()
@@ -47,15 +47,21 @@ def wheel(tmp_path_factory) -> Path:
         else:
             shutil.copy2(item, src / name)
     dist = base / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(dist)],
-        check=True,
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-v", "-w", str(dist)],
         capture_output=True,
+        text=True,
         timeout=PIP_TIMEOUT,
         env=_clean_env(),
     )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (built,) = dist.glob("xpipe_migrate-*.whl")
-    return built
+    return built, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build) -> Path:
+    return build[0]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +87,8 @@ def _run(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Comp
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300, env=env or _clean_env())
 
 
-def test_wheel_carries_every_module_and_the_data_folders(wheel):
+def test_wheel_carries_every_module_and_the_data_folders(build):
+    wheel, log = build
     names = set(zipfile.ZipFile(wheel).namelist())
     code = {f"migrator/{f}" for f in _files(ROOT / "migrator") if f.endswith(".py")}
     assert code - names == set(), "a package is missing from [tool.setuptools] packages in pyproject.toml"
@@ -90,6 +97,8 @@ def test_wheel_carries_every_module_and_the_data_folders(wheel):
         assert shipped and shipped - names == set()
     assert "migrator/data/samples/putty/unix-sessions/caf%C3%A9" in names
     assert not [n for n in names if n.startswith(("tests/", "mappings/", "samples/", "out/"))]
+    # a sample sub-folder named like a package must be listed in pyproject.toml, or setuptools may drop it
+    assert "is absent from the `packages` configuration" not in log
 
 
 def test_installed_wheel_finds_its_data_from_another_folder(installed):
