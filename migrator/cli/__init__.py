@@ -16,7 +16,7 @@ from migrator.cli.common import EXIT_ERROR
 from migrator.errors import MigratorError
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "simulator", "demo")
+COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "simulator", "demo", "samples")
 
 log = logging.getLogger("migrator")
 

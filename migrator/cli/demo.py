@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from migrator.cli.common import EXIT_ERROR, EXIT_OK
+from migrator.data import SAMPLES, bundled_folder
 from migrator.errors import InputError
 from migrator.manager import Manager, Run, SourceInput
 from migrator.report import FORMAT_NAMES, render
@@ -21,19 +22,9 @@ from migrator.xpipe.target import EMBEDDED, TargetOptions
 DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mxtsessions")
 
 
-def samples_dir(explicit: str | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    here = Path(__file__).resolve().parents[2] / "samples"
-    if not here.is_dir():
-        raise InputError("the bundled samples/ folder is not next to the package (installed without the "
-                         "project checkout?); pass --samples DIR")
-    return here
-
-
 def register(sub) -> None:
     p = sub.add_parser("demo", help="apply the bundled samples to an in-process simulator, twice")
-    p.add_argument("--samples", metavar="DIR", help="samples folder (default: the bundled samples)")
+    p.add_argument("--samples", metavar="DIR", help="samples folder (default: the samples bundled with the package)")
     p.add_argument("--xpipe-version", default=TargetOptions.embedded_version,
                    help=f"XPipe version the simulator speaks (default {TargetOptions.embedded_version})")
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
@@ -47,7 +38,14 @@ def run(args) -> int:
 
 def run_demo(samples: str | None = None, version: str = TargetOptions.embedded_version, fmt: str = "table",
              progress: bool = True) -> int:
-    folder = samples_dir(samples)
+    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package."""
+    if samples:
+        return _demo(Path(samples), version, fmt, progress)
+    with bundled_folder(SAMPLES) as folder:
+        return _demo(folder, version, fmt, progress)
+
+
+def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:
         raise InputError(f"no demo samples found in {folder}")
@@ -68,11 +66,15 @@ def run_demo(samples: str | None = None, version: str = TargetOptions.embedded_v
     print(render(plan_document(plan, result), fmt))
     if fmt == "table":
         print()
-        print(f"demo: {len(files)} sample files, {len(inventory.hosts)} hosts -> XPipe {client.xpipe_version} "
-              f"simulator; first pass {first_requests} requests in {first_seconds:.2f} s")
-        print(f"demo: second plan: {'no changes' if not again.has_changes else 'CHANGES PENDING'}, "
-              f"{again.requests} read requests, {second_writes} write requests "
-              f"({total_requests} requests in total)")
+        print(
+            f"demo: {len(files)} sample files, {len(inventory.hosts)} hosts -> XPipe {client.xpipe_version} "
+            f"simulator; first pass {first_requests} requests in {first_seconds:.2f} s"
+        )
+        print(
+            f"demo: second plan: {'no changes' if not again.has_changes else 'CHANGES PENDING'}, "
+            f"{again.requests} read requests, {second_writes} write requests "
+            f"({total_requests} requests in total)"
+        )
     if again.has_changes or second_writes:
         print(render(plan_document(again), "table"), file=sys.stderr)
         print("demo: the second run was not a no-op; this is a bug", file=sys.stderr)

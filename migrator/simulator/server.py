@@ -332,15 +332,15 @@ def serve(port: int, version: str, api_key_file: str | os.PathLike | None = None
     """
     sim = Simulator(version, port=port, auth_file=auth_file, api_key_file=api_key_file, state_dir=state_dir,
                     latency_ms=latency_ms)
+    stopped = threading.Event()
+    previous = None
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:  # before the line below: whoever reads it may send SIGTERM at once
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     sim.start()
     print(f"XPipe API simulator {version} listening on {sim.url} "
           f"(Local auth file: {auth_file if auth_file is not None else 'none'}; "
           f"API key file: {api_key_file if api_key_file is not None else 'none'})", flush=True)
-    stopped = threading.Event()
-    previous = None
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
-        previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         while not stopped.wait(0.2):
             pass

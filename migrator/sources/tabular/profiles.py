@@ -1,9 +1,8 @@
 """Column-mapping profiles: which columns of a CSV file or spreadsheet become which host fields.
 
-A profile is a TOML file (data, not code) in the repository's ``mappings/`` folder. The folder is
-found as ``Path(migrator.__file__).resolve().parent.parent / "mappings"``: the project is installed
-editable (``pip install -e .``), so ``migrator`` is imported from the work tree and ``mappings/``
-sits beside it. The environment variable ``XPIPE_MIGRATE_MAPPINGS`` names another folder.
+A profile is a TOML file (data, not code) in the repository's ``mappings/`` folder, which ships
+inside the package and is found through ``migrator.data`` (a wheel, a zipped install, an editable
+install or a checkout alike). The environment variable ``XPIPE_MIGRATE_MAPPINGS`` names another folder.
 ``--mapping`` takes a profile name (``mremoteng``) or a path to a ``.toml`` file.
 
 Profile schema (every key except ``[profile]`` and ``[detect] headers`` is optional)::
@@ -55,14 +54,18 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import migrator
+from migrator.data import MAPPINGS, bundled
 from migrator.errors import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 ENV_MAPPINGS = "XPIPE_MIGRATE_MAPPINGS"
 
@@ -196,18 +199,19 @@ class HeaderMatch:
 # -- locating and loading ---------------------------------------------------------------------------
 
 
-def mappings_dir() -> Path:
+def mappings_dir() -> Traversable:
+    """The folder profiles are looked up in by name: ``XPIPE_MIGRATE_MAPPINGS``, else the bundled one."""
     override = os.environ.get(ENV_MAPPINGS)
     if override:
         return Path(override)
-    return Path(migrator.__file__).resolve().parent.parent / "mappings"
+    return bundled(MAPPINGS)
 
 
 def profile_names() -> list[str]:
     folder = mappings_dir()
     if not folder.is_dir():
         return []
-    return sorted(p.stem for p in folder.glob("*.toml"))
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml") and p.is_file())
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -215,26 +219,30 @@ def load_profile(name_or_path: str | Path) -> Profile:
     text = str(name_or_path)
     candidate = Path(text)
     if candidate.suffix.lower() == ".toml" or os.sep in text or "/" in text:
-        path = candidate
-    else:
-        path = mappings_dir() / f"{text}.toml"
-        if not path.is_file():
-            known = ", ".join(profile_names()) or "none found"
-            raise ConfigError(f"unknown mapping profile {text!r} (profiles in {mappings_dir()}: {known})")
+        return _read_profile(candidate, candidate.stem)
+    found = mappings_dir() / f"{text}.toml"
+    if not found.is_file():
+        known = ", ".join(profile_names()) or "none found"
+        raise ConfigError(f"unknown mapping profile {text!r} (profiles in {mappings_dir()}: {known})")
+    return _read_profile(found, text)
+
+
+def _read_profile(source: Traversable, name: str) -> Profile:
+    path = Path(str(source))
     try:
-        raw = path.read_bytes()
+        raw = source.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read mapping profile: {exc.strerror}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not a valid TOML mapping profile: {exc}") from None
-    return parse_profile(data, name=path.stem, path=path)
+    return parse_profile(data, name=name, path=path)
 
 
 def all_profiles() -> list[Profile]:
     folder = mappings_dir()
-    return [load_profile(folder / f"{n}.toml") for n in profile_names()]
+    return [_read_profile(folder / f"{n}.toml", n) for n in profile_names()]
 
 
 def _str_list(value, where: str) -> tuple[str, ...]:
