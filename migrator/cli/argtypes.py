@@ -17,10 +17,11 @@ def seconds(text: str) -> float:
 
 
 def _integer(text: str) -> int:
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a whole number") from None
+    """ASCII digits only: Python's int() also takes '1_000', ' 5' and other scripts' digits."""
+    stripped = text[1:] if text[:1] in "+-" else text
+    if not stripped.isascii() or not stripped.isdigit():
+        raise argparse.ArgumentTypeError("must be a whole number")
+    return int(text, 10)
 
 
 def count(text: str) -> int:

@@ -259,11 +259,30 @@ def _str_map(value, where: str) -> dict[str, str]:
     return {normalise_value(k): v for k, v in value.items()}
 
 
+#: The keys each section of a profile may hold; anything else is a typo, reported by name.
+_SECTION_KEYS = {"profile": {"title", "origin", "delimiter", "quoting"}, "detect": {"headers", "known"},
+                 "tree": {"container"}, "checks": {"column", "unless", "message"}}
+
+
+def _table(value, where: str, keys: set[str]) -> dict:
+    """A TOML table with only ``keys``; a value of another type or an unknown key is a ConfigError."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: must be a table")
+    unknown = sorted(str(k) for k in set(value) - keys)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(keys))})")
+    return value
+
+
+def _text(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a string")
+    return value
+
+
 def parse_profile(data: dict, *, name: str, path: Path | None = None) -> Profile:
     where = str(path or name)
-    meta = data.get("profile", {})
-    if not isinstance(meta, dict):
-        raise ConfigError(f"{where}: [profile] must be a table")
+    meta = _table(data.get("profile", {}), f"{where}: [profile]", _SECTION_KEYS["profile"])
     unknown_top = set(data) - {"profile", "detect", "fields", "tree", "checks"}
     if unknown_top:
         raise ConfigError(f"{where}: unknown section(s) {', '.join(sorted(unknown_top))}")
@@ -281,12 +300,14 @@ def parse_profile(data: dict, *, name: str, path: Path | None = None) -> Profile
             raise ConfigError(f"{where}: [fields.{spec.name}] falls back to unmapped field {spec.fallback!r}")
         if spec.regex_from and spec.regex_from not in FIELDS:
             raise ConfigError(f"{where}: [fields.{spec.name}] regex_from names unknown field")
-    detect = data.get("detect", {})
+    detect = _table(data.get("detect", {}), f"{where}: [detect]", _SECTION_KEYS["detect"])
     signature = tuple(normalise_header(h) for h in _str_list(detect.get("headers", []), f"{where}: [detect]"))
     if not signature:
         raise ConfigError(f"{where}: [detect] headers must name the columns typical of this export")
     known = frozenset(normalise_header(h) for h in _str_list(detect.get("known", []), f"{where}: [detect]"))
     tree = data.get("tree")
+    if tree is not None:
+        tree = _table(tree, f"{where}: [tree]", _SECTION_KEYS["tree"])
     containers = None
     if tree is not None:
         if not {"id", "parent", "node_type"} <= set(specs):
@@ -294,23 +315,28 @@ def parse_profile(data: dict, *, name: str, path: Path | None = None) -> Profile
         names = _str_list(tree.get("container", []), f"{where}: [tree]")
         containers = tuple(normalise_value(v) for v in names)
     checks = []
-    for i, chk in enumerate(data.get("checks", [])):
+    raw_checks = data.get("checks", [])
+    if not isinstance(raw_checks, list):
+        raise ConfigError(f"{where}: checks must be an array of tables ([[checks]])")
+    for i, chk in enumerate(raw_checks):
         cw = f"{where}: [[checks]] #{i + 1}"
-        if not isinstance(chk, dict) or not isinstance(chk.get("column"), str) or not chk.get("message"):
-            raise ConfigError(f"{cw}: needs column and message")
+        chk = _table(chk, cw, _SECTION_KEYS["checks"])
+        if not isinstance(chk.get("column"), str) or not isinstance(chk.get("message"), str) or not chk["message"]:
+            raise ConfigError(f"{cw}: needs column and message (strings)")
         checks.append(ColumnCheck(
             column=normalise_header(chk["column"]),
             unless=tuple(normalise_value(v) for v in _str_list(chk.get("unless", []), cw)),
-            message=str(chk["message"]),
+            message=chk["message"],
         ))
     quoting = meta.get("quoting", "minimal")
-    if quoting not in ("minimal", "none"):
+    if not isinstance(quoting, str) or quoting not in ("minimal", "none"):
         raise ConfigError(f"{where}: [profile] quoting must be 'minimal' or 'none'")
     delimiter = meta.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise ConfigError(f"{where}: [profile] delimiter must be one character")
     return Profile(
-        name=name, title=str(meta.get("title", name)), origin=str(meta.get("origin", "")).strip(),
+        name=name, title=_text(meta.get("title", name), f"{where}: [profile] title"),
+        origin=_text(meta.get("origin", ""), f"{where}: [profile] origin").strip(),
         fields=specs, signature=signature, known=known, delimiter=delimiter, quoting=quoting,
         tree_containers=containers, checks=tuple(checks), path=path,
     )
