@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from migrator.errors import InputError
 from migrator.model import JumpHop
 from migrator.sources import detect_format, read_sources
-from migrator.sources.ssh_config.source import SshConfig, SshConfigSource
+from migrator.sources.ssh_config.resolver import SshConfig, SshConfigSource
 from tests._ssh_config_helpers import LOCAL_USER, Oracle, compare_chains, compare_many, write
 
 REPO = Path(__file__).resolve().parent.parent

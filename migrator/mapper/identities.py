@@ -94,7 +94,7 @@ class CredentialResolver:
         XPipe checks the file itself, so the token form is expanded here (a plain path stays as written)."""
         if host.source.format != "ssh_config" or ("%" not in path and "${" not in path):
             return path
-        from migrator.sources.ssh_config.source import expand_path
+        from migrator.sources.ssh_config.resolver import expand_path
 
         try:
             expanded = expand_path(path, host)
