@@ -16,7 +16,7 @@ from migrator.sources.base import Source
 FORMATS: dict[str, str] = {
     "csv": "migrator.sources.tabular.csv:CsvSource",
     "excel": "migrator.sources.tabular.excel:ExcelSource",
-    "ssh_config": "migrator.sources.ssh_config.resolver:SshConfigSource",
+    "ssh_config": "migrator.sources.ssh_config.source:SshConfigSource",
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
 }
