@@ -244,7 +244,7 @@ def _mapper_options(args) -> MapperOptions:
 
 def _write_rejects(args, inventory) -> None:
     if getattr(args, "rejects", None) and inventory is not None and inventory.rejects:
-        from migrator.sources.tabular.table import write_rejects
+        from migrator.sources.tabular.rejects import write_rejects
 
         for path in write_rejects(inventory.rejects, args.rejects):
             print(f"rejected rows written to {path}", file=sys.stderr)

@@ -15,7 +15,8 @@ from pathlib import Path
 from migrator.errors import ConfigError
 from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
 from migrator.sources import open_source
-from migrator.sources.tabular.table import Table, TableMapper, profiles_for
+from migrator.sources.tabular.headers import profiles_for
+from migrator.sources.tabular.table import Table, TableMapper
 
 REDACTED = "<redacted>"
 

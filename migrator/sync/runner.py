@@ -172,7 +172,7 @@ def write_job_reports(job, outcome: SyncOutcome) -> list[Path]:
     for fmt, path in job.reports.outputs().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "rejects":
-            from migrator.sources.tabular.table import write_rejects
+            from migrator.sources.tabular.rejects import write_rejects
 
             if outcome.inventory is not None and outcome.inventory.rejects:
                 written.extend(write_rejects(outcome.inventory.rejects, path))

@@ -20,15 +20,8 @@ from pathlib import Path
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
-from migrator.sources.tabular.table import (
-    HEADER_SCAN_ROWS,
-    RawRow,
-    RejectFormat,
-    Table,
-    choose_header,
-    map_tables,
-    profiles_for,
-)
+from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
+from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
 
 DELIMITERS = (",", ";", "\t", "|")
 #: A record spanning more physical lines than this probably has an unclosed quote.

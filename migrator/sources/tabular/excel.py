@@ -26,15 +26,8 @@ from xml.etree import ElementTree
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
-from migrator.sources.tabular.table import (
-    HEADER_SCAN_ROWS,
-    RawRow,
-    RejectFormat,
-    Table,
-    choose_header,
-    map_tables,
-    profiles_for,
-)
+from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
+from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
