@@ -19,6 +19,7 @@ from migrator.sync.ledger import Ledger
 from migrator.apply.loader import Loader
 from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.manager import plan_inventory, read_inventory
+from migrator.sources import UNREADABLE
 from migrator.plan.plan import Planner
 from migrator.report.plan_report import (
     RENDERERS,
@@ -231,7 +232,17 @@ def cmd_inspect(args) -> int:
         print(json.dumps(inventory_document(result.hosts, result.diagnostics), indent=2, ensure_ascii=False))
     else:
         print(render_inventory_table(result.hosts, result.diagnostics))
-    return EXIT_OK
+    return _unreadable_exit(result, EXIT_OK)
+
+
+def _unreadable_exit(inventory, code: int) -> int:
+    """A source that could not be read while the others were: say so last and exit with an error."""
+    failed = [d for d in inventory.diagnostics if d.code == UNREADABLE]
+    if not failed:
+        return code
+    print(f"xpipe-migrate: error: {len(failed)} source(s) could not be read and were left out: "
+          + "; ".join(d.message for d in failed), file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _mapper_options(args) -> MapperOptions:
@@ -297,7 +308,7 @@ def cmd_plan(args) -> int:
     print(_render(args.format, plan, show_unchanged=args.show_unchanged))
     _write_reports(args.report, plan)
     _write_rejects(args, inventory)
-    return EXIT_CHANGES if plan.has_changes else EXIT_OK
+    return _unreadable_exit(inventory, EXIT_CHANGES if plan.has_changes else EXIT_OK)
 
 
 def _confirm(plan) -> bool:
@@ -322,7 +333,7 @@ def cmd_apply(args) -> int:
             print(_render(args.format, plan, show_unchanged=args.show_unchanged))
             _write_reports(args.report, plan)
             _write_rejects(args, inventory)
-            return EXIT_OK
+            return _unreadable_exit(inventory, EXIT_OK)
         if args.format == "table" and not args.yes:
             print(render_table(plan))
         if not args.yes and not _confirm(plan):
@@ -335,7 +346,7 @@ def cmd_apply(args) -> int:
     if result.failed:
         raise PartialFailure(f"{len(result.failed)} of {len(result.outcomes)} changes failed; "
                              "the rest were applied (see the report)")
-    return EXIT_CHANGES if args.detailed_exitcode else EXIT_OK
+    return _unreadable_exit(inventory, EXIT_CHANGES if args.detailed_exitcode else EXIT_OK)
 
 
 def cmd_audit(args) -> int:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from migrator.errors import InputError
+from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import Source
+from migrator.sources.limits import open_source_file
+
+#: The diagnostic code of a source that could not be read at all while others were.
+UNREADABLE = "source-unreadable"
 
 FORMATS: dict[str, str] = {
     "csv": "migrator.sources.tabular.csv:CsvSource",
@@ -46,12 +50,12 @@ def detect_format(path: Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     head = b""
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
+    if not path.is_dir():
+        with open_source_file(path) as fh:  # refuses a FIFO, device or socket before any format looks
+            try:
                 head = fh.read(8192)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     scores = sorted(
         ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items()), reverse=True
     )
@@ -84,10 +88,30 @@ def open_source(spec: str | Path, fmt: str | None = None, **options) -> Source:
 
 
 def read_sources(specs, **options) -> SourceResult:
-    """Read every source into one result; a key seen twice is reported and the later one dropped."""
+    """Read every source into one result; a key seen twice is reported and the later one dropped.
+
+    A source that cannot be read (missing, not a regular file, over a cap in ``limits``) becomes one
+    ``source-unreadable`` error and the other sources are still read; only when no source at all can
+    be read is the error raised. A configuration error (``ConfigError``) concerns every source and
+    is always raised.
+    """
+    specs = list(specs)
     result = SourceResult()
+    failed: list[InputError] = []
     for spec in specs:
-        result.extend(open_source(spec, **options).read())
+        try:
+            result.extend(open_source(spec, **options).read())
+        except ConfigError:
+            raise
+        except InputError as exc:
+            failed.append(exc)
+            result.diagnostics.append(Diagnostic(
+                level="error", code=UNREADABLE, file=str(spec),
+                message=f"{exc}; nothing from this source is imported (the other sources are)"))
+    if failed and len(failed) == len(specs):
+        if len(failed) == 1:
+            raise failed[0]
+        raise InputError("; ".join(str(e) for e in failed))
     seen: dict[str, object] = {}
     unique = []
     for host in result.hosts:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from migrator.errors import ConfigError, InputError
+from migrator.errors import ConfigError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
 from migrator.sources.base import Source
+from migrator.sources.limits import read_source_bytes
 
 SESSION_TYPES = {
     0: "SSH", 1: "Telnet", 2: "Rsh", 3: "XDMCP", 4: "RDP", 5: "VNC", 6: "FTP", 7: "SFTP", 8: "Serial",
@@ -145,10 +146,7 @@ class MobaXtermSource(Source):
     def read(self) -> SourceResult:
         self._diags = []
         self._expanded = set()
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+        data = read_source_bytes(self.path, self.display_path)
         text = self._decode(data)
         sections, loose = self._split_sections(re.split(r"\r\n|\n|\r", text))
         by_name = {s.name.casefold(): s for s in sections}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrator.errors import InputError
+from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes, too_large
 
 DEFAULT_SETTINGS = "Default Settings"
 _PERCENT_HEX = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -141,6 +142,8 @@ class UnixSessionReader:
             entries = sorted(folder.iterdir())
         except OSError as exc:
             raise InputError(f"{folder.as_posix()}: cannot list: {exc.strerror}") from None
+        if len(entries) > MAX_SESSION_FILES:
+            raise too_large(folder.as_posix(), f"the number of files ({len(entries):,})", f"{MAX_SESSION_FILES:,}")
         sessions = []
         seen: dict[str, str] = {}
         for entry in entries:
@@ -167,9 +170,10 @@ class UnixSessionReader:
     def _read_unix_file(self, path: Path, name: str) -> _Session | None:
         file = path.as_posix()
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self._diag("error", "unreadable", f"cannot read session file: {exc.strerror}; not imported",
+            data = read_source_bytes(path, file)
+        except InputError as exc:
+            reason = str(exc).removeprefix(f"{file}: ")
+            self._diag("error", "unreadable", f"session file not read ({reason}); not imported",
                        file=file, entry=name)
             return None
         try:

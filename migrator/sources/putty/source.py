@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from migrator.errors import ConfigError, InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import Source
+from migrator.sources.limits import open_source_file, read_source_bytes
 from migrator.sources.putty.chain import ProxyChains, _ChainError
 from migrator.sources.putty.reg import _ASCII_LOWER, _PRODUCT_KEYS, _STORES, RegReader, _decode_head, _looks_like_reg
 from migrator.sources.putty.sessions import (
@@ -122,9 +123,9 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, Source):
             return 0
         for p in files:
             try:
-                with p.open("rb") as fh:
+                with open_source_file(p) as fh:
                     head = fh.read(4096).decode("utf-8", errors="replace")
-            except OSError:
+            except (OSError, InputError):
                 continue
             if re.search(r"(?m)^HostName=", head) and re.search(r"(?m)^Protocol=", head):
                 return 60
@@ -138,10 +139,7 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, Source):
             sessions = self._read_unix_dir()
             case_insensitive = False
         else:
-            try:
-                data = self.path.read_bytes()
-            except OSError as exc:
-                raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+            data = read_source_bytes(self.path, self.display_path)
             if _looks_like_reg(self.path, data):
                 sessions = self._read_reg(data)
                 case_insensitive = True

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic
+from migrator.sources.limits import MAX_FILE_BYTES, SourceLimitExceeded, read_source_bytes, size_text
 from migrator.sources.ssh_config.jump import _hpdelim2, parse_jump
 from migrator.sources.ssh_config.keywords import _FLAG, _MATCH_CRITERIA, _NEWER_MATCH_CRITERIA, KEYWORDS
 from migrator.sources.ssh_config.lexer import (
@@ -29,14 +30,15 @@ from migrator.sources.ssh_config.tree import Criterion, Directive, IncludedFile
 MAX_INCLUDE_DEPTH = 16  # READCONF_MAX_DEPTH
 MAX_INCLUDED_FILES = 5000  # not OpenSSH's: stops an Include fan-out from exhausting memory
 MAX_LINE_ERRORS = 50  # per file; the rest are summed up in one diagnostic
-MAX_FILE_BYTES = 16 * 1024 * 1024  # not OpenSSH's: a config is never this big; /dev/zero would be
 
 
 class ConfigReader:
     """The reading half of ``SshConfig``: turns the main file and its Includes into directives.
 
-    The attributes it uses (``path``, ``display_path``, ``home``, ``include_dir``, ``diagnostics``...)
-    are set by ``SshConfig.__init__``.
+    The attributes it uses (``path``, ``display_path``, ``home``, ``include_dir``, ``diagnostics``,
+    ``_budget``...) are set by ``SshConfig.__init__``. Every file goes through
+    ``limits.read_source_bytes`` (regular files only, size cap) and spends the shared ``Budget``, so
+    an Include fan-out over a big file stops at a cap instead of eating the machine.
     """
 
     def _diag(self, level: str, code: str, message: str, *, file: str | None = None, line: int | None = None,
@@ -62,20 +64,25 @@ class ConfigReader:
         self._files_read += 1
         self._error_count[display] = 0
         try:
-            if not main and not stat.S_ISREG(path.stat().st_mode):
-                raise OSError("not a regular file")
-            with path.open("rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-            if len(data) > MAX_FILE_BYTES:
-                raise OSError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        except OSError as exc:
+            data = read_source_bytes(path, display)
+        except SourceLimitExceeded:
             if main:
-                raise InputError(f"{display}: cannot read: {exc.strerror or exc}") from None
+                raise
+            data = None
+            reason = f"larger than {size_text(MAX_FILE_BYTES)}"
+        except InputError as exc:
+            if main:
+                raise
+            data = None
+            reason = str(exc).removeprefix(f"{display}: ")
+        if data is None:
             file, line = include_at or (None, None)
-            self._diag("error", "ssh-include-unreadable",
-                       f"included file {display} is not read ({exc.strerror or exc})", file=file, line=line)
+            self._diag("error", "ssh-include-unreadable", f"included file {display} is not read ({reason})",
+                       file=file, line=line)
             return []
+        self._budget.spend_bytes(len(data), display)
         text = self._decode(data, display)
+        self._budget.spend_lines(text.count("\n") + 1, display)
         return self._parse_text(text, display, depth, stack + (_real(path),))
 
     def _decode(self, data: bytes, display: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator.model import Diagnostic, JumpHop
+from migrator.sources.limits import Budget
 from migrator.sources.ssh_config import jump as _jump
 from migrator.sources.ssh_config.jump import JumpSetting
 from migrator.sources.ssh_config.keywords import _NEWER_MATCH_CRITERIA, MODEL_KEYWORDS, _unknown_message
@@ -65,6 +66,7 @@ class SshConfig(ConfigReader):
         self.local_user = local_user or default_local_user()
         self.diagnostics: list[Diagnostic] = []
         self._files_read = 0
+        self._budget = Budget(self.display_path)
         self._error_count: dict[str, int] = {}
         self._seen_diags: set[tuple] = set()
         self.directives = self._read_file(self.path, self.display_path, 0, (), main=True)
@@ -73,6 +75,7 @@ class SshConfig(ConfigReader):
         self._eval_problems: dict[tuple[str, int, str], tuple[str, str, str, set[str]]] = {}
         self._aliases: list[tuple[str, Directive]] | None = None
         self._alias_names: frozenset[str] | None = None
+        self._lines_by_name: dict[str, list[Directive]] | None = None
         everything = self.all_directives()
         # IgnoreUnknown makes an unknown keyword's fate depend on the alias; without one it is always fatal.
         self.has_ignore_unknown = any(d.spec and d.spec.name == "IgnoreUnknown" for d in everything)
@@ -125,6 +128,16 @@ class SshConfig(ConfigReader):
                         seen[p] = d
             self._aliases = list(seen.items())
         return self._aliases
+
+    def host_lines_naming(self, alias: str) -> list[Directive]:
+        """The Host lines that list ``alias`` literally (an index built once, not a scan per alias)."""
+        if self._lines_by_name is None:
+            index: dict[str, list[Directive]] = {}
+            for d in self.host_lines():
+                for p in dict.fromkeys(d.args):
+                    index.setdefault(p, []).append(d)
+            self._lines_by_name = index
+        return self._lines_by_name.get(alias, [])
 
     def alias_names(self) -> frozenset[str]:
         """The declared aliases as a set, built once: jump chains look every hop up in it."""

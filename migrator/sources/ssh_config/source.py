@@ -255,7 +255,7 @@ def _unusable_reason(alias: str) -> str | None:
 
 
 def _dead_reason(cfg: SshConfig, alias: str) -> str:
-    lines = [d for d in cfg.host_lines() if alias in d.args]
+    lines = cfg.host_lines_naming(alias)
     if any(("!" + alias) in d.args or any(p.startswith("!") and match_pattern(alias, p[1:]) for p in d.args)
            for d in lines):
         return "every Host line naming it also excludes it with a negated pattern, so nothing applies to it"
