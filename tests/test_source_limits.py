@@ -54,8 +54,14 @@ print(json.dumps(out))
 
 
 def read_in_child(specs: list[str]) -> dict[str, str]:
-    proc = subprocess.run([sys.executable, "-c", _CHILD, *specs], capture_output=True, text=True, timeout=60,
-                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, *specs],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
 
@@ -66,8 +72,10 @@ def test_a_fifo_is_refused_at_once_by_every_format(tmp_path):
     specs = [f"{fmt}:{fifo}" for fmt in FORMATS] + [str(fifo)]  # the last one goes through detection
     results = read_in_child(specs)
     for spec in specs:
-        assert results[spec] == f"InputError: {fifo.as_posix()}: is a FIFO (named pipe), not a regular file; " \
-                                "only regular files are read as sources", spec
+        assert (
+            results[spec] == f"InputError: {fifo.as_posix()}: is a FIFO (named pipe), not a regular file; "
+            "only regular files are read as sources"
+        ), spec
 
 
 def test_dev_zero_is_refused_by_every_format():
@@ -95,8 +103,11 @@ def test_an_include_fan_out_over_a_big_file_stops_at_a_cap(tmp_path, monkeypatch
     reads = []
     real = ssh_reader.read_source_bytes
     monkeypatch.setattr(ssh_reader, "read_source_bytes", lambda *a, **k: reads.append(a) or real(*a, **k))
-    with pytest.raises(SourceLimitExceeded, match=r"config: the number of lines read through Include "
-                                                   r"\(reached at .*big\.conf\) exceeds the limit of 100,000 lines"):
+    with pytest.raises(
+        SourceLimitExceeded,
+        match=r"config: the number of lines read through Include "
+        r"\(reached at .*big\.conf\) exceeds the limit of 100,000 lines",
+    ):
         SshConfigSource(config, home=tmp_path, local_user=LOCAL_USER).read()
     assert len(reads) == 8  # the main file and 7 copies: 7 * 16,001 lines > 100,000 - not 1,001 reads
     write(ssh / "long.conf", "Host long\n#" + "x" * 999_990 + "\n")  # 1,000,002 bytes in two lines
@@ -194,7 +205,8 @@ def test_jump_chains_build_the_alias_set_once(tmp_path, monkeypatch):
     def aliases_calls(n: int) -> int:
         calls.clear()
         body = "Host gw\n  HostName gw.example.net\n" + "".join(
-            f"Host h{i}\n  HostName 10.0.{i // 250}.{i % 250 + 1}\n  ProxyJump gw\n" for i in range(n))
+            f"Host h{i}\n  HostName 10.0.{i // 250}.{i % 250 + 1}\n  ProxyJump gw\n" for i in range(n)
+        )
         config = write(tmp_path / f"config{n}", body)
         result = SshConfigSource(config, home=tmp_path, local_user=LOCAL_USER).read()
         assert len(result.hosts) == n + 1 and all(h.jump for h in result.hosts[1:])
@@ -234,8 +246,13 @@ def test_deeply_nested_includes_stop_at_openssh_depth(tmp_path):
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("kind", ["truncated", "binary", "empty"])
 def test_truncated_binary_and_empty_files_fail_cleanly(tmp_path, fmt, kind):
-    samples = {"csv": "servers.csv", "excel": "excel/inventory.xlsx", "ssh_config": "ssh_config",
-               "putty": "putty-sessions.reg", "mobaxterm": "mobaxterm.mxtsessions"}
+    samples = {
+        "csv": "servers.csv",
+        "excel": "excel/inventory.xlsx",
+        "ssh_config": "ssh_config",
+        "putty": "putty-sessions.reg",
+        "mobaxterm": "mobaxterm.mxtsessions",
+    }
     data = (REPO / "samples" / samples[fmt]).read_bytes()
     content = {"truncated": data[: len(data) // 3], "binary": bytes(range(256)) * 64, "empty": b""}[kind]
     path = tmp_path / Path(samples[fmt]).name

@@ -35,7 +35,7 @@ MAX_XLSX_ROWS = 1_048_576
 #: Cells of one workbook read into memory, merged ranges filled in included.
 MAX_XLSX_CELLS = 20_000_000
 #: Bytes of one decompressed worksheet part (a zip bomb stops here).
-MAX_XLSX_PART_BYTES = 512 * MiB
+MAX_XLSX_PART_BYTES = 256 * MiB
 #: Files of one PuTTY session folder.
 MAX_SESSION_FILES = 100_000
 
@@ -128,11 +128,15 @@ class Budget:
     def spend_bytes(self, n: int, file: str) -> None:
         self.bytes_left -= n
         if self.bytes_left < 0:
-            raise too_large(self.shown, f"the text read through Include (reached at {file})",
-                            size_text(self.total_bytes))
+            raise too_large(
+                self.shown, f"the text read through Include (reached at {file})", size_text(self.total_bytes)
+            )
 
     def spend_lines(self, n: int, file: str) -> None:
         self.lines_left -= n
         if self.lines_left < 0:
-            raise too_large(self.shown, f"the number of lines read through Include (reached at {file})",
-                            f"{self.total_lines:,} lines")
+            raise too_large(
+                self.shown,
+                f"the number of lines read through Include (reached at {file})",
+                f"{self.total_lines:,} lines",
+            )
