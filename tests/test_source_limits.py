@@ -264,3 +264,13 @@ def test_truncated_binary_and_empty_files_fail_cleanly(tmp_path, fmt, kind):
         return
     for d in result.diagnostics:
         assert d.file is not None and d.message
+
+
+@pytest.mark.parametrize("fmt", [*FORMATS, None])
+def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path, fmt):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as fh:  # sparse: 65 MiB on paper, nothing on disk
+        fh.truncate(limits.MAX_FILE_BYTES + limits.MiB)
+    spec = f"{fmt}:{path}" if fmt else str(path)
+    with pytest.raises(SourceLimitExceeded, match=r"huge\.csv: the file \(65 MiB\) exceeds the limit of 64 MiB"):
+        read_sources([spec], home=str(tmp_path))
