@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migrator.apply.loader import ApplyResult, Loader
+from migrator.errors import ConfigError, InputError, MigratorError, SourceServiceError
 from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.model import Diagnostic, SourceResult
 from migrator.plan.plan import Plan, Planner, PruneOptions
@@ -23,6 +24,9 @@ from migrator.sources.base import Source
 from migrator.sync.ledger import Ledger
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.target import TargetOptions, open_client
+
+#: The diagnostic code of a source that could not be read at all.
+UNREADABLE = "source-unreadable"
 
 
 @dataclass
@@ -46,24 +50,46 @@ class Inventory(SourceResult):
     """Every source's hosts in one list, and what the run needs to know about the sources."""
 
     empty: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    failures: list[MigratorError] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
 
 
 def read_inventory(inputs: list[SourceInput]) -> Inventory:
-    """Read every source; a key seen twice is reported and the later copy is not imported."""
-    from migrator.sync.job import apply_source_filter
+    """Read every source; a key seen twice is reported and the later copy is not imported.
+
+    A source that cannot be read (missing, not a regular file, over a cap in ``sources.limits``, a
+    service that fails) becomes one ``source-unreadable`` error and the others are still read; it
+    counts as empty, so it can never let a prune delete what it holds. Only when no source at all can
+    be read is the error raised. A configuration error concerns the run and is always raised.
+    """
+    from migrator.sync.filters import apply_source_filter
 
     inventory = Inventory()
+    failed = inventory.failures
     for item in inputs:
-        source = item.open()
-        result = source.read()
+        label = item.where if item.where and item.where != item.location else None
+        try:
+            source = item.open()
+            result = source.read()
+        except ConfigError:
+            raise
+        except (InputError, SourceServiceError) as exc:
+            failed.append(exc)
+            inventory.unreadable.append(item.location)
+            inventory.empty.append(f"{item.location} ({label})" if label else item.location)
+            inventory.diagnostics.append(Diagnostic(
+                level="error", code=UNREADABLE, file=item.location,
+                message=f"{exc}; nothing from this source is imported (the other sources are)"))
+            continue
         inventory.fingerprints.append(f"{source.format}:{source.key_location}:{source.fingerprint()}")
         if not result.hosts:
-            label = item.where if item.where and item.where != item.location else None
             inventory.empty.append(f"{source.location} ({label})" if label else source.location)
         if item.filter is not None:
             apply_source_filter(result, item.filter, source.display_path)
         inventory.extend(result)
+    if failed and len(failed) == len(inputs):
+        raise failed[0] if len(failed) == 1 else InputError("; ".join(str(e) for e in failed))
     seen: set[str] = set()
     unique = []
     for host in inventory.hosts:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.sources.ssh_config.source import SshConfig
+from migrator.sources.ssh_config.resolver import SshConfig
 
 LOCAL_USER = pwd.getpwuid(os.getuid()).pw_name
 PW_HOME = pwd.getpwuid(os.getuid()).pw_dir

@@ -11,7 +11,9 @@ from migrator.errors import ConfigError, InputError
 from migrator.manager import read_sources
 from migrator.sources import detect_format, open_source
 from migrator.sources.tabular.csv import CsvSource, decode, sniff_delimiter
-from migrator.sources.tabular.table import TabularRejectedRow, parse_port, split_target, write_rejects
+from migrator.sources.tabular.rejects import write_rejects
+from migrator.sources.tabular.rows import parse_port, split_target
+from migrator.sources.tabular.table import TabularRejectedRow
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "servers.csv"

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from migrator.errors import ConfigError, InputError
 from migrator.sources import detect_format
 from migrator.sources.tabular.excel import ExcelSource, cell_text, format_date
-from migrator.sources.tabular.table import write_rejects
+from migrator.sources.tabular.rejects import write_rejects
 from tests._tabular_helpers import build_inventory_workbook, set_cached_values
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,8 @@ import pytest
 
 from migrator.errors import ConfigError, InputError
 from migrator.manager import read_inventory
-from migrator.sync.job import Job, SourceFilter, filter_hosts, folder_glob_regex, load_job, parse_job
+from migrator.sync.filters import filter_hosts, folder_glob_regex
+from migrator.sync.job import Job, SourceFilter, load_job, parse_job
 from migrator.xpipe.auth import ApiKeyAuth, LocalAuth
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

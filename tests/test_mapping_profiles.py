@@ -289,7 +289,7 @@ def test_mapping_check_on_a_workbook_with_a_notes_sheet(capsys):
 
 
 def test_mremoteng_rejects_are_written_back_unquoted_with_semicolons(tmp_path):
-    from migrator.sources.tabular.table import write_rejects
+    from migrator.sources.tabular.rejects import write_rejects
 
     lines = (SAMPLES / "csv" / "mremoteng-export.csv").read_bytes().decode("utf-8").split("\r\n")
     bad = lines[1].replace(";web-01.example.org;22;", ";web-01.example.org;twenty-two;", 1)

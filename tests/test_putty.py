@@ -10,7 +10,8 @@ import pytest
 from migrator.errors import ConfigError, InputError
 from migrator.manager import read_sources
 from migrator.sources import detect_format
-from migrator.sources.putty.source import PuttySource, prepare_host, unescape_session_name
+from migrator.sources.putty.sessions import prepare_host, unescape_session_name
+from migrator.sources.putty.source import PuttySource
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 MAIN = SAMPLES / "putty-sessions.reg"

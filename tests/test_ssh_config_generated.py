@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrator.sources.ssh_config.source import SshConfig
+from migrator.sources.ssh_config.resolver import SshConfig
 from tests._ssh_config_helpers import LOCAL_USER, Oracle, compare_chains, compare_many, write
 
 ALIASES = ["web1", "web2", "Web1", "db", "db.corp.example", "bastion", "gw", "app-01", "app-02", "10.0.0.5",

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from migrator.model import Host, Provenance
-from migrator.sources.ssh_config.source import SshConfig, TokenError, expand_path
+from migrator.sources.ssh_config.resolver import SshConfig
+from migrator.sources.ssh_config.tokens import TokenError, expand_path
 from tests._ssh_config_helpers import (
     LOCAL_USER,
     PW_HOME,
@@ -476,7 +477,7 @@ def _error_lines(stderr: bytes) -> set[int]:
 
 def test_every_keyword_is_known_to_openssh_with_the_same_arguments(env):
     """One file with every keyword set validly (ssh accepts it), one with each made invalid."""
-    from migrator.sources.ssh_config.source import KEYWORDS
+    from migrator.sources.ssh_config.keywords import KEYWORDS
 
     table = [kw for kw in KEYWORDS.values() if kw.kind not in ("host", "match", "include")]
     good = "Host x\n" + "".join(f"  {kw.name} {_sample(kw)}\n" for kw in table)

@@ -13,7 +13,8 @@ from migrator.errors import InputError
 from migrator.manager import read_sources
 from migrator.model import JumpHop
 from migrator.sources import detect_format
-from migrator.sources.ssh_config.source import SshConfig, SshConfigSource
+from migrator.sources.ssh_config.resolver import SshConfig
+from migrator.sources.ssh_config.source import SshConfigSource
 from tests._ssh_config_helpers import LOCAL_USER, Oracle, compare_chains, compare_many, write
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,7 +76,8 @@ Host plain
     app = hosts["app"]
     assert app.key == f"ssh_config:{config.as_posix()}#app"
     assert (app.address, app.port, app.user) == ("10.0.0.12", 22, None)
-    assert app.credentials.key_files == ["~/.ssh/app_%h", "~/.ssh/with space"]
+    # the source expands tokenised key paths itself (as ssh does when it connects); plain ones stay as written
+    assert app.credentials.key_files == [f"{home.as_posix()}/.ssh/app_10.0.0.12", "~/.ssh/with space"]
     assert app.credentials.certificate_files == ["~/.ssh/app-cert.pub"]
     assert app.credentials.identities_only is True
     assert app.credentials.identity_agent == "~/.agent.sock"
@@ -91,6 +93,26 @@ Host plain
     assert (hosts["gw"].address, hosts["gw"].port, hosts["gw"].user) == ("gw.example.net", 2201, "jumper")
     assert hosts["plain"].ssh_options == [] and hosts["plain"].credentials.key_files == []
     assert codes(result, "error") == [] and codes(result, "warning") == []
+    assert codes(result, "info").count("key-path-expanded") == 1
+
+
+def test_key_paths_with_tokens_are_expanded_by_the_source_per_host(home):
+    config = write(home / ".ssh" / "config", """\
+Host web db
+    User ops
+    IdentityFile ~/.ssh/id_%h_%r
+    IdentityFile ~/.ssh/id_plain
+Host broken
+    IdentityFile ~/.ssh/id_%q
+""")
+    result = read(config, home)
+    hosts = by_name(result)
+    assert hosts["web"].credentials.key_files == [f"{home.as_posix()}/.ssh/id_web_ops", "~/.ssh/id_plain"]
+    assert hosts["db"].credentials.key_files == [f"{home.as_posix()}/.ssh/id_db_ops", "~/.ssh/id_plain"]
+    assert hosts["broken"].credentials.key_files == ["~/.ssh/id_%q"]
+    warning = [d for d in result.diagnostics if d.code == "key-path-token"]
+    assert [(d.entry, d.line, d.field) for d in warning] == [("broken", 5, "IdentityFile")]
+    assert "unknown token %q" in warning[0].message
 
 
 def test_jump_chain_resolves_each_hop_like_openssh(home):

@@ -17,6 +17,7 @@ from migrator.mapper.ssh_store import MapperOptions
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
 from migrator.sources import FORMATS
+from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
 from migrator.xpipe.target import TargetOptions, checked_target_options
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -171,9 +172,7 @@ def write_reports(specs: list[str], doc: dict) -> None:
 
 def write_rejects(path: str | None, inventory) -> None:
     if path and inventory is not None and inventory.rejects:
-        from migrator.sources.tabular.table import write_rejects as write
-
-        for written in write(inventory.rejects, path):
+        for written in write_rejected_rows(inventory.rejects, path):
             print(f"rejected rows written to {written}", file=sys.stderr)
 
 
@@ -186,10 +185,23 @@ def show_outcome(args, outcome: Outcome) -> dict:
     return doc
 
 
+def raise_unreadable(inventory) -> None:
+    """A source that could not be read fails the run (after the others were shown and applied)."""
+    if inventory.failures:
+        first = inventory.failures[0]
+        text = f"{len(inventory.failures)} source(s) could not be read ({first}); the other sources were read"
+        try:
+            error = type(first)(text)
+        except TypeError:
+            error = first
+        raise error
+
+
 def exit_code(args, outcome: Outcome, *, applied: bool) -> int:
     """The README's exit codes for a finished plan or apply."""
     if outcome.refused:
         raise PlanRefused(outcome.refused)
+    raise_unreadable(outcome.inventory)
     if not applied or outcome.result is None:
         return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
     if outcome.result.failed:
@@ -206,9 +218,7 @@ def job_reports(job, outcome: Outcome) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "rejects":
             if outcome.inventory.rejects:
-                from migrator.sources.tabular.table import write_rejects as write
-
-                written.extend(write(outcome.inventory.rejects, path))
+                        written.extend(write_rejected_rows(outcome.inventory.rejects, path))
             continue
         doc = doc or plan_document(outcome.plan, outcome.result)
         written.append(write_report(path, doc, fmt))

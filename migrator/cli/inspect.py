@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.cli.common import EXIT_OK, add_source_args, source_inputs
+from migrator.cli.common import EXIT_OK, add_source_args, raise_unreadable, source_inputs
 from migrator.manager import read_inventory
 from migrator.report import render
 from migrator.report.document import inventory_document
@@ -19,4 +19,5 @@ def register(sub) -> None:
 def run(args) -> int:
     inventory = read_inventory(source_inputs(args))
     print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format))
+    raise_unreadable(inventory)
     return EXIT_OK

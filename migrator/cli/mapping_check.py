@@ -12,11 +12,11 @@ import json
 import sys
 from pathlib import Path
 
-from migrator.cli.argtypes import non_negative
 from migrator.errors import ConfigError
 from migrator.sources import open_source
+from migrator.sources.tabular.headers import profiles_for
 from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
-from migrator.sources.tabular.table import Table, TableMapper, profiles_for
+from migrator.sources.tabular.table import Table, TableMapper
 
 REDACTED = "<redacted>"
 
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("file", metavar="FILE", help="CSV or .xlsx file (FORMAT:PATH names the format)")
     p.add_argument("--mapping", help="profile name in mappings/ or a .toml path (default: auto-detect)")
     p.add_argument("--sheet", help="Excel sheet (default: every visible sheet)")
-    p.add_argument("--rows", type=non_negative, default=5, metavar="N", help="rows to preview (default 5)")
+    p.add_argument("--rows", type=int, default=5, metavar="N", help="rows to preview (default 5)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=run)
 

@@ -88,22 +88,6 @@ class CredentialResolver:
             return Secret({"type": "prompt"})
         return Secret({"type": "none"})
 
-    @staticmethod
-    def _key_path(host: Host, path: str, diag) -> str:
-        """ssh_config key paths may hold tokens (``~/.ssh/id_%h``) that ssh expands when it connects;
-        XPipe checks the file itself, so the token form is expanded here (a plain path stays as written)."""
-        if host.source.format != "ssh_config" or ("%" not in path and "${" not in path):
-            return path
-        from migrator.sources.ssh_config.source import expand_path
-
-        try:
-            expanded = expand_path(path, host)
-        except ValueError as exc:
-            diag("warning", "key-path-token", f"key path {path} cannot be expanded ({exc}); kept as written")
-            return path
-        diag("info", "key-path-expanded", f"key path {path} is {expanded} for this host (tokens expanded)")
-        return expanded
-
     def resolve(self, host: Host) -> tuple[ResolvedCredential | None, list[Diagnostic]]:
         """The host's credential, or None when a key problem must keep it out of the vault."""
         creds = host.credentials
@@ -115,7 +99,7 @@ class CredentialResolver:
 
         key_identity = ""
         if creds.key_files:
-            path = self._key_path(host, creds.key_files[0], diag)
+            path = creds.key_files[0]
             passphrase = creds.key_passphrase.get_secret_value() if creds.key_passphrase is not None else None
             info = self.inspector.inspect(path, passphrase) if self.inspector else None
             status = info.status if info else None

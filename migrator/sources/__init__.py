@@ -13,6 +13,7 @@ from typing import Any
 
 from migrator.errors import InputError
 from migrator.sources.base import Source
+from migrator.sources.limits import open_source_file
 
 FORMATS: dict[str, str] = {
     "csv": "migrator.sources.tabular.csv:CsvSource",
@@ -54,12 +55,12 @@ def detect_format(location: str | Path) -> str:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     head = b""
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
+    if not path.is_dir():
+        with open_source_file(path) as fh:  # refuses a FIFO, device or socket before any format looks
+            try:
                 head = fh.read(8192)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     scores = sorted(
         ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items() if not cls.remote),
         reverse=True,

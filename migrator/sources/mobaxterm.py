@@ -24,9 +24,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ValidationError
 
-from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
 from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.limits import read_source_bytes
 
 SESSION_TYPES = {
     0: "SSH", 1: "Telnet", 2: "Rsh", 3: "XDMCP", 4: "RDP", 5: "VNC", 6: "FTP", 7: "SFTP", 8: "Serial",
@@ -65,14 +65,6 @@ def unescape(value: str) -> str:
     return value
 
 
-@dataclass
-class _Section:
-    name: str
-    line: int
-    entries: list[tuple[int, str, str]] = field(default_factory=list)
-    subrep: str | None = None
-
-
 def _codepage(value: str) -> str:
     try:
         return codecs.lookup(value).name
@@ -93,6 +85,14 @@ class MobaXtermOptions(SourceOptions):
     profile_dir: str | None = None
     #: what _AppDataDir_ expands to (default: %APPDATA% on Windows)
     appdata_dir: str | None = None
+
+
+@dataclass
+class _Section:
+    name: str
+    line: int
+    entries: list[tuple[int, str, str]] = field(default_factory=list)
+    subrep: str | None = None
 
 
 class MobaXtermSource(FileSource):
@@ -159,10 +159,7 @@ class MobaXtermSource(FileSource):
     def read(self) -> SourceResult:
         self._diags = []
         self._expanded = set()
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+        data = read_source_bytes(self.path, self.display_path)
         text = self._decode(data)
         sections, loose = self._split_sections(re.split(r"\r\n|\n|\r", text))
         by_name = {s.name.casefold(): s for s in sections}

@@ -17,25 +17,19 @@ import csv
 import io
 from pathlib import Path
 
-from migrator.errors import ConfigError, InputError
+from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import FileSource, SourceOptions
-from migrator.sources.tabular.table import (
-    HEADER_SCAN_ROWS,
-    RawRow,
-    RejectFormat,
-    Table,
-    choose_header,
-    map_tables,
-    profiles_for,
-)
+from migrator.sources.limits import MAX_CSV_CELL, MAX_LINES, read_source_bytes, size_text, too_large
+from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
+from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
 
 DELIMITERS = (",", ";", "\t", "|")
 #: A record spanning more physical lines than this probably has an unclosed quote.
 _RUNAWAY_LINES = 20
 _SNIFF_LINES = 60
 
-csv.field_size_limit(16 * 1024 * 1024)
+csv.field_size_limit(MAX_CSV_CELL)
 
 
 def decode(data: bytes, forced: str | None = None) -> tuple[str, str, str | None]:
@@ -103,6 +97,14 @@ class _Lines:
             return line
 
 
+class CsvLimitError(csv.Error):
+    """The csv module refused a record (a cell over ``MAX_CSV_CELL``); ``line`` is where it starts."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
 def iter_records(text: str, delimiter: str, quoting: str = "minimal"):
     """Yield (start line, end line, fields) for every record of ``text``."""
     lines = _Lines(text)
@@ -113,6 +115,8 @@ def iter_records(text: str, delimiter: str, quoting: str = "minimal"):
             fields = next(reader)
         except StopIteration:
             return
+        except csv.Error as exc:
+            raise CsvLimitError(lines.start, str(exc)) from None
         lines.at_boundary = True
         yield lines.start, lines.line, fields
 
@@ -172,9 +176,12 @@ class CsvSource(FileSource):
         """Decode, sniff and find the header. Returns the table, reading diagnostics and file facts
         (encoding, delimiter, quoting; ``unmatched`` holds the first row when no header was found)."""
         try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+            return self._load()
+        except CsvLimitError as exc:
+            raise too_large(f"{self.display_path}: line {exc.line}", "a cell", size_text(MAX_CSV_CELL)) from None
+
+    def _load(self) -> tuple[list[Table], list[Diagnostic], dict]:
+        data = read_source_bytes(self.path, self.display_path)
         diags: list[Diagnostic] = []
         text, encoding, warning = decode(data, self.options.encoding)
         if warning:
@@ -224,6 +231,8 @@ class CsvSource(FileSource):
         for start, end, fields in iter_records(text, delimiter, quoting):
             if start <= header_line:
                 continue
+            if len(rows) >= MAX_LINES:
+                raise too_large(self.display_path, "the number of rows", f"{MAX_LINES:,}")
             if end - start >= _RUNAWAY_LINES:
                 diags.append(self.diag(
                     "warning", "long-record",

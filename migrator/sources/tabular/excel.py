@@ -16,6 +16,7 @@ block of rows applies to each row).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import posixpath
 import re
 import zipfile
@@ -26,15 +27,16 @@ from xml.etree import ElementTree
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import FileSource, SourceOptions
-from migrator.sources.tabular.table import (
-    HEADER_SCAN_ROWS,
-    RawRow,
-    RejectFormat,
-    Table,
-    choose_header,
-    map_tables,
-    profiles_for,
+from migrator.sources.limits import (
+    MAX_XLSX_CELLS,
+    MAX_XLSX_PART_BYTES,
+    MAX_XLSX_ROWS,
+    read_source_bytes,
+    size_text,
+    too_large,
 )
+from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
+from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -63,6 +65,9 @@ class SheetFacts:
     #: merged ranges as (min_row, min_col, max_row, max_col)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
     uncached: set[tuple[int, int]] = field(default_factory=set)
+    #: the used range: the last row and column that hold a cell
+    max_row: int = 0
+    max_col: int = 0
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
@@ -90,24 +95,37 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     return out
 
 
-def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetFacts:
+def scan_sheet(archive: zipfile.ZipFile, part: str, shown: str = "") -> SheetFacts:
+    """Hidden rows, merged ranges, formulas without a saved result and the used range of one sheet.
+
+    Merged ranges are clipped to the used range: a merge over whole columns (``A1:A1048576``) would
+    otherwise be filled in a million times over. More rows than Excel allows is refused.
+    """
     facts = SheetFacts()
     row_no = 0
+    col_no = 0
+    merges: list[tuple[int, int, int, int]] = []
     with archive.open(part) as fh:
         for _, elem in ElementTree.iterparse(fh, events=("end",)):
             tag = elem.tag
             if tag == f"{_MAIN}c":
+                pos = _ref(elem.get("r", ""))
+                col_no = pos[1] if pos else col_no + 1
+                facts.max_col = max(facts.max_col, col_no)
+                facts.max_row = max(facts.max_row, pos[0] if pos else row_no + 1)
                 f = elem.find(f"{_MAIN}f")
                 if f is not None:
                     v = elem.find(f"{_MAIN}v")
                     if v is None or v.text is None:
-                        pos = _ref(elem.get("r", ""))
                         if pos:
                             facts.uncached.add(pos)
                 elem.clear()
             elif tag == f"{_MAIN}row":
                 r = elem.get("r")
                 row_no = int(r) if r and r.isdigit() else row_no + 1
+                col_no = 0
+                if row_no > MAX_XLSX_ROWS:
+                    raise too_large(shown, f"worksheet {part}: row {row_no}", f"{MAX_XLSX_ROWS:,} rows")
                 if elem.get("hidden") in ("1", "true"):
                     facts.hidden_rows.add(row_no)
                 elem.clear()
@@ -115,7 +133,11 @@ def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetFacts:
                 a, _, b = (elem.get("ref") or "").partition(":")
                 start, end = _ref(a), _ref(b or a)
                 if start and end:
-                    facts.merges.append((start[0], start[1], end[0], end[1]))
+                    merges.append((start[0], start[1], end[0], end[1]))
+                elem.clear()
+    for min_row, min_col, max_row, max_col in merges:
+        if min_row <= facts.max_row and min_col <= facts.max_col:
+            facts.merges.append((min_row, min_col, min(max_row, facts.max_row), min(max_col, facts.max_col)))
     return facts
 
 
@@ -244,20 +266,19 @@ class ExcelSource(FileSource):
     def _open(self):
         import openpyxl
 
-        head = b""
-        try:
-            with self.path.open("rb") as fh:
-                head = fh.read(8)
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
+        data = read_source_bytes(self.path, self.display_path)
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise InputError(
                 f"{self.display_path}: this is an Excel 97-2003 (.xls) workbook; save it as .xlsx first"
             )
         try:
-            archive = zipfile.ZipFile(self.path)
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            for member in archive.infolist():
+                if member.file_size > MAX_XLSX_PART_BYTES:
+                    raise too_large(self.display_path, f"part {member.filename} unpacked "
+                                    f"({size_text(member.file_size)})", size_text(MAX_XLSX_PART_BYTES))
             parts = sheet_parts(archive)
-            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, ValueError) as exc:
             raise InputError(f"{self.display_path}: not a readable .xlsx workbook ({exc})") from None
         return archive, parts, wb
@@ -272,6 +293,7 @@ class ExcelSource(FileSource):
 
     def _load(self, archive, parts, wb) -> tuple[list[Table], list[Diagnostic], dict]:
         diags: list[Diagnostic] = []
+        self._cells = 0
         include_hidden = self.options.include_hidden
         wanted = self.options.sheet
         names = wb.sheetnames
@@ -304,7 +326,7 @@ class ExcelSource(FileSource):
                 diags.append(self.diag("info", "chart-sheet", f"sheet {name!r} is a chart sheet; skipped"))
                 continue
             part = parts.get(name, ("", ""))[0]
-            facts = scan_sheet(archive, part) if part else SheetFacts()
+            facts = scan_sheet(archive, part, self.display_path) if part else SheetFacts()
             table = self._sheet_table(ws, name, facts, profiles, forced, include_hidden, diags, unmatched)
             if table is not None:
                 tables.append(table)
@@ -322,6 +344,9 @@ class ExcelSource(FileSource):
             values: list[str] = []
             notes: dict[int, str] = {}
             for c, cell in enumerate(cells):
+                self._cells += 1
+                if self._cells > MAX_XLSX_CELLS:
+                    raise too_large(self.display_path, "the number of cells", f"{MAX_XLSX_CELLS:,}")
                 fmt = getattr(cell, "number_format", "General")
                 text, note = cell_text(getattr(cell, "value", None), fmt)
                 values.append(text)
@@ -337,6 +362,7 @@ class ExcelSource(FileSource):
                     anchors[(min_row, min_col)] = (values[i] if i < len(values) else "", notes.get(i))
                 text, note = anchors.get((min_row, min_col), ("", None))
                 if len(values) < max_col:
+                    self._cells += max_col - len(values)
                     values.extend([""] * (max_col - len(values)))
                 for col in range(min_col - 1, max_col):
                     values[col] = text

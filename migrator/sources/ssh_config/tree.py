@@ -1,0 +1,72 @@
+"""The parsed file tree: one ``Directive`` per line, ``Include`` targets nested under theirs,
+and the ``Resolution`` of one alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migrator.sources.ssh_config.jump import JumpSetting
+from migrator.sources.ssh_config.keywords import Keyword
+from migrator.sources.ssh_config.lexer import WHITESPACE
+
+
+@dataclass
+class Criterion:
+    negate: bool
+    name: str
+    arg: str | None = None
+
+
+@dataclass
+class Directive:
+    """One non-comment line: keyword, arguments and what it means."""
+
+    file: str
+    line: int
+    keyword: str  # as written
+    spec: Keyword | None  # None: not an OpenSSH keyword
+    args: list[str]
+    raw: str  # the rest of the line after the keyword, leading whitespace removed
+    error: str | None = None
+    criteria: list[Criterion] = field(default_factory=list)
+    jump: JumpSetting | None = None
+    port: int | None = None
+    includes: list[IncludedFile] = field(default_factory=list)
+    description: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind if self.spec else "unknown"
+
+    def command(self) -> str:
+        return self.raw.lstrip(WHITESPACE + "=")
+
+
+@dataclass
+class IncludedFile:
+    path: str
+    directives: list[Directive]
+
+
+@dataclass
+class Resolution:
+    """An alias resolved like ``ssh -G``; ``user`` is None when the file sets none."""
+
+    alias: str
+    hostname: str
+    port: int
+    user: str | None
+    identity_files: list[str]
+    certificate_files: list[str]
+    identities_only: bool | None
+    identity_agent: str | None
+    jump: JumpSetting | None  # None: no ProxyJump (or ProxyJump none)
+    proxy_command: str | None
+    options: list[tuple[str, str]]  # every other keyword set, canonical spelling, in order
+    declared: bool  # a Host line naming the alias applied to it in the first pass
+    hostname_error: str | None = None
+    final_pass: bool = False
+
+    @property
+    def proxy_jump(self) -> str | None:
+        return self.jump.ssh_g() if self.jump else None
