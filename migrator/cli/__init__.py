@@ -15,7 +15,7 @@ import sys
 
 from migrator import __version__
 from migrator.cli.common import EXIT_ERROR
-from migrator.errors import MigratorError
+from migrator.errors import MappingUnsure, MigratorError
 
 #: The commands, in the order ``--help`` lists them.
 COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "simulator", "demo")
@@ -55,6 +55,7 @@ def _track(action: argparse.Action) -> None:
     """
     base = type(action)
     if base not in _TRACKED:
+
         def __call__(self, parser, namespace, values, option_string=None):
             given = dict(getattr(namespace, "given_options", {}))
             given[self.dest] = option_string
@@ -75,8 +76,11 @@ def _command_parsers(parser: argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="xpipe-migrate", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Move server inventories into XPipe through its HTTP API, and keep them in step.")
+        prog="xpipe-migrate",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Move server inventories into XPipe through its HTTP API, and keep them in step.",
+    )
     parser.add_argument("--version", action="version", version=f"xpipe-migrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -87,27 +91,43 @@ def build_parser() -> argparse.ArgumentParser:
         command.epilog = command.epilog or EPILOG
         command.formatter_class = argparse.RawDescriptionHelpFormatter
         # SUPPRESS: given only before the command, the top-level value is not overwritten with False
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help="show tracebacks and debug logging")
-        command.add_argument("--no-progress", action="store_true", default=argparse.SUPPRESS,
-                             help="no progress bar on stderr")
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks and debug logging"
+        )
+        command.add_argument(
+            "--no-progress", action="store_true", default=argparse.SUPPRESS, help="no progress bar on stderr"
+        )
         for action in command._actions:
             if action.option_strings and not isinstance(action, argparse._HelpAction):
                 _track(action)
     return parser
 
 
+def _show_mapping_preview(source) -> None:
+    """After the one-line error: how the best guess would read the file, so the user can pick a profile."""
+    from migrator.cli.mapping_check import check_report, render
+
+    try:
+        text = render(check_report(source))
+    except MigratorError:
+        return
+    print("\nmapping check preview (nothing was imported):\n" + text, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except MigratorError as exc:
         if args.debug:
             raise
         print(f"xpipe-migrate: error: {exc}", file=sys.stderr)
+        if isinstance(exc, MappingUnsure) and exc.source is not None:
+            _show_mapping_preview(exc.source)
         return exc.exit_code
     except KeyboardInterrupt:
         print("xpipe-migrate: interrupted", file=sys.stderr)
@@ -115,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into one line
         if args.debug:
             raise
-        print(f"xpipe-migrate: internal error: {type(exc).__name__} (run with --debug for the traceback)",
-              file=sys.stderr)
+        print(
+            f"xpipe-migrate: internal error: {type(exc).__name__} (run with --debug for the traceback)", file=sys.stderr
+        )
         return EXIT_ERROR
 
 

@@ -62,10 +62,14 @@ def _saved_options(args, saved: dict) -> dict:
     for dest in RUN_DESTS:
         typed = given(args, dest)
         if typed and getattr(args, dest) != made[dest]:
-            how = {None: "as the job says", True: "on", False: "off"}[made[dest]] if dest == "prune" else (
-                "on" if made[dest] else "off")
-            raise ConfigError(f"{typed[0]} would change the saved plan (made with {dest} {how}); "
-                              "give the flag when making the plan")
+            how = (
+                {None: "as the job says", True: "on", False: "off"}[made[dest]]
+                if dest == "prune"
+                else ("on" if made[dest] else "off")
+            )
+            raise ConfigError(
+                f"{typed[0]} would change the saved plan (made with {dest} {how}); give the flag when making the plan"
+            )
     return made
 
 
@@ -73,12 +77,14 @@ def run(args) -> int:
     check_output_args(args)
     saved = load_saved_plan(args.sources[0]) if len(args.sources) == 1 else None
     if saved is not None:
-        refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"),
-               "with a saved plan (it is applied with its job's sources, target and ledger)")
+        refuse(
+            args,
+            (*SOURCE_DESTS, *TARGET_DESTS, "state"),
+            "with a saved plan (it is applied with its job's sources, target and ledger)",
+        )
         made = _saved_options(args, saved)
         job = load_job(saved["job"])
-        run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"],
-                          progress=not args.no_progress)
+        run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=not args.no_progress)
         outcome = Manager(run_).execute(apply=True, saved=saved)
         show_outcome(args, outcome)
         job_reports(job, outcome)

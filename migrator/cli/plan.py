@@ -28,16 +28,20 @@ from migrator.sync.job import load_job
 
 
 def register(sub) -> None:
-    p = sub.add_parser("plan", help="show what apply would change (exit 2 when changes are pending, "
-                                    "4 when conflicts would leave the vault short)")
+    p = sub.add_parser(
+        "plan",
+        help="show what apply would change (exit 2 when changes are pending, "
+        "4 when conflicts would leave the vault short)",
+    )
     add_source_args(p, required=False)
     add_target_args(p)
     add_output_args(p)
     p.add_argument("--job", metavar="JOB.toml", help="plan a sync job (its ledger, three-way) instead of SOURCEs")
     add_job_run_args(p)
     add_state_arg(p)
-    p.add_argument("--out", metavar="PLAN.json", help="with --job: save the plan (with fingerprints) for "
-                                                      "'apply PLAN.json'")
+    p.add_argument(
+        "--out", metavar="PLAN.json", help="with --job: save the plan (with fingerprints) for 'apply PLAN.json'"
+    )
     p.set_defaults(func=run)
 
 

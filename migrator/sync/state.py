@@ -50,8 +50,9 @@ def vault_identity(opts: TargetOptions, base_url: str) -> str | None:
     return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
-def default_state_path(opts: TargetOptions, base_url: str, root_category: tuple[str, ...],
-                       state_dir: Path | None = None) -> Path | None:
+def default_state_path(
+    opts: TargetOptions, base_url: str, root_category: tuple[str, ...], state_dir: Path | None = None
+) -> Path | None:
     """``<state dir>/xpipe-migrate/<digest of vault and root>.sqlite``, or None without a lasting vault."""
     identity = vault_identity(opts, base_url)
     if identity is None:

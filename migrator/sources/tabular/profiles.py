@@ -26,8 +26,9 @@ Profile schema (every key except ``[profile]`` and ``[detect] headers`` is optio
     value = "..."            # fixed value; no column needed
     required = true          # a row without it is rejected (host is always required)
     fallback = "<field>"     # use that field's text when this one is blank (name <- host)
-    separators = ["/"]       # list fields (folder, tags, jump): where to split ([] = never)
-    join = true              # use every matched column, not just the first non-blank one
+    separators = ["/"]       # list fields (folder, tags, jump, key_file): where to split ([] = never)
+    join = true              # list fields and description: use every matched column, in the order of
+                             # ``columns`` (folder Site + Env -> Berlin/prod), not just the first non-blank
     joiner = "\n"            # how joined text is glued (description)
     template = "{column}: {value}"   # how each joined part is written
     map = { SSH2 = "ssh" }   # value map, keys matched case-insensitively
@@ -91,8 +92,11 @@ FIELDS: dict[str, str] = {
 
 SECRET_FIELDS = frozenset(f for f, kind in FIELDS.items() if kind == "secret")
 
-#: Score at or above which a profile is taken without asking.
+#: Score at or above which a profile is taken without asking; below it a file is not imported
+#: without ``--mapping`` (the ``mapping check`` preview shows what the best guess would read).
 CONFIDENT_SCORE = 0.5
+#: Fields that can take several columns at once (``join = true``).
+JOINABLE = frozenset({*(f for f, kind in FIELDS.items() if kind == "list"), "description"})
 #: Two profiles closer than this (both confident) are ambiguous.
 AMBIGUITY_MARGIN = 0.1
 
@@ -187,6 +191,15 @@ class HeaderMatch:
         for fname, idxs in self.columns.items():
             for i in idxs:
                 out[i] = fname
+        return out
+
+    def shared_fields(self) -> dict[str, list[int]]:
+        """Fields fed by two or more differently named columns without ``join``: only one would be read."""
+        out = {}
+        for fname, idxs in self.columns.items():
+            spec = self.profile.fields.get(fname)
+            if spec is not None and not spec.join and len({normalise_header(self.names[i]) for i in idxs}) > 1:
+                out[fname] = idxs
         return out
 
     def secret_columns(self) -> set[int]:
@@ -329,6 +342,8 @@ def _parse_field(fname: str, raw, where: str) -> FieldSpec:
             if not isinstance(raw[key], bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
             kw[key] = raw[key]
+    if kw.get("join") and fname not in JOINABLE:
+        raise ConfigError(f"{where}: join only applies to {', '.join(sorted(JOINABLE))}")
     if "separators" in raw:
         kw["separators"] = tuple(s for s in _str_list(raw["separators"], where) if s)
     if "map" in raw:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, MappingUnsure
 from migrator.model import (
     Credentials,
     Diagnostic,
@@ -193,6 +193,13 @@ def header_diagnostics(source, table: Table, file: str | None = None) -> list[Di
                 "warning", "duplicate-column",
                 f"column {name!r} appears {len(idxs)} times (columns {cols}){use}", field=name, **loc,
             ))
+    for fname, idxs in match.shared_fields().items():
+        cols = " and ".join(repr(match.names[i]) for i in idxs)
+        out.append(source.diag(
+            "warning", "ambiguous-column",
+            f"columns {cols} both fit {fname}; each row uses the first non-blank one in that order "
+            "(a profile that names one of them, given with --mapping, decides)", field=match.names[idxs[0]], **loc,
+        ))
     if match.unused:
         names = [match.names[i] for i in match.unused]
         shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
@@ -435,7 +442,10 @@ class TableMapper:
 
         for fname in _FIELD_ORDER:
             spec = specs.get(fname) or _BARE_SPECS.get(fname)
-            if spec is None or spec.join:
+            if spec is None:
+                continue
+            if spec.join:
+                self._join_list(d, spec, values)
                 continue
             text, column, index = self._raw(table, spec, values)
             if text and (spec.value_map or spec.warn):
@@ -572,6 +582,16 @@ class TableMapper:
                 except ValueError as exc:
                     self._bad(d, "enabled", column, str(exc), index)
 
+    def _join_list(self, d: _Draft, spec: FieldSpec, values: list[str]) -> None:
+        """``key_file`` / ``jump`` with ``join``: the items of every matched column, in the profile's order."""
+        for column, text in self._parts(d.table, spec, values):
+            if spec.name == "key_file":
+                items = split_list(text, spec.separators) if spec.separators else [text]
+                d.key_files.extend(self._key_path(d, item, column) for item in items)
+            elif spec.name == "jump":
+                d.jump_tokens.extend(split_list(text, spec.separators if spec.separators is not None else (",",)))
+                d.jump_column = d.jump_column or column
+
     def _key_path(self, d: _Draft, item: str, column: str | None) -> str:
         """Relative key paths are relative to the input file's folder; ``~`` is expanded."""
         if _WINDOWS_ABS.match(item):
@@ -587,9 +607,12 @@ class TableMapper:
         return str(path)
 
     def _folder(self, d: _Draft, spec: FieldSpec, values: list[str]) -> list[str]:
-        text, column, index = self._raw(d.table, spec, values)
         seps = spec.separators if spec.separators is not None else ("/", "\\")
-        parts = split_list(text, seps) if text else []
+        if spec.join:  # several columns build the path, e.g. Site + Env -> Berlin/prod
+            parts = [p for _, text in self._parts(d.table, spec, values) for p in split_list(text, seps)]
+        else:
+            text = self._raw(d.table, spec, values)[0]
+            parts = split_list(text, seps) if text else []
         if not parts and spec.regex is not None and spec.regex_from:
             if spec.regex_from == "name":
                 subject = d.name
@@ -821,7 +844,31 @@ class TableMapper:
         ))
 
 
+def unsure_reason(table: Table) -> str | None:
+    """Why a table must not be imported without ``--mapping``, or None.
+
+    A weak best guess (score below ``CONFIDENT_SCORE``) would import columns by accident, and a host
+    address fed by two columns (``Hostname`` and ``IP Address``) would silently read only one.
+    """
+    det, match = table.detection, table.match
+    where = f"sheet {table.section!r}, " if table.section else ""
+    if not det.confident:
+        return (f"{where}the header on line {table.header_line} fits no mapping profile well (best "
+                f"{match.profile.name!r}, score {match.score:.2f} < {CONFIDENT_SCORE})")
+    shared = match.shared_fields().get("host")
+    if shared and not det.forced:
+        cols = " and ".join(repr(match.names[i]) for i in shared)
+        return f"{where}columns {cols} on line {table.header_line} both fit the host address"
+    return None
+
+
 def map_tables(source, tables: list[Table], *, file: str | None = None) -> SourceResult:
+    """Map the tables of a file being imported; an unsure mapping stops the file (``mapping check`` previews)."""
+    for table in tables:
+        reason = unsure_reason(table)
+        if reason:
+            raise MappingUnsure(f"{file or source.display_path}: {reason}; nothing was imported: pass --mapping "
+                                "(see 'xpipe-migrate mapping check')", source=source)
     return TableMapper(source, tables, file=file).run()
 
 
