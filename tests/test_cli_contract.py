@@ -259,3 +259,76 @@ def test_global_flags_anywhere_on_the_line(flags, tmp_path, csv_file):
     argv = [x for f in flags for x in ((["plan", csv_file, "--target", "embedded"]) if f == "{cmd}" else [f])]
     assert cli(*argv).returncode == 2
     assert cli("mapping", "check", csv_file, *[f for f in flags if f != "{cmd}"]).returncode == 0
+
+
+# -- mapping profiles -------------------------------------------------------------------------------
+
+SITE_PROFILE = """
+[profile]
+title = "Site inventory"
+[detect]
+headers = ["server", "site", "env"]
+[fields.name]
+columns = ["server"]
+[fields.host]
+columns = ["address"]
+[fields.folder]
+columns = ["site", "env"]
+join = true
+[fields.tags]
+columns = ["role", "team"]
+join = true
+"""
+
+
+def test_join_builds_a_list_field_from_several_columns(tmp_path):
+    profile = tmp_path / "site.toml"
+    profile.write_text(SITE_PROFILE, encoding="utf-8")
+    data = tmp_path / "inv.csv"
+    data.write_text("Server,Address,Env,Site,Team,Role\nweb1,10.0.0.1,prod,Berlin,ops,web\n", encoding="utf-8")
+    proc = cli("inspect", data, "--mapping", profile, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (host,) = json.loads(proc.stdout)["hosts"]
+    assert host["category"] == ["Berlin", "prod"]  # the profile's column order, not the file's
+    assert host["tags"] == ["web", "ops"]
+    check = cli("mapping", "check", data, "--mapping", profile)
+    assert check.returncode == 0 and "folder (all such columns joined)" in check.stdout
+    profile.write_text(
+        SITE_PROFILE.replace('[fields.name]\ncolumns = ["server"]', '[fields.name]\ncolumns = ["server"]\njoin = true'),
+        encoding="utf-8",
+    )
+    proc = cli("inspect", data, "--mapping", profile)
+    assert proc.returncode == 1 and "[fields.name]: join only applies to" in proc.stderr
+
+
+def test_weak_guess_asks_for_mapping_and_shows_the_preview(tmp_path):
+    data = tmp_path / "cmdb.csv"
+    data.write_text("Hostname,IP Address,OS,Owner,Location,Rack\nweb1,10.0.0.1,Linux,ops,Berlin,R1\n", encoding="utf-8")
+    for command in (["inspect", data], ["plan", data, "--target", "embedded"]):
+        proc = cli(*command)
+        assert proc.returncode == 1, proc.stderr
+        first, _, rest = proc.stderr.partition("\n")
+        assert "fits no mapping profile well" in first and "score 0.17 < 0.5" in first and "--mapping" in first
+        assert "mapping check preview (nothing was imported)" in rest and "web1" in rest
+        assert "create" not in proc.stdout
+    check = cli("mapping", "check", data)
+    assert check.returncode == 1 and "not imported without --mapping" in check.stdout
+    # with --mapping the user chose: imported, and the two address columns are still named
+    proc = cli("inspect", data, "--mapping", "generic", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [h["host"] for h in doc["hosts"]] == ["web1"]
+    (shared,) = [d for d in doc["diagnostics"] if d["code"] == "ambiguous-column"]
+    assert "'Hostname' and 'IP Address' both fit host" in shared["message"]
+
+
+def test_two_address_columns_never_pick_one_silently(tmp_path):
+    data = tmp_path / "servers.csv"
+    data.write_text(
+        "name,host,ip address,port,user,folder\nweb1,web1.example.net,10.0.0.1,22,ops,Prod\n", encoding="utf-8"
+    )
+    proc = cli("plan", data, "--target", "embedded")
+    assert proc.returncode == 1
+    assert "columns 'host' and 'ip address' on line 1 both fit the host address" in proc.stderr
+    check = cli("mapping", "check", data)
+    assert check.returncode == 1 and "both fit host" in check.stdout
