@@ -140,6 +140,8 @@ def test_adhoc_ledger_in_user_state_dir_gives_adoption_and_guarded_prune(sim, tm
     client.add_store("web01", dict(raw, type="ssh", port=2999))
     code, doc, _ = plan_json(csv_file, *on(sim))
     assert code == 0 and doc["summary"]["drift"] == 1
+    audit = cli("audit", csv_file, *on(sim), "--format", "json")  # the audit reads the same ledger
+    assert audit.returncode == 2 and json.loads(audit.stdout)["summary"]["drift"] == 1
     assert cli("apply", csv_file, *on(sim), "--yes", "--force").returncode == 0
     assert client.store_info([uuid])[0][0]["rawData"]["port"] == 22
     # a host gone from the source: pruned only with --prune, and only what the ledger owns
@@ -332,3 +334,39 @@ def test_two_address_columns_never_pick_one_silently(tmp_path):
     assert "columns 'host' and 'ip address' on line 1 both fit the host address" in proc.stderr
     check = cli("mapping", "check", data)
     assert check.returncode == 1 and "both fit host" in check.stdout
+
+
+# -- the README says what the CLI does ------------------------------------------------------------
+
+
+def test_readme_command_table_parses_and_exit_table_matches_help():
+    import re
+    import shlex
+
+    from migrator.cli import EPILOG, build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Commands", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0].split(" > ", 1)[0] for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 10
+    for line in lines:
+        argv = shlex.split(line.replace("[", " ").replace("]", " "))[1:]
+        build_parser().parse_args(argv)  # a usage error would exit
+    table = re.findall(r"^\| (\d) \| (.+) \|$", readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1], re.M)
+    assert [int(code) for code, _ in table] == list(range(8))
+    assert dict(table)["4"].count("conflicts") == 2
+    assert sorted(set(re.findall(r"^\s+(\d)  ", EPILOG, re.M)) | set(re.findall(r"   (\d)  ", EPILOG))) == [
+        str(c) for c in range(8)
+    ]
+
+
+def test_mappings_readme_documents_every_field_and_key():
+    from migrator.sources.tabular.profiles import _FIELD_KEYS, FIELDS
+
+    text = (ROOT / "mappings" / "README.md").read_text(encoding="utf-8")
+    schema = text.split("## Profile schema", 1)[1]
+    for name in FIELDS:
+        assert f"`{name}`" in schema, name
+    for key in _FIELD_KEYS - {"map"}:
+        assert f"`{key}`" in schema, key
+    assert "`map`, `unmapped`" in schema

@@ -6,47 +6,7 @@ editable (``pip install -e .``), so ``migrator`` is imported from the work tree 
 sits beside it. The environment variable ``XPIPE_MIGRATE_MAPPINGS`` names another folder.
 ``--mapping`` takes a profile name (``mremoteng``) or a path to a ``.toml`` file.
 
-Profile schema (every key except ``[profile]`` and ``[detect] headers`` is optional)::
-
-    [profile]
-    title = "..."            # one line shown to the user
-    origin = "..."           # where the column set comes from, and what is unconfirmed
-    delimiter = ";"          # hint for CSV files of this kind (the file is still sniffed)
-    quoting = "none"         # "none" when the exporting tool never quotes (default "minimal")
-
-    [detect]
-    headers = [...]          # columns typical of this export (leave out common ones like Name or
-                             # Port); auto-detection scores half on these, half on how many of the
-                             # file's columns the profile knows
-    known = [...]            # further columns the export has that are deliberately not imported
-
-    [fields.<field>]         # <field> is one of FIELDS below
-    columns = [...]          # header aliases, first = preferred; case, spaces, _ and - are ignored
-    default = "..."          # used when the cell is blank
-    value = "..."            # fixed value; no column needed
-    required = true          # a row without it is rejected (host is always required)
-    fallback = "<field>"     # use that field's text when this one is blank (name <- host)
-    separators = ["/"]       # list fields (folder, tags, jump, key_file): where to split ([] = never)
-    join = true              # list fields and description: use every matched column, in the order of
-                             # ``columns`` (folder Site + Env -> Berlin/prod), not just the first non-blank
-    joiner = "\n"            # how joined text is glued (description)
-    template = "{column}: {value}"   # how each joined part is written
-    map = { SSH2 = "ssh" }   # value map, keys matched case-insensitively
-    unmapped = "keep"        # a value not in the map: keep | skip (row not imported) | error
-    accept = ["ssh"]         # protocol: the mapped values that are imported; others are skipped
-    warn = { SSH1 = "..." }  # a warning for rows with that raw value
-    split = true             # host: split user@host:port
-    regex = "..."            # folder: taken from another field with this regex (group "folder")
-    regex_from = "name"      # ... the field the regex reads
-    prefix = "A/B"           # folder: put under this folder
-
-    [tree]                   # exports that store folders as rows (mRemoteNG): id/parent/node_type
-    container = ["Container"]
-
-    [[checks]]               # warn when a column holds something the import cannot carry over
-    column = "PuttySession"
-    unless = ["", "Default Settings"]
-    message = "..."          # {value} is replaced by the cell's text
+The profile schema is documented in ``mappings/README.md`` (the user's reference).
 """
 
 from __future__ import annotations
