@@ -202,6 +202,8 @@ FLAG_ERRORS = [
         ["plan", "{csv}", "--target", "embedded", "--identities", "inplace", "--identity-threshold", "3"],
         "--identity-threshold cannot be used with --identities inplace",
     ),
+    (["plan", "{csv}", "--target", "http://127.0.0.1:9", "--ca-bundle", "ca.pem"], "--ca-bundle cannot be used"),
+    (["plan", "{ssh}", "--target", "embedded", "--rejects", "r.csv"], "no source is CSV or Excel"),
     (["plan", "{csv}", "--target", "embedded", "--bogus"], "unrecognized arguments: --bogus"),
     (["plan", "{csv}", "--tar", "embedded"], "unrecognized arguments: --tar"),  # no silent abbreviations
     (["plan", "{csv}", "--format", "xml"], "invalid choice: 'xml'"),
@@ -212,7 +214,9 @@ FLAG_ERRORS = [
 
 @pytest.mark.parametrize(("argv", "message"), FLAG_ERRORS, ids=[" ".join(a) or "nothing" for a, _ in FLAG_ERRORS])
 def test_flag_that_cannot_apply_is_an_error_exit_1(argv, message, tmp_path, csv_file, job, request):
-    values = {"csv": csv_file, "job": job}
+    ssh = tmp_path / "ssh_config"
+    ssh.write_text("Host web\n  HostName web.example.net\n", encoding="utf-8")
+    values = {"csv": csv_file, "job": job, "ssh": ssh}
     if "{saved}" in argv:
         values["saved"] = request.getfixturevalue("saved")
     proc = cli(*(a.format(**values) for a in argv), cwd=tmp_path)

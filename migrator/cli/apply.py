@@ -16,6 +16,7 @@ from migrator.cli.common import (
     add_target_args,
     adhoc_run,
     check_output_args,
+    check_rejects,
     exit_code,
     given,
     job_reports,
@@ -85,6 +86,7 @@ def run(args) -> int:
         made = _saved_options(args, saved)
         job = load_job(saved["job"])
         run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=not args.no_progress)
+        check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=True, saved=saved)
         show_outcome(args, outcome)
         job_reports(job, outcome)

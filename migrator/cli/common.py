@@ -128,6 +128,8 @@ def check_target_args(args) -> None:
         refuse(args, ("embedded_version", "embedded_state"), "without --target embedded")
         if args.target and (args.auth_file or args.api_key_file):
             refuse(args, ("ptb",), "with --target and an auth or key file (--ptb only picks the port and auth file)")
+    if args.ca_bundle and not any((u or "").startswith("https://") for u in (args.target, args.proxy)):
+        refuse(args, ("ca_bundle",), "without an https:// --target or --proxy (nothing else uses TLS)")
     if args.identity:
         refuse(args, ("identities", "identity_threshold", "password_policy"),
                "with --identity (every connection then uses that identity's credentials)")
@@ -146,6 +148,13 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 def check_output_args(args) -> None:
     if getattr(args, "format", "table") != "table":
         refuse(args, ("show_unchanged",), f"with --format {args.format} (it lists unchanged entries in the table)")
+
+
+def check_rejects(args, inputs: list[SourceInput]) -> None:
+    """``--rejects`` writes rejected CSV/Excel rows: with no such source it could only do nothing."""
+    if getattr(args, "rejects", None) and not any(
+            (item.format or item.open().format) in ("csv", "excel") for item in inputs):
+        raise ConfigError("--rejects writes rejected CSV/Excel rows, and no source is CSV or Excel")
 
 
 def run_options(args) -> dict:
@@ -209,7 +218,9 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
             raise ConfigError(f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
                               "runs: give --embedded-state DIR (or --state FILE)")
     prune = bool(getattr(args, "prune", None))
-    return Run(sources=source_inputs(args), target=target, mapper=mapper_options(args),
+    inputs = source_inputs(args)
+    check_rejects(args, inputs)
+    return Run(sources=inputs, target=target, mapper=mapper_options(args),
                state_path=Path(state).expanduser() if state else None, adhoc_state=not state,
                create_state=create_state, prune=PruneOptions(enabled=prune),
                force=getattr(args, "force", False), adopt=getattr(args, "adopt", False), progress=progress)

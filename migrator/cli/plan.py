@@ -15,6 +15,7 @@ from migrator.cli.common import (
     add_target_args,
     adhoc_run,
     check_output_args,
+    check_rejects,
     exit_code,
     job_reports,
     refuse,
@@ -53,6 +54,7 @@ def run(args) -> int:
         refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
         job = load_job(args.job)
         run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
+        check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=False)
         doc = show_outcome(args, outcome)
         job_reports(job, outcome)
