@@ -195,6 +195,7 @@ FLAG_ERRORS = [
     (["audit", "{csv}", "--target", "embedded", "--probe-timeout", "3"], "--probe-timeout cannot be used without"),
     (["audit", "--job", "{job}", "--identities", "shared"], "--identities cannot be used with --job"),
     (["audit", "--job", "{job}", "--state", "x.sqlite"], "--state cannot be used with --job"),
+    (["audit", "{csv}", "--target", "embedded", "--state", "x.sqlite"], "no ledger there"),
     (["plan", "{csv}", "--target", "embedded", "--auth-file", "a"], "--auth-file cannot be used with --target emb"),
     (["plan", "{csv}", "--embedded-state", "d"], "--embedded-state cannot be used without --target embedded"),
     (["plan", "{csv}", "--target", "embedded", "--identity", "ops", "--identities", "shared"], "with --identity"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from migrator.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
@@ -51,6 +53,8 @@ def run(args) -> int:
     else:
         if not args.sources:
             raise ConfigError("audit needs SOURCEs or --job")
+        if args.state and not Path(args.state).expanduser().is_file():
+            raise ConfigError(f"--state {args.state}: no ledger there (an audit never creates one)")
         run_ = adhoc_run(args, progress=False, create_state=False)  # an audit never creates a ledger
     manager = Manager(run_)
     inventory = manager.read()
