@@ -21,6 +21,17 @@ class ConfigError(InputError):
     """A mapping profile, job file or command-line combination is invalid."""
 
 
+class MappingUnsure(ConfigError):
+    """A CSV/Excel file's columns fit no mapping profile surely enough to import without ``--mapping``.
+
+    ``source`` is the source that was being read, so the CLI can show the ``mapping check`` preview.
+    """
+
+    def __init__(self, message: str, *, source=None):
+        super().__init__(message)
+        self.source = source
+
+
 class PlanRefused(MigratorError):
     """The plan is unsafe (or stale) and was not applied."""
 

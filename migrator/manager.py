@@ -22,6 +22,7 @@ from migrator.plan.plan import Plan, Planner, PruneOptions
 from migrator.sources import open_source
 from migrator.sources.base import Source
 from migrator.sync.ledger import Ledger
+from migrator.sync.state import default_state_path, ensure_private_dir
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.target import TargetOptions, open_client
 
@@ -119,7 +120,9 @@ class Run:
     mapper: MapperOptions = field(default_factory=MapperOptions)
     prune: PruneOptions = field(default_factory=PruneOptions)
     auth: Any = None
-    state_path: Path | None = None  # the ledger; None: nothing is owned (plain ad-hoc import)
+    state_path: Path | None = None  # the ledger; None: nothing is owned unless ``adhoc_state``
+    adhoc_state: bool = False  # no state_path: use the per-user ledger of the vault talked to (sync/state.py)
+    create_state: bool = True  # False (audit): a ledger that does not exist yet is not created
     force: bool = False
     adopt: bool = False
     progress: bool = True
@@ -173,9 +176,15 @@ class Manager:
     @contextmanager
     def session(self) -> Iterator[Session]:
         run = self.run
-        ledger = Ledger(run.state_path) if run.state_path is not None else None
+        ledger = None
         try:
             with open_client(run.target, auth=run.auth) as client:
+                path = run.state_path
+                if path is None and run.adhoc_state:
+                    path = default_state_path(run.target, client.base_url, run.mapper.root_category)
+                if path is not None and (run.create_state or path.exists()):
+                    ensure_private_dir(path.parent)
+                    ledger = Ledger(path)
                 yield Session(run, client, ledger)
         finally:
             if ledger is not None:

@@ -36,6 +36,14 @@ def pytest_report_header(config):
         return f"ssh oracle: unavailable ({type(exc).__name__})"
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path_factory, monkeypatch):
+    """Ad-hoc runs keep a ledger in the user's state folder: never the real one in tests."""
+    state = tmp_path_factory.mktemp("state-home")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state / "xpipe-migrate"
+
+
 @pytest.fixture(params=VERSIONS)
 def sim(request, tmp_path):
     with Simulator(version=request.param, auth_file=tmp_path / "xpipe" / "beacon-auth") as s:

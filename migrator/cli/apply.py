@@ -6,14 +6,22 @@ import sys
 
 from migrator.cli.common import (
     EXIT_CHANGES,
+    RUN_DESTS,
+    SOURCE_DESTS,
+    TARGET_DESTS,
     add_job_run_args,
     add_output_args,
     add_source_args,
+    add_state_arg,
     add_target_args,
     adhoc_run,
+    check_output_args,
     check_outputs,
+    check_rejects,
     exit_code,
+    given,
     job_reports,
+    refuse,
     show_outcome,
 )
 from migrator.errors import ConfigError
@@ -32,6 +40,7 @@ def register(sub) -> None:
     p.add_argument("--yes", action="store_true", help="apply without asking")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
     add_job_run_args(p)
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -49,12 +58,37 @@ def _confirm(args):
     return ask
 
 
+def _saved_options(args, saved: dict) -> dict:
+    """The flags the plan was made with; a flag given now that would change the plan is an error."""
+    made = {"prune": None, "force": False, "adopt": False, **(saved.get("options") or {})}
+    for dest in RUN_DESTS:
+        typed = given(args, dest)
+        if typed and getattr(args, dest) != made[dest]:
+            how = (
+                {None: "as the job says", True: "on", False: "off"}[made[dest]]
+                if dest == "prune"
+                else ("on" if made[dest] else "off")
+            )
+            raise ConfigError(
+                f"{typed[0]} would change the saved plan (made with {dest} {how}); give the flag when making the plan"
+            )
+    return made
+
+
 def run(args) -> int:
     check_outputs(args)
+    check_output_args(args)
     saved = load_saved_plan(args.sources[0]) if len(args.sources) == 1 else None
     if saved is not None:
+        refuse(
+            args,
+            (*SOURCE_DESTS, *TARGET_DESTS, "state"),
+            "with a saved plan (it is applied with its job's sources, target and ledger)",
+        )
+        made = _saved_options(args, saved)
         job = load_job(saved["job"])
-        run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
+        run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=not args.no_progress)
+        check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=True, saved=saved)
         show_outcome(args, outcome)
         job_reports(job, outcome)

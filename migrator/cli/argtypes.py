@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
+
+
+_DECIMAL = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 
 
 def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a number of seconds") from None
+    """A plain decimal number above 0 (float() would also take '1_000', 'inf' and other scripts' digits)."""
+    if not _DECIMAL.fullmatch(text):
+        raise argparse.ArgumentTypeError("must be a number of seconds, e.g. 30 or 2.5")
+    value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError("must be a number of seconds above 0")
     return value

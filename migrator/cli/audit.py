@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from migrator.cli.argtypes import count, seconds
 from migrator.cli.common import (
     EXIT_CHANGES,
     EXIT_OK,
+    SOURCE_DESTS,
+    TARGET_DESTS,
     add_source_args,
+    add_state_arg,
     add_target_args,
     adhoc_run,
     check_outputs,
+    refuse,
     report_specs,
 )
 from migrator.errors import ConfigError
@@ -29,6 +35,7 @@ def register(sub) -> None:
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
     p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
                    help="also write the audit, e.g. --report html=audit.html (repeatable)")
+    add_state_arg(p)
     p.set_defaults(func=run)
 
 
@@ -37,16 +44,21 @@ def run(args) -> int:
     from migrator.audit.findings import audit_document, has_findings, probe_targets
 
     reports = report_specs(args.report)
+    if not args.probe:
+        refuse(args, ("probe_timeout", "probe_concurrency"), "without --probe")
     if args.job:
         if args.sources:
             raise ConfigError("give either --job or SOURCEs, not both")
+        refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
         run_ = load_job(args.job).to_run(progress=False)
         if not run_.state_path.exists():
             run_.state_path = None  # an audit never creates a ledger
     else:
         if not args.sources:
             raise ConfigError("audit needs SOURCEs or --job")
-        run_ = adhoc_run(args, progress=False)
+        if args.state and not Path(args.state).expanduser().is_file():
+            raise ConfigError(f"--state {args.state}: no ledger there (an audit never creates one)")
+        run_ = adhoc_run(args, progress=False, create_state=False)  # an audit never creates a ledger
     manager = Manager(run_)
     inventory = manager.read()
     with manager.session() as session:

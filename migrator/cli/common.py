@@ -14,11 +14,13 @@ from migrator.cli.argtypes import count, seconds
 from migrator.errors import ConfigError, PartialFailure, PlanRefused
 from migrator.manager import Outcome, Run, SourceInput
 from migrator.mapper.ssh_store import MapperOptions
+from migrator.plan.plan import PruneOptions
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
-from migrator.sources import FORMATS
+from migrator.sources import FORMATS, parse_source_spec
 from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
-from migrator.xpipe.target import TargetOptions, checked_target_options
+from migrator.sync.state import has_persistent_vault
+from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -87,7 +89,54 @@ def add_job_run_args(p: argparse.ArgumentParser) -> None:
                    help="remove owned entries that are gone from the sources (guarded; see README)")
     p.add_argument("--no-prune", dest="prune", action="store_false", help="never prune, whatever the job says")
     p.add_argument("--adopt", action="store_true",
-                   help="take over same-named entries in the root category that this job did not create")
+                   help="take over same-named entries in the root category that the ledger does not own")
+
+
+def add_state_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", metavar="FILE",
+                   help="ledger of a run without a job (default: one per XPipe vault and root category in the "
+                        "user's state folder; see README)")
+
+
+#: Options that only mean something for SOURCEs on the command line (a job file has its own).
+SOURCE_DESTS = ("mapping", "sheet", "source_option")
+#: The "XPipe target" group: a job file sets all of these in [target] and [import].
+TARGET_DESTS = ("target", "auth_file", "api_key_file", "ptb", "api_dialect", "timeout", "first_timeout",
+                "ca_bundle", "proxy", "embedded_version", "embedded_state", "root_category", "password_policy",
+                "identity", "identities", "identity_threshold", "name_clash")
+RUN_DESTS = ("force", "prune", "adopt")
+
+
+def given(args, *dests: str) -> list[str]:
+    """The options among ``dests`` that were typed on the command line (as typed, e.g. ``--no-prune``)."""
+    typed = getattr(args, "given_options", {})
+    return [typed[d] for d in dests if d in typed]
+
+
+def refuse(args, dests, why: str) -> None:
+    """A flag that cannot apply here is an error, never silently ignored."""
+    opts = given(args, *dests)
+    if opts:
+        raise ConfigError(f"{', '.join(opts)} cannot be used {why}")
+
+
+def check_target_args(args) -> None:
+    """Target and import flags that contradict each other, so one of them would be ignored."""
+    embedded = (args.target or "").strip().casefold() == EMBEDDED
+    if embedded:
+        refuse(args, ("auth_file", "api_key_file", "ptb", "ca_bundle", "proxy"),
+               "with --target embedded (the simulator runs in-process)")
+    else:
+        refuse(args, ("embedded_version", "embedded_state"), "without --target embedded")
+        if args.target and (args.auth_file or args.api_key_file):
+            refuse(args, ("ptb",), "with --target and an auth or key file (--ptb only picks the port and auth file)")
+    if args.ca_bundle and not any((u or "").startswith("https://") for u in (args.target, args.proxy)):
+        refuse(args, ("ca_bundle",), "without an https:// --target or --proxy (nothing else uses TLS)")
+    if args.identity:
+        refuse(args, ("identities", "identity_threshold", "password_policy"),
+               "with --identity (every connection then uses that identity's credentials)")
+    elif args.identities != "auto":
+        refuse(args, ("identity_threshold",), f"with --identities {args.identities} (the threshold is for auto)")
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
@@ -96,6 +145,23 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
                    help="also write a report, e.g. --report markdown=plan.md (repeatable)")
     p.add_argument("--show-unchanged", action="store_true", help="list unchanged entries in the table")
     p.add_argument("--rejects", metavar="FILE", help="write rejected CSV/Excel rows to FILE, in the input's format")
+
+
+def check_output_args(args) -> None:
+    if getattr(args, "format", "table") != "table":
+        refuse(args, ("show_unchanged",), f"with --format {args.format} (it lists unchanged entries in the table)")
+
+
+def check_rejects(args, inputs: list[SourceInput]) -> None:
+    """``--rejects`` writes rejected CSV/Excel rows: with no such source it could only do nothing."""
+    if getattr(args, "rejects", None) and not any(
+            (item.format or item.open().format) in ("csv", "excel") for item in inputs):
+        raise ConfigError("--rejects writes rejected CSV/Excel rows, and no source is CSV or Excel")
+
+
+def run_options(args) -> dict:
+    """The run flags a saved plan was made with; ``apply PLAN.json`` applies it with the same ones."""
+    return {"prune": args.prune, "force": args.force, "adopt": args.adopt}
 
 
 def target_options(args) -> TargetOptions:
@@ -119,19 +185,47 @@ def source_options(args) -> dict:
 
 
 def source_inputs(args) -> list[SourceInput]:
+    """The SOURCEs; a local file's source keys name its absolute path, so a ledger's ownership does not
+    depend on the folder the command was run from."""
     options = source_options(args)
-    return [SourceInput(spec, options=dict(options), where=spec) for spec in args.sources]
+    out = []
+    for spec in args.sources:
+        _, location = parse_source_spec(spec)
+        local = Path(location).expanduser()
+        key_location = local.resolve().as_posix() if local.exists() else None
+        out.append(SourceInput(spec, options=dict(options), where=spec, key_location=key_location))
+    return out
 
 
 def mapper_options(args) -> MapperOptions:
+    if args.identity_threshold < 1:
+        raise ConfigError("--identity-threshold must be 1 or more")
     return MapperOptions(root_category=args.root_category, password_policy=args.password_policy,
                          use_identity=args.identity, identities=args.identities,
                          identity_threshold=args.identity_threshold, name_clash=args.name_clash)
 
 
-def adhoc_run(args, *, progress: bool = True) -> Run:
-    return Run(sources=source_inputs(args), target=target_options(args), mapper=mapper_options(args),
-               progress=progress)
+def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
+    """The ``Run`` of SOURCEs on the command line, with the ad-hoc ledger (``--state`` or the default).
+
+    ``--force``, ``--adopt`` and ``--prune`` need a ledger; without a lasting vault there is none, and
+    then they are errors instead of flags that do nothing.
+    """
+    check_target_args(args)
+    target = target_options(args)
+    state = getattr(args, "state", None)
+    if not state and not has_persistent_vault(target):
+        flags = [f for f in given(args, *RUN_DESTS) if f != "--no-prune"]
+        if flags:
+            raise ConfigError(f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
+                              "runs: give --embedded-state DIR (or --state FILE)")
+    prune = bool(getattr(args, "prune", None))
+    inputs = source_inputs(args)
+    check_rejects(args, inputs)
+    return Run(sources=inputs, target=target, mapper=mapper_options(args),
+               state_path=Path(state).expanduser() if state else None, adhoc_state=not state,
+               create_state=create_state, prune=PruneOptions(enabled=prune),
+               force=getattr(args, "force", False), adopt=getattr(args, "adopt", False), progress=progress)
 
 
 def output_path(path: str, flag: str) -> str:
@@ -146,6 +240,15 @@ def output_path(path: str, flag: str) -> str:
     return path
 
 
+def check_outputs(args) -> None:
+    """Every file a command will write is checked before anything is read or written to XPipe."""
+    report_specs(getattr(args, "report", []) or [])
+    for flag in ("rejects", "out"):
+        value = getattr(args, flag, None)
+        if value:
+            output_path(value, f"--{flag}")
+
+
 def report_specs(specs: list[str]) -> list[tuple[str, str]]:
     out = []
     for spec in specs:
@@ -154,15 +257,6 @@ def report_specs(specs: list[str]) -> list[tuple[str, str]]:
             raise ConfigError(f"--report {spec!r}: use FORMAT=FILE with FORMAT one of {', '.join(FORMAT_NAMES)}")
         out.append((fmt, output_path(path, "--report")))
     return out
-
-
-def check_outputs(args) -> None:
-    """Every file a command will write is checked before anything is read or written to XPipe."""
-    report_specs(getattr(args, "report", []) or [])
-    for flag in ("rejects", "out"):
-        value = getattr(args, flag, None)
-        if value:
-            output_path(value, f"--{flag}")
 
 
 def write_reports(specs: list[str], doc: dict) -> None:
@@ -198,15 +292,25 @@ def raise_unreadable(inventory) -> None:
 
 
 def exit_code(args, outcome: Outcome, *, applied: bool) -> int:
-    """The README's exit codes for a finished plan or apply."""
+    """The README's exit codes for a finished plan or apply.
+
+    A conflict (an entry that would be written but is not ours) leaves the vault short of the source:
+    apply exits 4 like any partial failure, and plan exits 4 too, saying what apply would leave undone.
+    """
     if outcome.refused:
         raise PlanRefused(outcome.refused)
     raise_unreadable(outcome.inventory)
+    conflicts = sum(1 for c in outcome.plan.changes if c.action == "conflict")
+    short = (f"{conflicts} conflict(s) {'left' if applied else 'would leave'} the vault short of the source "
+             "(entries that are not ours are never written; see the report)")
+    failed = outcome.result.failed if applied and outcome.result is not None else []
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(outcome.result.outcomes)} changes failed; the rest were "
+                             "applied (see the report)" + (f"; {short}" if conflicts else ""))
+    if conflicts:
+        raise PartialFailure(short)
     if not applied or outcome.result is None:
         return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
-    if outcome.result.failed:
-        raise PartialFailure(f"{len(outcome.result.failed)} of {len(outcome.result.outcomes)} changes failed; "
-                             "the rest were applied (see the report)")
     return EXIT_CHANGES if getattr(args, "detailed_exitcode", False) and outcome.plan.has_changes else EXIT_OK
 
 

@@ -3,7 +3,8 @@
 It prints which column feeds which host field, which columns are not imported, which required
 fields are missing, and the first rows as they will be imported (or why they will not be).
 Secrets are never printed: a password or passphrase shows as ``<redacted>``.
-Exit status: 0 when the file can be imported, 1 when a required field has no column.
+Exit status: 0 when the file can be imported, 1 when a required field has no column or the file is
+not imported without ``--mapping`` (a weak best guess, or two columns that both fit the host address).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import json
 import sys
 from pathlib import Path
 
+from migrator.cli.argtypes import non_negative
 from migrator.errors import ConfigError
 from migrator.sources import open_source
 from migrator.sources.tabular.headers import profiles_for
 from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
-from migrator.sources.tabular.table import Table, TableMapper
+from migrator.sources.tabular.table import Table, TableMapper, unsure_reason
 
 REDACTED = "<redacted>"
 
@@ -29,7 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("file", metavar="FILE", help="CSV or .xlsx file (FORMAT:PATH names the format)")
     p.add_argument("--mapping", help="profile name in mappings/ or a .toml path (default: auto-detect)")
     p.add_argument("--sheet", help="Excel sheet (default: every visible sheet)")
-    p.add_argument("--rows", type=int, default=5, metavar="N", help="rows to preview (default 5)")
+    p.add_argument("--rows", type=non_negative, default=5, metavar="N", help="rows to preview (default 5)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=run)
 
@@ -39,14 +41,19 @@ def run(args) -> int:
     source = open_source(args.file, options=options)
     if source.format not in ("csv", "excel"):
         raise ConfigError(f"{args.file}: mapping check reads CSV and Excel files, not {source.format}")
+    report = check_report(source, max(args.rows, 0), args.mapping)
+    out = json.dumps(report, indent=2) if args.format == "json" else render(report)
+    sys.stdout.write(out + "\n")
+    return 1 if report["missing_required"] or report["needs_mapping"] else 0
+
+
+def check_report(source, rows: int = 5, mapping: str | None = None) -> dict:
+    """The whole check of one CSV/Excel source (also shown when an import stops for ``--mapping``)."""
     tables, diags, facts = source.load()
     mapper = TableMapper(source, tables)
     result = mapper.run()
-    report = build_report(source, tables, facts, result, [*diags, *result.diagnostics], mapper.skipped_rows,
-                          max(args.rows, 0), args.mapping)
-    out = json.dumps(report, indent=2) if args.format == "json" else render(report)
-    sys.stdout.write(out + "\n")
-    return 1 if report["missing_required"] else 0
+    return build_report(source, tables, facts, result, [*diags, *result.diagnostics], mapper.skipped_rows,
+                        rows, mapping)
 
 
 # -- building the report --------------------------------------------------------------------------
@@ -181,6 +188,7 @@ def build_report(source, tables, facts, result, diagnostics, skipped, rows: int,
         "tables": table_reports,
         "unmatched": unmatched,
         "missing_required": missing,
+        "needs_mapping": [r for r in (unsure_reason(t) for t in tables) if r],
         "preview": preview,
         "summary": {
             "hosts": len(result.hosts),
@@ -266,6 +274,9 @@ def render(report: dict) -> str:
                 rows.append((line, p["status"].upper() + ": " + _one_line(p["reason"])))
         header = ["line", "name", "host", "port", "user", "folder", "jump", "tags", "auth", "description"]
         lines += _grid(header, rows)
+    for reason in report["needs_mapping"]:
+        lines.append("")
+        lines.append(f"not imported without --mapping: {reason}")
     s = report["summary"]
     lines.append("")
     lines.append(f"whole file: {s['hosts']} host(s) to import, {s['rejected']} rejected, "

@@ -5,7 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from migrator.cli.common import add_job_run_args, check_outputs, exit_code, job_reports, show_outcome
+from migrator.cli.common import (
+    add_job_run_args,
+    check_output_args,
+    check_outputs,
+    exit_code,
+    job_reports,
+    refuse,
+    run_options,
+    show_outcome,
+)
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.plan.saved import write_saved_plan
@@ -27,15 +36,17 @@ def register(sub) -> None:
 
 def run(args) -> int:
     check_outputs(args)
-    job = load_job(args.job)
+    check_output_args(args)
     if args.out and not args.dry_run:
         raise ConfigError("--out saves a plan: use it with --dry-run")
+    if args.dry_run:
+        refuse(args, ("detailed_exitcode",), "with --dry-run (a dry run exits 2 whenever changes are pending)")
+    job = load_job(args.job)
     run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
     outcome = Manager(run_).execute(apply=not args.dry_run)
     doc = show_outcome(args, outcome)
     job_reports(job, outcome)
-    code = exit_code(args, outcome, applied=not args.dry_run)
     if args.out:
-        write_saved_plan(args.out, job.job_file or Path(args.job), outcome.plan, doc)
+        write_saved_plan(args.out, job.job_file or Path(args.job), outcome.plan, doc, run_options(args))
         print(f"plan saved to {args.out}", file=sys.stderr)
-    return code
+    return exit_code(args, outcome, applied=not args.dry_run)

@@ -18,9 +18,11 @@ SAVED_PLAN_VERSION = 1
 _FINGERPRINTS = ("sources", "job", "ledger", "vault")
 
 
-def write_saved_plan(path: str | Path, job_file: Path, plan: Plan, document: dict) -> None:
+def write_saved_plan(path: str | Path, job_file: Path, plan: Plan, document: dict,
+                     options: dict | None = None) -> None:
+    """``options``: the run flags (prune, force, adopt) the plan was made with, reused when it is applied."""
     doc = {"schema": SAVED_PLAN_SCHEMA, "version": SAVED_PLAN_VERSION, "job": str(Path(job_file).resolve()),
-           "fingerprints": dict(plan.fingerprints), "plan": document}
+           "options": dict(options or {}), "fingerprints": dict(plan.fingerprints), "plan": document}
     Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -115,6 +115,13 @@ def header_diagnostics(source, table: Table, file: str | None = None) -> list[Di
                 "warning", "duplicate-column",
                 f"column {name!r} appears {len(idxs)} times (columns {cols}){use}", field=name, **loc,
             ))
+    for fname, idxs in match.shared_fields().items():
+        cols = " and ".join(repr(match.names[i]) for i in idxs)
+        out.append(source.diag(
+            "warning", "ambiguous-column",
+            f"columns {cols} both fit {fname}; each row uses the first non-blank one in that order "
+            "(a profile that names one of them, given with --mapping, decides)", field=match.names[idxs[0]], **loc,
+        ))
     if match.unused:
         names = [match.names[i] for i in match.unused]
         shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")

@@ -5,46 +5,7 @@ inside the package and is found through ``migrator.data`` (a wheel, a zipped ins
 install or a checkout alike). The environment variable ``XPIPE_MIGRATE_MAPPINGS`` names another folder.
 ``--mapping`` takes a profile name (``mremoteng``) or a path to a ``.toml`` file.
 
-Profile schema (every key except ``[profile]`` and ``[detect] headers`` is optional)::
-
-    [profile]
-    title = "..."            # one line shown to the user
-    origin = "..."           # where the column set comes from, and what is unconfirmed
-    delimiter = ";"          # hint for CSV files of this kind (the file is still sniffed)
-    quoting = "none"         # "none" when the exporting tool never quotes (default "minimal")
-
-    [detect]
-    headers = [...]          # columns typical of this export (leave out common ones like Name or
-                             # Port); auto-detection scores half on these, half on how many of the
-                             # file's columns the profile knows
-    known = [...]            # further columns the export has that are deliberately not imported
-
-    [fields.<field>]         # <field> is one of FIELDS below
-    columns = [...]          # header aliases, first = preferred; case, spaces, _ and - are ignored
-    default = "..."          # used when the cell is blank
-    value = "..."            # fixed value; no column needed
-    required = true          # a row without it is rejected (host is always required)
-    fallback = "<field>"     # use that field's text when this one is blank (name <- host)
-    separators = ["/"]       # list fields (folder, tags, jump): where to split ([] = never)
-    join = true              # use every matched column, not just the first non-blank one
-    joiner = "\n"            # how joined text is glued (description)
-    template = "{column}: {value}"   # how each joined part is written
-    map = { SSH2 = "ssh" }   # value map, keys matched case-insensitively
-    unmapped = "keep"        # a value not in the map: keep | skip (row not imported) | error
-    accept = ["ssh"]         # protocol: the mapped values that are imported; others are skipped
-    warn = { SSH1 = "..." }  # a warning for rows with that raw value
-    split = true             # host: split user@host:port
-    regex = "..."            # folder: taken from another field with this regex (group "folder")
-    regex_from = "name"      # ... the field the regex reads
-    prefix = "A/B"           # folder: put under this folder
-
-    [tree]                   # exports that store folders as rows (mRemoteNG): id/parent/node_type
-    container = ["Container"]
-
-    [[checks]]               # warn when a column holds something the import cannot carry over
-    column = "PuttySession"
-    unless = ["", "Default Settings"]
-    message = "..."          # {value} is replaced by the cell's text
+The profile schema is documented in ``mappings/README.md`` (the user's reference).
 """
 
 from __future__ import annotations
@@ -94,8 +55,11 @@ FIELDS: dict[str, str] = {
 
 SECRET_FIELDS = frozenset(f for f, kind in FIELDS.items() if kind == "secret")
 
-#: Score at or above which a profile is taken without asking.
+#: Score at or above which a profile is taken without asking; below it a file is not imported
+#: without ``--mapping`` (the ``mapping check`` preview shows what the best guess would read).
 CONFIDENT_SCORE = 0.5
+#: Fields that can take several columns at once (``join = true``).
+JOINABLE = frozenset({*(f for f, kind in FIELDS.items() if kind == "list"), "description"})
 #: Two profiles closer than this (both confident) are ambiguous.
 AMBIGUITY_MARGIN = 0.1
 
@@ -190,6 +154,15 @@ class HeaderMatch:
         for fname, idxs in self.columns.items():
             for i in idxs:
                 out[i] = fname
+        return out
+
+    def shared_fields(self) -> dict[str, list[int]]:
+        """Fields fed by two or more differently named columns without ``join``: only one would be read."""
+        out = {}
+        for fname, idxs in self.columns.items():
+            spec = self.profile.fields.get(fname)
+            if spec is not None and not spec.join and len({normalise_header(self.names[i]) for i in idxs}) > 1:
+                out[fname] = idxs
         return out
 
     def secret_columns(self) -> set[int]:
@@ -363,6 +336,8 @@ def _parse_field(fname: str, raw, where: str) -> FieldSpec:
             if not isinstance(raw[key], bool):
                 raise ConfigError(f"{where}: {key} must be true or false")
             kw[key] = raw[key]
+    if kw.get("join") and fname not in JOINABLE:
+        raise ConfigError(f"{where}: join only applies to {', '.join(sorted(JOINABLE))}")
     if "separators" in raw:
         kw["separators"] = tuple(s for s in _str_list(raw["separators"], where) if s)
     if "map" in raw:

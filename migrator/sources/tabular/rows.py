@@ -236,7 +236,10 @@ class RowDrafter:
 
         for fname in _FIELD_ORDER:
             spec = specs.get(fname) or _BARE_SPECS.get(fname)
-            if spec is None or spec.join:
+            if spec is None:
+                continue
+            if spec.join:
+                self._join_list(d, spec, values)
                 continue
             text, column, index = self._raw(table, spec, values)
             if text and (spec.value_map or spec.warn):
@@ -373,6 +376,16 @@ class RowDrafter:
                 except ValueError as exc:
                     self._bad(d, "enabled", column, str(exc), index)
 
+    def _join_list(self, d: _Draft, spec: FieldSpec, values: list[str]) -> None:
+        """``key_file`` / ``jump`` with ``join``: the items of every matched column, in the profile's order."""
+        for column, text in self._parts(d.table, spec, values):
+            if spec.name == "key_file":
+                items = split_list(text, spec.separators) if spec.separators else [text]
+                d.key_files.extend(self._key_path(d, item, column) for item in items)
+            elif spec.name == "jump":
+                d.jump_tokens.extend(split_list(text, spec.separators if spec.separators is not None else (",",)))
+                d.jump_column = d.jump_column or column
+
     def _key_path(self, d: _Draft, item: str, column: str | None) -> str:
         """Relative key paths are relative to the input file's folder; ``~`` is expanded."""
         if _WINDOWS_ABS.match(item):
@@ -388,9 +401,12 @@ class RowDrafter:
         return str(path)
 
     def _folder(self, d: _Draft, spec: FieldSpec, values: list[str]) -> list[str]:
-        text, column, index = self._raw(d.table, spec, values)
         seps = spec.separators if spec.separators is not None else ("/", "\\")
-        parts = split_list(text, seps) if text else []
+        if spec.join:  # several columns build the path, e.g. Site + Env -> Berlin/prod
+            parts = [p for _, text in self._parts(d.table, spec, values) for p in split_list(text, seps)]
+        else:
+            text = self._raw(d.table, spec, values)[0]
+            parts = split_list(text, seps) if text else []
         if not parts and spec.regex is not None and spec.regex_from:
             if spec.regex_from == "name":
                 subject = d.name

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
+from migrator.errors import MappingUnsure
 from migrator.model import (
     Credentials,
     Host,
@@ -23,6 +24,7 @@ from migrator.model import (
 )
 from migrator.sources.tabular.headers import header_diagnostics
 from migrator.sources.tabular.profiles import (
+    CONFIDENT_SCORE,
     SECRET_FIELDS,
     Detection,
     HeaderMatch,
@@ -320,5 +322,29 @@ class TableMapper(RowDrafter):
         ))
 
 
+def unsure_reason(table: Table) -> str | None:
+    """Why a table must not be imported without ``--mapping``, or None.
+
+    A weak best guess (score below ``CONFIDENT_SCORE``) would import columns by accident, and a host
+    address fed by two columns (``Hostname`` and ``IP Address``) would silently read only one.
+    """
+    det, match = table.detection, table.match
+    where = f"sheet {table.section!r}, " if table.section else ""
+    if not det.confident:
+        return (f"{where}the header on line {table.header_line} fits no mapping profile well (best "
+                f"{match.profile.name!r}, score {match.score:.2f} < {CONFIDENT_SCORE})")
+    shared = match.shared_fields().get("host")
+    if shared and not det.forced:
+        cols = " and ".join(repr(match.names[i]) for i in shared)
+        return f"{where}columns {cols} on line {table.header_line} both fit the host address"
+    return None
+
+
 def map_tables(source, tables: list[Table], *, file: str | None = None) -> SourceResult:
+    """Map the tables of a file being imported; an unsure mapping stops the file (``mapping check`` previews)."""
+    for table in tables:
+        reason = unsure_reason(table)
+        if reason:
+            raise MappingUnsure(f"{file or source.display_path}: {reason}; nothing was imported: pass --mapping "
+                                "(see 'xpipe-migrate mapping check')", source=source)
     return TableMapper(source, tables, file=file).run()
