@@ -1,0 +1,206 @@
+"""Benchmark: this tool against the XPipe Python guide's loop, on the simulator's JDK transport.
+
+    python benchmarks/bench_transport.py [--hosts 1000 10000] [--latency-ms 3] [--guide-max 1000]
+
+Everything is measured in one run on this machine, against ``Simulator(transport="jdk")`` (Nagle on,
+headers and body in two writes, 5 handler threads, storage latency spent under the storage lock):
+
+1. Transport candidates: milliseconds per request, serial storage calls (``/category/query``) and
+   ``/secret/encrypt`` calls, for plain keep-alive, a fresh connection per request, keep-alive with
+   TCP_QUICKACK re-armed, and 4 keep-alive connections used at once (overlap), on both simulator
+   transports (``jdk``, ``ideal``).
+2. Import of N new hosts in 10 folders sharing 10 credential sets (user + password): this tool
+   (plan + apply, default transport) against the guide's loop (a bare ``requests.post`` per call,
+   i.e. a new connection each time; per host: encrypt the password strategy, encrypt the key
+   strategy, add the host with an in-place identity). The floor is adds x latency: XPipe runs adds
+   one at a time.
+3. A no-op re-plan of the same N hosts: requests and writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from pydantic import SecretStr
+
+from migrator.loader import Loader
+from migrator.mapper import MapperOptions
+from migrator.model import Credentials, Host, Provenance, SourceResult
+from migrator.pipeline import plan_inventory
+from migrator.simulator import Simulator
+from migrator.xpipe import constants as C
+from migrator.xpipe.auth import LocalAuth
+from migrator.xpipe.client import XPipeClient
+from migrator.xpipe.transport import quickack_available
+
+CREDENTIAL_SETS = 10
+FOLDERS = 10
+
+
+def inventory(n: int) -> SourceResult:
+    hosts = [Host(key=f"bench#{i}", name=f"bench-{i:05d}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+                  user=f"user{i % CREDENTIAL_SETS}", category=[f"Folder{i % FOLDERS}"],
+                  credentials=Credentials(password=SecretStr(f"Bench-Pass-{i % CREDENTIAL_SETS}")),
+                  source=Provenance(format="bench", file="bench", line=i)) for i in range(n)]
+    return SourceResult(hosts=hosts)
+
+
+# ------------------------------------------------------------------------------------------ candidates
+
+
+def _per_request(client: XPipeClient, call, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        call(client)
+    return (time.perf_counter() - started) / n * 1000
+
+
+def _overlapped(sim: Simulator, auth: Path, call, n: int, connections: int = 4) -> float:
+    clients = [XPipeClient(sim.url, LocalAuth(auth), transport="keepalive").connect() for _ in range(connections)]
+
+    def work(client: XPipeClient) -> None:
+        for _ in range(n // connections):
+            call(client)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    for c in clients:
+        c.close()
+    return elapsed / (n // connections * connections) * 1000
+
+
+def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, float]]:
+    storage = lambda c: c.query_categories("all connections")  # noqa: E731
+    secret = lambda c: c.encrypt("x")  # noqa: E731
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        auth = Path(tmp) / "auth"
+        for server in ("jdk", "ideal"):
+            with Simulator("23.8", auth_file=auth, transport=server, latency_ms=latency_ms) as sim:
+                modes = ["keepalive", "close"] + (["quickack"] if quickack_available() else [])
+                for mode in modes:
+                    client = XPipeClient(sim.url, LocalAuth(auth), transport=mode).connect()
+                    rows.append((server, mode, _per_request(client, storage, n), _per_request(client, secret, n)))
+                    client.close()
+                rows.append((server, "overlap x4", _overlapped(sim, auth, storage, n),
+                             _overlapped(sim, auth, secret, n)))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------ imports
+
+
+def run_tool(n: int, latency_ms: float) -> dict:
+    inv = inventory(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        auth = Path(tmp) / "auth"
+        with Simulator("23.8", auth_file=auth, latency_ms=latency_ms) as sim:
+            client = XPipeClient(sim.url, LocalAuth(auth)).connect()
+            opts = MapperOptions()
+            sim.reset_counters()
+            r0 = client.requests_made
+            t0 = time.perf_counter()
+            plan = plan_inventory(client, inv, opts)
+            applied = Loader(client, progress=False).apply(plan)
+            seconds = time.perf_counter() - t0
+            requests_first = client.requests_made - r0
+            adds = sim.requests["/connection/add"]
+            served = sum(sim.requests.values())
+            r1, w1 = client.requests_made, client.writes_made
+            t1 = time.perf_counter()
+            again = plan_inventory(client, inv, opts)
+            replan_s = time.perf_counter() - t1
+            assert not again.has_changes
+            out = {
+                "hosts": n, "transport": client.transport, "seconds": seconds, "requests": requests_first,
+                "served": served, "adds": adds, "failed": len(applied.failed),
+                "replan_requests": client.requests_made - r1, "replan_writes": client.writes_made - w1,
+                "replan_s": replan_s,
+            }
+            client.close()
+    return out
+
+
+def run_guide(n: int, latency_ms: float) -> dict:
+    """The guide's loop: ``requests.post`` per call (no session), encrypt and add per host."""
+    inv = inventory(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        auth = Path(tmp) / "auth"
+        with Simulator("23.8", auth_file=auth, latency_ms=latency_ms) as sim:
+            url = sim.url
+            started = time.perf_counter()
+            token = requests.post(url + "/handshake", timeout=30, json={
+                "auth": {"type": "Local", "authFileContent": auth.read_text()},
+                "client": {"type": "Api", "name": "guide"}}).json()["sessionToken"]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def post(path: str, body: dict) -> dict:
+                resp = requests.post(url + path, json=body, headers=headers, timeout=30)
+                resp.raise_for_status()
+                return resp.json()
+
+            folders: dict[str, str] = {}
+            for host in inv.hosts:
+                folder = host.category[0]
+                if folder not in folders:
+                    folders[folder] = post("/category/add", {"name": folder, "parent": C.ALL_CONNECTIONS})["category"]
+                password = {"type": "inPlace", "value": {"type": "default", "encryptedValue": "x"}}
+                pw_node = post("/secret/encrypt", {"value": json.dumps(password)})["encrypted"]
+                key_node = post("/secret/encrypt", {"value": json.dumps({"type": "none"})})["encrypted"]
+                post("/connection/add", {"name": host.name, "category": folders[folder], "validate": False, "data": {
+                    "type": "ssh", "host": host.address, "port": 22, "gateway": C.LOCAL_MACHINE,
+                    "identity": {"type": "inPlace", "identityStore": {
+                        "type": "localIdentity", "username": host.user, "password": pw_node,
+                        "sshIdentity": key_node}}}})
+            seconds = time.perf_counter() - started
+            served = sum(sim.requests.values())
+    return {"hosts": n, "seconds": seconds, "requests": served}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hosts", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--latency-ms", type=float, default=3.0)
+    parser.add_argument("--guide-max", type=int, default=1000, help="run the guide's loop up to this many hosts")
+    parser.add_argument("--skip-candidates", action="store_true")
+    args = parser.parse_args()
+    lat = args.latency_ms
+    print(f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+          f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request")
+    if not args.skip_candidates:
+        for latency in (0.0, lat):
+            print(f"\ntransport candidates at {latency:g} ms latency (ms per request, serial unless overlap)")
+            print(f"{'server':>6} {'client':>11} {'storage':>8} {'secret':>8}")
+            for server, mode, storage, secret in candidates(latency):
+                print(f"{server:>6} {mode:>11} {storage:>8.2f} {secret:>8.2f}")
+    print(f"\nimport: {CREDENTIAL_SETS} credential sets, {FOLDERS} folders")
+    for n in args.hosts:
+        tool = run_tool(n, lat)
+        floor = tool["adds"] * lat / 1000
+        budget = n + 2 * CREDENTIAL_SETS + 40
+        line = (f"{n:>6} hosts  tool ({tool['transport']}): {tool['seconds']:.2f} s, {tool['requests']} requests "
+                f"(budget {budget}), {tool['adds']} adds, floor {floor:.2f} s, "
+                f"wall/floor {tool['seconds'] / floor:.2f}, failed {tool['failed']}")
+        if n <= args.guide_max:
+            guide = run_guide(n, lat)
+            line += (f"; guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests; "
+                     f"guide/tool {guide['seconds'] / tool['seconds']:.2f}x")
+        print(line)
+        print(f"{n:>6} hosts  no-op re-plan: {tool['replan_requests']} requests (budget {10 + n // 1000}), "
+              f"{tool['replan_writes']} writes, {tool['replan_s']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
