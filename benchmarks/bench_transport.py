@@ -45,10 +45,18 @@ FOLDERS = 10
 
 
 def inventory(n: int) -> SourceResult:
-    hosts = [Host(key=f"bench#{i}", name=f"bench-{i:05d}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
-                  user=f"user{i % CREDENTIAL_SETS}", category=[f"Folder{i % FOLDERS}"],
-                  credentials=Credentials(password=SecretStr(f"Bench-Pass-{i % CREDENTIAL_SETS}")),
-                  source=Provenance(format="bench", file="bench", line=i)) for i in range(n)]
+    hosts = [
+        Host(
+            key=f"bench#{i}",
+            name=f"bench-{i:05d}",
+            address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+            user=f"user{i % CREDENTIAL_SETS}",
+            category=[f"Folder{i % FOLDERS}"],
+            credentials=Credentials(password=SecretStr(f"Bench-Pass-{i % CREDENTIAL_SETS}")),
+            source=Provenance(format="bench", file="bench", line=i),
+        )
+        for i in range(n)
+    ]
     return SourceResult(hosts=hosts)
 
 
@@ -94,8 +102,9 @@ def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, fl
                     client = XPipeClient(sim.url, LocalAuth(auth), transport=mode).connect()
                     rows.append((server, mode, _per_request(client, storage, n), _per_request(client, secret, n)))
                     client.close()
-                rows.append((server, "overlap x4", _overlapped(sim, auth, storage, n),
-                             _overlapped(sim, auth, secret, n)))
+                rows.append(
+                    (server, "overlap x4", _overlapped(sim, auth, storage, n), _overlapped(sim, auth, secret, n))
+                )
     return rows
 
 
@@ -124,9 +133,15 @@ def run_tool(n: int, latency_ms: float) -> dict:
             replan_s = time.perf_counter() - t1
             assert not again.has_changes
             out = {
-                "hosts": n, "transport": client.transport, "seconds": seconds, "requests": requests_first,
-                "served": served, "adds": adds, "failed": len(applied.failed),
-                "replan_requests": client.requests_made - r1, "replan_writes": client.writes_made - w1,
+                "hosts": n,
+                "transport": client.transport,
+                "seconds": seconds,
+                "requests": requests_first,
+                "served": served,
+                "adds": adds,
+                "failed": len(applied.failed),
+                "replan_requests": client.requests_made - r1,
+                "replan_writes": client.writes_made - w1,
                 "replan_s": replan_s,
             }
             client.close()
@@ -141,9 +156,14 @@ def run_guide(n: int, latency_ms: float) -> dict:
         with Simulator("23.8", auth_file=auth, latency_ms=latency_ms) as sim:
             url = sim.url
             started = time.perf_counter()
-            token = requests.post(url + "/handshake", timeout=30, json={
-                "auth": {"type": "Local", "authFileContent": auth.read_text()},
-                "client": {"type": "Api", "name": "guide"}}).json()["sessionToken"]
+            token = requests.post(
+                url + "/handshake",
+                timeout=30,
+                json={
+                    "auth": {"type": "Local", "authFileContent": auth.read_text()},
+                    "client": {"type": "Api", "name": "guide"},
+                },
+            ).json()["sessionToken"]
             headers = {"Authorization": f"Bearer {token}"}
 
             def post(path: str, body: dict) -> dict:
@@ -159,11 +179,29 @@ def run_guide(n: int, latency_ms: float) -> dict:
                 password = {"type": "inPlace", "value": {"type": "default", "encryptedValue": "x"}}
                 pw_node = post("/secret/encrypt", {"value": json.dumps(password)})["encrypted"]
                 key_node = post("/secret/encrypt", {"value": json.dumps({"type": "none"})})["encrypted"]
-                post("/connection/add", {"name": host.name, "category": folders[folder], "validate": False, "data": {
-                    "type": "ssh", "host": host.address, "port": 22, "gateway": C.LOCAL_MACHINE,
-                    "identity": {"type": "inPlace", "identityStore": {
-                        "type": "localIdentity", "username": host.user, "password": pw_node,
-                        "sshIdentity": key_node}}}})
+                post(
+                    "/connection/add",
+                    {
+                        "name": host.name,
+                        "category": folders[folder],
+                        "validate": False,
+                        "data": {
+                            "type": "ssh",
+                            "host": host.address,
+                            "port": 22,
+                            "gateway": C.LOCAL_MACHINE,
+                            "identity": {
+                                "type": "inPlace",
+                                "identityStore": {
+                                    "type": "localIdentity",
+                                    "username": host.user,
+                                    "password": pw_node,
+                                    "sshIdentity": key_node,
+                                },
+                            },
+                        },
+                    },
+                )
             seconds = time.perf_counter() - started
             served = sum(sim.requests.values())
     return {"hosts": n, "seconds": seconds, "requests": served}
@@ -177,8 +215,10 @@ def main() -> None:
     parser.add_argument("--skip-candidates", action="store_true")
     args = parser.parse_args()
     lat = args.latency_ms
-    print(f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
-          f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request")
+    print(
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request"
+    )
     if not args.skip_candidates:
         for latency in (0.0, lat):
             print(f"\ntransport candidates at {latency:g} ms latency (ms per request, serial unless overlap)")
@@ -190,16 +230,22 @@ def main() -> None:
         tool = run_tool(n, lat)
         floor = tool["adds"] * lat / 1000
         budget = n + 2 * CREDENTIAL_SETS + 40
-        line = (f"{n:>6} hosts  tool ({tool['transport']}): {tool['seconds']:.2f} s, {tool['requests']} requests "
-                f"(budget {budget}), {tool['adds']} adds, floor {floor:.2f} s, "
-                f"wall/floor {tool['seconds'] / floor:.2f}, failed {tool['failed']}")
+        line = (
+            f"{n:>6} hosts  tool ({tool['transport']}): {tool['seconds']:.2f} s, {tool['requests']} requests "
+            f"(budget {budget}), {tool['adds']} adds, floor {floor:.2f} s, "
+            f"wall/floor {tool['seconds'] / floor:.2f}, failed {tool['failed']}"
+        )
         if n <= args.guide_max:
             guide = run_guide(n, lat)
-            line += (f"; guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests; "
-                     f"guide/tool {guide['seconds'] / tool['seconds']:.2f}x")
+            line += (
+                f"; guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests; "
+                f"guide/tool {guide['seconds'] / tool['seconds']:.2f}x"
+            )
         print(line)
-        print(f"{n:>6} hosts  no-op re-plan: {tool['replan_requests']} requests (budget {10 + n // 1000}), "
-              f"{tool['replan_writes']} writes, {tool['replan_s']:.2f} s")
+        print(
+            f"{n:>6} hosts  no-op re-plan: {tool['replan_requests']} requests (budget {10 + n // 1000}), "
+            f"{tool['replan_writes']} writes, {tool['replan_s']:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -169,7 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key-file", metavar="FILE", help="API key file (created with a random key if missing)")
     p.add_argument("--auth-file", metavar="FILE", help="where to write the Local auth file")
     p.add_argument("--state-dir", metavar="DIR", help="persist the vault in DIR")
-    p.add_argument("--latency-ms", type=int, default=0, help="added delay per request")
+    p.add_argument("--latency-ms", type=float, default=0, help="added delay per request (storage calls hold the "
+                   "storage lock meanwhile)")
+    p.add_argument("--ideal-transport", action="store_true",
+                   help="TCP_NODELAY and one write per response, instead of XPipe's JDK server behaviour")
     p.set_defaults(func=cmd_simulator)
 
     p = sub.add_parser("demo", help="apply the bundled samples to an in-process simulator, twice")
@@ -385,7 +388,8 @@ def cmd_simulator(args) -> int:
     from migrator.simulator import serve
 
     serve(port=args.port, version=args.xpipe_version, api_key_file=args.api_key_file, auth_file=args.auth_file,
-          state_dir=args.state_dir, latency_ms=args.latency_ms)
+          state_dir=args.state_dir, latency_ms=args.latency_ms,
+          transport="ideal" if args.ideal_transport else "jdk")
     return EXIT_OK
 
 

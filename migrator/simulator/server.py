@@ -91,6 +91,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.open_connections.add(self.connection)
+            self.server.simulator.connections += 1
 
     def finish(self) -> None:
         with self.server.connections_lock:
@@ -193,6 +194,8 @@ class Simulator:
         self.api_key = self._resolve_api_key(api_key)
         self.auth_content: str | None = None
         self.requests: collections.Counter[str] = collections.Counter()
+        self.connections = 0
+        """TCP connections accepted so far."""
         self.vault = Vault(synced_identities=synced_identities, gateway_children=gateway_children,
                            lenient_ssh=lenient_ssh, selected_category=selected_category)
         if self.major >= 24:

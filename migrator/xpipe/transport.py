@@ -91,8 +91,7 @@ class _Adapter(HTTPAdapter):
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme,
-                                                   "http": self.pool_class}
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "http": self.pool_class}
 
 
 def configure(session: requests.Session, mode: str = "auto") -> str:
