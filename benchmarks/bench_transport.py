@@ -2,8 +2,9 @@
 
     python benchmarks/bench_transport.py [--hosts 1000 10000] [--latency-ms 3] [--guide-max 1000]
 
-Everything is measured in one run on this machine, against ``Simulator(transport="jdk")`` (Nagle on,
-headers and body in two writes, 5 handler threads, storage latency spent under the storage lock):
+Everything is measured in one run on this machine, against the simulator started as its own process
+(``xpipe-migrate simulator``, as XPipe is one) in its default JDK transport (Nagle on, headers and
+body in two writes, 5 handler threads, storage latency spent under the storage lock):
 
 1. Transport candidates: milliseconds per request, serial storage calls (``/category/query``) and
    ``/secret/encrypt`` calls, for plain keep-alive, a fresh connection per request, keep-alive with
@@ -22,8 +23,13 @@ headers and body in two writes, 5 handler threads, storage latency spent under t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -36,10 +42,10 @@ from migrator.loader import Loader
 from migrator.mapper import MapperOptions
 from migrator.model import Credentials, Host, Provenance, SourceResult
 from migrator.pipeline import plan_inventory
-from migrator.simulator import Simulator
 from migrator.xpipe import constants as C
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
+from migrator.xpipe.inplace import encode_inplace
 from migrator.xpipe.transport import quickack_available
 
 CREDENTIAL_SETS = 10
@@ -62,6 +68,48 @@ def inventory(n: int) -> SourceResult:
     return SourceResult(hosts=hosts)
 
 
+class Daemon:
+    """A simulator in its own process, on a free loopback port, with a Local auth file."""
+
+    def __init__(self, folder: Path, latency_ms: float, transport: str = "jdk"):
+        self.auth = folder / f"auth-{transport}-{latency_ms:g}"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        command = [
+            sys.executable,
+            "-m",
+            "migrator",
+            "simulator",
+            "--port",
+            str(port),
+            "--auth-file",
+            str(self.auth),
+            "--latency-ms",
+            str(latency_ms),
+        ] + (["--ideal-transport"] if transport == "ideal" else [])
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        self.process.stdout.readline()  # "listening on ..."
+
+    def client(self, transport: str = "auto") -> XPipeClient:
+        return XPipeClient(self.url, LocalAuth(self.auth), transport=transport).connect()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def daemon(latency_ms: float, transport: str = "jdk"):
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Daemon(Path(tmp), latency_ms, transport)
+        try:
+            yield d
+        finally:
+            d.stop()
+
+
 # ------------------------------------------------------------------------------------------ candidates
 
 
@@ -72,8 +120,8 @@ def _per_request(client: XPipeClient, call, n: int) -> float:
     return (time.perf_counter() - started) / n * 1000
 
 
-def _overlapped(sim: Simulator, auth: Path, call, n: int, connections: int = 4) -> float:
-    clients = [XPipeClient(sim.url, LocalAuth(auth), transport="keepalive").connect() for _ in range(connections)]
+def _overlapped(d: Daemon, call, n: int, connections: int = 4) -> float:
+    clients = [d.client("keepalive") for _ in range(connections)]
 
     def work(client: XPipeClient) -> None:
         for _ in range(n // connections):
@@ -95,18 +143,14 @@ def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, fl
     storage = lambda c: c.query_categories("all connections")  # noqa: E731
     secret = lambda c: c.encrypt("x")  # noqa: E731
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        auth = Path(tmp) / "auth"
-        for server in ("jdk", "ideal"):
-            with Simulator("23.8", auth_file=auth, transport=server, latency_ms=latency_ms) as sim:
-                modes = ["keepalive", "close"] + (["quickack"] if quickack_available() else [])
-                for mode in modes:
-                    client = XPipeClient(sim.url, LocalAuth(auth), transport=mode).connect()
-                    rows.append((server, mode, _per_request(client, storage, n), _per_request(client, secret, n)))
-                    client.close()
-                rows.append(
-                    (server, "overlap x4", _overlapped(sim, auth, storage, n), _overlapped(sim, auth, secret, n))
-                )
+    for server in ("jdk", "ideal"):
+        with daemon(latency_ms, server) as d:
+            modes = ["keepalive", "close"] + (["quickack"] if quickack_available() else [])
+            for mode in modes:
+                client = d.client(mode)
+                rows.append((server, mode, _per_request(client, storage, n), _per_request(client, secret, n)))
+                client.close()
+            rows.append((server, "overlap x4", _overlapped(d, storage, n), _overlapped(d, secret, n)))
     return rows
 
 
@@ -115,104 +159,100 @@ def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, fl
 
 def run_tool(n: int, latency_ms: float) -> dict:
     inv = inventory(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        auth = Path(tmp) / "auth"
-        with Simulator("23.8", auth_file=auth, latency_ms=latency_ms) as sim:
-            opts = MapperOptions()
-            t0 = time.perf_counter()
-            client = XPipeClient(sim.url, LocalAuth(auth)).connect()
-            plan = plan_inventory(client, inv, opts)
-            applied = Loader(client, progress=False).apply(plan)
-            seconds = time.perf_counter() - t0
-            requests_first = client.requests_made
-            adds = sim.requests["/connection/add"]
-            served = sum(sim.requests.values())
-            r1, w1 = client.requests_made, client.writes_made
-            t1 = time.perf_counter()
-            again = plan_inventory(client, inv, opts)
-            replan_s = time.perf_counter() - t1
-            assert not again.has_changes
-            replan = (client.requests_made - r1, client.writes_made - w1)
-            fresh = XPipeClient(sim.url, LocalAuth(auth)).connect()  # a new process: nothing decrypted yet
-            r2 = fresh.requests_made
-            assert not plan_inventory(fresh, inv, opts).has_changes
-            fresh_replan = (fresh.requests_made - r2, fresh.writes_made)
-            fresh.close()
-            out = {
-                "hosts": n,
-                "transport": client.transport,
-                "seconds": seconds,
-                "requests": requests_first,
-                "served": served,
-                "adds": adds,
-                "failed": len(applied.failed),
-                "replan_requests": replan[0],
-                "replan_writes": replan[1],
-                "replan_s": replan_s,
-                "fresh_replan_requests": fresh_replan[0],
-                "fresh_replan_writes": fresh_replan[1],
-            }
-            client.close()
+    with daemon(latency_ms) as d:
+        opts = MapperOptions()
+        t0 = time.perf_counter()
+        client = d.client()
+        plan = plan_inventory(client, inv, opts)
+        applied = Loader(client, progress=False).apply(plan)
+        seconds = time.perf_counter() - t0
+        requests_first = client.requests_made
+        adds = client.calls["add"]
+        r1, w1 = client.requests_made, client.writes_made
+        t1 = time.perf_counter()
+        again = plan_inventory(client, inv, opts)
+        replan_s = time.perf_counter() - t1
+        assert not again.has_changes
+        replan = (client.requests_made - r1, client.writes_made - w1)
+        fresh = d.client()  # as a new process: nothing decrypted yet
+        r2 = fresh.requests_made
+        assert not plan_inventory(fresh, inv, opts).has_changes
+        fresh_replan = (fresh.requests_made - r2, fresh.writes_made)
+        fresh.close()
+        out = {
+            "hosts": n,
+            "transport": client.transport,
+            "seconds": seconds,
+            "requests": requests_first,
+            "adds": adds,
+            "failed": len(applied.failed),
+            "replan_requests": replan[0],
+            "replan_writes": replan[1],
+            "replan_s": replan_s,
+            "fresh_replan_requests": fresh_replan[0],
+            "fresh_replan_writes": fresh_replan[1],
+        }
+        client.close()
     return out
 
 
 def run_guide(n: int, latency_ms: float) -> dict:
     """The guide's loop: ``requests.post`` per call (no session), encrypt and add per host."""
     inv = inventory(n)
-    with tempfile.TemporaryDirectory() as tmp:
-        auth = Path(tmp) / "auth"
-        with Simulator("23.8", auth_file=auth, latency_ms=latency_ms) as sim:
-            url = sim.url
-            started = time.perf_counter()
-            token = requests.post(
-                url + "/handshake",
-                timeout=30,
-                json={
-                    "auth": {"type": "Local", "authFileContent": auth.read_text()},
-                    "client": {"type": "Api", "name": "guide"},
-                },
-            ).json()["sessionToken"]
-            headers = {"Authorization": f"Bearer {token}"}
+    sent = 0
+    with daemon(latency_ms) as d:
+        url = d.url
+        started = time.perf_counter()
+        token = requests.post(
+            url + "/handshake",
+            timeout=30,
+            json={
+                "auth": {"type": "Local", "authFileContent": d.auth.read_text()},
+                "client": {"type": "Api", "name": "guide"},
+            },
+        ).json()["sessionToken"]
+        headers = {"Authorization": f"Bearer {token}"}
 
-            def post(path: str, body: dict) -> dict:
-                resp = requests.post(url + path, json=body, headers=headers, timeout=30)
-                resp.raise_for_status()
-                return resp.json()
+        def post(path: str, body: dict) -> dict:
+            nonlocal sent
+            sent += 1
+            resp = requests.post(url + path, json=body, headers=headers, timeout=30)
+            resp.raise_for_status()
+            return resp.json()
 
-            folders: dict[str, str] = {}
-            for host in inv.hosts:
-                folder = host.category[0]
-                if folder not in folders:
-                    folders[folder] = post("/category/add", {"name": folder, "parent": C.ALL_CONNECTIONS})["category"]
-                password = {"type": "inPlace", "value": {"type": "default", "encryptedValue": "x"}}
-                pw_node = post("/secret/encrypt", {"value": json.dumps(password)})["encrypted"]
-                key_node = post("/secret/encrypt", {"value": json.dumps({"type": "none"})})["encrypted"]
-                post(
-                    "/connection/add",
-                    {
-                        "name": host.name,
-                        "category": folders[folder],
-                        "validate": False,
-                        "data": {
-                            "type": "ssh",
-                            "host": host.address,
-                            "port": 22,
-                            "gateway": C.LOCAL_MACHINE,
-                            "identity": {
-                                "type": "inPlace",
-                                "identityStore": {
-                                    "type": "localIdentity",
-                                    "username": host.user,
-                                    "password": pw_node,
-                                    "sshIdentity": key_node,
-                                },
+        folders: dict[str, str] = {}
+        for host in inv.hosts:
+            folder = host.category[0]
+            if folder not in folders:
+                folders[folder] = post("/category/add", {"name": folder, "parent": C.ALL_CONNECTIONS})["category"]
+            password = {"type": "inPlace", "value": encode_inplace(host.credentials.password.get_secret_value())}
+            pw_node = post("/secret/encrypt", {"value": json.dumps(password)})["encrypted"]
+            key_node = post("/secret/encrypt", {"value": json.dumps({"type": "none"})})["encrypted"]
+            post(
+                "/connection/add",
+                {
+                    "name": host.name,
+                    "category": folders[folder],
+                    "validate": False,
+                    "data": {
+                        "type": "ssh",
+                        "host": host.address,
+                        "port": 22,
+                        "gateway": C.LOCAL_MACHINE,
+                        "identity": {
+                            "type": "inPlace",
+                            "identityStore": {
+                                "type": "localIdentity",
+                                "username": host.user,
+                                "password": pw_node,
+                                "sshIdentity": key_node,
                             },
                         },
                     },
-                )
-            seconds = time.perf_counter() - started
-            served = sum(sim.requests.values())
-    return {"hosts": n, "seconds": seconds, "requests": served}
+                },
+            )
+        seconds = time.perf_counter() - started
+    return {"hosts": n, "seconds": seconds, "requests": sent + 1}
 
 
 def main() -> None:
@@ -225,7 +265,8 @@ def main() -> None:
     lat = args.latency_ms
     print(
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
-        f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request"
+        f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
     )
     if not args.skip_candidates:
         for latency in (0.0, lat):
