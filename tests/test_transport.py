@@ -74,9 +74,9 @@ def test_keep_alive_pays_the_delayed_ack_stall_that_quickack_and_fresh_connectio
         quick = per_request(jdk, "quickack")
         fresh = per_request(jdk, "close")
         naive_ideal = per_request(ideal, "keepalive")
-    assert naive / quick > 5, (naive, quick)
-    assert naive / fresh > 3, (naive, fresh)
-    assert naive / naive_ideal > 5, (naive, naive_ideal)
+    assert naive / quick > 3, (naive, quick)
+    assert naive / fresh > 2, (naive, fresh)
+    assert naive / naive_ideal > 3, (naive, naive_ideal)
 
 
 def test_client_transports_use_the_connections_they_promise():
