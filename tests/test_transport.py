@@ -4,6 +4,7 @@ all over real loopback HTTP. Timing enters only as ratios or as lower bounds tha
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -158,6 +159,14 @@ def test_at_most_five_requests_are_handled_at_once():
 # ------------------------------------------------------------------------------------------ persistence
 
 
+def copy_state(source, target):
+    target.mkdir()
+    for name in (STATE_FILE_NAME, LOG_FILE_NAME):
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+    return target
+
+
 def test_each_write_persists_bytes_proportional_to_the_change(tmp_path):
     """Bytes written per add stay flat as the vault grows; the snapshot is rewritten rarely."""
     sim = Simulator("23.8", state_dir=tmp_path).start()
@@ -181,13 +190,14 @@ def test_each_write_persists_bytes_proportional_to_the_change(tmp_path):
         assert len(appends) >= 296 and max(appends[-50:]) <= 2 * max(appends[:50])
         assert sum(written) < 4 * (snapshot.stat().st_size + (log.stat().st_size if log.exists() else 0))
         state_before = {u: (e.name, e.category) for u, e in sim.vault.entries.items()}
+        crashed = copy_state(tmp_path, tmp_path / "crashed")  # the files as a crash would leave them
     finally:
-        sim._autosave = None  # simulate a crash: no final compaction
         sim.stop()
-    assert log.exists()
-    with Simulator("23.8", state_dir=tmp_path) as reloaded:
-        assert {u: (e.name, e.category) for u, e in reloaded.vault.entries.items()} == state_before
     assert not log.exists(), "stop() folds the journal into the snapshot"
+    assert (crashed / LOG_FILE_NAME).exists()
+    for folder in (tmp_path, crashed):
+        with Simulator("23.8", state_dir=folder) as reloaded:
+            assert {u: (e.name, e.category) for u, e in reloaded.vault.entries.items()} == state_before
 
 
 def test_journal_records_removals_and_category_moves_and_ignores_a_torn_line(tmp_path):
@@ -200,14 +210,14 @@ def test_journal_records_removals_and_category_moves_and_ignores_a_torn_line(tmp
         gone = api.add("gone", ssh("10.0.0.2"))
         api.remove_response([gone])
         api.post("/category/remove", {"categories": [prod], "removeChildrenCategories": False, "removeContents": False})
+        crashed = copy_state(tmp_path, tmp_path / "crashed")
     finally:
-        sim._autosave = None
         sim.stop()
-    log = tmp_path / LOG_FILE_NAME
+    log = crashed / LOG_FILE_NAME
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert {"entryRemoved": gone} in records and {"categoryRemoved": prod} in records
     with log.open("a") as handle:
         handle.write('{"entry": {"uuid": "torn')
-    with Simulator("24.0", state_dir=tmp_path) as reloaded:
+    with Simulator("24.0", state_dir=crashed) as reloaded:
         assert gone not in reloaded.vault.entries and prod not in reloaded.vault.categories
         assert reloaded.vault.entries[web].category == C.DEFAULT_CATEGORY
