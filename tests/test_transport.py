@@ -4,8 +4,11 @@ all over real loopback HTTP. Timing enters only as ratios or as lower bounds tha
 from __future__ import annotations
 
 import json
+import select
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -26,9 +29,9 @@ def client(sim: Simulator, mode: str) -> XPipeClient:
     return XPipeClient(sim.url, ApiKeyAuth(sim.api_key), transport=mode, timeout=10).connect()
 
 
-def raw_exchange(sock: socket.socket, body: bytes = b"{}") -> tuple[bytes, bytes]:
+def raw_exchange(sock: socket.socket, body: bytes = b"{}", path: bytes = b"/daemon/status") -> tuple[bytes, bytes]:
     """Send one keep-alive request; return (what the first recv got, the whole response)."""
-    sock.sendall(b"POST /daemon/status HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
+    sock.sendall(b"POST %b HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%b" % (path, len(body), body))
     first = sock.recv(65536)
     whole = first
     head, _, rest = whole.partition(b"\r\n\r\n")
@@ -58,6 +61,36 @@ def test_jdk_mode_keeps_nagle_and_writes_headers_and_body_separately(mode):
     else:
         assert nodelay != 0
         assert first == whole
+
+
+@pytest.mark.parametrize("flags", [[], ["--ideal-transport"]])
+def test_the_simulator_command_serves_the_chosen_transport(tmp_path, flags):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable,
+        "-m",
+        "migrator",
+        "simulator",
+        "--port",
+        str(port),
+        "--auth-file",
+        str(tmp_path / "auth"),
+        *flags,
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert select.select([process.stdout], [], [], 30)[0], "the simulator did not start"
+        assert "listening on" in process.stdout.readline()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            raw_exchange(sock, path=b"/handshake")
+            first, whole = raw_exchange(sock, path=b"/handshake")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert whole.startswith(b"HTTP/1.1 400") and b"field auth is missing" in whole
+    assert (first == whole) if flags else first.endswith(b"\r\n\r\n")
 
 
 @LINUX_QUICKACK
