@@ -19,10 +19,11 @@ plan="community", transport="jdk")``
 * ``state_dir``: the vault (entries, categories, vault key, secret nodes) is loaded from
   ``<state_dir>/vault.json`` plus the journal ``vault.log``; each mutation appends only what it
   changed (see :mod:`migrator.simulator.persist`).
-* ``latency_ms``: sleep per request; storage endpoints (``/connection/*``, ``/store/*``,
-  ``/category/*``) sleep while holding the storage lock, so they queue like XPipe's (notes §1.7);
-  ``/secret/*``, handshake and daemon endpoints sleep unlocked. ``startup_delay``: endpoints that
-  need a started daemon block until that many seconds after ``start()``/``restart()``.
+* ``latency_ms``: the time each request takes in the handler (its own work included); storage
+  endpoints (``/connection/*``, ``/store/*``, ``/category/*``) spend it holding the storage lock, so
+  they queue like XPipe's (notes §1.7); ``/secret/*``, handshake and daemon endpoints spend it
+  unlocked. ``startup_delay``: endpoints that need a started daemon block until that many seconds
+  after ``start()``/``restart()``.
 * ``transport``: ``"jdk"`` (default) behaves like XPipe's JDK HTTP server: Nagle's algorithm on,
   status line and headers in one socket write and the body in a second, at most 5 requests handled
   at once; a keep-alive client therefore waits for its own delayed ACK on every response.

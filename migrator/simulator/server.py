@@ -304,9 +304,12 @@ class Simulator:
         with self._counter_lock:
             self.requests[path] += 1
 
-    def _lag(self) -> None:
+    def _lag(self, started: float | None = None) -> None:
+        """Sleep until ``latency_ms`` have passed since ``started`` (default: now)."""
         if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
+            spent = time.monotonic() - started if started is not None else 0.0
+            if self.latency_ms / 1000 > spent:
+                time.sleep(self.latency_ms / 1000 - spent)
 
     def open_session(self) -> str:
         token = endpoints.new_token()
@@ -322,31 +325,32 @@ class Simulator:
 
     def _process(self, endpoint: endpoints.Endpoint, authorization: str | None,
                  raw: bytes) -> tuple[int, Any]:
-        """One request. Storage endpoints spend the latency holding the vault lock, like XPipe's
-        handlers synchronized on ``DataStorage`` (notes §1.7); every other request spends it unlocked."""
+        """One request, taking ``latency_ms`` in all (its own work included). Storage endpoints spend
+        it holding the vault lock, like XPipe's handlers synchronized on ``DataStorage`` (notes §1.7);
+        every other request spends it unlocked."""
         refused = self._admit(endpoint, authorization)
         if refused is not None:
             self._lag()
             return refused
+        if endpoint.storage:
+            with self.vault.lock:
+                return self._handle(endpoint, raw)
+        return self._handle(endpoint, raw)
+
+    def _handle(self, endpoint: endpoints.Endpoint, raw: bytes) -> tuple[int, Any]:
+        started = time.monotonic()
         try:
-            if endpoint.storage:
-                with self.vault.lock:
-                    self._lag()
-                    body = endpoints.parse_request(endpoint, raw, self.major)
-                    endpoints.require_fields(endpoint, body)
-                    result = endpoint.handler(self, body, endpoint)
-            else:
-                self._lag()
-                body = endpoints.parse_request(endpoint, raw, self.major)
-                endpoints.require_fields(endpoint, body)
-                result = endpoint.handler(self, body, endpoint)
+            body = endpoints.parse_request(endpoint, raw, self.major)
+            endpoints.require_fields(endpoint, body)
+            return 200, endpoint.handler(self, body, endpoint)
         except ApiFailure as failure:
             return failure.status, failure.body()
         except Exception as error:  # noqa: BLE001 - XPipe answers every other Throwable with a 500
             failure = ServerFailure(f"{type(error).__name__}: {error}",
                                     java_class="java.lang.RuntimeException")
             return failure.status, failure.body()
-        return 200, result
+        finally:
+            self._lag(started)
 
     def _admit(self, endpoint: endpoints.Endpoint, authorization: str | None) -> tuple[int, Any] | None:
         """Pipeline rows 2-5 (notes §1.5): the answer when the request is refused before its handler."""
