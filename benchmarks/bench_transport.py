@@ -89,7 +89,8 @@ class Daemon:
             "--latency-ms",
             str(latency_ms),
         ] + (["--ideal-transport"] if transport == "ideal" else [])
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        # Its own session, like a daemon started apart from the client (and scheduled apart from it).
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
         self.process.stdout.readline()  # "listening on ..."
 
     def client(self, transport: str = "auto") -> XPipeClient:
