@@ -143,3 +143,9 @@ def identity_ref(uuid: str) -> dict:
 
 
 IDENTITY_CATEGORY = LOCAL_IDENTITIES
+
+
+def unknown_entry(api: Api, uuid: str) -> str:
+    """XPipe's 400 message for an unknown entry: 23.x ``Unknown connection: <uuid>``, 24 writes
+    ``Unknown  store: <uuid>`` (two spaces)."""
+    return ("Unknown  store: " if api.sim.major >= 24 else "Unknown connection: ") + uuid

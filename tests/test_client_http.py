@@ -81,6 +81,27 @@ def test_secret_encrypt_is_random_and_decrypts(sim, client):
     assert client.decrypt(a) == client.decrypt(b) == "s3cret"
 
 
+def test_decrypt_answers_what_this_client_encrypted_without_a_request(sim, client):
+    node = client.encrypt("s3cret")
+    sim.reset_counters()
+    assert client.decrypt(node) == "s3cret"
+    assert sim.requests["/secret/decrypt"] == 0
+    with XPipeClient(sim.url, LocalAuth(sim.auth_file), timeout=10).connect() as other:
+        assert other.decrypt(node) == other.decrypt(node) == "s3cret"
+    assert sim.requests["/secret/decrypt"] == 1
+
+
+def test_unknown_entry_message_of_both_versions_is_split_out(sim, client):
+    """23.x says ``Unknown connection: <uuid>``, 24 ``Unknown  store: <uuid>`` (two spaces)."""
+    kept = client.add_store("kept", ssh("kept.example.net"), category=DEFAULT_CATEGORY)
+    gone = client.add_store("gone", ssh("gone.example.net"), category=DEFAULT_CATEGORY)
+    client.remove_stores([gone])
+    sim.reset_counters()
+    infos, missing = client.store_info([gone, kept])
+    assert [i["uuid"] for i in infos] == [kept] and missing == [gone]
+    assert sum(n for path, n in sim.requests.items() if path.endswith("/info")) == 2
+
+
 def test_identity_secrets_parse_like_xpipe(sim, client):
     """An in-place password must be XPipe's "default" encoding; the docs' recipe (an encrypted value
     there) is lost: an identity entry refuses it as incomplete, an in-place one keeps a null value."""

@@ -64,7 +64,8 @@ def test_every_23x_request_body_matches_the_published_schema(spec, tmp_path):
         inv = inventory()
         inv.hosts[0] = inv.hosts[0].model_copy(update={"category": ["Edge"], "port": 2222})
         Loader(client, progress=False).apply(plan_inventory(client, inv))
-        client.decrypt(client.encrypt("x"))
+        node = client.encrypt("x")  # a second client: the first remembers what it encrypted
+        XPipeClient(sim.url, LocalAuth(tmp_path / "auth"), observer=lambda p, b: sent.append((p, b))).decrypt(node)
         uuid = client.query_stores("all connections/imported/**", "**", "ssh")[0]
         client.refresh_store(uuid)
         client.remove_stores([uuid])

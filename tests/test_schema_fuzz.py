@@ -107,7 +107,7 @@ NUMERIC_FLAGS = [("plan", "--timeout"), ("plan", "--first-timeout"), ("plan", "-
                  ("simulator", "--latency-ms"), ("mapping", "--rows")]
 BAD_VALUES = ["0", "-1", "nan", "inf", "1e999", "x", "", "70000", "0x10", "1_000", "\u0663", " 5", "1.5"]
 #: The values of BAD_VALUES that a flag rightly accepts (then the command runs normally).
-ACCEPTED = {"--rows": {"0", "70000"}, "--latency-ms": {"0", "70000"}, "--identity-threshold": {"70000"},
+ACCEPTED = {"--rows": {"0", "70000"}, "--latency-ms": {"0", "70000", "1.5"}, "--identity-threshold": {"70000"},
             "--probe-concurrency": {"70000"}, "--timeout": {"70000", "1.5"}, "--first-timeout": {"70000", "1.5"},
             "--probe-timeout": {"70000", "1.5"}}
 

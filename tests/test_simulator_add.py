@@ -6,7 +6,7 @@ import pytest
 
 from migrator.simulator import Simulator
 from migrator.xpipe import constants as C
-from tests._simulator_helpers import VERSIONS, Api, identity_ref, local_identity, ssh
+from tests._simulator_helpers import VERSIONS, Api, identity_ref, local_identity, ssh, unknown_entry
 
 UNKNOWN = "6d1f0e2a-3b4c-4d5e-8f90-a1b2c3d4e5f6"
 
@@ -184,8 +184,6 @@ def test_blank_name_is_a_server_error(api, name):
     ssh("10.0.0.1", port=70000),
     ssh("10.0.0.1", gateway=None),
     ssh("10.0.0.1", gateway=UNKNOWN),
-    ssh("10.0.0.1", identity=None),
-    ssh("10.0.0.1", identity={"type": "inplace", "identityStore": local_identity()}),
     ssh("10.0.0.1", identity={"type": "inPlace",
                               "identityStore": {**local_identity(), "type": "syncedIdentity"}}),
     ssh("10.0.0.1", identity=identity_ref(UNKNOWN)),
@@ -196,6 +194,14 @@ def test_incomplete_stores_are_refused_and_not_stored(api, data, validate):
     before = dict(api.sim.vault.entries)
     assert server_error(api.add_response("incomplete-web", data, validate=validate))
     assert api.sim.vault.entries == before
+
+
+@pytest.mark.parametrize("identity", [None, {"type": "inplace", "identityStore": {"type": "localIdentity"}}])
+def test_ssh_without_identity_is_accepted(api, identity):
+    """XPipe's docs: ``"identity": None`` works; an unknown identity type parses to null likewise."""
+    created = api.add("no-identity-web", ssh("10.0.0.1", identity=identity))
+    assert api.one(created)["rawData"]["identity"] is None
+    assert created in api.query()
 
 
 def test_lenient_ssh_accepts_missing_gateway_and_identity():
@@ -342,7 +348,7 @@ def test_gateway_children_can_be_turned_off():
 def test_remove_resolves_all_uuids_first(api):
     web = api.add("web01", ssh("10.0.0.1"))
     response = api.remove_response([web, UNKNOWN])
-    assert client_error(response) == f"Unknown connection: {UNKNOWN}"
+    assert client_error(response) == unknown_entry(api, UNKNOWN)
     assert web in api.sim.vault.entries
 
 
@@ -354,7 +360,7 @@ def test_remove_takes_display_children_and_skips_the_local_machine(api):
     response = api.remove_response([bastion, C.LOCAL_MACHINE])
     assert (response.status_code, response.content) == (200, b"")
     assert set(api.sim.vault.entries) == {C.LOCAL_MACHINE, other}
-    assert client_error(api.remove_response([inner])) == f"Unknown connection: {inner}"
+    assert client_error(api.remove_response([inner])) == unknown_entry(api, inner)
     assert deeper not in api.sim.vault.entries
 
 
@@ -386,7 +392,7 @@ def test_refresh(api):
     web = api.add("web01", ssh("10.0.0.1"))
     response = api.refresh_response(web)
     assert (response.status_code, response.content) == (200, b"")
-    assert client_error(api.refresh_response(UNKNOWN)) == f"Unknown connection: {UNKNOWN}"
+    assert client_error(api.refresh_response(UNKNOWN)) == unknown_entry(api, UNKNOWN)
     api.add("web01", ssh(""))
     assert server_error(api.refresh_response(web))
 

@@ -10,7 +10,7 @@ import pytest
 from migrator.simulator import Simulator
 from migrator.simulator.globs import glob_matches, glob_to_regex
 from migrator.xpipe import constants as C
-from tests._simulator_helpers import VERSIONS, Api, local_identity, ssh
+from tests._simulator_helpers import VERSIONS, Api, local_identity, ssh, unknown_entry
 
 
 @pytest.fixture(params=VERSIONS)
@@ -106,7 +106,7 @@ def test_local_machine_entry(api):
 def test_unknown_uuids_fail_the_whole_info_request(api):
     missing = "0b3c2f7e-8d4a-4f55-9d6e-1a2b3c4d5e6f"
     response = api.info_response([C.LOCAL_MACHINE, missing])
-    assert (response.status_code, response.json()) == (400, {"message": f"Unknown connection: {missing}"})
+    assert (response.status_code, response.json()) == (400, {"message": unknown_entry(api, missing)})
     categories = api.post("/category/info", {"categories": [C.DEFAULT_CATEGORY, missing]})
     assert (categories.status_code, categories.json()) == (400, {"message": f"Unknown category: {missing}"})
 

@@ -6,7 +6,6 @@ import argparse
 import math
 import re
 
-
 _DECIMAL = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 
 
@@ -47,4 +46,14 @@ def port(text: str) -> int:
     value = _integer(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError("must be a TCP port, 1-65535")
+    return value
+
+
+def milliseconds(text: str) -> float:
+    """A plain decimal number of milliseconds, 0 or more."""
+    if not _DECIMAL.fullmatch(text):
+        raise argparse.ArgumentTypeError("must be a number of milliseconds, e.g. 3 or 0.5")
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("must be a finite number of milliseconds")
     return value

@@ -8,7 +8,7 @@ Users test jobs against it and the main command embeds it by default. It serves 
 ``Simulator(version="23.8", *, port=0, auth_file=None, api_key=None, api_key_file=None,
 state_dir=None, latency_ms=0, api_enabled=True, startup_delay=0.0, synced_identities=False,
 gateway_children=True, lenient_ssh=False, selected_category=DEFAULT_CATEGORY, auth_disabled=False,
-plan="community")``
+plan="community", transport="jdk")``
 
 * ``version``: 20-23 speak ``/connection/*`` with 23.x field names; 24+ (or a non-numeric version)
   speak ``/store/*`` with the renamed fields and keep ``/connection/*`` as path aliases.
@@ -17,9 +17,18 @@ plan="community")``
 * ``api_key`` / ``api_key_file`` / random: the key ``ApiKey`` authentication accepts (``sim.api_key``).
   A missing ``api_key_file`` is created with a random key.
 * ``state_dir``: the vault (entries, categories, vault key, secret nodes) is loaded from
-  ``<state_dir>/vault.json`` and saved atomically after mutations.
-* ``latency_ms``: sleep per request; ``startup_delay``: endpoints that need a started daemon block
-  until that many seconds after ``start()``/``restart()``.
+  ``<state_dir>/vault.json`` plus the journal ``vault.log``; each mutation appends only what it
+  changed (see :mod:`migrator.simulator.persist`).
+* ``latency_ms``: the time each request takes in the handler (its own work included); storage
+  endpoints (``/connection/*``, ``/store/*``, ``/category/*``) spend it holding the storage lock, so
+  they queue like XPipe's (notes §1.7); ``/secret/*``, handshake and daemon endpoints spend it
+  unlocked. ``startup_delay``: endpoints that need a started daemon block until that many seconds
+  after ``start()``/``restart()``.
+* ``transport``: ``"jdk"`` (default) behaves like XPipe's JDK HTTP server: Nagle's algorithm on,
+  status line and headers in one socket write and the body in a second, at most 5 requests handled
+  at once; a keep-alive client therefore waits for its own delayed ACK on every response.
+  ``"ideal"`` (CLI ``--ideal-transport``) sets TCP_NODELAY and writes each response at once, for
+  comparison only. ``sim.connections`` counts accepted TCP connections.
 * ``sim.api_enabled`` and ``sim.auth_disabled`` are the live "Enable HTTP API" and "Disable API
   authentication" settings. ``sim.requests`` counts requests per path; ``sim.vault`` is the
   :class:`~migrator.simulator.vault.Vault` (its docstring lists what tests can inspect).
@@ -37,8 +46,9 @@ Where XPipe's code is closed or the notes leave a choice open, the simulator doe
 * ``ssh`` store (closed source): fields ``host``, ``port``, ``gateway``, ``identity``, ``jumpServer``,
   ``dontInteractWithSystem``, ``forwardX11``, ``additionalOptions`` (a string); others are dropped.
   ``host`` is a plain string. ``checkComplete``: host not blank, port 1-65535, identity complete when
-  present; and, unless ``lenient_ssh=True``, ``gateway`` and ``identity`` must be set (a client that
-  always sends the local machine as gateway works with XPipe either way).
+  present (``"identity": null`` is accepted, as XPipe's docs say); and, unless ``lenient_ssh=True``,
+  ``gateway`` must be set (a client that always sends the local machine as gateway works with XPipe
+  either way).
 * Display parents (closed): with ``gateway_children=True`` an ``ssh`` entry whose gateway is another
   entry (not the local machine) is shown under its gateway: its path is ``gateway/entry``, a new
   entry without ``category`` lands in the gateway's category, and removing the gateway removes it.
@@ -70,8 +80,38 @@ Where XPipe's code is closed or the notes leave a choice open, the simulator doe
 * ``/daemon/version``: ``buildVersion`` ``<version>-simulator``, ``plan`` from the option
   (XPipe's license ids are closed); ``/daemon/status`` reports mode ``gui``. The local machine's state
   reports a Linux bash shell; new shell entries start with an empty ``ShellStoreState``.
-* Vault saves are coalesced to at most one write per 0.5 s (immediate when idle) and flushed on
-  ``stop()`` and ``restart()``.
+* Transport: the executor limit is a semaphore held from reading a request to writing its answer
+  (the JDK's dispatcher thread and its idle-connection handling are not modelled). A storage request
+  parses its body while holding the lock (XPipe parses before entering it). The journal persistence
+  has no XPipe counterpart (XPipe writes one file per entry).
+
+Messages: which are XPipe's and which are guesses
+-------------------------------------------------
+Verbatim from the notes (§1.3-§2.11, §6): ``Missing Authorization header``, ``Unknown token``,
+``Authentication failed``, ``HTTP API is not enabled in the settings menu``, ``Unable to parse store
+data into valid store``, ``Category with id <uuid> does not exist``, ``Parent category with id <uuid>
+does not exist``, ``Unknown connection: <uuid>`` (23.x), ``Unknown  store: <uuid>`` (24, two spaces),
+``Unknown category: <uuid>``, ``Cannot delete category: <name>``, ``Unable to parse secret``,
+``Request body must not be empty`` (24), ``Key file is not synced``, and the rewritten Jackson
+phrase ``field <x> is missing from object``.
+
+Guessed wording (the notes give only the status and exception class, or nothing):
+
+* Jackson parse and coercion errors: the ``Cannot construct instance of `<class>`, problem:`` prefix,
+  ``Cannot deserialize value of type ... (through reference chain: ...)``, ``UUID has to be
+  represented by standard 36-char representation``, ``not a valid `java.lang.Integer` value``,
+  ``Numeric value (...) out of range of int``, ``Unexpected character: ... at [line: l, column: c]``,
+  ``Non-standard token ...``, ``Unexpected end-of-input in a comment``, ``Invalid UTF-8 in request
+  body``; ``Invalid UUID string: <text>`` (``UUID.fromString``).
+* 23.x empty body: ``Cannot invoke "<class>.get<Field>()" because "msg" is null`` (500).
+* ``checkComplete`` (500, ValidationException): ``Host must not be empty``, ``Gateway must not be
+  empty``, ``Identity must not be empty``, ``<field> must not be empty`` (after XPipe's
+  ``$VALUE$ must not be empty``), ``Port must be between 1 and 65535``, ``Identities must not be
+  empty``.
+* ``Name is empty`` (blank name, 500 IllegalArgumentException), ``Entry failed to load`` (refresh of
+  an entry that failed to load, 500), ``Unable to parse the decrypted secret as JSON (...)`` (400).
+* A bad glob answers 500 with Python's regex error text (XPipe: a PatternSyntaxException's); any
+  other simulator exception answers 500 ``<ExceptionName>: <text>``.
 """
 
 from migrator.simulator.server import Simulator, serve

@@ -3,6 +3,12 @@
 The pipeline is the one of XPipe's ``BeaconRequestHandler`` (notes §1.5), in this order:
 catch-all redirect for unknown paths, wait for startup, API-enabled check (403), Authorization
 header (401), session token (403), body parsing (400/500), handler (400/500), response.
+
+The transport is the JDK ``com.sun.net.httpserver`` one by default (notes §1.1, §1.7): Nagle's
+algorithm stays on, the status line and headers go out in one socket write and the body in a second,
+and at most 5 requests are handled at once (XPipe's executor). On a keep-alive connection the body
+therefore waits for the client's delayed ACK, as with XPipe. ``transport="ideal"`` sets
+TCP_NODELAY and writes each response in one write, for comparison only.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator.simulator import endpoints
+from migrator.simulator import endpoints, persist
 from migrator.simulator.errors import ApiFailure, ServerFailure, throwable
-from migrator.simulator.vault import STATE_FILE_NAME, Autosave, Vault
+from migrator.simulator.vault import Vault
 from migrator.xpipe import constants as C
 
 DOCS_URL = "https://docs.xpipe.io/api"
+TRANSPORTS = ("jdk", "ideal")
+EXECUTOR_THREADS = 5
 API_DISABLED_MESSAGE = "HTTP API is not enabled in the settings menu"
 _JSON_INDENT = 2
 
@@ -56,6 +64,7 @@ class _Server(ThreadingHTTPServer):
         self.simulator = simulator
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.executor = threading.BoundedSemaphore(EXECUTOR_THREADS)
         super().__init__(address, _RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -78,9 +87,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
+        if self.server.simulator.transport == "ideal":
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.open_connections.add(self.connection)
+            self.server.simulator.connections += 1
 
     def finish(self) -> None:
         with self.server.connections_lock:
@@ -91,7 +102,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """Silent: the simulator must never log request content (it may contain secrets)."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._dispatch()
+        with self.server.executor:
+            self._dispatch()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET  # method is never checked
 
@@ -117,15 +129,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path or "/"
         body = self._read_body()
         sim._count(path)
-        if sim.latency_ms:
-            time.sleep(sim.latency_ms / 1000)
         cors = sim.api_enabled
-        if self.command == "OPTIONS" and cors:
-            self._respond(200, None, cors)
-            return
         endpoint = endpoints.route(sim._endpoints, path)
-        if endpoint is None:
-            self._respond(303, None, cors, location=DOCS_URL)
+        if endpoint is None or (self.command == "OPTIONS" and cors):
+            sim._lag()
+            if endpoint is None:
+                self._respond(303, None, cors, location=DOCS_URL)
+            else:
+                self._respond(200, None, cors)
             return
         status, payload = sim._process(endpoint, self.headers.get("Authorization"), body)
         self._respond(status, payload, cors)
@@ -145,8 +156,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if location is not None:
             self.send_header("Location", location)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data and self.command != "HEAD":
+        if not data or self.command == "HEAD":
+            self.end_headers()
+        elif self.server.simulator.transport == "ideal":
+            self._headers_buffer.append(b"\r\n" + data)
+            self.flush_headers()
+        else:
+            self.end_headers()  # sendResponseHeaders: one write, then the body in another
             self.wfile.write(data)
 
 
@@ -162,7 +178,10 @@ class Simulator:
                  state_dir: str | os.PathLike | None = None, latency_ms: float = 0, api_enabled: bool = True,
                  startup_delay: float = 0.0, synced_identities: bool = False, gateway_children: bool = True,
                  lenient_ssh: bool = False, selected_category: str = C.DEFAULT_CATEGORY,
-                 auth_disabled: bool = False, plan: str = "community"):
+                 auth_disabled: bool = False, plan: str = "community", transport: str = "jdk"):
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
+        self.transport = transport
         self.version = version
         self.major = major_version(version)
         self.latency_ms = latency_ms
@@ -175,14 +194,18 @@ class Simulator:
         self.api_key = self._resolve_api_key(api_key)
         self.auth_content: str | None = None
         self.requests: collections.Counter[str] = collections.Counter()
+        self.connections = 0
+        """TCP connections accepted so far."""
         self.vault = Vault(synced_identities=synced_identities, gateway_children=gateway_children,
                            lenient_ssh=lenient_ssh, selected_category=selected_category)
-        self.state_file = Path(state_dir) / STATE_FILE_NAME if state_dir is not None else None
-        self._autosave: Autosave | None = None
-        if self.state_file is not None:
-            if self.state_file.exists():
-                self.vault.load(self.state_file)
-            self._autosave = Autosave(self.vault, self.state_file)
+        if self.major >= 24:
+            self.vault.unknown_entry = "Unknown  store: "  # two spaces, as XPipe 24 writes it
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self._autosave: persist.Journal | None = None
+        if self.state_dir is not None:
+            if (self.state_dir / persist.STATE_FILE_NAME).exists():
+                persist.load(self.vault, self.state_dir)
+            self._autosave = persist.Journal(self.vault, self.state_dir)
             self.vault.on_change = self._autosave.changed
         self._endpoints = endpoints.endpoints_for(self.major)
         self._requested_port = port
@@ -281,6 +304,13 @@ class Simulator:
         with self._counter_lock:
             self.requests[path] += 1
 
+    def _lag(self, started: float | None = None) -> None:
+        """Sleep until ``latency_ms`` have passed since ``started`` (default: now)."""
+        if self.latency_ms:
+            spent = time.monotonic() - started if started is not None else 0.0
+            if self.latency_ms / 1000 > spent:
+                time.sleep(self.latency_ms / 1000 - spent)
+
     def open_session(self) -> str:
         token = endpoints.new_token()
         with self._sessions_lock:
@@ -295,6 +325,35 @@ class Simulator:
 
     def _process(self, endpoint: endpoints.Endpoint, authorization: str | None,
                  raw: bytes) -> tuple[int, Any]:
+        """One request, taking ``latency_ms`` in all (its own work included). Storage endpoints spend
+        it holding the vault lock, like XPipe's handlers synchronized on ``DataStorage`` (notes §1.7);
+        every other request spends it unlocked."""
+        refused = self._admit(endpoint, authorization)
+        if refused is not None:
+            self._lag()
+            return refused
+        if endpoint.storage:
+            with self.vault.lock:
+                return self._handle(endpoint, raw)
+        return self._handle(endpoint, raw)
+
+    def _handle(self, endpoint: endpoints.Endpoint, raw: bytes) -> tuple[int, Any]:
+        started = time.monotonic()
+        try:
+            body = endpoints.parse_request(endpoint, raw, self.major)
+            endpoints.require_fields(endpoint, body)
+            return 200, endpoint.handler(self, body, endpoint)
+        except ApiFailure as failure:
+            return failure.status, failure.body()
+        except Exception as error:  # noqa: BLE001 - XPipe answers every other Throwable with a 500
+            failure = ServerFailure(f"{type(error).__name__}: {error}",
+                                    java_class="java.lang.RuntimeException")
+            return failure.status, failure.body()
+        finally:
+            self._lag(started)
+
+    def _admit(self, endpoint: endpoints.Endpoint, authorization: str | None) -> tuple[int, Any] | None:
+        """Pipeline rows 2-5 (notes §1.5): the answer when the request is refused before its handler."""
         if endpoint.requires_startup:
             wait = self._ready_at - time.monotonic()
             if wait > 0:
@@ -306,32 +365,18 @@ class Simulator:
                 return 401, {"message": "Missing Authorization header"}
             if not self._known_token(authorization.replace("Bearer ", "")):
                 return 403, {"message": "Unknown token"}
-        try:
-            body = endpoints.parse_request(endpoint, raw, self.major)
-            endpoints.require_fields(endpoint, body)
-            if endpoint.storage:
-                with self.vault.lock:
-                    result = endpoint.handler(self, body, endpoint)
-            else:
-                result = endpoint.handler(self, body, endpoint)
-        except ApiFailure as failure:
-            return failure.status, failure.body()
-        except Exception as error:  # noqa: BLE001 - XPipe answers every other Throwable with a 500
-            failure = ServerFailure(f"{type(error).__name__}: {error}",
-                                    java_class="java.lang.RuntimeException")
-            return failure.status, failure.body()
-        return 200, result
+        return None
 
 
 def serve(port: int, version: str, api_key_file: str | os.PathLike | None = None,
           auth_file: str | os.PathLike | None = None, state_dir: str | os.PathLike | None = None,
-          latency_ms: float = 0) -> None:
+          latency_ms: float = 0, transport: str = "jdk") -> None:
     """Run a simulator in the foreground until Ctrl-C or SIGTERM (the CLI's ``simulate`` command).
 
     Prints one line with the URL and the credential file paths, never a key or the auth content.
     """
     sim = Simulator(version, port=port, auth_file=auth_file, api_key_file=api_key_file, state_dir=state_dir,
-                    latency_ms=latency_ms)
+                    latency_ms=latency_ms, transport=transport)
     stopped = threading.Event()
     previous = None
     in_main_thread = threading.current_thread() is threading.main_thread()

@@ -608,7 +608,6 @@ def _check_ssh(obj: Obj, ctx: CheckContext) -> None:
         raise Incomplete("Port must be between 1 and 65535")
     if not ctx.lenient_ssh:
         _require(obj["gateway"], "Gateway")
-        _require(obj["identity"], "Identity")
     if obj["identity"] is not None:
         check_complete(obj["identity"], ctx)
 

@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 import threading
-import time
 import uuid as uuidlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from migrator.errors import InputError
 from migrator.simulator import stores
 from migrator.simulator.crypto import VaultCipher
 from migrator.simulator.errors import BadRequest, ServerFailure
@@ -48,8 +43,7 @@ from migrator.simulator.stores import (
 )
 from migrator.xpipe import constants as C
 
-STATE_FILE_NAME = "vault.json"
-_STATE_FORMAT = "xpipe-migrate-simulator-vault"
+STATE_FORMAT = "xpipe-migrate-simulator-vault"
 
 # (uuid, display name, parent) of the categories every vault has (DataStorage.setupBuiltinCategories).
 BUILTIN_CATEGORIES = (
@@ -131,9 +125,13 @@ class Vault:
         self.gateway_children = gateway_children
         self.lenient_ssh = lenient_ssh
         self.selected_category = selected_category
+        self.unknown_entry = "Unknown connection: "
+        """The 400 message prefix for an unknown entry UUID; XPipe 24 writes ``Unknown  store: ``."""
         self.entries: dict[str, Entry] = {}
         self.categories: dict[str, Category] = {}
         self.on_change: Callable[[], None] | None = None
+        self._dirty_entries: dict[str, None] = {}
+        self._dirty_categories: dict[str, None] = {}
         self._by_store: dict[tuple, list[str]] = {}
         self._by_name: dict[str, list[str]] = {}
         self._ensure_builtins()
@@ -156,7 +154,14 @@ class Vault:
                                {"osType": "linux", "osName": "Linux", "shellDialect": "bash",
                                 "ttyState": "none", "running": True}))
 
+    def _mark(self, entry_uuid: str) -> None:
+        self._dirty_entries[entry_uuid] = None
+
+    def _mark_category(self, category_uuid: str) -> None:
+        self._dirty_categories[category_uuid] = None
+
     def _insert(self, entry: Entry) -> None:
+        self._mark(entry.uuid)
         self.entries[entry.uuid] = entry
         self._by_name.setdefault(fold_case(entry.name), []).append(entry.uuid)
         self._index_store(entry)
@@ -176,6 +181,7 @@ class Vault:
             self._by_store.pop(key, None)
 
     def _delete(self, entry: Entry) -> None:
+        self._mark(entry.uuid)
         self._unindex_store(entry)
         bucket = self._by_name.get(fold_case(entry.name), [])
         if entry.uuid in bucket:
@@ -185,6 +191,7 @@ class Vault:
         del self.entries[entry.uuid]
 
     def _set_store(self, entry: Entry, store: Obj) -> None:
+        self._mark(entry.uuid)
         self._unindex_store(entry)
         entry.store = store
         entry.type_id = store.type_id
@@ -340,7 +347,7 @@ class Vault:
         out = []
         for entry_uuid in uuids:
             if entry_uuid not in self.entries:
-                raise BadRequest(f"Unknown connection: {entry_uuid}")
+                raise BadRequest(f"{self.unknown_entry}{entry_uuid}")
             out.append(self.entries[entry_uuid])
         return out
 
@@ -439,6 +446,7 @@ class Vault:
                 return cat.uuid
         cat = Category(str(uuidlib.uuid4()), name, parent)
         self.categories[cat.uuid] = cat
+        self._mark_category(cat.uuid)
         self._changed()
         return cat.uuid
 
@@ -462,11 +470,14 @@ class Vault:
                 for entry in self.entries.values():
                     if entry.category in doomed:
                         entry.category = fallback
+                        self._mark(entry.uuid)
             for cat_uuid in doomed:
                 del self.categories[cat_uuid]
+                self._mark_category(cat_uuid)
             for other in self.categories.values():
                 if other.parent is not None and other.parent not in self.categories:
                     other.parent = C.ALL_CONNECTIONS
+                    self._mark_category(other.uuid)
         self._changed()
 
     def _with_children(self, members: list[str]) -> list[str]:
@@ -490,31 +501,52 @@ class Vault:
 
     # ------------------------------------------------------------------ persistence
 
-    def to_json(self) -> dict:
-        entries = []
-        for entry in self.entries.values():
-            data = stores.dump_obj(entry.store) if entry.store is not None else entry.failed_data
-            entries.append({
-                "uuid": entry.uuid, "name": entry.name, "category": entry.category, "type": entry.type_id,
-                "data": data, "state": entry.state,
-                "lastUsed": iso(entry.last_used), "lastModified": iso(entry.last_modified),
-            })
-        categories = [
-            {"uuid": c.uuid, "name": c.name, "parent": c.parent, "config": c.config,
-             "lastUsed": iso(c.last_used), "lastModified": iso(c.last_modified)}
-            for c in self.categories.values()
-        ]
+    def _entry_json(self, entry: Entry) -> dict:
+        data = stores.dump_obj(entry.store) if entry.store is not None else entry.failed_data
         return {
-            "format": _STATE_FORMAT,
+            "uuid": entry.uuid, "name": entry.name, "category": entry.category, "type": entry.type_id,
+            "data": data, "state": entry.state,
+            "lastUsed": iso(entry.last_used), "lastModified": iso(entry.last_modified),
+        }
+
+    @staticmethod
+    def _category_json(cat: Category) -> dict:
+        return {"uuid": cat.uuid, "name": cat.name, "parent": cat.parent, "config": cat.config,
+                "lastUsed": iso(cat.last_used), "lastModified": iso(cat.last_modified)}
+
+    def to_json(self) -> dict:
+        """The whole vault as a state document (the snapshot the journal starts from)."""
+        return {
+            "format": STATE_FORMAT,
             "version": 1,
             "vaultKey": base64.b64encode(self.cipher.key).decode("ascii"),
-            "categories": categories,
-            "entries": entries,
+            "categories": [self._category_json(c) for c in self.categories.values()],
+            "entries": [self._entry_json(e) for e in self.entries.values()],
         }
+
+    def has_changes(self) -> bool:
+        return bool(self._dirty_entries or self._dirty_categories)
+
+    def take_changes(self) -> list[dict]:
+        """Journal records for everything changed since the last call, and forget those marks.
+
+        A record carries an entry's or category's whole current JSON (``entry``/``category``) or
+        its removal (``entryRemoved``/``categoryRemoved``), so its size is that of the change.
+        """
+        records: list[dict] = []
+        for cat_uuid in self._dirty_categories:
+            cat = self.categories.get(cat_uuid)
+            records.append({"category": self._category_json(cat)} if cat else {"categoryRemoved": cat_uuid})
+        for entry_uuid in self._dirty_entries:
+            entry = self.entries.get(entry_uuid)
+            records.append({"entry": self._entry_json(entry)} if entry else {"entryRemoved": entry_uuid})
+        self._dirty_categories.clear()
+        self._dirty_entries.clear()
+        return records
 
     def load_json(self, state: dict) -> None:
         """Replace the vault's content by a saved state (its key, categories and entries)."""
-        if state.get("format") != _STATE_FORMAT:
+        if state.get("format") != STATE_FORMAT:
             raise ValueError("not a simulator vault state file")
         self.cipher = VaultCipher(base64.b64decode(state["vaultKey"]))
         self.entries.clear()
@@ -545,80 +577,5 @@ class Vault:
             if entry.category not in self.categories:
                 entry.category = C.DEFAULT_CATEGORY
         self._ensure_builtins()
-
-    def save(self, path: Path) -> None:
-        """Write the state atomically (temporary file + rename), readable by the owner only."""
-        with self.lock:
-            text = json.dumps(self.to_json(), ensure_ascii=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".vault-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    def load(self, path: Path) -> None:
-        """Load a state file; :class:`InputError` when it is not one this simulator wrote."""
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            with self.lock:
-                self.load_json(state)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise InputError(f"{path}: cannot load the simulator vault ({type(error).__name__})") from None
-
-
-class Autosave:
-    """Saves the vault after mutations: at once when idle, else coalesced to one write per interval.
-
-    XPipe itself coalesces saves (``saveAsync``); coalescing keeps large simulated imports linear.
-    ``flush()`` writes pending changes (called on stop and restart).
-    """
-
-    def __init__(self, vault: Vault, path: Path, interval: float = 0.5):
-        self.vault = vault
-        self.path = path
-        self.interval = interval
-        self._guard = threading.Lock()
-        self._dirty = False
-        self._timer: threading.Timer | None = None
-        self._last_save = float("-inf")
-
-    def changed(self) -> None:
-        with self._guard:
-            self._dirty = True
-            if self._timer is not None:
-                return
-            wait = self._last_save + self.interval - time.monotonic()
-            if wait > 0:
-                self._timer = threading.Timer(wait, self._timer_fired)
-                self._timer.daemon = True
-                self._timer.start()
-                return
-        self._save()
-
-    def _timer_fired(self) -> None:
-        with self.vault.lock:
-            with self._guard:
-                self._timer = None
-            self._save()
-
-    def _save(self) -> None:
-        with self.vault.lock:
-            with self._guard:
-                if not self._dirty:
-                    return
-                self._dirty = False
-                self._last_save = time.monotonic()
-            self.vault.save(self.path)
-
-    def flush(self) -> None:
-        with self._guard:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        self._save()
+        self._dirty_entries.clear()
+        self._dirty_categories.clear()

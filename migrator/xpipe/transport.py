@@ -1,0 +1,105 @@
+"""How the client's HTTP requests travel, so that none waits for a delayed ACK.
+
+XPipe's JDK HTTP server leaves Nagle's algorithm on and writes the response headers and the body
+in two socket writes (notes §1.7). On a reused connection the body is then held back until the
+client ACKs the headers, and a client ACKs a lone segment only when its delayed-ACK timer fires:
+about 40 ms per request on Linux, up to 200 ms on Windows. The modes:
+
+* ``quickack`` (Linux): keep-alive, and ``TCP_QUICKACK`` re-armed before each response is read, so
+  the kernel ACKs the headers at once. The fastest (one connection, no stall); Linux only, because
+  no other platform offers a per-socket switch for delayed ACKs.
+* ``close``: a fresh connection per request (``Connection: close``). The server closes the socket
+  after the response, and a closing socket sends what Nagle held back at once, on every platform.
+  Costs a TCP handshake and a server-side connection setup per request.
+* ``keepalive``: plain keep-alive, for comparison only: it pays the stall on every request.
+
+``auto`` picks ``quickack`` where the socket option exists and ``close`` elsewhere. The numbers
+behind the choice are in the README ("Transport") and benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
+
+MODES = ("auto", "quickack", "close", "keepalive")
+
+
+def quickack_available() -> bool:
+    return hasattr(socket, "TCP_QUICKACK") and hasattr(socket, "TCP_CORK")
+
+
+def resolve(mode: str = "auto") -> str:
+    """The concrete mode for ``mode`` on this platform (``quickack`` falls back to ``close``)."""
+    if mode not in MODES:
+        raise ValueError(f"transport must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode in ("auto", "quickack"):
+        return "quickack" if quickack_available() else "close"
+    return mode
+
+
+class _QuickAckConnection(HTTPConnection):
+    """Sends each request in one segment (urllib3 writes headers and body separately; TCP_CORK
+    joins them) and re-arms TCP_QUICKACK once it is sent: Linux leaves quick-ACK mode by itself."""
+
+    def request(self, *args, **kwargs):
+        if self.sock is None:
+            self.connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        try:
+            super().request(*args, **kwargs)
+        finally:
+            if self.sock is not None:
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+
+    def getresponse(self, *args, **kwargs):
+        if self.sock is not None:
+            try:
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            except OSError:
+                pass  # the connection is gone; reading the response reports that
+        return super().getresponse(*args, **kwargs)
+
+
+class _QuickAckPool(HTTPConnectionPool):
+    ConnectionCls = _QuickAckConnection
+
+
+class _OneShotPool(HTTPConnectionPool):
+    """Closes every connection when it comes back, so the next request opens a fresh one.
+
+    Closing on our side too (not only asking the server with ``Connection: close``) means a
+    connection the server is about to close is never reused.
+    """
+
+    def _put_conn(self, conn):
+        if conn is not None:
+            conn.close()
+        super()._put_conn(conn)
+
+
+class _Adapter(HTTPAdapter):
+    """An adapter whose plain-HTTP connections come from ``pool_class``."""
+
+    def __init__(self, pool_class: type[HTTPConnectionPool]):
+        self.pool_class = pool_class
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "http": self.pool_class}
+
+
+def configure(session: requests.Session, mode: str = "auto") -> str:
+    """Set ``session`` up for ``mode``; returns the concrete mode used."""
+    chosen = resolve(mode)
+    if chosen == "quickack":
+        session.mount("http://", _Adapter(_QuickAckPool))
+    elif chosen == "close":
+        session.mount("http://", _Adapter(_OneShotPool))
+        session.headers["Connection"] = "close"
+    return chosen
