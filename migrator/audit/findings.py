@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 
 from migrator.sync.ledger import Ledger
+from migrator.names import shown_key
 from migrator.plan.plan import Plan
 from migrator.report.plan_report import change_dict, diagnostic_dict
 from migrator.plan.live import LiveVault
@@ -77,9 +78,9 @@ def audit_document(plan: Plan, live: LiveVault, ledger: Ledger | None, probe_res
                                 "quarantined_at": row.quarantined_at, "in_vault": row.uuid in live.entries})
     else:
         root = tuple(s.lower() for s in plan.root_category.split("/"))
-        desired_names = {c.name.lower() for c in plan.entries()}
+        desired_names = {shown_key(c.name) for c in plan.entries()}
         for e in sorted(live.entries.values(), key=lambda e: e.name):
-            if e.type == "ssh" and e.category[:len(root)] == root and e.name not in desired_names:
+            if e.type == "ssh" and e.category[:len(root)] == root and shown_key(e.name) not in desired_names:
                 missing.append({"name": e.name, "type": e.type, "category": "/".join(e.category), "uuid": e.uuid,
                                 "quarantined_at": None, "in_vault": True})
     drift = [change_dict(c) for c in plan.changes if c.drift]
