@@ -188,6 +188,8 @@ def validate_address(value: str) -> str:
         v = v[1:-1]
     if not v:
         raise ValueError("address must not be blank")
+    if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
+        raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
     try:
         return str(ipaddress.ip_address(v.split("%", 1)[0])) + (("%" + v.split("%", 1)[1]) if "%" in v else "")
     except ValueError:

@@ -14,6 +14,7 @@ a ``Match exec`` block counts as not matching and is reported; a ``ProxyCommand`
 
 from __future__ import annotations
 
+import difflib
 import glob
 import hashlib
 import os
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 
 from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult, validate_address
+from migrator.redact import show_command
 from migrator.sources.base import Source
 
 WHITESPACE = " \t\r\n"
@@ -166,6 +168,7 @@ def _keywords() -> dict[str, Keyword]:
 
 
 KEYWORDS: dict[str, Keyword] = _keywords()
+_KEYWORDS_LOWER = sorted(KEYWORDS)
 
 # Keywords that ``Host`` carries in its own fields; every other one goes to ``ssh_options``.
 MODEL_KEYWORDS = frozenset(
@@ -650,7 +653,7 @@ class SshConfig:
         self.has_ignore_unknown = any(d.spec and d.spec.name == "IgnoreUnknown" for d in everything)
         for d in everything:
             if d.kind == "unknown" and d.error is None and not self.has_ignore_unknown:
-                self._line_error(d.file, d.line, d.keyword, _unknown_message(d.keyword))
+                self._line_error(d.file, d.line, "", _unknown_message(d.keyword))
             elif d.kind in ("deprecated", "unsupported", "ignore") and d.error is None:
                 self._diag("info", "ssh-obsolete-keyword",
                            f"{d.spec.name} is obsolete in OpenSSH and has no effect; it is not imported",
@@ -763,14 +766,15 @@ class SshConfig:
         spec = KEYWORDS.get(_lower(keyword))
         d = Directive(display, number, keyword, spec, [], rest)
         if not rest:
-            d.error = f"no argument after keyword {keyword!r}"
-            self._line_error(display, number, keyword, d.error)
+            d.error = (f"no argument after keyword {spec.name}" if spec else
+                       "a line of one word that is not an OpenSSH keyword (" + _unknown_message(keyword) + ")")
+            self._line_error(display, number, spec.name if spec else "", d.error)
             return d
         try:
             d.args = argv_split(rest)
         except QuoteError:
             d.error = "unbalanced quotes"
-            self._line_error(display, number, keyword, d.error)
+            self._line_error(display, number, spec.name if spec else "", d.error)
             return d
         if spec is None:
             return d
@@ -1062,7 +1066,8 @@ class SshConfig:
                 return sub
             hops.extend(sub)
         elif first_res.proxy_command is not None:
-            return (f"jump host {first.host!r} is reached through ProxyCommand {first_res.proxy_command!r}, "
+            return (f"jump host {first.host!r} is reached through ProxyCommand "
+                    f"{show_command(first_res.proxy_command)!r}, "
                     "which cannot be represented as a jump chain")
         aliases = {a for a, _ in self.aliases()}
         for i, spec in enumerate(specs):
@@ -1155,7 +1160,7 @@ class SshConfig:
             if c.name == "exec":
                 if result:
                     self._problem(d, "warning", "ssh-match-exec",
-                                  f"Match exec {c.arg!r} was not run (this import never runs commands); its "
+                                  f"Match exec {show_command(c.arg)!r} was not run (this import never runs commands); its "
                                   "block is treated as not matching", alias)
                     result = False
                 continue
@@ -1346,9 +1351,12 @@ def _parse_match(raw: str) -> tuple[list[Criterion], str | None]:
 
 
 def _unknown_message(keyword: str) -> str:
+    """Names only keywords this module knows: an unknown word may be the content of a key or auth file."""
     if _lower(keyword) == "usekeychain":
-        return f"{keyword!r} is known only to Apple's build of OpenSSH"
-    return f"{keyword!r} is not an OpenSSH keyword"
+        return "UseKeychain is known only to Apple's build of OpenSSH"
+    close = difflib.get_close_matches(_lower(keyword), _KEYWORDS_LOWER, n=1, cutoff=0.85)
+    hint = f"; did you mean {KEYWORDS[close[0]].name}?" if close else ""
+    return f"the line starts with a word that is not an OpenSSH keyword ({len(keyword)} characters, not shown){hint}"
 
 
 def _real(path: Path) -> str:
@@ -1620,7 +1628,7 @@ class SshConfigSource(Source):
         if res.proxy_command is not None:
             result.diagnostics.append(self.diag(
                 "warning", "ssh-proxy-command",
-                f"ProxyCommand {res.proxy_command!r} is kept as written but never run by this import; the "
+                f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this import; the "
                 "target may not support it", file=d.file, line=d.line, entry=alias, field="ProxyCommand"))
         if any(k == "CanonicalDomains" for k, _ in res.options) and res.final_pass:
             result.diagnostics.append(self.diag(

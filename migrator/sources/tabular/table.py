@@ -48,6 +48,7 @@ HEADER_SCAN_ROWS = 30
 _TRUE = {"true", "yes", "y", "1", "x", "on", "enabled", "ja", "wahr", "oui"}
 _FALSE = {"false", "no", "n", "0", "off", "disabled", "nein", "falsch", "non", "-"}
 _THOUSANDS = re.compile(r"^(\d{1,2})[.,' \u00a0\u202f](\d{3})$")
+_URL_SCHEME = re.compile(r"^(?:ssh|sftp|scp)://", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 #: port and user are also filled from ``user@host:port`` when the profile has no column for them
 _BARE_SPECS = {"port": FieldSpec(name="port"), "user": FieldSpec(name="user")}
@@ -234,25 +235,34 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"{text!r} is not yes/no, true/false or 1/0")
 
 
-def split_target(text: str) -> tuple[str | None, str, str | None]:
-    """``user@host:port`` -> (user, host, port); IPv6 needs brackets when a port follows."""
-    user = None
+def split_target(text: str) -> tuple[str | None, str, str | None, str | None]:
+    """``user@host:port`` or ``ssh://user@host:port/`` -> (user, host, port, password).
+
+    IPv6 needs brackets when a port follows. ``user:password@host`` gives the password apart, never
+    as part of the user name; error messages quote only what follows the ``@``.
+    """
+    user = password = None
     rest = text.strip()
+    scheme = _URL_SCHEME.match(rest)
+    if scheme:
+        rest = rest[scheme.end():].rstrip("/")
     if "@" in rest:
         user, _, rest = rest.rpartition("@")
+        user, colon, secret = user.partition(":")
+        password = secret if colon else None
         user = user.strip() or None
     port = None
     if rest.startswith("["):
         host, sep, tail = rest[1:].partition("]")
         if not sep or (tail and not tail.startswith(":")):
-            raise ValueError(f"{text!r} is not user@host:port")
+            raise ValueError(f"{rest!r} is not host:port")
         port = tail[1:] or None
     elif rest.count(":") == 1:
         host, _, port = rest.partition(":")
         port = port or None
     else:
         host = rest
-    return user, host.strip(), port
+    return user, host.strip(), port, password
 
 
 def split_list(text: str, separators: tuple[str, ...]) -> list[str]:
@@ -304,6 +314,7 @@ class _Draft:
     skipped: str | None = None
     entry_id: str = ""
     key: str = ""
+    address_password: str | None = None  # from user:password@host
     problems: list[_Problem] = field(default_factory=list)
     #: (level, code, message, column) to report once the row's name is known
     notes: list[tuple[str, str, str, str | None]] = field(default_factory=list)
@@ -451,6 +462,15 @@ class TableMapper:
             if d.skipped:
                 return self._named_skip(d)
 
+        if d.address_password is not None:
+            if d.password is None:
+                d.password = d.address_password
+                d.notes.append(("warning", "password-in-address", "the address holds a password "
+                                "(user:password@host); it is imported as the password", None))
+            elif d.password != d.address_password:
+                d.notes.append(("warning", "password-in-address", "the address holds a password that differs "
+                                "from the password column; the password column is used", None))
+
         # name, after host (it may fall back to the address)
         if "name" in specs:
             spec = specs["name"]
@@ -510,10 +530,12 @@ class TableMapper:
             host, port_text, user = text, None, None
             if spec.split:
                 try:
-                    user, host, port_text = split_target(text)
+                    user, host, port_text, d.address_password = split_target(text)
                 except ValueError as exc:
                     self._bad(d, "host", column, str(exc), index)
                     return
+                if d.address_password is not None:
+                    d.fields["host"] = host
             try:
                 d.address = validate_address(host)
             except ValueError as exc:
@@ -758,14 +780,20 @@ class TableMapper:
                         hop_for[id(t)] = hop
                     hops.append(hop)
                     continue
+                shown = token.rpartition("@")[2]
                 try:
-                    user, host, port_text = split_target(token)
+                    user, host, port_text, secret = split_target(token)
                     address = validate_address(host)
                     port = parse_port(port_text) if port_text else None
                 except ValueError as exc:
                     d.problems.append(_Problem(
                         "jump", d.jump_column,
-                        f"jump {token!r} names no row in this file and is not user@host:port ({exc})"))
+                        f"jump {shown!r} names no row in this file and is not user@host:port ({exc})"))
+                    continue
+                if secret is not None:
+                    d.problems.append(_Problem(
+                        "jump", d.jump_column, f"jump host {shown!r} is given with a password (user:password@host); "
+                        "a jump host's password goes in its own row, not in the jump column"))
                     continue
                 hops.append(JumpHop(host=address, port=port, user=user))
             d.jump = hops
@@ -812,10 +840,15 @@ class TableMapper:
                 column = match.names[match.columns[p.field][0]]
             self._diag("error", f"bad-{p.field.replace('_', '-')}", p.message, d, field=column or p.field)
         secret_cols = {i for f in SECRET_FIELDS for i in match.columns.get(f, [])}
-        values = ["" if i in secret_cols else v for i, v in enumerate(d.row.values)]
+        if self._shifted(d):  # any cell may hold a value that belongs to a secret column
+            values = [""] * len(match.header)
+        else:
+            values = ["" if i in secret_cols else v for i, v in enumerate(d.row.values)]
+        # a secret column's header default (SecureCRT's "password=...") is left out: the name alone
+        header = [match.names[i] if i in secret_cols else cell for i, cell in enumerate(match.header)]
         fmt = d.table.reject_format
         self.result.rejects.append(TabularRejectedRow(
-            file=self.file or self.source.display_path, line=d.row.line, header=list(match.header),
+            file=self.file or self.source.display_path, line=d.row.line, header=header,
             values=values, reason="; ".join(p.message for p in d.problems), section=d.table.section,
             delimiter=fmt.delimiter, encoding=fmt.encoding, quoting=fmt.quoting,
         ))
