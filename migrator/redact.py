@@ -33,8 +33,15 @@ def secret_forms(secret: str) -> set[str]:
     """The secret as written, and base64, URL- and hex-encoded (forms an echo may carry)."""
     raw = secret.encode("utf-8")
     b64 = base64.b64encode(raw).decode("ascii")
-    return {secret, b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
-            urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret), binascii.hexlify(raw).decode("ascii")}
+    return {
+        secret,
+        b64,
+        b64.rstrip("="),
+        base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        binascii.hexlify(raw).decode("ascii"),
+    }
 
 
 def redact_server_text(text: str, secrets: Iterable[str] = ()) -> str:
@@ -69,8 +76,21 @@ def show_command(command: str) -> str:
     return program + (" …" if len(words) > 1 else "")
 
 
-_CREDENTIAL_KEYS = frozenset({"key", "authfilecontent", "sessiontoken", "value", "decrypted", "encryptedvalue",
-                              "password", "passphrase", "secret", "token", "encrypted"})
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "key",
+        "authfilecontent",
+        "sessiontoken",
+        "value",
+        "decrypted",
+        "encryptedvalue",
+        "password",
+        "passphrase",
+        "secret",
+        "token",
+        "encrypted",
+    }
+)
 
 
 def credential_strings(node, inside: bool = False) -> set[str]:

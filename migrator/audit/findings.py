@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from migrator.escape import code_fence, console_strings, json_console, markdown_cell
 from migrator.sync.ledger import Ledger
 from migrator.names import shown_key
 from migrator.plan.plan import Plan
@@ -111,6 +112,7 @@ def has_findings(doc: dict) -> bool:
 
 
 def render_audit_table(doc: dict) -> str:
+    doc = console_strings(doc)
     s = doc["summary"]
     out = [f"audit of {doc['target']} (XPipe {doc['xpipe_version']}), root category '{doc['root_category']}'"]
     out.append("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in s.items() if v is not None))
@@ -141,18 +143,20 @@ def render_audit_table(doc: dict) -> str:
 
 def render_audit_markdown(doc: dict) -> str:
     s = doc["summary"]
-    lines = [f"### xpipe-migrate audit of XPipe {doc['xpipe_version']} ({doc['target']})", "",
+    lines = [f"### xpipe-migrate audit of XPipe {markdown_cell(doc['xpipe_version'])} "
+             f"({markdown_cell(doc['target'])})", "",
              "| " + " | ".join(k.replace("_", " ") for k in s) + " |", "|" + "---:|" * len(s),
              "| " + " | ".join("-" if v is None else str(v) for v in s.values()) + " |"]
     table = render_audit_table(doc).splitlines()[2:]
     if table:
-        lines += ["", "```", *table, "```"]
+        fence = code_fence(table)
+        lines += ["", fence, *table, fence]
     return "\n".join(lines) + "\n"
 
 
 def render_audit(doc: dict, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        return json_console(json.dumps(doc, indent=2, ensure_ascii=False))
     if fmt == "markdown":
         return render_audit_markdown(doc)
     if fmt == "html":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from migrator import __version__
 from migrator.errors import ConfigError, MigratorError, PartialFailure
+from migrator.escape import console, json_console
 from migrator.sync.job import load_job
 from migrator.sync.ledger import Ledger
 from migrator.apply.loader import Loader
@@ -228,7 +229,8 @@ def cmd_inspect(args) -> int:
 
     result = read_inventory(args.sources, **_source_options(args))
     if args.format == "json":
-        print(json.dumps(inventory_document(result.hosts, result.diagnostics), indent=2, ensure_ascii=False))
+        print(json_console(json.dumps(inventory_document(result.hosts, result.diagnostics), indent=2,
+                                      ensure_ascii=False)))
     else:
         print(render_inventory_table(result.hosts, result.diagnostics))
     return EXIT_OK
@@ -406,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     except MigratorError as exc:
         if args.debug:
             raise
-        print(f"xpipe-migrate: error: {exc}", file=sys.stderr)
+        print(f"xpipe-migrate: error: {console(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("xpipe-migrate: interrupted", file=sys.stderr)

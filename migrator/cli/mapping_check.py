@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from migrator.errors import ConfigError
+from migrator.escape import console_strings
 from migrator.sources.tabular.profiles import (
     FIELDS, SECRET_FIELDS, Profile, load_profile, match_header, normalise_header, rank_profiles,
 )
@@ -222,6 +223,7 @@ def _one_line(text) -> str:
 
 
 def render(report: dict) -> str:
+    report = console_strings(report)
     facts = report["file_facts"]
     lines = []
     what = report["format"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from migrator.apply.loader import ApplyResult
+from migrator.escape import console, json_console, markdown_cell
 from migrator.model import Diagnostic, Host
 from migrator.plan.plan import Change, Plan
 from migrator.redact import COMMAND_OPTIONS, show_command
@@ -80,7 +81,7 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
 
 
 def render_json(plan: Plan, result: ApplyResult | None = None) -> str:
-    return json.dumps(plan_document(plan, result), indent=2, ensure_ascii=False)
+    return json_console(json.dumps(plan_document(plan, result), indent=2, ensure_ascii=False))
 
 
 def _field_text(f: dict) -> str:
@@ -99,12 +100,12 @@ def _detail(c: dict) -> str:
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    widths = [max(len(console(r[i])) for r in rows + [header]) for i in range(len(header))]
     widths[-1] = min(widths[-1], 100)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     for r in rows:
-        lines.append(fmt.format(*[str(x) for x in r]).rstrip())
+        lines.append(fmt.format(*[console(x) for x in r]).rstrip())
     return "\n".join(lines)
 
 
@@ -152,21 +153,20 @@ def render_table(plan: Plan, result: ApplyResult | None = None, *, show_unchange
     if doc["apply"] and doc["apply"]["failures"]:
         out.append("")
         out.append("failures:")
-        out.extend(f"  {f['name']} ({f['kind']}): {f['error']}" for f in doc["apply"]["failures"])
+        out.extend(console(f"  {f['name']} ({f['kind']}): {f['error']}") for f in doc["apply"]["failures"])
     out.append("")
     out.append(summary_line(doc))
     return "\n".join(out)
 
 
-def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+_md_escape = markdown_cell
 
 
 def render_markdown(plan: Plan, result: ApplyResult | None = None) -> str:
     doc = plan_document(plan, result)
     s = doc["summary"]
     lines = [
-        f"### xpipe-migrate plan for XPipe {doc['xpipe_version']} ({doc['target']})",
+        f"### xpipe-migrate plan for XPipe {_md_escape(doc['xpipe_version'])} ({_md_escape(doc['target'])})",
         "",
         "| create | update | re-create | quarantine | delete | unchanged | conflicts | drift | diagnostics |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
