@@ -766,8 +766,7 @@ class SshConfig:
         spec = KEYWORDS.get(_lower(keyword))
         d = Directive(display, number, keyword, spec, [], rest)
         if not rest:
-            d.error = (f"no argument after keyword {spec.name}" if spec else
-                       "a line of one word that is not an OpenSSH keyword (" + _unknown_message(keyword) + ")")
+            d.error = f"no argument after keyword {spec.name}" if spec else _unknown_message(keyword, alone=True)
             self._line_error(display, number, spec.name if spec else "", d.error)
             return d
         try:
@@ -1350,13 +1349,14 @@ def _parse_match(raw: str) -> tuple[list[Criterion], str | None]:
     return criteria, None
 
 
-def _unknown_message(keyword: str) -> str:
+def _unknown_message(keyword: str, alone: bool = False) -> str:
     """Names only keywords this module knows: an unknown word may be the content of a key or auth file."""
     if _lower(keyword) == "usekeychain":
         return "UseKeychain is known only to Apple's build of OpenSSH"
     close = difflib.get_close_matches(_lower(keyword), _KEYWORDS_LOWER, n=1, cutoff=0.85)
     hint = f"; did you mean {KEYWORDS[close[0]].name}?" if close else ""
-    return f"the line starts with a word that is not an OpenSSH keyword ({len(keyword)} characters, not shown){hint}"
+    what = "the whole line is one word" if alone else "the line starts with a word"
+    return f"{what} that is not an OpenSSH keyword ({len(keyword)} characters, not shown){hint}"
 
 
 def _real(path: Path) -> str:
