@@ -7,14 +7,24 @@ import json
 from migrator.cli import main
 from tests._csv_helpers import write_csv
 
-NAMES = ["a/b", "a_b", "\u0131xhost", "IXhost", "\u00dfeta", "sseta", "\u039f\u0394\u039f\u03a3", "\u03bf\u03b4\u03bf\u03c3"]
+NAMES = [
+    "a/b",
+    "a_b",
+    "\u0131xhost",
+    "IXhost",
+    "\u00dfeta",
+    "sseta",
+    "\u039f\u0394\u039f\u03a3",
+    "\u03bf\u03b4\u03bf\u03c3",
+]
 
 
 def _job(tmp_path, sim):
     rows = [{"name": n, "host": f"h{i}.example.net", "user": "ops", "folder": "Web"} for i, n in enumerate(NAMES)]
     write_csv(tmp_path / "servers.csv", rows)
     path = tmp_path / "job.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 name = "names"
 state = "state/names.sqlite"
 [[source]]
@@ -26,7 +36,9 @@ auth = "local"
 auth_file = "{sim.auth_file}"
 [import]
 root_category = "Imported"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
