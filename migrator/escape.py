@@ -11,26 +11,38 @@ writes those characters as ``\\uXXXX`` escapes, which parse back to the same tex
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
-#: C0, DEL, C1, the bidi marks, embeddings, overrides and isolates, line/paragraph separators,
-#: the BOM, and lone surrogates (which cannot even be encoded for output)
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_BIDI_FORMATTING = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
-def _visible(m: re.Match) -> str:
-    ch = m.group(0)
+@lru_cache(maxsize=4096)
+def hostile(ch: str) -> bool:
+    """Controls (C0, DEL, C1), line/paragraph separators, lone surrogates, the BOM, and the bidi
+    embeddings, overrides, isolates and marks (format characters with a strong direction)."""
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Zl", "Zp", "Cs") or ch == "\ufeff":
+        return True
+    bidi = unicodedata.bidirectional(ch)
+    return bidi in _BIDI_FORMATTING or (category == "Cf" and bidi in ("L", "R", "AL"))
+
+
+def _visible(ch: str) -> str:
     if ch in _SHORT:
         return _SHORT[ch]
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
 
 
 def console(text) -> str:
-    """``text`` with every control, bidi and separator character written as a visible escape."""
-    return _UNSAFE.sub(_visible, str(text))
+    """``text`` with every :func:`hostile` character written as a visible escape."""
+    text = str(text)
+    if text.isprintable():  # every hostile character is non-printable
+        return text
+    return "".join(_visible(ch) if hostile(ch) else ch for ch in text)
 
 
 def console_strings(node):
@@ -50,7 +62,17 @@ def json_console(text: str) -> str:
     ``json.dumps`` already escapes C0 inside strings; what is left raw there are the others, and the
     layout's own newlines stay as they are.
     """
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if text.isprintable():
+        return text
+    return "".join(_json_escape(ch) if ch != "\n" and hostile(ch) else ch for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def markdown_cell(text) -> str:
