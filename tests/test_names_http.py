@@ -63,3 +63,6 @@ def test_names_xpipe_tells_apart_stay_apart_and_the_ones_it_merges_are_renamed(s
         code, doc, err = _sync(capsys, job, "--dry-run")
         assert code == 0, err
         assert [(c["action"], c["name"], c.get("reason")) for c in doc["changes"] if c["action"] != "unchanged"] == []
+    code = main(["--no-progress", "audit", "--job", str(job), "--format", "json"])
+    audit = json.loads(capsys.readouterr().out)
+    assert audit["summary"]["duplicate_names"] == 0, audit["health"]["duplicate_names"]

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from migrator.escape import code_fence, console_strings, json_console, markdown_cell
 from migrator.sync.ledger import Ledger
-from migrator.names import shown_key
+from migrator.names import name_key, shown_key
 from migrator.plan.plan import Plan
 from migrator.report.plan_report import change_dict, diagnostic_dict
 from migrator.plan.live import LiveVault
@@ -34,9 +34,14 @@ def vault_health(live: LiveVault, ledger: Ledger | None) -> dict:
             null_refs.append({"name": e.name, "uuid": e.uuid, "category": "/".join(e.category), "field": "identity"})
     groups: dict[str, list] = defaultdict(list)
     for e in live.entries.values():
-        groups[e.name].append(e)
+        groups[shown_key(e.name)].append(e)
+    real = {r.uuid: r.name for r in ledger.entries().values()} if ledger is not None else {}
     duplicates = []
-    for name, entries in sorted(groups.items()):
+    for _, entries in sorted(groups.items()):
+        known = [real[e.uuid] for e in entries if e.uuid in real]
+        if len(known) == len(entries) and len({name_key(n) for n in known}) == len(known):
+            continue  # shown alike ('a/b', 'a_b'), but the ledger knows the real names and XPipe tells them apart
+        name = entries[0].name
         if len(entries) > 1:
             types = sorted({e.type for e in entries})
             duplicates.append({

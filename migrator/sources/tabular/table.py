@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from pydantic import SecretStr, ValidationError
 
@@ -250,6 +251,8 @@ def split_target(text: str) -> tuple[str | None, str, str | None, str | None]:
         user, _, rest = rest.rpartition("@")
         user, colon, secret = user.partition(":")
         password = secret if colon else None
+        if scheme:  # a URI's user information is percent-encoded
+            user, password = unquote(user), unquote(password) if password is not None else None
         user = user.strip() or None
     port = None
     if rest.startswith("["):
