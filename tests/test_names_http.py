@@ -66,3 +66,16 @@ def test_names_xpipe_tells_apart_stay_apart_and_the_ones_it_merges_are_renamed(s
     code = main(["--no-progress", "audit", "--job", str(job), "--format", "json"])
     audit = json.loads(capsys.readouterr().out)
     assert audit["summary"]["duplicate_names"] == 0, audit["health"]["duplicate_names"]
+
+
+def test_without_a_ledger_names_shown_alike_are_told_apart_by_their_host(sim, client, tmp_path, capsys):
+    path = tmp_path / "servers.csv"
+    write_csv(path, [{"name": "a/b", "host": "ab1.example.net"}, {"name": "a_b", "host": "ab2.example.net"}])
+    target = ["--target", sim.url, "--auth-file", str(sim.auth_file)]
+    assert main(["--no-progress", "apply", str(path), *target, "--yes"]) == 0
+    capsys.readouterr()
+    assert len(client.query_stores("**", "**", "ssh")) == 2
+    code = main(["--no-progress", "plan", str(path), *target, "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and {(c["name"], c["action"]) for c in doc["changes"] if c["kind"] == "host"} == {
+        ("a/b", "unchanged"), ("a_b", "unchanged")}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +25,7 @@ from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredStat
 from migrator.errors import ConfigError
 from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.model import Diagnostic
-from migrator.names import names_equal, shown_key
+from migrator.names import name_key, names_equal, shown_key
 from migrator.plan.live import LiveEntry, LiveVault, SecretReader
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -185,6 +186,7 @@ class Planner:
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
         self._real_names = {e.uuid: e.name for e in self._owned.values()}
+        self._infer_real_names(state)
 
         cat_paths = live.category_by_path()
         for cat in state.categories:
@@ -245,6 +247,27 @@ class Planner:
                     message=f"identity '{name}' " + ("does not exist in XPipe" if not found else
                                                       f"is ambiguous ({len(found)} identities have that name)"),
                 ))
+
+    def _infer_real_names(self, state: DesiredState) -> None:
+        """Tell apart entries XPipe shows alike ('a/b' and 'a_b') when no ledger knows their real names.
+
+        Within a group of desired names that share a shown key but are different names to XPipe, a
+        live entry of the same type is taken to be the one whose host and port it alone has.
+        """
+        groups: dict[str, list[DesiredEntry]] = defaultdict(list)
+        for entry in state.entries:
+            groups[shown_key(entry.name)].append(entry)
+        for key, entries in groups.items():
+            if len({name_key(e.name) for e in entries}) < 2:
+                continue
+            unknown = [e for e in self._by_name.get(key, []) if e.uuid not in self._real_names]
+            for entry in entries:
+                where = (entry.type.lower(), entry.data.get("host"), entry.data.get("port"))
+                hits = [e for e in unknown if (e.type.lower(), e.raw.get("host"), e.raw.get("port")) == where]
+                rivals = [d for d in entries if d is not entry
+                          and (d.type.lower(), d.data.get("host"), d.data.get("port")) == where]
+                if len(hits) == 1 and not rivals:
+                    self._real_names[hits[0].uuid] = entry.name
 
     def _named(self, name: str) -> list[LiveEntry]:
         """Live entries XPipe's add may match for ``name`` (``equalsIgnoreCase``, any category and type).
