@@ -78,4 +78,6 @@ def test_without_a_ledger_names_shown_alike_are_told_apart_by_their_host(sim, cl
     code = main(["--no-progress", "plan", str(path), *target, "--format", "json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and {(c["name"], c["action"]) for c in doc["changes"] if c["kind"] == "host"} == {
-        ("a/b", "unchanged"), ("a_b", "unchanged")}
+        ("a/b", "unchanged"),
+        ("a_b", "unchanged"),
+    }

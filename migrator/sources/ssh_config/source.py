@@ -1159,7 +1159,8 @@ class SshConfig:
             if c.name == "exec":
                 if result:
                     self._problem(d, "warning", "ssh-match-exec",
-                                  f"Match exec {show_command(c.arg)!r} was not run (this import never runs commands); its "
+                                  f"Match exec {show_command(c.arg)!r} was not run (this import never runs "
+                                  "commands); its "
                                   "block is treated as not matching", alias)
                     result = False
                 continue
@@ -1628,7 +1629,8 @@ class SshConfigSource(Source):
         if res.proxy_command is not None:
             result.diagnostics.append(self.diag(
                 "warning", "ssh-proxy-command",
-                f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this import; the "
+                f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this "
+                "import; the "
                 "target may not support it", file=d.file, line=d.line, entry=alias, field="ProxyCommand"))
         if any(k == "CanonicalDomains" for k, _ in res.options) and res.final_pass:
             result.diagnostics.append(self.diag(
