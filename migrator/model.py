@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from migrator.escape import console
+
 Level = Literal["error", "warning", "info"]
 
 _FORBIDDEN_IN_ADDRESS = re.compile(r"[\s/\\@'\"`;,<>|&$]")
@@ -49,8 +51,9 @@ class Diagnostic(BaseModel):
         return " ".join(parts)
 
     def __str__(self) -> str:
+        """One console line: whatever the input put into it, it stays one line (see ``migrator.escape``)."""
         loc = self.location()
-        return f"{self.level}: {loc + ': ' if loc else ''}{self.message} ({self.code})"
+        return console(f"{self.level}: {loc + ': ' if loc else ''}{self.message} ({self.code})")
 
 
 class Provenance(BaseModel):
@@ -188,6 +191,8 @@ def validate_address(value: str) -> str:
         v = v[1:-1]
     if not v:
         raise ValueError("address must not be blank")
+    if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
+        raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
     try:
         return str(ipaddress.ip_address(v.split("%", 1)[0])) + (("%" + v.split("%", 1)[1]) if "%" in v else "")
     except ValueError:

@@ -388,7 +388,7 @@ def test_value_helpers():
     for bad in ("0", "65536", "22x", "", "2.22"):
         with pytest.raises(ValueError):
             parse_port(bad)
-    assert split_target("u@h:2") == ("u", "h", "2")
-    assert split_target("[2001:db8::1]:2200") == (None, "2001:db8::1", "2200")
-    assert split_target("2001:db8::1") == (None, "2001:db8::1", None)
+    assert split_target("u@h:2") == ("u", "h", "2", None)
+    assert split_target("[2001:db8::1]:2200") == (None, "2001:db8::1", "2200", None)
+    assert split_target("2001:db8::1") == (None, "2001:db8::1", None, None)
     assert decode(b"caf\xe9")[1] == "cp1252"

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from migrator.apply.encryption import EncryptionStage
 from migrator.errors import BadRequest, ServerError
 from migrator.mapper.desired import EntryRef, Secret
+from migrator.names import shown_key
 from migrator.plan.compare import desired_leaves, strip_nulls
 from migrator.plan.live import SecretReader, is_encrypted_node
 from migrator.plan.plan import Change, Plan
@@ -312,7 +313,7 @@ class Loader:
             return "written, but XPipe does not return it when read back (incomplete?)"
         names = info.get("name") or []
         own = str(names[-1]) if names else ""
-        if own != change.entry.name.strip().lower().replace("/", "_"):
+        if shown_key(own) != shown_key(change.entry.name):
             return f"XPipe stored it as the existing entry '{own}' (identical connection data); nothing was created"
         raw = info.get("rawData") or {}
         data = change.entry.data

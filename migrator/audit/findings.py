@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from migrator.names import name_key, shown_key
 from migrator.plan.live import LiveVault
 from migrator.plan.plan import Plan
 from migrator.report.document import change_dict, diagnostic_dict
@@ -31,9 +32,14 @@ def vault_health(live: LiveVault, ledger: Ledger | None) -> dict:
             null_refs.append({"name": e.name, "uuid": e.uuid, "category": "/".join(e.category), "field": "identity"})
     groups: dict[str, list] = defaultdict(list)
     for e in live.entries.values():
-        groups[e.name].append(e)
+        groups[shown_key(e.name)].append(e)
+    real = {r.uuid: r.name for r in ledger.entries().values()} if ledger is not None else {}
     duplicates = []
-    for name, entries in sorted(groups.items()):
+    for _, entries in sorted(groups.items()):
+        known = [real[e.uuid] for e in entries if e.uuid in real]
+        if len(known) == len(entries) and len({name_key(n) for n in known}) == len(known):
+            continue  # shown alike ('a/b', 'a_b'), but the ledger knows the real names and XPipe tells them apart
+        name = entries[0].name
         if len(entries) > 1:
             types = sorted({e.type for e in entries})
             duplicates.append({
@@ -76,9 +82,9 @@ def audit_document(plan: Plan, live: LiveVault, ledger: Ledger | None, probe_res
                                 "quarantined_at": row.quarantined_at, "in_vault": row.uuid in live.entries})
     else:
         root = tuple(s.lower() for s in plan.root_category.split("/"))
-        desired_names = {c.name.lower() for c in plan.entries()}
+        desired_names = {shown_key(c.name) for c in plan.entries()}
         for e in sorted(live.entries.values(), key=lambda e: e.name):
-            if e.type == "ssh" and e.category[:len(root)] == root and e.name not in desired_names:
+            if e.type == "ssh" and e.category[:len(root)] == root and shown_key(e.name) not in desired_names:
                 missing.append({"name": e.name, "type": e.type, "category": "/".join(e.category), "uuid": e.uuid,
                                 "quarantined_at": None, "in_vault": True})
     drift = [change_dict(c) for c in plan.changes if c.drift]

@@ -16,6 +16,7 @@ import sys
 from migrator import __version__
 from migrator.cli.common import EXIT_ERROR
 from migrator.errors import MappingUnsure, MigratorError
+from migrator.escape import console
 
 #: The commands, in the order ``--help`` lists them.
 COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "simulator", "demo", "samples")
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     except MigratorError as exc:
         if args.debug:
             raise
-        print(f"xpipe-migrate: error: {exc}", file=sys.stderr)
+        print(f"xpipe-migrate: error: {console(exc)}", file=sys.stderr)
         if isinstance(exc, MappingUnsure) and exc.source is not None:
             _show_mapping_preview(exc.source)
         return exc.exit_code

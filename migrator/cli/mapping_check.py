@@ -15,9 +15,18 @@ from pathlib import Path
 
 from migrator.cli.argtypes import non_negative
 from migrator.errors import ConfigError
+from migrator.escape import console_strings
 from migrator.sources import open_source
 from migrator.sources.tabular.headers import profiles_for
-from migrator.sources.tabular.profiles import FIELDS, Profile, load_profile, match_header, rank_profiles
+from migrator.sources.tabular.profiles import (
+    FIELDS,
+    SECRET_FIELDS,
+    Profile,
+    load_profile,
+    match_header,
+    normalise_header,
+    rank_profiles,
+)
 from migrator.sources.tabular.table import Table, TableMapper, unsure_reason
 
 REDACTED = "<redacted>"
@@ -84,11 +93,13 @@ def _table_report(table: Table) -> dict:
         described = _describe_field(match.profile, fname) if fname else None
         entry = {"position": i + 1, "column": name, "field": described}
         if fname and fname in match.header_defaults:
-            entry["default"] = match.header_defaults[fname]
+            entry["default"] = "(set, not shown)" if fname in SECRET_FIELDS else match.header_defaults[fname]
         columns.append(entry)
     fixed = {}
     for fname, spec in match.profile.fields.items():
-        if spec.value is not None:
+        if fname in SECRET_FIELDS and (spec.value is not None or spec.default is not None):
+            fixed[fname] = "set in the profile (not shown)"
+        elif spec.value is not None:
             fixed[fname] = f"always {spec.value!r}"
         elif spec.default is not None:
             fixed[fname] = f"{spec.default!r} when blank"
@@ -124,7 +135,10 @@ def _unmatched_report(facts: dict, mapping: str | None) -> list[dict]:
         fields = match.column_field()
         out.append({
             "sheet": section, "first_row_line": line, "profile": match.profile.name,
-            "columns": [{"position": i + 1, "column": n, "field": fields.get(i)}
+            # the first row may be data (a password): only words a profile knows are quoted
+            "columns": [{"position": i + 1, "field": fields.get(i),
+                         "column": n if fields.get(i) or normalise_header(n) in match.profile.known
+                         else "(not a known column name; not shown)"}
                         for i, n in enumerate(match.names) if n],
             "missing_required": match.missing_required or ["host"],
         })
@@ -224,6 +238,7 @@ def _one_line(text) -> str:
 
 
 def render(report: dict) -> str:
+    report = console_strings(report)
     facts = report["file_facts"]
     lines = []
     what = report["format"]

@@ -17,6 +17,7 @@ from string import Formatter
 from migrator.errors import ConfigError
 from migrator.mapper.desired import DesiredEntry, Secret
 from migrator.model import Diagnostic, Host
+from migrator.names import name_key
 from migrator.xpipe.inplace import encode_inplace
 
 IDENTITY_CATEGORIES = {"local": ("All identities", "Local"), "synced": ("All identities", "Synced")}
@@ -191,7 +192,7 @@ class IdentityConsolidator:
         self.template = template
 
     def consolidate(self, creds: dict[str, ResolvedCredential], taken: set[str]) -> Consolidation:
-        """``creds`` maps node keys (in entry order) to credentials; ``taken`` holds names in use (casefolded)."""
+        """``creds`` maps node keys (in entry order) to credentials; ``taken`` holds names in use (as ``name_key``)."""
         out = Consolidation()
         if self.mode == "inplace":
             return out
@@ -210,10 +211,10 @@ class IdentityConsolidator:
         for base, groups_with_name in by_name.items():
             for i, members in enumerate(groups_with_name, start=1):
                 name = base if len(groups_with_name) == 1 else f"{base} #{i}"
-                while name.casefold() in taken:
+                while name_key(name) in taken:
                     i += len(groups_with_name)
                     name = f"{base} #{i}"
-                taken.add(name.casefold())
+                taken.add(name_key(name))
                 cred = creds[members[0]]
                 key = f"identity:{name}"
                 out.entries.append(DesiredEntry(

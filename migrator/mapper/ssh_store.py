@@ -20,6 +20,7 @@ from migrator.mapper.identities import (
     no_key_auth,
 )
 from migrator.model import Diagnostic, Host, Provenance
+from migrator.names import name_key
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 ALL_CONNECTIONS_NAME = "All connections"
@@ -184,7 +185,7 @@ class SshStoreMapper:
                 depends=[node.gateway] if node.gateway else [],
             ))
         self._resolve_names(ssh_entries)
-        taken = {e.name.casefold() for e in ssh_entries}
+        taken = {name_key(e.name) for e in ssh_entries}
         node_creds = {e.key: creds[e.key] for e in ssh_entries}
         shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken)
         stats = IdentityStats(shared=len(shared.entries))
@@ -255,7 +256,7 @@ class SshStoreMapper:
         """
         groups: dict[str, list[DesiredEntry]] = defaultdict(list)
         for e in entries:
-            groups[e.name.casefold()].append(e)
+            groups[name_key(e.name)].append(e)
         taken = {k for k, g in groups.items() if len(g) == 1}
         for group in groups.values():
             if len(group) < 2:
@@ -265,16 +266,16 @@ class SshStoreMapper:
                 new = f"{e.name} ({folder})" if folder else e.name
                 n = 2
                 candidate = new
-                while candidate.casefold() in taken:
+                while name_key(candidate) in taken:
                     candidate = f"{new} #{n}"
                     n += 1
-                taken.add(candidate.casefold())
+                taken.add(name_key(candidate))
                 if candidate != e.name:
                     src = e.host.source if e.host else None
                     self.diagnostics.append(Diagnostic(
                         level="warning", code="name-collision", file=src.file if src else None,
                         line=src.line if src else None, entry=e.name, field="name",
                         message=f"name '{e.name}' is used by {len(group)} entries (XPipe matches names "
-                        f"case-insensitively); this one is imported as '{candidate}'",
+                        f"case-insensitively, as Java's equalsIgnoreCase); this one is imported as '{candidate}'",
                     ))
                     e.name = candidate

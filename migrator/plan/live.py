@@ -7,12 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from migrator.mapper.desired import canonical_json
+from migrator.names import shown_key
 from migrator.xpipe.client import XPipeClient
-
-
-def own_name(name: str) -> str:
-    """How XPipe shows an entry's own name in info and queries: lower-cased, '/' as '_'."""
-    return name.strip().lower().replace("/", "_")
 
 
 @dataclass
@@ -70,9 +66,10 @@ class LiveVault:
         return out
 
     def by_name(self) -> dict[str, list[LiveEntry]]:
+        """Entries by ``shown_key``: the ones a real name may denote (XPipe shows no real name)."""
         out: dict[str, list[LiveEntry]] = defaultdict(list)
         for e in self.entries.values():
-            out[e.name].append(e)
+            out[shown_key(e.name)].append(e)
         return out
 
     def referrers(self, uuid: str) -> list[LiveEntry]:

@@ -16,14 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from migrator.errors import ConfigError, PlanRefused
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.model import Diagnostic
+from migrator.names import name_key, names_equal, shown_key
 from migrator.plan.compare import Comparer, Leaf
-from migrator.plan.live import LiveEntry, LiveVault, SecretReader, own_name
+from migrator.plan.live import LiveEntry, LiveVault, SecretReader
 from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -204,12 +206,15 @@ class Planner:
         self._by_name = live.by_name()
         self._root_lower = tuple(s.lower() for s in self.root)
         self._owned: dict[str, LedgerEntry] = {}
+        self._real_names: dict[str, str] = {}
         if self.ledger is not None:
             plan.fingerprints["ledger"] = self.ledger.fingerprint()
             self._owned = self.ledger.entries()
             self._reconcile(live, plan)
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
+        self._real_names = {e.uuid: e.name for e in self._owned.values()}
+        self._infer_real_names(state)
 
         cat_paths = live.category_by_path()
         for cat in state.categories:
@@ -220,7 +225,7 @@ class Planner:
                 name=cat.path[-1], category="/".join(cat.path[:-1]), uuid=uuid, path=cat.path,
             ))
         self._external(state, plan)
-        desired_names = {own_name(e.name) for e in state.entries}
+        desired_names = {shown_key(e.name) for e in state.entries}
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
@@ -240,7 +245,7 @@ class Planner:
         for row in self.ledger.pending():
             if row.op != "add":
                 continue
-            found = [e for e in self._by_name.get(own_name(row.name), []) if e.type.lower() == row.type.lower()]
+            found = [e for e in self._named(row.name) if e.type.lower() == row.type.lower()]
             if len(found) == 1:
                 previous = self._owned.get(row.key)
                 entry = LedgerEntry(key=row.key, uuid=found[0].uuid, name=row.name, type=row.type,
@@ -260,7 +265,7 @@ class Planner:
                   if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)}
         for key in sorted(wanted):
             name = key[len(EXISTING_IDENTITY):]
-            found = [e for e in self._by_name.get(own_name(name), []) if e.type in IDENTITY_TYPES]
+            found = [e for e in self._named(name) if e.type in IDENTITY_TYPES]
             if len(found) == 1:
                 plan.external[key] = self._resolved[key] = found[0].uuid
             else:
@@ -271,12 +276,50 @@ class Planner:
                                                       f"is ambiguous ({len(found)} identities have that name)"),
                 ))
 
+    def _infer_real_names(self, state: DesiredState) -> None:
+        """Tell apart entries XPipe shows alike ('a/b' and 'a_b') when no ledger knows their real names.
+
+        Within a group of desired names that share a shown key but are different names to XPipe, a
+        live entry of the same type is taken to be the one whose host and port it alone has.
+        """
+        groups: dict[str, list[DesiredEntry]] = defaultdict(list)
+        for entry in state.entries:
+            groups[shown_key(entry.name)].append(entry)
+        for key, entries in groups.items():
+            if len({name_key(e.name) for e in entries}) < 2:
+                continue
+            unknown = [e for e in self._by_name.get(key, []) if e.uuid not in self._real_names]
+            for entry in entries:
+                where = (entry.type.lower(), entry.data.get("host"), entry.data.get("port"))
+                hits = [e for e in unknown if (e.type.lower(), e.raw.get("host"), e.raw.get("port")) == where]
+                rivals = [d for d in entries if d is not entry
+                          and (d.type.lower(), d.data.get("host"), d.data.get("port")) == where]
+                if len(hits) == 1 and not rivals:
+                    self._real_names[hits[0].uuid] = entry.name
+
+    def _named(self, name: str) -> list[LiveEntry]:
+        """Live entries XPipe's add may match for ``name`` (``equalsIgnoreCase``, any category and type).
+
+        XPipe shows names lower-cased with '/' as '_', so every entry with the same shown key may be
+        it, unless the ledger knows the entry's real name and that name differs.
+        """
+        return [e for e in self._by_name.get(shown_key(name), [])
+                if e.uuid not in self._real_names or names_equal(self._real_names[e.uuid], name)]
+
+    def _same_name(self, live: LiveEntry, name: str) -> bool:
+        real = self._real_names.get(live.uuid)
+        return names_equal(real, name) if real is not None else shown_key(live.name) == shown_key(name)
+
     def _clash(self, entry: DesiredEntry, owned: LiveEntry | None) -> str | None:
         """Why adding ``entry`` under its name would touch something that is not ours, or None."""
-        same = [e for e in self._by_name.get(own_name(entry.name), []) if owned is None or e.uuid != owned.uuid]
+        same = [e for e in self._named(entry.name) if owned is None or e.uuid != owned.uuid]
         others = [e for e in same if e.type.lower() != entry.type.lower()]
         mine = [e for e in same if e.type.lower() == entry.type.lower()]
         if len(mine) > 1:
+            if any(e.uuid not in self._real_names for e in mine):
+                return (f"{len(mine)} entries of type {entry.type} are shown by XPipe as '{mine[0].name}' (XPipe "
+                        "shows names lower-cased with '/' as '_'), and no ledger records which one is "
+                        f"'{entry.name}'; a sync job (--job) keeps that record")
             return (f"{len(mine)} entries of type {entry.type} are named '{entry.name}' in the vault; XPipe "
                     "would update an arbitrary one")
         if mine and owned is None:
@@ -322,7 +365,7 @@ class Planner:
             base = entry.name
             suffix = "/".join(entry.category[1:]) or entry.type
             candidate, n = f"{base} ({suffix})", 2
-            while own_name(candidate) in self._by_name or own_name(candidate) in desired_names:
+            while shown_key(candidate) in self._by_name or shown_key(candidate) in desired_names:
                 candidate, n = f"{base} ({suffix}) #{n}", n + 1
             plan.diagnostics.append(Diagnostic(
                 level="warning", code="name-clash-renamed", entry=base, field="name",
@@ -331,22 +374,21 @@ class Planner:
                 message=f"{reason}; imported as '{candidate}' instead",
             ))
             entry.name = change.name = candidate
-            desired_names.add(own_name(candidate))
+            desired_names.add(shown_key(candidate))
             reason = self._clash(entry, owned)
         if reason:
             change.action, change.reason = "conflict", reason
             return change
         if owned is None:
-            candidates = [e for e in self._by_name.get(own_name(entry.name), [])
-                          if e.type.lower() == entry.type.lower()]
+            candidates = [e for e in self._named(entry.name) if e.type.lower() == entry.type.lower()]
             if not candidates:
                 return change
             owned = candidates[0]
         change.uuid, change.live = owned.uuid, owned
         want_cat = tuple(s.lower() for s in entry.category[1:])
-        renamed = owned.name != own_name(entry.name)
+        renamed = not self._same_name(owned, entry.name)
         if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
-            outsiders = [r.name for r in self._live.referrers(owned.uuid) if r.name not in desired_names]
+            outsiders = [r.name for r in self._live.referrers(owned.uuid) if shown_key(r.name) not in desired_names]
             if outsiders:
                 change.action = "conflict"
                 change.reason = (f"moving or renaming it needs a remove and re-add, which would also delete entries "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from migrator.apply.loader import ApplyResult
 from migrator.model import Diagnostic, Host
 from migrator.plan.plan import Change, Plan
+from migrator.redact import COMMAND_OPTIONS, show_command
 
 PLAN_SCHEMA = "xpipe-migrate/plan"
 PLAN_SCHEMA_VERSION = 1
@@ -110,8 +111,8 @@ def host_dict(h: Host) -> dict:
             "identity_agent": c.identity_agent,
             "agent": c.agent,
         },
-        "ssh_options": [[k, v] for k, v in h.ssh_options],
-        "proxy_command": h.proxy_command,
+        "ssh_options": [[k, show_command(v) if k.lower() in COMMAND_OPTIONS else v] for k, v in h.ssh_options],
+        "proxy_command": show_command(h.proxy_command) if h.proxy_command else None,
         "tags": list(h.tags),
         "description": h.description,
         "source": {"format": h.source.format, "file": h.source.file, "line": h.source.line,

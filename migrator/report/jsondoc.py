@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from migrator.escape import json_console
 from migrator.report.base import Renderer
 
 
@@ -11,4 +12,4 @@ class JsonRenderer(Renderer):
     name = "json"
 
     def render(self, doc: dict) -> str:
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        return json_console(json.dumps(doc, indent=2, ensure_ascii=False))

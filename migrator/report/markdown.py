@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from migrator.escape import code_fence, console_strings, markdown_cell
 from migrator.report.base import Renderer, diagnostics_of
 from migrator.report.document import ACTION_SYMBOLS, UNKNOWN_SYMBOL
 from migrator.report.table import audit_findings, change_detail, shown_changes, summary_line
 
-
-def md_cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+md_cell = markdown_cell
 
 
 class MarkdownRenderer(Renderer):
@@ -17,7 +16,7 @@ class MarkdownRenderer(Renderer):
     def plan(self, doc: dict) -> str:
         s = doc["summary"]
         lines = [
-            f"### xpipe-migrate plan for XPipe {doc['xpipe_version']} ({doc['target']})",
+            f"### xpipe-migrate plan for XPipe {md_cell(doc['xpipe_version'])} ({md_cell(doc['target'])})",
             "",
             "| create | update | re-create | quarantine | delete | unchanged | conflicts | drift | diagnostics |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -46,14 +45,15 @@ class MarkdownRenderer(Renderer):
 
     def audit(self, doc: dict) -> str:
         s = doc["summary"]
-        lines = [f"### xpipe-migrate audit of XPipe {doc['xpipe_version']} ({doc['target']})", "",
+        lines = [f"### xpipe-migrate audit of XPipe {md_cell(doc['xpipe_version'])} ({md_cell(doc['target'])})", "",
                  "| " + " | ".join(k.replace("_", " ") for k in s) + " |", "|" + "---:|" * len(s),
                  "| " + " | ".join("-" if v is None else str(v) for v in s.values()) + " |"]
-        findings = audit_findings(doc)
+        findings = audit_findings(console_strings(doc))
         if doc["diagnostics"]:
             findings += ["", f"{len(doc['diagnostics'])} diagnostics (see --format json)"]
         if findings:
-            lines += ["", "```", *findings, "```"]
+            fence = code_fence(findings)
+            lines += ["", fence, *findings, fence]
         return "\n".join(lines) + "\n"
 
     def inventory(self, doc: dict) -> str:

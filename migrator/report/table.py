@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from migrator.escape import console, console_strings
 from migrator.model import Diagnostic
 from migrator.report.base import Renderer, diagnostics_of
 from migrator.report.document import ACTION_SYMBOLS, UNKNOWN_SYMBOL
@@ -37,7 +38,7 @@ def diagnostics_block(diagnostics: list[Diagnostic], *, verbose: bool = False, c
     for d in ordered:
         by_code.setdefault((d.level, d.code), []).append(d)
     for (level, code), items in by_code.items():
-        out.append(f"  {paint(level, level, color)} {code} ({len(items)}):")
+        out.append(f"  {paint(level, level, color)} {console(code)} ({len(items)}):")
         out += ["    " + _short(d) for d in items[:SHOWN_PER_CODE]]
         if len(items) > SHOWN_PER_CODE:
             out.append(f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML "
@@ -51,7 +52,7 @@ SUMMARY_LINE_WIDTH = 150
 
 def _short(d: Diagnostic) -> str:
     loc = d.location()
-    text = f"{loc + ': ' if loc else ''}{d.message}"
+    text = console(f"{loc + ': ' if loc else ''}{d.message}")
     return text if len(text) <= SUMMARY_LINE_WIDTH else text[: SUMMARY_LINE_WIDTH - 1] + "…"
 
 
@@ -76,6 +77,7 @@ def shown_changes(doc: dict, show_unchanged: bool = False) -> list[dict]:
 
 
 def text_table(rows: list[list[str]], header: list[str]) -> str:
+    rows = [[console(x) for x in r] for r in rows]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     widths[-1] = min(widths[-1], _DETAIL_WIDTH)
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
@@ -86,6 +88,7 @@ def text_table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def summary_line(doc: dict) -> str:
+    doc = console_strings(doc)
     s = doc["summary"]
     line = (f"plan: {s['create']} to create, {s['update']} to update, {s['recreate']} to re-create, "
             f"{s['unchanged']} unchanged, {s['conflict']} conflicts")
@@ -133,11 +136,12 @@ class TableRenderer(Renderer):
         out += diagnostics_block(diagnostics_of(doc), verbose=self.verbose, color=self.color)
         if doc["apply"] and doc["apply"]["failures"]:
             out += ["", "failures:"]
-            out.extend(f"  {f['name']} ({f['kind']}): {f['error']}" for f in doc["apply"]["failures"])
+            out.extend(console(f"  {f['name']} ({f['kind']}): {f['error']}") for f in doc["apply"]["failures"])
         out += ["", summary_line(doc)]
         return "\n".join(out)
 
     def audit(self, doc: dict) -> str:
+        doc = console_strings(doc)
         s = doc["summary"]
         out = [f"audit of {doc['target']} (XPipe {doc['xpipe_version']}), root category '{doc['root_category']}'"]
         out.append("  " + ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in s.items() if v is not None))

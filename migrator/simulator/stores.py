@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator.names import name_key, names_equal
 from migrator.simulator.crypto import VaultCipher, is_secret_value
 from migrator.simulator.errors import BadRequest
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -62,22 +63,13 @@ def java_blank(text: str) -> bool:
 
 
 def equals_ignore_case(left: str, right: str) -> bool:
-    """``String.equalsIgnoreCase``: char-wise comparison after upper- and lower-casing."""
-    if len(left) != len(right):
-        return False
-    for a, b in zip(left, right, strict=True):
-        if a == b:
-            continue
-        ua, ub = a.upper(), b.upper()
-        if ua == ub or ua.lower() == ub.lower():
-            continue
-        return False
-    return True
+    """``String.equalsIgnoreCase`` (Java's simple case mappings, see ``migrator.names``)."""
+    return names_equal(left, right)
 
 
 def fold_case(text: str) -> str:
-    """An index key that is equal for names that are ``equalsIgnoreCase`` (a superset match)."""
-    return "".join(ch.upper().lower() for ch in text)
+    """An index key that is equal exactly for names that are ``equalsIgnoreCase``."""
+    return name_key(text)
 
 
 def lower_path_name(name: str) -> str:

@@ -31,6 +31,7 @@ from migrator.errors import (
     XPipeError,
     XPipeTimeout,
 )
+from migrator.redact import credential_strings, redact_server_text
 from migrator.xpipe import transport as transports
 from migrator.xpipe.auth import Auth
 from migrator.xpipe.constants import CLIENT_NAME
@@ -88,6 +89,7 @@ class XPipeClient:
         self.session.headers["User-Agent"] = f"{CLIENT_NAME}/{__version__}"
         self.transport = transports.configure(self.session, transport)
         self._token: str | None = None
+        self._sent_secrets: set[str] = set()  # credentials sent so far, masked in anything the server says
         self._answered = False
         self.version_info: dict = {}
         self.dialect: Dialect | None = None
@@ -187,6 +189,7 @@ class XPipeClient:
         if self.observer:
             self.observer(path, body)
         self.calls[op] += 1
+        self._sent_secrets |= credential_strings(body)
         resp = self._send(path, body, authenticated)
         if resp.status_code == 403 and authenticated and self._message(resp) == "Unknown token":
             log.info("XPipe forgot our session (restarted?); handshaking again")
@@ -213,7 +216,7 @@ class XPipeClient:
                 status=status,
                 endpoint=path,
             )
-        message = self._message(resp)
+        message = redact_server_text(self._message(resp), self._sent_secrets)
         if status == 401:
             raise AuthenticationFailed(f"XPipe refused {path}: {message or 'not authorised'}",
                                        status=status, endpoint=path)
@@ -242,6 +245,7 @@ class XPipeClient:
         if self.observer:
             self.observer("/handshake", body)
         self.calls["handshake"] += 1
+        self._sent_secrets |= credential_strings(body)
         resp = self._send("/handshake", body, authenticated=False)
         if resp.status_code == 400 and self._message(resp) == "Authentication failed":
             raise AuthenticationFailed(
@@ -253,6 +257,7 @@ class XPipeClient:
         if not isinstance(token, str) or not token:
             raise ProtocolError("XPipe's handshake answer has no session token", endpoint="/handshake")
         self._token = token
+        self._sent_secrets.add(token)
 
     def connect(self) -> XPipeClient:
         """Handshake, read the version and pick the API dialect (the version gate)."""

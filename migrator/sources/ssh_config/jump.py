@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migrator.model import JumpHop, validate_address
+from migrator.redact import show_command
 from migrator.sources.ssh_config.lexer import a2port, ascii_lower
 from migrator.sources.ssh_config.tokens import TokenError, percent_expand
 
@@ -227,7 +228,8 @@ def jump_chain(cfg: SshConfig, res: Resolution, _path: tuple = ()) -> list[JumpH
             return sub
         hops.extend(sub)
     elif first_res.proxy_command is not None:
-        return (f"jump host {first.host!r} is reached through ProxyCommand {first_res.proxy_command!r}, "
+        return (f"jump host {first.host!r} is reached through ProxyCommand "
+                f"{show_command(first_res.proxy_command)!r}, "
                 "which cannot be represented as a jump chain")
     aliases = cfg.alias_names()
     for i, spec in enumerate(specs):

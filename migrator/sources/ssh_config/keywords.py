@@ -3,6 +3,7 @@ option it sets; plus the Match criteria this import understands."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from migrator.sources.ssh_config.lexer import ascii_lower
@@ -135,7 +136,14 @@ _NEWER_MATCH_CRITERIA = {"localnetwork": "9.4", "tagged": "9.4", "version": "10.
 _MATCH_CRITERIA = {"all", "canonical", "final", "exec", "host", "originalhost", "user", "localuser"}
 
 
-def _unknown_message(keyword: str) -> str:
+_KEYWORDS_LOWER = sorted(KEYWORDS)
+
+
+def _unknown_message(keyword: str, alone: bool = False) -> str:
+    """Names only keywords this module knows: an unknown word may be the content of a key or auth file."""
     if ascii_lower(keyword) == "usekeychain":
-        return f"{keyword!r} is known only to Apple's build of OpenSSH"
-    return f"{keyword!r} is not an OpenSSH keyword"
+        return "UseKeychain is known only to Apple's build of OpenSSH"
+    close = difflib.get_close_matches(ascii_lower(keyword), _KEYWORDS_LOWER, n=1, cutoff=0.85)
+    hint = f"; did you mean {KEYWORDS[close[0]].name}?" if close else ""
+    what = "the whole line is one word" if alone else "the line starts with a word"
+    return f"{what} that is not an OpenSSH keyword ({len(keyword)} characters, not shown){hint}"

@@ -13,7 +13,13 @@ from migrator.errors import InputError
 from migrator.model import Diagnostic
 from migrator.sources.limits import MAX_FILE_BYTES, SourceLimitExceeded, read_source_bytes, size_text
 from migrator.sources.ssh_config.jump import _hpdelim2, parse_jump
-from migrator.sources.ssh_config.keywords import _FLAG, _MATCH_CRITERIA, _NEWER_MATCH_CRITERIA, KEYWORDS
+from migrator.sources.ssh_config.keywords import (
+    _FLAG,
+    _MATCH_CRITERIA,
+    _NEWER_MATCH_CRITERIA,
+    KEYWORDS,
+    _unknown_message,
+)
 from migrator.sources.ssh_config.lexer import (
     WHITESPACE,
     QuoteError,
@@ -151,14 +157,14 @@ class ConfigReader:
         spec = KEYWORDS.get(ascii_lower(keyword))
         d = Directive(display, number, keyword, spec, [], rest)
         if not rest:
-            d.error = f"no argument after keyword {keyword!r}"
-            self._line_error(display, number, keyword, d.error)
+            d.error = f"no argument after keyword {spec.name}" if spec else _unknown_message(keyword, alone=True)
+            self._line_error(display, number, spec.name if spec else "", d.error)
             return d
         try:
             d.args = argv_split(rest)
         except QuoteError:
             d.error = "unbalanced quotes"
-            self._line_error(display, number, keyword, d.error)
+            self._line_error(display, number, spec.name if spec else "", d.error)
             return d
         if spec is None:
             return d

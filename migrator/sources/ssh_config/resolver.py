@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migrator.model import Diagnostic, JumpHop
+from migrator.redact import show_command
 from migrator.sources.limits import Budget
 from migrator.sources.ssh_config import jump as _jump
 from migrator.sources.ssh_config.jump import JumpSetting
@@ -81,7 +82,7 @@ class SshConfig(ConfigReader):
         self.has_ignore_unknown = any(d.spec and d.spec.name == "IgnoreUnknown" for d in everything)
         for d in everything:
             if d.kind == "unknown" and d.error is None and not self.has_ignore_unknown:
-                self._line_error(d.file, d.line, d.keyword, _unknown_message(d.keyword))
+                self._line_error(d.file, d.line, "", _unknown_message(d.keyword))
             elif d.kind in ("deprecated", "unsupported", "ignore") and d.error is None:
                 self._diag("info", "ssh-obsolete-keyword",
                            f"{d.spec.name} is obsolete in OpenSSH and has no effect; it is not imported",
@@ -284,7 +285,8 @@ class SshConfig(ConfigReader):
             if c.name == "exec":
                 if result:
                     self._problem(d, "warning", "ssh-match-exec",
-                                  f"Match exec {c.arg!r} was not run (this import never runs commands); its "
+                                  f"Match exec {show_command(c.arg)!r} was not run (this import never runs "
+                                  "commands); its "
                                   "block is treated as not matching", alias)
                     result = False
                 continue

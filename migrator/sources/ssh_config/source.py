@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from migrator.errors import InputError
 from migrator.model import Credentials, Host, JumpHop, SourceResult, validate_address
+from migrator.redact import show_command
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.ssh_config.keywords import KEYWORDS
 from migrator.sources.ssh_config.lexer import ascii_lower, match_pattern
@@ -201,7 +202,8 @@ class SshConfigSource(FileSource):
         if res.proxy_command is not None:
             result.diagnostics.append(self.diag(
                 "warning", "ssh-proxy-command",
-                f"ProxyCommand {res.proxy_command!r} is kept as written but never run by this import; the "
+                f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this "
+                "import; the "
                 "target may not support it", file=d.file, line=d.line, entry=alias, field="ProxyCommand"))
         if any(k == "CanonicalDomains" for k, _ in res.options) and res.final_pass:
             result.diagnostics.append(self.diag(

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from migrator.model import (
     JumpHop,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 _TRUE = {"true", "yes", "y", "1", "x", "on", "enabled", "ja", "wahr", "oui"}
 _FALSE = {"false", "no", "n", "0", "off", "disabled", "nein", "falsch", "non", "-"}
 _THOUSANDS = re.compile(r"^(\d{1,2})[.,' \u00a0\u202f](\d{3})$")
+_URL_SCHEME = re.compile(r"^(?:ssh|sftp|scp)://", re.IGNORECASE)
 _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 #: port and user are also filled from ``user@host:port`` when the profile has no column for them
 _BARE_SPECS = {"port": FieldSpec(name="port"), "user": FieldSpec(name="user")}
@@ -64,25 +66,36 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"{text!r} is not yes/no, true/false or 1/0")
 
 
-def split_target(text: str) -> tuple[str | None, str, str | None]:
-    """``user@host:port`` -> (user, host, port); IPv6 needs brackets when a port follows."""
-    user = None
+def split_target(text: str) -> tuple[str | None, str, str | None, str | None]:
+    """``user@host:port`` or ``ssh://user@host:port/`` -> (user, host, port, password).
+
+    IPv6 needs brackets when a port follows. ``user:password@host`` gives the password apart, never
+    as part of the user name; error messages quote only what follows the ``@``.
+    """
+    user = password = None
     rest = text.strip()
+    scheme = _URL_SCHEME.match(rest)
+    if scheme:
+        rest = rest[scheme.end():].rstrip("/")
     if "@" in rest:
         user, _, rest = rest.rpartition("@")
+        user, colon, secret = user.partition(":")
+        password = secret if colon else None
+        if scheme:  # a URI's user information is percent-encoded
+            user, password = unquote(user), unquote(password) if password is not None else None
         user = user.strip() or None
     port = None
     if rest.startswith("["):
         host, sep, tail = rest[1:].partition("]")
         if not sep or (tail and not tail.startswith(":")):
-            raise ValueError(f"{text!r} is not user@host:port")
+            raise ValueError(f"{rest!r} is not host:port")
         port = tail[1:] or None
     elif rest.count(":") == 1:
         host, _, port = rest.partition(":")
         port = port or None
     else:
         host = rest
-    return user, host.strip(), port
+    return user, host.strip(), port, password
 
 
 def split_list(text: str, separators: tuple[str, ...]) -> list[str]:
@@ -131,6 +144,7 @@ class _Draft:
     skipped: str | None = None
     entry_id: str = ""
     key: str = ""
+    address_password: str | None = None  # from user:password@host
     problems: list[_Problem] = field(default_factory=list)
     #: (level, code, message, column) to report once the row's name is known
     notes: list[tuple[str, str, str, str | None]] = field(default_factory=list)
@@ -255,6 +269,15 @@ class RowDrafter:
             if d.skipped:
                 return self._named_skip(d)
 
+        if d.address_password is not None:
+            if d.password is None:
+                d.password = d.address_password
+                d.notes.append(("warning", "password-in-address", "the address holds a password "
+                                "(user:password@host); it is imported as the password", None))
+            elif d.password != d.address_password:
+                d.notes.append(("warning", "password-in-address", "the address holds a password that differs "
+                                "from the password column; the password column is used", None))
+
         # name, after host (it may fall back to the address)
         if "name" in specs:
             spec = specs["name"]
@@ -314,10 +337,12 @@ class RowDrafter:
             host, port_text, user = text, None, None
             if spec.split:
                 try:
-                    user, host, port_text = split_target(text)
+                    user, host, port_text, d.address_password = split_target(text)
                 except ValueError as exc:
                     self._bad(d, "host", column, str(exc), index)
                     return
+                if d.address_password is not None:
+                    d.fields["host"] = host
             try:
                 d.address = validate_address(host)
             except ValueError as exc:

@@ -259,14 +259,20 @@ class TableMapper(RowDrafter):
                         hop_for[id(t)] = hop
                     hops.append(hop)
                     continue
+                shown = token.rpartition("@")[2]
                 try:
-                    user, host, port_text = split_target(token)
+                    user, host, port_text, secret = split_target(token)
                     address = validate_address(host)
                     port = parse_port(port_text) if port_text else None
                 except ValueError as exc:
                     d.problems.append(_Problem(
                         "jump", d.jump_column,
-                        f"jump {token!r} names no row in this file and is not user@host:port ({exc})"))
+                        f"jump {shown!r} names no row in this file and is not user@host:port ({exc})"))
+                    continue
+                if secret is not None:
+                    d.problems.append(_Problem(
+                        "jump", d.jump_column, f"jump host {shown!r} is given with a password (user:password@host); "
+                        "a jump host's password goes in its own row, not in the jump column"))
                     continue
                 hops.append(JumpHop(host=address, port=port, user=user))
             d.jump = hops
@@ -313,10 +319,15 @@ class TableMapper(RowDrafter):
                 column = match.names[match.columns[p.field][0]]
             self._diag("error", f"bad-{p.field.replace('_', '-')}", p.message, d, field=column or p.field)
         secret_cols = {i for f in SECRET_FIELDS for i in match.columns.get(f, [])}
-        values = ["" if i in secret_cols else v for i, v in enumerate(d.row.values)]
+        if self._shifted(d):  # any cell may hold a value that belongs to a secret column
+            values = [""] * len(match.header)
+        else:
+            values = ["" if i in secret_cols else v for i, v in enumerate(d.row.values)]
+        # a secret column's header default (SecureCRT's "password=...") is left out: the name alone
+        header = [match.names[i] if i in secret_cols else cell for i, cell in enumerate(match.header)]
         fmt = d.table.reject_format
         self.result.rejects.append(TabularRejectedRow(
-            file=self.file or self.source.display_path, line=d.row.line, header=list(match.header),
+            file=self.file or self.source.display_path, line=d.row.line, header=header,
             values=values, reason="; ".join(p.message for p in d.problems), section=d.table.section,
             delimiter=fmt.delimiter, encoding=fmt.encoding, quoting=fmt.quoting,
         ))
