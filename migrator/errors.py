@@ -21,6 +21,10 @@ class ConfigError(InputError):
     """A mapping profile, job file or command-line combination is invalid."""
 
 
+class LedgerConflict(InputError):
+    """A write would give one XPipe entry two ledger rows (two source keys owning one UUID)."""
+
+
 class PlanRefused(MigratorError):
     """The plan is unsafe (or stale) and was not applied."""
 

@@ -14,7 +14,9 @@ def read_inventory(sources, **source_options) -> SourceResult:
 
 
 def map_inventory(inventory: SourceResult, mapper_options: MapperOptions | None = None) -> MapResult:
-    return SshStoreMapper(mapper_options).map(inventory.hosts)
+    mapped = SshStoreMapper(mapper_options).map(inventory.hosts)
+    mapped.state.held |= inventory.held
+    return mapped
 
 
 def plan_inventory(client: XPipeClient, inventory: SourceResult,

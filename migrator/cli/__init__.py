@@ -13,12 +13,10 @@ import sys
 from pathlib import Path
 
 from migrator import __version__
-from migrator.errors import ConfigError, MigratorError, PartialFailure
-from migrator.sync.job import load_job
-from migrator.sync.ledger import Ledger
 from migrator.apply.loader import Loader
-from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
+from migrator.errors import ConfigError, MigratorError, PartialFailure
 from migrator.manager import plan_inventory, read_inventory
+from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.plan.plan import Planner
 from migrator.report.plan_report import (
     RENDERERS,
@@ -26,6 +24,8 @@ from migrator.report.plan_report import (
     render_inventory_table,
     render_table,
 )
+from migrator.sync.job import load_job
+from migrator.sync.ledger import Ledger
 from migrator.sync.runner import (
     SyncOptions,
     SyncRunner,
@@ -255,6 +255,17 @@ def _sync_options(args, dry_run: bool) -> SyncOptions:
                        progress=not args.no_progress)
 
 
+def _check_held(plan, failed: int = 0) -> None:
+    """Entries that exist in a source but could not be imported fail the run (exit 4), even though
+    everything else was applied: their XPipe entries were left untouched, and the input needs fixing."""
+    if plan.held or failed:
+        parts = [f"{failed} change(s) failed"] if failed else []
+        if plan.held:
+            parts.append(f"{len(plan.held)} source entr{'y' if len(plan.held) == 1 else 'ies'} could not be "
+                         "imported and their XPipe entries were left untouched")
+        raise PartialFailure("; ".join(parts) + "; the rest was applied (see the errors and the report)")
+
+
 def _finish_sync(args, job, outcome, *, saved_out: str | None = None) -> int:
     print(_render(args.format, outcome.plan, outcome.result, show_unchanged=args.show_unchanged))
     write_job_reports(job, outcome)
@@ -266,9 +277,7 @@ def _finish_sync(args, job, outcome, *, saved_out: str | None = None) -> int:
         print(f"plan saved to {saved_out}", file=sys.stderr)
     if outcome.result is None:
         return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
-    if outcome.result.failed:
-        raise PartialFailure(f"{len(outcome.result.failed)} of {len(outcome.result.outcomes)} changes failed; "
-                             "the rest were applied (see the report)")
+    _check_held(outcome.plan, len(outcome.result.failed))
     return EXIT_CHANGES if args.detailed_exitcode and outcome.plan.has_changes else EXIT_OK
 
 
@@ -322,6 +331,7 @@ def cmd_apply(args) -> int:
             print(_render(args.format, plan, show_unchanged=args.show_unchanged))
             _write_reports(args.report, plan)
             _write_rejects(args, inventory)
+            _check_held(plan)
             return EXIT_OK
         if args.format == "table" and not args.yes:
             print(render_table(plan))
@@ -332,9 +342,7 @@ def cmd_apply(args) -> int:
     print(_render(args.format, plan, result, show_unchanged=args.show_unchanged))
     _write_reports(args.report, plan, result)
     _write_rejects(args, inventory)
-    if result.failed:
-        raise PartialFailure(f"{len(result.failed)} of {len(result.outcomes)} changes failed; "
-                             "the rest were applied (see the report)")
+    _check_held(plan, len(result.failed))
     return EXIT_CHANGES if args.detailed_exitcode else EXIT_OK
 
 

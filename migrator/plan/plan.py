@@ -9,6 +9,12 @@ applied but not the source was changed by the source: update. A field whose live
 matches what was last applied was changed in XPipe since: drift, reported and kept unless ``force``.
 Ownership then comes from the ledger: entries this job did not create are never modified or
 deleted, and only owned entries can be pruned.
+
+Safety rules for a sync (issue 10): a source key that is present but not importable (``state.held``)
+is never updated, pruned or quarantined; an entry owned under a key that left the sources is taken
+over by the key now asking for it (a move, not a prune), so one XPipe UUID never has two ledger
+rows; quarantine leaves the entry where it is (XPipe has no move, and remove-then-add can lose it)
+and only a delete after the grace period removes anything.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from migrator.plan.compare import Comparer, Leaf
-from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.errors import ConfigError
-from migrator.sync.ledger import Ledger, LedgerEntry
+from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.model import Diagnostic
+from migrator.plan.compare import Comparer, Leaf
 from migrator.plan.live import LiveEntry, LiveVault, SecretReader, own_name
+from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
 
@@ -57,6 +63,7 @@ class Change:
     live: LiveEntry | None = field(default=None, repr=False)
     path: tuple[str, ...] = ()
     ledger: LedgerEntry | None = field(default=None, repr=False)
+    rekey: str | None = None  # the ledger key this entry was owned under until now (taken over)
 
     @property
     def writes(self) -> bool:
@@ -72,7 +79,6 @@ class PruneOptions:
     enabled: bool = False
     max_percent: float = 30.0
     min_owned: int = 10
-    quarantine_category: str = "Quarantine"
     quarantine_days: int = 7
 
 
@@ -93,6 +99,8 @@ class Plan:
     fingerprints: dict[str, str] = field(default_factory=dict)
     reconciled: list[LedgerEntry] = field(default_factory=list)
     live: LiveVault | None = field(default=None, repr=False)
+    #: source entries that exist but could not be imported: {"key", "name", "uuid"} (name/uuid when owned)
+    held: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}
@@ -180,8 +188,16 @@ class Planner:
             plan.fingerprints["ledger"] = self.ledger.fingerprint()
             self._owned = self.ledger.entries()
             self._reconcile(live, plan)
+            for key in getattr(self.ledger, "repaired", []):
+                plan.diagnostics.append(Diagnostic(
+                    level="warning", code="ledger-repaired", entry=key,
+                    message="this ledger row owned the same XPipe entry as another row (written by an older "
+                            "version); it was dropped, the entry itself is untouched"))
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
+        self._held = set(state.held)
+        self._taken: set[str] = set()
+        self._report_held(plan)
 
         cat_paths = live.category_by_path()
         for cat in state.categories:
@@ -202,10 +218,20 @@ class Planner:
             self._resolved[entry.key] = change.uuid if change.action in ("update", "unchanged") else None
             plan.changes.append(change)
         if self.ledger is not None and self.prune.enabled:
-            self._plan_prune(state, plan, cat_paths)
+            self._plan_prune(plan)
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
+
+    def _report_held(self, plan: Plan) -> None:
+        for key in sorted(self._held):
+            row = self._owned.get(key)
+            plan.held.append({"key": key, "name": row.name if row else None, "uuid": row.uuid if row else None})
+            if row is not None and row.uuid in self._live.entries:
+                plan.diagnostics.append(Diagnostic(
+                    level="error", code="held-entry", entry=row.name,
+                    message=f"source entry {key} is still in the sources but could not be imported (see the "
+                            "errors above); its XPipe entry is left untouched: not updated, not pruned"))
 
     def _reconcile(self, live: LiveVault, plan: Plan) -> None:
         """Writes a killed run sent but never recorded: adopt what XPipe has, forget what it lost."""
@@ -219,6 +245,8 @@ class Planner:
                                     kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES
                                                                         else "host"),
                                     category="/".join(found[0].category), fields={})
+                for other in [r for r in self._owned.values() if r.uuid == entry.uuid and r.key != row.key]:
+                    del self._owned[other.key]  # the interrupted write took it over (a move)
                 self._owned[row.key] = entry
                 plan.reconciled.append(entry)
                 plan.diagnostics.append(Diagnostic(
@@ -314,7 +342,22 @@ class Planner:
             if not candidates:
                 return change
             owned = candidates[0]
+            holder = self._owned_uuids.get(owned.uuid)
+            if holder is not None and holder.key != entry.key:
+                if holder.key in self._desired or holder.key in self._held:
+                    change.action = "conflict"
+                    change.reason = (f"XPipe's add would update '{owned.name}', the entry of source entry "
+                                     f"{holder.key}, which is still in the sources")
+                    return change
+                # The key that owned it left the sources and this one asks for the same entry: a move
+                # (or a key from an older version), so the ledger row moves instead of a prune.
+                change.rekey, change.ledger, ledger_row = holder.key, holder, holder
+                self._taken.add(holder.key)
         change.uuid, change.live = owned.uuid, owned
+        if ledger_row is not None and ledger_row.quarantined_at is not None:
+            plan.diagnostics.append(Diagnostic(
+                level="info", code="quarantine-restored", entry=entry.name,
+                message=f"back in the sources: taken out of quarantine (since {ledger_row.quarantined_at[:10]})"))
         want_cat = tuple(s.lower() for s in entry.category[1:])
         renamed = owned.name != own_name(entry.name)
         if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
@@ -387,15 +430,18 @@ class Planner:
 
     # -- prune ------------------------------------------------------------------------------
 
-    def _plan_prune(self, state: DesiredState, plan: Plan, cat_paths: dict) -> None:
-        wanted = set(self._desired)
-        quarantine_path = ("All connections", *self.root,
-                           *(p for p in self.prune.quarantine_category.split("/") if p))
+    def _plan_prune(self, plan: Plan) -> None:
+        """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
+
+        Never a candidate: a key still wanted, held (present but not importable) or taken over by
+        another key. Quarantine only marks the ledger row; the entry stays untouched where it is.
+        """
+        keep = set(self._desired) | self._held | self._taken
         now = datetime.now(timezone.utc)
-        pruned_uuids = set()
+        deleted: set[str] = set()  # only these leave the vault now; a quarantined user must not lose its ref
         candidates = []
         for row in sorted(self._owned.values(), key=lambda r: r.key):
-            if row.key in wanted:
+            if row.key in keep:
                 continue
             live = self._live.entries.get(row.uuid)
             if live is None:
@@ -415,41 +461,27 @@ class Planner:
                 action, reason = "delete", "no longer in the sources"
             else:
                 action = "quarantine"
-                reason = (f"no longer in the sources: moved to '{'/'.join(quarantine_path[1:])}', deleted after "
-                          f"{self.prune.quarantine_days} days")
-            pruned_uuids.add(row.uuid)
+                reason = (f"no longer in the sources: left where it is and deleted after "
+                          f"{self.prune.quarantine_days} days unless it comes back")
+            if action == "delete":
+                deleted.add(row.uuid)
             candidates.append(Change(action=action, kind=row.kind, key=row.key, name=row.name,
-                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason,
-                                     path=quarantine_path))
+                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason))
         for change in candidates:
             if change.uuid is None:
                 plan.changes.append(change)
                 continue
-            children = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in pruned_uuids]
-            if children:
+            users = [r.name for r in self._live.users(change.uuid) if r.uuid not in deleted]
+            if users:
                 change.action = "conflict"
-                change.reason = (f"not pruned: XPipe's remove also deletes the entries that use it as gateway "
-                                 f"({', '.join(sorted(children))})")
+                change.reason = (f"not pruned: XPipe's remove would delete or change the entries that use it as "
+                                 f"gateway or identity ({', '.join(sorted(users))})")
             plan.changes.append(change)
-        if any(c.action == "quarantine" and c.kind != "identity" for c in candidates):
-            existing = {c.path for c in plan.changes if c.kind == "category"}
-            missing = []
-            for i in range(2 + len(self.root), len(quarantine_path) + 1):
-                path = quarantine_path[:i]
-                lower = tuple(s.lower() for s in path)
-                if path in existing:
-                    continue
-                uuid = cat_paths.get(lower)
-                missing.append(Change(action="unchanged" if uuid else "create", kind="category",
-                                      key="category:" + "/".join(path), name=path[-1],
-                                      category="/".join(path[:-1]), uuid=uuid, path=path))
-            last_category = max((i for i, c in enumerate(plan.changes) if c.kind == "category"), default=-1)
-            plan.changes[last_category + 1:last_category + 1] = missing
-        if any(c.action in ("quarantine", "delete") and c.uuid for c in plan.changes):
+        if any(c.action == "delete" and c.uuid for c in plan.changes):
             plan.diagnostics.append(Diagnostic(
                 level="warning", code="remove-deletes-children",
                 message="XPipe's remove also deletes every entry shown under the removed one; entries that use a "
-                        "pruned entry as gateway are therefore never pruned with it"))
+                        "pruned entry as gateway or identity are therefore never pruned with it"))
 
 
 def _view(value, resolved):

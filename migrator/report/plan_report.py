@@ -60,6 +60,7 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
         "identities": dict(plan.identities),
         "changes": [change_dict(c) for c in plan.changes],
         "diagnostics": [diagnostic_dict(d) for d in plan.diagnostics],
+        "held": [dict(h) for h in plan.held],
         "apply": None,
     }
     if result is not None:

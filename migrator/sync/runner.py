@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.errors import ConfigError, InputError, PlanRefused
-from migrator.sync.ledger import Ledger
 from migrator.apply.loader import ApplyResult, Loader
+from migrator.errors import ConfigError, InputError, PlanRefused
 from migrator.mapper.ssh_store import SshStoreMapper
 from migrator.model import SourceResult
 from migrator.plan.plan import Plan, Planner, PruneOptions
 from migrator.report.plan_report import RENDERERS, plan_document
+from migrator.sync.ledger import Ledger
 from migrator.xpipe.target import open_client
 
 SAVED_PLAN_SCHEMA = "xpipe-migrate/saved-plan"
@@ -84,7 +84,7 @@ class SyncRunner:
         p = self.job.prune
         enabled = p.enabled if self.options.prune is None else self.options.prune
         return PruneOptions(enabled=enabled, max_percent=p.max_percent, min_owned=p.min_owned,
-                            quarantine_category=p.quarantine_category, quarantine_days=p.quarantine_days)
+                            quarantine_days=p.quarantine_days)
 
     def fingerprints(self, plan: Plan) -> dict[str, str]:
         out = dict(plan.fingerprints)
@@ -100,6 +100,7 @@ class SyncRunner:
         auth = None if target.target == "embedded" else self.job.target.resolve_auth()
         with Ledger(self.job.state_path) as ledger, open_client(target, auth=auth) as client:
             mapped = SshStoreMapper(mapper_options).map(inventory.hosts)
+            mapped.state.held |= inventory.held
             planner = Planner(client, root_category=mapper_options.root_category,
                               name_clash=mapper_options.name_clash, ledger=ledger, force=self.options.force,
                               adopt=self.options.adopt, prune=prune)

@@ -17,6 +17,15 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 
 from migrator.errors import ConfigError
+from migrator.model import (
+    Credentials,
+    Diagnostic,
+    Host,
+    JumpHop,
+    RejectedRow,
+    SourceResult,
+    validate_address,
+)
 from migrator.sources.tabular.profiles import (
     AMBIGUITY_MARGIN,
     CONFIDENT_SCORE,
@@ -31,15 +40,6 @@ from migrator.sources.tabular.profiles import (
     normalise_header,
     normalise_value,
     rank_profiles,
-)
-from migrator.model import (
-    Credentials,
-    Diagnostic,
-    Host,
-    JumpHop,
-    RejectedRow,
-    SourceResult,
-    validate_address,
 )
 
 #: How many non-blank rows at the top of a file or sheet are searched for the header row.
@@ -806,6 +806,7 @@ class TableMapper:
 
     def _reject(self, d: _Draft):
         match = d.table.match
+        self.result.held.add(d.key)
         for p in d.problems:
             column = p.column
             if column is None and p.field in match.columns:
