@@ -79,14 +79,13 @@ class LiveVault:
         """Entries whose gateway points at ``uuid`` (XPipe shows them as its children)."""
         return [e for e in self.entries.values() if e.ref("gateway") == uuid]
 
-    def users(self, uuid: str) -> list[LiveEntry]:
-        """Entries that point at ``uuid`` as gateway or identity: removing it would change each of them."""
+    def identity_users(self, uuid: str) -> list[LiveEntry]:
+        """Entries that reference ``uuid`` as their identity: removing it would make their identity null."""
         out = []
         for e in self.entries.values():
             identity = e.raw.get("identity")
             ref = identity.get("ref") if isinstance(identity, dict) and identity.get("type") == "ref" else None
-            ref = ref.get("storeId") if isinstance(ref, dict) else ref
-            if e.ref("gateway") == uuid or ref == uuid:
+            if (ref.get("storeId") if isinstance(ref, dict) else ref) == uuid:
                 out.append(e)
         return out
 

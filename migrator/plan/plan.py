@@ -471,7 +471,12 @@ class Planner:
             if change.uuid is None:
                 plan.changes.append(change)
                 continue
-            users = [r.name for r in self._live.users(change.uuid) if r.uuid not in deleted]
+            # A gateway's remove deletes its children; an identity's remove nulls the references to it,
+            # except in entries this plan rewrites first (their desired data no longer names it).
+            rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
+            users = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in deleted]
+            users += [r.name for r in self._live.identity_users(change.uuid)
+                      if r.uuid not in deleted and r.uuid not in rewritten]
             if users:
                 change.action = "conflict"
                 change.reason = (f"not pruned: XPipe's remove would delete or change the entries that use it as "
