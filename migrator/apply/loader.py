@@ -185,7 +185,8 @@ class Loader:
                     pass  # already gone: XPipe removed it together with its re-created gateway
             uuid = self._journaled(change, "add", entry.name, entry.type,
                                    lambda: self.client.add_store(entry.name, data, category=category, validate=False),
-                                   record=lambda got: self._ledger_row(change, got, {**uuids, change.key: got}),
+                                   record=lambda got: None if self._foreign(change, got) else
+                                   self._ledger_row(change, got, {**uuids, change.key: got}),
                                    forget=change.rekey)
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
@@ -194,8 +195,19 @@ class Loader:
                 error += "; " + self._put_back(change)
             result.outcomes.append(Outcome(change, "failed", error=error))
             return
+        foreign = self._foreign(change, uuid)
+        if foreign:
+            uuids[change.key] = None
+            result.outcomes.append(Outcome(change, "failed", error=f"XPipe returned the entry of source key {foreign} "
+                                                                   "(identical connection data); nothing was written"))
+            return
         uuids[change.key] = uuid
         result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
+
+    def _foreign(self, change: Change, uuid: str) -> str | None:
+        """The other source key that owns ``uuid``, when XPipe's add answered with someone else's entry."""
+        owner = self.ledger.owner(uuid) if self.ledger is not None and uuid else None
+        return owner if owner not in (None, change.key, change.rekey) else None
 
     def _put_back(self, change: Change) -> str:
         """A move is remove-then-add (XPipe has no move); when the add fails, add the original back as it

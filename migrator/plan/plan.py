@@ -215,6 +215,8 @@ class Planner:
             change = self._match(entry, desired_names, removed, plan)
             if change.action == "create":
                 self._check_duplicate(entry, change, seen_views)
+            elif change.action in ("update", "recreate"):
+                self._check_identical(entry, change, exclude=change.uuid)
             self._resolved[entry.key] = change.uuid if change.action in ("update", "unchanged") else None
             plan.changes.append(change)
         if self.ledger is not None and self.prune.enabled:
@@ -413,16 +415,21 @@ class Planner:
                              "for identical data")
             return
         seen[view] = entry.name
+        self._check_identical(entry, change)
+
+    def _check_identical(self, entry: DesiredEntry, change: Change, exclude: str | None = None) -> None:
+        """An add whose data equals another live entry returns that entry and writes nothing (notes
+        §2.4 step 2), also for an update: e.g. two rows that swapped their data."""
         comparer = self._comparer()
         for other in self._live.entries.values():
-            if other.type.lower() != entry.type.lower():
+            if other.uuid == exclude or other.type.lower() != entry.type.lower():
                 continue
             if other.raw.get("host") != entry.data.get("host") or other.raw.get("port") != entry.data.get("port"):
                 continue
             if all(leaf.equal for leaf in comparer.leaves(entry.data, other.raw)) and all(
                     other.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"):
                 change.action = "conflict"
-                change.uuid = other.uuid
+                change.uuid = change.uuid if exclude else other.uuid
                 change.reason = (f"identical to the existing entry '{other.name}' in "
                                  f"'{'/'.join(other.category)}'; XPipe's add would return that entry "
                                  "and create nothing")
