@@ -291,6 +291,11 @@ class Loader:
         """Quarantine marks the ledger row and leaves the entry untouched where it is: XPipe has no move,
         and a remove-then-add that fails half-way would lose the entry before its grace period ends.
         Delete (after the grace period, or with ``quarantine_days = 0``) is one journaled remove."""
+        if self.ledger.uuid_of(change.key) != change.ledger.uuid:
+            # the row was to change hands in this run (a move), and the write that moves it failed
+            result.outcomes.append(Outcome(change, "skipped", change.uuid, error="not pruned: the entry that "
+                                           "takes over from it was not written; the next run decides again"))
+            return
         if change.uuid is None:
             self.ledger.forget(change.key)
             result.outcomes.append(Outcome(change, "deleted"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from migrator.errors import ConfigError
@@ -196,7 +196,7 @@ class Planner:
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
         self._held = set(state.held)
-        self._taken: set[str] = set()
+        self._rekeyed: dict[str, str] = {}
         self._report_held(plan)
 
         cat_paths = live.category_by_path()
@@ -212,7 +212,7 @@ class Planner:
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
-            change = self._match(entry, desired_names, removed, plan)
+            change = self._match_shifted(entry, desired_names, removed, plan)
             if change.action == "create":
                 self._check_duplicate(entry, change, seen_views)
             elif change.action in ("update", "recreate"):
@@ -312,7 +312,7 @@ class Planner:
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
         ledger_row = self._owned.get(entry.key)
-        change.ledger = ledger_row
+        change.ledger, change.rekey = ledger_row, self._rekeyed.get(entry.key)
         owned = self._live.entries.get(ledger_row.uuid) if ledger_row else None
         if ledger_row and owned is None and ledger_row.quarantined_at is None:
             plan.diagnostics.append(Diagnostic(
@@ -353,8 +353,8 @@ class Planner:
                     return change
                 # The key that owned it left the sources and this one asks for the same entry: a move
                 # (or a key from an older version), so the ledger row moves instead of a prune.
-                change.rekey, change.ledger, ledger_row = holder.key, holder, holder
-                self._taken.add(holder.key)
+                change.rekey = holder.key
+                change.ledger = ledger_row = self._take_over(entry.key, holder)
         change.uuid, change.live = owned.uuid, owned
         if ledger_row is not None and ledger_row.quarantined_at is not None:
             plan.diagnostics.append(Diagnostic(
@@ -382,6 +382,56 @@ class Planner:
         if change.action != "recreate":
             change.action = "update" if any(not f.kept for f in change.fields) else "unchanged"
         return change
+
+    def _match_shifted(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
+        """``_match``, first with the entry that holds exactly this entry's data under a key that left the
+        sources (see ``_take_identical``); if that ends in a conflict, undone and matched as usual."""
+        before = (dict(self._owned), dict(self._rekeyed), entry.name, len(plan.diagnostics))
+        if self._take_identical(entry):
+            change = self._match(entry, desired_names, removed, plan)
+            if change.action != "conflict":
+                return change
+            self._owned, self._rekeyed, entry.name = before[0], before[1], before[2]
+            self._owned_uuids = {e.uuid: e for e in self._owned.values()}
+            del plan.diagnostics[before[3]:]
+        return self._match(entry, desired_names, removed, plan)
+
+    def _take_over(self, key: str, row: LedgerEntry) -> LedgerEntry:
+        """``key`` takes over ``row``, owned by a key that left the sources. In exchange that key gets
+        ``key``'s previous row, so an entry ``key`` leaves behind is pruned with the leaving key (and
+        can still be taken over by another entry later in the plan). The ledger does the same swap
+        when the write is recorded (``Ledger.record(..., replaces=)``)."""
+        self._rekeyed[key] = row.key
+        previous = self._owned.pop(key, None)
+        del self._owned[row.key]
+        if previous is not None and previous.uuid != row.uuid:
+            self._owned[row.key] = replace(previous, key=row.key)
+        taken = self._owned[key] = replace(row, key=key)
+        self._owned_uuids = {e.uuid: e for e in self._owned.values()}
+        return taken
+
+    def _take_identical(self, entry: DesiredEntry) -> bool:
+        """Rows whose keys shifted (a duplicate name renamed or reordered): an owned entry that already
+        holds exactly this entry's data, under a key that left the sources, is this entry's. XPipe's
+        add would return it anyway, and pruning it would delete a row that still exists."""
+        own = self._owned.get(entry.key)
+        if own is not None and own.uuid in self._live.entries and self._same(entry, self._live.entries[own.uuid]):
+            return False
+        comparer = self._comparer()
+        for other in self._live.entries.values():
+            row = self._owned_uuids.get(other.uuid)
+            if row is None or row.key == entry.key or row.key in self._desired or row.key in self._held:
+                continue
+            if other.type.lower() == entry.type.lower() and self._same(entry, other, comparer):
+                self._take_over(entry.key, row)
+                return True
+        return False
+
+    def _same(self, entry: DesiredEntry, live: LiveEntry, comparer: Comparer | None = None) -> bool:
+        if live.raw.get("host") != entry.data.get("host") or live.raw.get("port") != entry.data.get("port"):
+            return False
+        return all(leaf.equal for leaf in (comparer or self._comparer()).leaves(entry.data, live.raw)) and all(
+            live.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type")
 
     def _fields(self, change: Change, leaves: list[Leaf], ledger_row: LedgerEntry | None) -> None:
         """Field changes, one per differing leaf (or per object whose type changed), drift marked."""
@@ -424,10 +474,7 @@ class Planner:
         for other in self._live.entries.values():
             if other.uuid == exclude or other.type.lower() != entry.type.lower():
                 continue
-            if other.raw.get("host") != entry.data.get("host") or other.raw.get("port") != entry.data.get("port"):
-                continue
-            if all(leaf.equal for leaf in comparer.leaves(entry.data, other.raw)) and all(
-                    other.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"):
+            if self._same(entry, other, comparer):
                 change.action = "conflict"
                 change.uuid = change.uuid if exclude else other.uuid
                 change.reason = (f"identical to the existing entry '{other.name}' in "
@@ -440,10 +487,11 @@ class Planner:
     def _plan_prune(self, plan: Plan) -> None:
         """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
 
-        Never a candidate: a key still wanted, held (present but not importable) or taken over by
-        another key. Quarantine only marks the ledger row; the entry stays untouched where it is.
+        Never a candidate: a key still wanted or held (present but not importable); an entry taken
+        over by another key is no longer in the leaving key's row. Quarantine only marks the ledger
+        row; the entry stays untouched where it is.
         """
-        keep = set(self._desired) | self._held | self._taken
+        keep = set(self._desired) | self._held
         now = datetime.now(timezone.utc)
         deleted: set[str] = set()  # only these leave the vault now; a quarantined user must not lose its ref
         candidates = []

@@ -173,14 +173,19 @@ class Ledger:
     def record(self, entry: LedgerEntry, replaces: str | None = None) -> None:
         """Store ``entry``; ``replaces`` names the key that owned the same UUID until now (a move).
 
-        Another key already owning the UUID is a LedgerConflict, never a second row.
+        The two keys swap: ``entry.key`` takes the UUID, and ``replaces`` gets the row ``entry.key``
+        had, so the entry left behind is pruned with the key that left the sources. Another key
+        already owning the UUID is a LedgerConflict, never a second row.
         """
         own = not self.db.in_transaction
         if own:
             self.db.execute("BEGIN IMMEDIATE")
         try:
-            if replaces is not None and replaces != entry.key:
+            if replaces is not None and replaces != entry.key and self.uuid_of(replaces) == entry.uuid:
                 self.forget(replaces)
+                previous = self.uuid_of(entry.key)
+                if previous is not None and previous != entry.uuid:
+                    self.db.execute("UPDATE entries SET key = ? WHERE key = ?", (replaces, entry.key))
             other = self.db.execute("SELECT key FROM entries WHERE uuid = ? AND key != ?",
                                     (entry.uuid, entry.key)).fetchone()
             if other is not None:
@@ -200,6 +205,10 @@ class Ledger:
             raise
         if own:
             self.db.execute("COMMIT")
+
+    def uuid_of(self, key: str) -> str | None:
+        row = self.db.execute("SELECT uuid FROM entries WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def owner(self, uuid: str) -> str | None:
         """The key that owns XPipe entry ``uuid``, if any."""
