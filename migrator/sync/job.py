@@ -468,6 +468,7 @@ class PruneSettings(_Section):
     enabled: StrictBool = False
     max_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = 30.0
     min_owned: Annotated[int, Strict(), Field(ge=0)] = 10
+    #: accepted for job files of earlier versions; quarantine now leaves entries where they are (README)
     quarantine_category: str = "Quarantine"
     quarantine_days: Annotated[int, Strict(), Field(ge=0)] = 7
 
