@@ -20,8 +20,16 @@ from migrator.cli import main
 WRITE_PATHS = ("/connection/add", "/connection/remove", "/store/add", "/store/remove")
 
 
-def write_job(tmp_path: Path, url: str, auth_file: Path, sources: str, *, quarantine_days: int = 0,
-              name: str = "safety", file_name: str = "job.toml") -> Path:
+def write_job(
+    tmp_path: Path,
+    url: str,
+    auth_file: Path,
+    sources: str,
+    *,
+    quarantine_days: int = 0,
+    name: str = "safety",
+    file_name: str = "job.toml",
+) -> Path:
     """A job with prune on and no percentage guard; ``sources`` is the ``[[source]]`` TOML."""
     text = f"""
 name = "{name}"
@@ -55,8 +63,9 @@ def sync(capsys, job: Path, *extra: str) -> tuple[int, dict, str]:
 
 
 def actions(doc: dict) -> list[tuple[str, str]]:
-    return sorted((c["action"], c["name"]) for c in doc["changes"]
-                  if c["action"] != "unchanged" and c["kind"] != "category")
+    return sorted(
+        (c["action"], c["name"]) for c in doc["changes"] if c["action"] != "unchanged" and c["kind"] != "category"
+    )
 
 
 def ledger_rows(job: Path, name: str = "safety") -> dict[str, tuple[str, str, str | None]]:
@@ -103,10 +112,12 @@ class FaultProxy:
                         self._send(500, b'{"message":"injected failure"}', "application/json")
                         return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                upstream = requests.post(proxy.target + self.path, data=body, headers=headers, timeout=10,
-                                         allow_redirects=False)
-                self._send(upstream.status_code, upstream.content,
-                           upstream.headers.get("Content-Type", "application/json"))
+                upstream = requests.post(
+                    proxy.target + self.path, data=body, headers=headers, timeout=10, allow_redirects=False
+                )
+                self._send(
+                    upstream.status_code, upstream.content, upstream.headers.get("Content-Type", "application/json")
+                )
 
             def _send(self, status: int, content: bytes, ctype: str):
                 self.send_response(status)

@@ -75,23 +75,40 @@ def run(job: Path):
     return SyncRunner(load_job(job), SyncOptions(progress=False)).run()
 
 
-@settings(derandomize=True, max_examples=60, deadline=None, database=None,
-          phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure prints its example at once
-          suppress_health_check=[HealthCheck.too_slow])
-@given(initial=rows_strategy, edits=st.lists(edit_strategy, min_size=1, max_size=5),
-       quarantine_days=st.sampled_from([0, 7]))
+@settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure prints its example at once
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    initial=rows_strategy,
+    edits=st.lists(edit_strategy, min_size=1, max_size=5),
+    quarantine_days=st.sampled_from([0, 7]),
+)
 def test_no_present_row_loses_its_entry_and_the_vault_converges(initial, edits, quarantine_days):
-    rows = [{"name": name, "host": f"h{i}.example.net", "port": "22", "user": "ops", "folder": folder}
-            for i, (name, folder) in enumerate(initial)]
-    with tempfile.TemporaryDirectory() as tmp, \
-            Simulator(version="23.8", auth_file=Path(tmp) / "xpipe" / "beacon-auth") as sim:
+    rows = [
+        {"name": name, "host": f"h{i}.example.net", "port": "22", "user": "ops", "folder": folder}
+        for i, (name, folder) in enumerate(initial)
+    ]
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Simulator(version="23.8", auth_file=Path(tmp) / "xpipe" / "beacon-auth") as sim,
+    ):
         tmp_path = Path(tmp)
         client = XPipeClient(sim.url, LocalAuth(sim.auth_file), retries=1, backoff=0, timeout=10, first_timeout=10)
         client.connect()
         try:
             write_csv(tmp_path / "servers.csv", rows)
-            job = write_job(tmp_path, sim.url, sim.auth_file, '[[source]]\npath = "servers.csv"\nformat = "csv"',
-                            quarantine_days=quarantine_days)
+            job = write_job(
+                tmp_path,
+                sim.url,
+                sim.auth_file,
+                '[[source]]\npath = "servers.csv"\nformat = "csv"',
+                quarantine_days=quarantine_days,
+            )
             first = run(job)
             assert first.refused is None and not first.result.failed
             owned_before, live_before = ledger_rows(job), vault(client)

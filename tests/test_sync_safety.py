@@ -24,14 +24,27 @@ CSV_SOURCE = '[[source]]\npath = "servers.csv"\nformat = "csv"'
 
 
 def csv_rows(n: int = 6) -> list[dict]:
-    return [{"name": f"app{i}", "host": f"app{i}.example.net", "port": "22", "user": "deploy",
-             "folder": "Prod" if i % 2 else "Dev"} for i in range(1, n + 1)]
+    return [
+        {
+            "name": f"app{i}",
+            "host": f"app{i}.example.net",
+            "port": "22",
+            "user": "deploy",
+            "folder": "Prod" if i % 2 else "Dev",
+        }
+        for i in range(1, n + 1)
+    ]
 
 
 def encrypted_key(path, passphrase: bytes) -> str:
     key = Ed25519PrivateKey.generate()
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.BestAvailableEncryption(passphrase)))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+    )
     path.chmod(0o600)
     return str(path)
 
@@ -40,8 +53,7 @@ def encrypted_key(path, passphrase: bytes) -> str:
 
 
 @pytest.mark.parametrize("quarantine_days", [0, 7])
-def test_rejected_rows_keep_their_entries_untouched_and_fail_the_run(sim, client, tmp_path, capsys,
-                                                                     quarantine_days):
+def test_rejected_rows_keep_their_entries_untouched_and_fail_the_run(sim, client, tmp_path, capsys, quarantine_days):
     key_file = encrypted_key(tmp_path / "id_app3", b"Old-Key-Pass-1")
     rows = csv_rows()
     rows[2].update(key_file=key_file, key_passphrase="Old-Key-Pass-1")
@@ -84,9 +96,13 @@ def test_rejected_rows_keep_their_entries_untouched_and_fail_the_run(sim, client
 
 
 def _csv(tmp_path, folder):
-    write_csv(tmp_path / "servers.csv", [{"name": "web", "host": "web.example.net", "user": "ops",
-                                          "folder": folder},
-                                         {"name": "db", "host": "db.example.net", "user": "ops", "folder": "Db"}])
+    write_csv(
+        tmp_path / "servers.csv",
+        [
+            {"name": "web", "host": "web.example.net", "user": "ops", "folder": folder},
+            {"name": "db", "host": "db.example.net", "user": "ops", "folder": "Db"},
+        ],
+    )
     return CSV_SOURCE
 
 
@@ -106,11 +122,9 @@ def _ssh_config(tmp_path, folder):
     for f in conf.iterdir():
         f.unlink()
     (tmp_path / "ssh" / "config").write_text(f"Include {conf.as_posix()}/*.conf\n", encoding="utf-8")
-    (conf / f"{folder.lower()}.conf").write_text("Host web\n  HostName web.example.net\n  User ops\n",
-                                                 encoding="utf-8")
+    (conf / f"{folder.lower()}.conf").write_text("Host web\n  HostName web.example.net\n  User ops\n", encoding="utf-8")
     (conf / "db.conf").write_text("Host db\n  HostName db.example.net\n  User ops\n", encoding="utf-8")
-    return ('[[source]]\npath = "ssh/config"\nformat = "ssh_config"\n'
-            "options = { category_from_include = true }")
+    return '[[source]]\npath = "ssh/config"\nformat = "ssh_config"\noptions = { category_from_include = true }'
 
 
 def _putty(tmp_path, folder):
@@ -120,16 +134,26 @@ def _putty(tmp_path, folder):
         f.unlink()
     (sessions / f"{folder}%2Fweb").write_text("HostName=web.example.net\nProtocol=ssh\nUserName=ops\n")
     (sessions / "Db%2Fdb").write_text("HostName=db.example.net\nProtocol=ssh\nUserName=ops\n")
-    return ('[[source]]\npath = "putty"\nformat = "putty"\n'
-            "options = { putty_name_folders = true }")
+    return '[[source]]\npath = "putty"\nformat = "putty"\noptions = { putty_name_folders = true }'
 
 
 def _mobaxterm(tmp_path, folder):
-    text = "\r\n".join(["[Bookmarks]", "SubRep=", "ImgNum=42",
-                        "[Bookmarks_1]", f"SubRep={folder}", "ImgNum=41", line("web", ssh_g3("web.example.net",
-                                                                                               user="ops")),
-                        "[Bookmarks_2]", "SubRep=Db", "ImgNum=41", line("db", ssh_g3("db.example.net", user="ops")),
-                        ""])
+    text = "\r\n".join(
+        [
+            "[Bookmarks]",
+            "SubRep=",
+            "ImgNum=42",
+            "[Bookmarks_1]",
+            f"SubRep={folder}",
+            "ImgNum=41",
+            line("web", ssh_g3("web.example.net", user="ops")),
+            "[Bookmarks_2]",
+            "SubRep=Db",
+            "ImgNum=41",
+            line("db", ssh_g3("db.example.net", user="ops")),
+            "",
+        ]
+    )
     (tmp_path / "sessions.mxtsessions").write_bytes(text.encode("cp1252"))
     return '[[source]]\npath = "sessions.mxtsessions"\nformat = "mobaxterm"'
 
@@ -176,8 +200,14 @@ def test_an_old_key_with_a_folder_is_taken_over_not_pruned(sim, client, tmp_path
 
 def test_the_ledger_holds_one_row_per_uuid(tmp_path):
     path = tmp_path / "state.sqlite"
-    row = LedgerEntry(key="csv:a#web", uuid="11111111-1111-1111-1111-111111111111", name="web", type="ssh",
-                      kind="host", category="Prod")
+    row = LedgerEntry(
+        key="csv:a#web",
+        uuid="11111111-1111-1111-1111-111111111111",
+        name="web",
+        type="ssh",
+        kind="host",
+        category="Prod",
+    )
     with Ledger(path) as ledger:
         ledger.record(row)
         with pytest.raises(LedgerConflict, match="already owned by source key csv:a#web"):
@@ -190,14 +220,18 @@ def test_the_ledger_holds_one_row_per_uuid(tmp_path):
         ledger.db.execute("DROP INDEX entries_uuid")
         ledger.record(row)
         ledger.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-        ledger.db.execute("INSERT INTO entries SELECT 'moba:x#Old\\web', uuid, name, type, kind, 'Quarantine', "
-                          "fields, applied_at, '2026-01-01T00:00:00+00:00' FROM entries")
+        ledger.db.execute(
+            "INSERT INTO entries SELECT 'moba:x#Old\\web', uuid, name, type, kind, 'Quarantine', "
+            "fields, applied_at, '2026-01-01T00:00:00+00:00' FROM entries"
+        )
     with Ledger(old) as ledger:
         assert ledger.repaired == ["moba:x#Old\\web"]
         assert list(ledger.entries()) == ["csv:a#web"]
         with pytest.raises(sqlite3.IntegrityError):
-            ledger.db.execute("INSERT INTO entries SELECT 'k2', uuid, name, type, kind, category, fields, "
-                              "applied_at, NULL FROM entries")
+            ledger.db.execute(
+                "INSERT INTO entries SELECT 'k2', uuid, name, type, kind, category, fields, "
+                "applied_at, NULL FROM entries"
+            )
 
 
 # -- bullet 3: a failure at any step never deletes a present or quarantined entry ----------------------
@@ -221,8 +255,9 @@ def test_a_failed_write_at_any_step_leaves_the_original(sim, client, tmp_path, c
         names_before = set(by_name(client))
         write_csv(tmp_path / "servers.csv", edited)
         with FaultProxy(sim.url, fail_at=fail_at) as proxy:
-            job = write_job(tmp_path, proxy.url, sim.auth_file, CSV_SOURCE, quarantine_days=quarantine_days,
-                            file_name="faulty.toml")
+            job = write_job(
+                tmp_path, proxy.url, sim.auth_file, CSV_SOURCE, quarantine_days=quarantine_days, file_name="faulty.toml"
+            )
             code, doc, err = sync(capsys, job)
         names = set(by_name(client))
         present = {r["name"] for r in edited}
