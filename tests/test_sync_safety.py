@@ -7,6 +7,7 @@ and a write that fails at any step of a prune or move leaves the original in the
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -14,7 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openpyxl import Workbook
 
+from migrator.cli import main
 from migrator.errors import LedgerConflict
+from migrator.sources import open_source
 from migrator.sync.ledger import Ledger, LedgerEntry
 from tests._csv_helpers import write_csv
 from tests._sync_safety_helpers import FaultProxy, actions, by_name, ledger_rows, sync, vault, write_job
@@ -90,6 +93,71 @@ def test_rejected_rows_keep_their_entries_untouched_and_fail_the_run(sim, client
     write_csv(tmp_path / "servers.csv", rows)
     code, doc, err = sync(capsys, job)
     assert code == 0 and actions(doc) == [] and doc["held"] == [], err
+
+
+def _bad_csv(tmp_path):
+    write_csv(
+        tmp_path / "s.csv",
+        [{"name": "web", "host": "web.example.net"}, {"name": "bad", "host": "bad.example.net", "port": "22x"}],
+    )
+    return "csv", tmp_path / "s.csv", {}
+
+
+def _bad_excel(tmp_path):
+    wb = Workbook()
+    wb.active.append(["Name", "Host", "Port"])
+    wb.active.append(["web", "web.example.net", 22])
+    wb.active.append(["bad", "bad.example.net", "22x"])
+    wb.save(tmp_path / "s.xlsx")
+    return "excel", tmp_path / "s.xlsx", {}
+
+
+def _bad_ssh_config(tmp_path):
+    (tmp_path / "config").write_text("Host web\n  HostName web.example.net\nHost bad\n  HostName bad_host!\n")
+    return "ssh_config", tmp_path / "config", {}
+
+
+def _bad_putty(tmp_path):
+    (tmp_path / "sessions").mkdir()
+    (tmp_path / "sessions" / "web").write_text("HostName=web.example.net\nProtocol=ssh\n")
+    (tmp_path / "sessions" / "bad").write_text("HostName=bad.example.net\nProtocol=ssh\nPortNumber=70000\n")
+    return "putty", tmp_path, {}
+
+
+def _bad_mobaxterm(tmp_path):
+    lines = [
+        "[Bookmarks]",
+        "SubRep=Prod",
+        line("web", ssh_g3("web.example.net")),
+        line("bad", ssh_g3("bad.example.net", port="22x")),
+        "",
+    ]
+    (tmp_path / "s.mxtsessions").write_bytes("\r\n".join(lines).encode("cp1252"))
+    return "mobaxterm", tmp_path / "s.mxtsessions", {}
+
+
+@pytest.mark.parametrize(
+    "make", [_bad_csv, _bad_excel, _bad_ssh_config, _bad_putty, _bad_mobaxterm], ids=lambda f: f.__name__[5:]
+)
+def test_every_format_holds_the_entry_it_cannot_import(tmp_path, make):
+    fmt, path, options = make(tmp_path)
+    result = open_source(path, fmt=fmt, key_path="src", **options).read()
+    assert [h.key for h in result.hosts] == [f"{fmt}:src#web"]
+    assert result.held == {f"{fmt}:src#bad"}
+    assert any(d.level == "error" and d.entry == "bad" for d in result.diagnostics)
+
+
+def test_audit_does_not_call_a_held_entry_missing(sim, client, tmp_path, capsys):
+    rows = csv_rows(3)
+    write_csv(tmp_path / "servers.csv", rows)
+    job = write_job(tmp_path, sim.url, sim.auth_file, CSV_SOURCE)
+    assert sync(capsys, job)[0] == 0
+    rows[0]["port"] = "22x"
+    del rows[1]
+    write_csv(tmp_path / "servers.csv", rows)
+    main(["--no-progress", "audit", "--job", str(job), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert [m["name"] for m in doc["missing_from_sources"]] == ["app2"]
 
 
 # -- bullet 2: a folder move is a move, in every format ----------------------------------------------

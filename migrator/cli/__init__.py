@@ -368,6 +368,7 @@ def cmd_audit(args) -> int:
     try:
         with open_client(target, auth=auth) as client:
             mapped = SshStoreMapper(options).map(inventory.hosts)
+            mapped.state.held |= inventory.held
             plan = Planner(client, root_category=options.root_category, name_clash=options.name_clash,
                            ledger=ledger).plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
             plan.hosts_read = len(inventory.hosts)
