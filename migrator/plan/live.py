@@ -75,6 +75,13 @@ class LiveVault:
             out[e.name].append(e)
         return out
 
+    def by_address(self) -> dict[str, list[LiveEntry]]:
+        """Entries by host and port: the only ones whose data can equal a desired entry's."""
+        out: dict[str, list[LiveEntry]] = defaultdict(list)
+        for e in self.entries.values():
+            out[address_key(e.raw)].append(e)
+        return out
+
     def referrers(self, uuid: str) -> list[LiveEntry]:
         """Entries whose gateway points at ``uuid`` (XPipe shows them as its children)."""
         return [e for e in self.entries.values() if e.ref("gateway") == uuid]
@@ -88,6 +95,10 @@ class LiveVault:
             if (ref.get("storeId") if isinstance(ref, dict) else ref) == uuid:
                 out.append(e)
         return out
+
+
+def address_key(data: dict) -> str:
+    return canonical_json([data.get("host"), data.get("port")])
 
 
 def is_encrypted_node(value) -> bool:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from migrator.mapper.desired import DesiredEntry
 from migrator.model import Diagnostic
 from migrator.plan.compare import Comparer
-from migrator.plan.live import LiveEntry
+from migrator.plan.live import LiveEntry, address_key
 from migrator.sync.ledger import LedgerEntry
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Ownership:
         if own is not None and own.uuid in self._live.entries and self._same(entry, self._live.entries[own.uuid]):
             return False
         comparer = self._comparer()
-        for other in self._live.entries.values():
+        for other in self._by_address.get(address_key(entry.data), []):
             row = self._owned_uuids.get(other.uuid)
             if row is None or row.key == entry.key or row.key in self._desired or row.key in self._held:
                 continue

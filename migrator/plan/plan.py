@@ -29,7 +29,7 @@ from migrator.errors import ConfigError
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
 from migrator.model import Diagnostic
 from migrator.plan.compare import Comparer, Leaf
-from migrator.plan.live import LiveEntry, LiveVault, SecretReader, own_name
+from migrator.plan.live import LiveEntry, LiveVault, SecretReader, address_key, own_name
 from migrator.plan.ownership import Ownership
 from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
@@ -183,6 +183,7 @@ class Planner(Ownership):
         self._desired = state.by_key()
         self._resolved: dict[str, str | None] = {}
         self._by_name = live.by_name()
+        self._by_address = live.by_address()
         self._root_lower = tuple(s.lower() for s in self.root)
         self._owned: dict[str, LedgerEntry] = {}
         if self.ledger is not None:
@@ -412,7 +413,7 @@ class Planner(Ownership):
         """An add whose data equals another live entry returns that entry and writes nothing (notes
         §2.4 step 2), also for an update: e.g. two rows that swapped their data."""
         comparer = self._comparer()
-        for other in self._live.entries.values():
+        for other in self._by_address.get(address_key(entry.data), []):
             if other.uuid == exclude or other.type.lower() != entry.type.lower():
                 continue
             if self._same(entry, other, comparer):
