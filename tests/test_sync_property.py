@@ -5,6 +5,7 @@ duplicated, deleted), synced over HTTP into a fresh simulator with quarantine_da
 
 * every row still in the source (valid or not) that owned an entry still owns one that is in XPipe;
 * a row that cannot be imported keeps its entry byte for byte (same UUID, data and category);
+* one XPipe UUID has one ledger row, and once settled every entry the job made is owned;
 * the vault converges: a later run has nothing left to write. Usually that is the run after the
   edit; when keys of repeated names shift (``web``, ``web#2``) renames and XPipe's collapse of
   identical data have to clear one per run, so the bound is the number of rows plus three.
@@ -134,6 +135,8 @@ def test_no_present_row_loses_its_entry_and_the_vault_converges(initial, edits, 
                     assert live == live_before  # a refused run touches nothing
                     break
                 if not outcome.plan.has_changes:
+                    # settled: every entry the job made is owned by exactly one row, none orphaned
+                    assert set(live) == {u for u, _, _ in owned.values()}, edits
                     break
             else:
                 raise AssertionError(f"not converged after {runs} runs: {edits}")

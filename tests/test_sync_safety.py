@@ -266,6 +266,24 @@ def test_an_old_key_with_a_folder_is_taken_over_not_pruned(sim, client, tmp_path
     assert [w["uuid"] for w in by_name(client)["web"]] == [uuid]
 
 
+def test_an_old_key_whose_session_also_moved_leaves_no_orphan(sim, client, tmp_path, capsys):
+    job = write_job(tmp_path, sim.url, sim.auth_file, _mobaxterm(tmp_path, "Prod"), quarantine_days=7)
+    assert sync(capsys, job)[0] == 0
+    (key,) = [k for k in ledger_rows(job) if k.endswith("#web")]
+    db = sqlite3.connect(job.parent / "state" / "safety.sqlite")
+    db.execute("UPDATE entries SET key = ? WHERE key = ?", (key.replace("#web", "#Prod\\web"), key))
+    db.commit()
+    db.close()
+    _mobaxterm(tmp_path, "Stage")
+    code, doc, err = sync(capsys, job)
+    assert code == 0 and actions(doc) == [("recreate", "web")], (err, actions(doc))
+    rows = ledger_rows(job)
+    assert set(rows) == {key, key.replace("#web", "#db")}
+    assert {u for u, _, _ in rows.values()} == set(vault(client))  # each entry owned once, no orphan
+    assert [w["category"][-1] for w in by_name(client)["web"]] == ["stage"]
+    assert actions(sync(capsys, job)[1]) == []
+
+
 def test_the_ledger_holds_one_row_per_uuid(tmp_path):
     path = tmp_path / "state.sqlite"
     row = LedgerEntry(
@@ -282,6 +300,11 @@ def test_the_ledger_holds_one_row_per_uuid(tmp_path):
             ledger.record(LedgerEntry(**{**row.__dict__, "key": "csv:a#web2"}))
         ledger.record(LedgerEntry(**{**row.__dict__, "key": "csv:a#web2"}), replaces="csv:a#web")
         assert list(ledger.entries()) == ["csv:a#web2"]
+        # a key taking over an entry hands its previous entry to the key that left: the rows swap
+        mine = LedgerEntry(**{**row.__dict__, "key": "csv:a#db", "uuid": "22222222-2222-2222-2222-222222222222"})
+        ledger.record(mine)
+        ledger.record(LedgerEntry(**{**mine.__dict__, "uuid": row.uuid}), replaces="csv:a#web2")
+        assert {k: e.uuid for k, e in ledger.entries().items()} == {"csv:a#db": row.uuid, "csv:a#web2": mine.uuid}
     # a ledger written before the invariant, with the duplicate the old quarantine made
     old = tmp_path / "old.sqlite"
     with Ledger(old) as ledger:

@@ -133,11 +133,10 @@ class Loader:
     # -- entries ---------------------------------------------------------------------------------
 
     def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None,
-                   record=None, forget: str | None = None):
-        # ``forget`` drops a ledger row in the same transaction: a pruned key, or the key an entry was
-        # owned under before it was taken over (one UUID never has two rows)
+                   record=None, forget: str | None = None, was: str | None = None):
         """Send one write between a journal entry and its result; ``record(uuid)`` gives the ledger row
-        to store in the same transaction as the result."""
+        to store in the same transaction as the result, swapping rows with the key it took the entry
+        over from (``change.rekey``, see ``Ledger.record``); ``forget`` drops a pruned key's row."""
         row = self.ledger.journal_begin(change.key, op, name, type_, uuid) if self.ledger else None
         try:
             out = call()
@@ -147,7 +146,8 @@ class Loader:
             raise
         if row is not None:
             got = out if isinstance(out, str) else None
-            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget)
+            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget,
+                                    replaces=change.rekey, was=was)
         return out
 
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
@@ -186,8 +186,7 @@ class Loader:
             uuid = self._journaled(change, "add", entry.name, entry.type,
                                    lambda: self.client.add_store(entry.name, data, category=category, validate=False),
                                    record=lambda got: None if self._foreign(change, got) else
-                                   self._ledger_row(change, got, {**uuids, change.key: got}),
-                                   forget=change.rekey)
+                                   self._ledger_row(change, got, {**uuids, change.key: got}), was=change.uuid)
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
             error = str(exc)
@@ -227,7 +226,7 @@ class Loader:
                             lambda: self.client.add_store(live.name, dict(live.raw, type=live.type),
                                                           category=cats[0], validate=False),
                             record=restored if (row is not None and self.ledger is not None) else None,
-                            forget=change.rekey if row is not None and row.key != change.key else None)
+                            was=change.uuid)
         except (BadRequest, ServerError) as exc:
             return f"putting the original back failed too ({exc}); the next run creates it again"
         return "the original was put back where it was"

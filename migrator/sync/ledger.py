@@ -170,18 +170,20 @@ class Ledger:
                 out[e.key] = e
         return out
 
-    def record(self, entry: LedgerEntry, replaces: str | None = None) -> None:
+    def record(self, entry: LedgerEntry, replaces: str | None = None, was: str | None = None) -> None:
         """Store ``entry``; ``replaces`` names the key that owned the same UUID until now (a move).
 
         The two keys swap: ``entry.key`` takes the UUID, and ``replaces`` gets the row ``entry.key``
         had, so the entry left behind is pruned with the key that left the sources. Another key
-        already owning the UUID is a LedgerConflict, never a second row.
+        already owning the UUID is a LedgerConflict, never a second row. The swap happens only while
+        ``replaces`` still holds ``was`` (default: the entry's UUID; a move that was put back after a
+        failed add records the copy under the UUID the original had).
         """
         own = not self.db.in_transaction
         if own:
             self.db.execute("BEGIN IMMEDIATE")
         try:
-            if replaces is not None and replaces != entry.key and self.uuid_of(replaces) == entry.uuid:
+            if replaces is not None and replaces != entry.key and self.uuid_of(replaces) == (was or entry.uuid):
                 self.forget(replaces)
                 previous = self.uuid_of(entry.key)
                 if previous is not None and previous != entry.uuid:
@@ -233,7 +235,7 @@ class Ledger:
         return int(cur.lastrowid)
 
     def journal_end(self, row: int, status: str, uuid: str | None = None, *, record: LedgerEntry | None = None,
-                    forget: str | None = None) -> None:
+                    forget: str | None = None, replaces: str | None = None, was: str | None = None) -> None:
         """Close a journal row and, in the same transaction, record (or forget) the ledger entry it wrote.
 
         One transaction, so a kill can never leave a write that the journal calls done but the ledger
@@ -246,7 +248,7 @@ class Ledger:
             if forget is not None:
                 self.forget(forget)
             if record is not None:
-                self.record(record)
+                self.record(record, replaces=replaces, was=was)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
