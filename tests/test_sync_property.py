@@ -78,7 +78,7 @@ def run(job: Path):
 
 @settings(
     derandomize=True,
-    max_examples=60,
+    max_examples=200,
     deadline=None,
     database=None,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure prints its example at once

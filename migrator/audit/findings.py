@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from migrator.sync.ledger import Ledger
+from migrator.plan.live import LiveVault
 from migrator.plan.plan import Plan
 from migrator.report.plan_report import change_dict, diagnostic_dict
-from migrator.plan.live import LiveVault
+from migrator.sync.ledger import Ledger
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 AUDIT_SCHEMA = "xpipe-migrate/audit"
