@@ -147,6 +147,7 @@ class Session:
     def plan(self, inventory: SourceResult) -> Plan:
         run = self.run
         mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
+        mapped.state.held |= inventory.held  # present in a source but not importable: never touched
         planner = Planner(self.client, root_category=run.mapper.root_category, name_clash=run.mapper.name_clash,
                           ledger=self.ledger, force=run.force, adopt=run.adopt, prune=run.prune)
         plan = planner.plan(mapped.state, inventory.diagnostics + mapped.diagnostics)

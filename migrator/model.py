@@ -227,16 +227,24 @@ class RejectedRow:
 
 @dataclass
 class SourceResult:
-    """What reading one source gives: the hosts, and everything it did not import or guessed."""
+    """What reading one source gives: the hosts, and everything it did not import or guessed.
+
+    ``held`` holds the keys of entries that exist in the source but could not be imported (a bad
+    port, an unreadable key, a broken jump chain). They are *present*: a sync never updates, prunes
+    or quarantines their XPipe entries, and the run fails so the user fixes them. A source computes
+    an entry's key before it validates the rest, so every error it reports on an entry can hold it.
+    """
 
     hosts: list[Host] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rejects: list[RejectedRow] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
 
     def extend(self, other: SourceResult) -> None:
         self.hosts.extend(other.hosts)
         self.diagnostics.extend(other.diagnostics)
         self.rejects.extend(other.rejects)
+        self.held |= other.held
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -361,7 +361,7 @@ def test_readme_command_table_parses_and_exit_table_matches_help():
     assert [int(code) for code, _ in table] == list(range(9))
     assert dict(table)["4"].count("conflicts") == 2
     assert sorted(set(re.findall(r"^\s+(\d)  ", EPILOG, re.M)) | set(re.findall(r"   (\d)  ", EPILOG))) == [
-        str(c) for c in range(8)
+        str(c) for c in range(9)
     ]
 
 

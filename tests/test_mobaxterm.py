@@ -28,7 +28,7 @@ def host_dict(path: Path, name: str, address: str, *, line, section, folder=(), 
               key_files=(), jump=(), ssh_options=(), description=None) -> dict:
     """The full JSON form of an expected Host, so a comparison covers every field."""
     return {
-        "key": f"mobaxterm:{path.as_posix()}#" + "\\".join([*folder, name]),
+        "key": f"mobaxterm:{path.as_posix()}#{name}",  # the folder is a field, never part of the key
         "name": name,
         "address": address,
         "port": port,
@@ -370,8 +370,8 @@ def test_same_name_in_two_folders_gives_two_hosts(tmp_path):
              "[Bookmarks_1]", "SubRep=B", line("web", ssh_g3("b.example.org"))]
     result, path = read_text(tmp_path, lines)
     assert [(h.key, h.address) for h in result.hosts] == [
-        (f"mobaxterm:{path.as_posix()}#A\\web", "a.example.org"),
-        (f"mobaxterm:{path.as_posix()}#B\\web", "b.example.org")]
+        (f"mobaxterm:{path.as_posix()}#web", "a.example.org"),
+        (f"mobaxterm:{path.as_posix()}#web#2", "b.example.org")]
 
 
 def test_repeated_section_is_read_and_reported(tmp_path):

@@ -117,13 +117,14 @@ def test_nightly_sequence(sim, client, job, tmp_path, capsys):
     assert client.store_info([drift[0]["uuid"]])[0][0]["rawData"]["port"] == 22
     assert actions(sync(capsys, job, "--dry-run")[1]) == []
 
-    # 4. a host is removed from the source: quarantined, not deleted
+    # 4. a host is removed from the source: quarantined, not deleted, and left untouched where it is
+    (before,) = client.store_info(client.query_stores("**", "app11", "ssh"))[0]
     del data[11]
     write_csv(tmp_path / "servers.csv", data)
     code, doc, err = sync(capsys, job)
     assert code == 0 and actions(doc) == [("quarantine", "app11")], (err, doc["apply"]["failures"], actions(doc))
-    quarantined = client.store_info(client.query_stores("all connections/imported/nightly/quarantine", "**", "*"))[0]
-    assert [i["name"][-1] for i in quarantined] == ["app11"]
+    assert client.store_info(client.query_stores("**", "app11", "ssh"))[0] == [before]
+    assert not client.query_stores("all connections/imported/nightly/quarantine**", "**", "*")
     assert actions(sync(capsys, job, "--dry-run")[1]) == []
 
     # 5. an entry deleted in XPipe is created again, and said so

@@ -73,10 +73,11 @@ class Loader:
         result = ApplyResult()
         categories: dict[tuple[str, ...], str] = {}
         uuids: dict[str, str | None] = dict(plan.external)
+        self._live_categories = plan.live.categories if plan.live else {}
         if self.ledger is not None:
             self.ledger.run_started()
             for entry in plan.reconciled:
-                self.ledger.record(entry)
+                self.ledger.record(entry, replaces=self.ledger.owner(entry.uuid))
             for row in self.ledger.pending():
                 self.ledger.journal_end(row.id, "reconciled")
         bar = tqdm(total=sum(1 for c in plan.changes if c.writes), unit="entry", file=sys.stderr,
@@ -91,10 +92,9 @@ class Loader:
                     continue
                 self._entry(change, categories, uuids, result)
                 bar.update(1 if change.writes else 0)
-            moved: dict[str, str] = {}
             for change in plan.changes:
                 if change.action in ("quarantine", "delete") and change.kind != "category":
-                    self._prune(change, categories, moved, result)
+                    self._prune(change, result)
                     bar.update(1)
         finally:
             bar.close()
@@ -134,9 +134,10 @@ class Loader:
     # -- entries ---------------------------------------------------------------------------------
 
     def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None,
-                   record=None, forget: str | None = None):
+                   record=None, forget: str | None = None, was: str | None = None):
         """Send one write between a journal entry and its result; ``record(uuid)`` gives the ledger row
-        to store in the same transaction as the result."""
+        to store in the same transaction as the result, swapping rows with the key it took the entry
+        over from (``change.rekey``, see ``Ledger.record``); ``forget`` drops a pruned key's row."""
         row = self.ledger.journal_begin(change.key, op, name, type_, uuid) if self.ledger else None
         try:
             out = call()
@@ -146,7 +147,8 @@ class Loader:
             raise
         if row is not None:
             got = out if isinstance(out, str) else None
-            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget)
+            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget,
+                                    replaces=change.rekey, was=was)
         return out
 
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
@@ -172,23 +174,63 @@ class Loader:
             uuids[change.key] = None
             result.outcomes.append(Outcome(change, "failed", error="its category could not be created"))
             return
+        removed = False
         try:
             data = self._payload(change, uuids)
             if change.action == "recreate" and change.uuid:
                 try:
                     self._journaled(change, "remove", change.live.name, entry.type,
                                     lambda: self.client.remove_stores([change.uuid]), change.uuid)
+                    removed = True
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
             uuid = self._journaled(change, "add", entry.name, entry.type,
                                    lambda: self.client.add_store(entry.name, data, category=category, validate=False),
-                                   record=lambda got: self._ledger_row(change, got, {**uuids, change.key: got}))
+                                   record=lambda got: None if self._foreign(change, got) else
+                                   self._ledger_row(change, got, {**uuids, change.key: got}), was=change.uuid)
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
-            result.outcomes.append(Outcome(change, "failed", error=str(exc)))
+            error = str(exc)
+            if removed:
+                error += "; " + self._put_back(change)
+            result.outcomes.append(Outcome(change, "failed", error=error))
+            return
+        foreign = self._foreign(change, uuid)
+        if foreign:
+            uuids[change.key] = None
+            result.outcomes.append(Outcome(change, "failed", error=f"XPipe returned the entry of source key {foreign} "
+                                                                   "(identical connection data); nothing was written"))
             return
         uuids[change.key] = uuid
         result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
+
+    def _foreign(self, change: Change, uuid: str) -> str | None:
+        """The other source key that owns ``uuid``, when XPipe's add answered with someone else's entry."""
+        owner = self.ledger.owner(uuid) if self.ledger is not None and uuid else None
+        return owner if owner not in (None, change.key, change.rekey) else None
+
+    def _put_back(self, change: Change) -> str:
+        """A move is remove-then-add (XPipe has no move); when the add fails, add the original back as it
+        was, in its old category, so a failed move never leaves a present entry deleted."""
+        live = change.live
+        cats = [c.uuid for c in (self._live_categories or {}).values() if c.path[1:] == live.category]
+        if len(cats) != 1:
+            return "the original could not be put back (its category is gone); the next run creates it again"
+        row = change.ledger
+
+        def restored(got):
+            return LedgerEntry(key=row.key, uuid=got, name=row.name, type=row.type, kind=row.kind,
+                               category=row.category, fields=row.fields, applied_at=row.applied_at)
+
+        try:
+            self._journaled(change, "add", live.name, live.type,
+                            lambda: self.client.add_store(live.name, dict(live.raw, type=live.type),
+                                                          category=cats[0], validate=False),
+                            record=restored if (row is not None and self.ledger is not None) else None,
+                            was=change.uuid)
+        except (BadRequest, ServerError) as exc:
+            return f"putting the original back failed too ({exc}); the next run creates it again"
+        return "the original was put back where it was"
 
     def _kept_paths(self, change: Change) -> set[str]:
         return {f.path for f in change.fields if f.kept}
@@ -209,9 +251,9 @@ class Loader:
             return
         row = self._ledger_row(change, uuid, uuids)
         if change.ledger and change.ledger.fields == row.fields and change.ledger.uuid == uuid \
-                and change.ledger.name == row.name:
+                and change.ledger.name == row.name and change.ledger.quarantined_at is None and not change.rekey:
             return
-        self.ledger.record(row)
+        self.ledger.record(row, replaces=change.rekey)
 
     def _payload(self, change: Change, uuids: dict) -> dict:
         """Desired data with refs and secrets filled in; on update, fields we do not manage survive.
@@ -245,50 +287,37 @@ class Loader:
 
     # -- prune -----------------------------------------------------------------------------------
 
-    def _prune(self, change: Change, categories: dict, moved: dict, result: ApplyResult) -> None:
-        try:
-            if change.uuid is None:
-                self.ledger.forget(change.key)
-                result.outcomes.append(Outcome(change, "deleted"))
-                return
-            if change.action == "delete" or change.kind == "identity":
-                if change.action == "delete":
-                    self._journaled(change, "remove", change.name, change.live.type,
-                                    lambda: self.client.remove_stores([change.uuid]), change.uuid,
-                                    forget=change.key)
-                    result.outcomes.append(Outcome(change, "deleted", change.uuid))
-                else:
-                    row = change.ledger
-                    row.quarantined_at = now()
-                    self.ledger.record(row)
-                    result.outcomes.append(Outcome(change, "quarantined", change.uuid))
-                return
-            category = self._category_uuid(change.path, categories)
-            if category is None:
-                result.outcomes.append(Outcome(change, "failed", error="the quarantine category could not be made"))
-                return
-            data = dict(change.live.raw, type=change.live.type)
-            gateway = data.get("gateway")
-            if isinstance(gateway, str) and gateway in moved:
-                data["gateway"] = moved[gateway]
-            try:
-                self._journaled(change, "remove", change.name, change.live.type,
-                                lambda: self.client.remove_stores([change.uuid]), change.uuid)
-            except BadRequest:
-                pass  # removed already, as a child of an entry quarantined before it
+    def _prune(self, change: Change, result: ApplyResult) -> None:
+        """Quarantine marks the ledger row and leaves the entry untouched where it is: XPipe has no move,
+        and a remove-then-add that fails half-way would lose the entry before its grace period ends.
+        Delete (after the grace period, or with ``quarantine_days = 0``) is one journaled remove."""
+        if self.ledger.uuid_of(change.key) != change.ledger.uuid:
+            # the row was to change hands in this run (a move), and the write that moves it failed
+            result.outcomes.append(Outcome(change, "skipped", change.uuid, error="not pruned: the entry that "
+                                           "takes over from it was not written; the next run decides again"))
+            return
+        if change.uuid is None:
+            self.ledger.forget(change.key)
+            result.outcomes.append(Outcome(change, "deleted"))
+            return
+        if change.action == "quarantine":
             row = change.ledger
-
-            def quarantined(got):
-                row.uuid, row.quarantined_at, row.category = got, now(), "/".join(change.path[1:])
-                return row
-
-            uuid = self._journaled(change, "add", row.name, change.live.type,
-                                   lambda: self.client.add_store(row.name, data, category=category),
-                                   record=quarantined)
-            moved[change.uuid] = uuid
-            result.outcomes.append(Outcome(change, "quarantined", uuid))
-        except (BadRequest, ServerError) as exc:
+            row.quarantined_at = now()
+            self.ledger.record(row)
+            result.outcomes.append(Outcome(change, "quarantined", change.uuid))
+            return
+        try:
+            self._journaled(change, "remove", change.name, change.live.type,
+                            lambda: self.client.remove_stores([change.uuid]), change.uuid, forget=change.key)
+        except BadRequest:
+            if self.client.store_info([change.uuid])[0]:
+                result.outcomes.append(Outcome(change, "failed", error="XPipe refused to remove it"))
+                return
+            self.ledger.forget(change.key)  # removed already, as a child of an entry deleted before it
+        except ServerError as exc:
             result.outcomes.append(Outcome(change, "failed", error=str(exc)))
+            return
+        result.outcomes.append(Outcome(change, "deleted", change.uuid))
 
     # -- read-back -------------------------------------------------------------------------------
 

@@ -73,7 +73,7 @@ def probe_targets(plan: Plan):
 
 
 def audit_document(plan: Plan, live: LiveVault, ledger: Ledger | None, probe_results=None) -> dict:
-    wanted = {c.key for c in plan.entries()}
+    wanted = {c.key for c in plan.entries()} | {h["key"] for h in plan.held}  # held: present, not missing
     missing = []
     if ledger is not None:
         for row in sorted(ledger.entries().values(), key=lambda r: r.name):

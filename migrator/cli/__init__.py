@@ -26,9 +26,10 @@ EPILOG = """exit codes:
   1  an error in the input or the options (usage errors included)
   2  changes pending (plan, sync --dry-run), findings (audit), or applied with --detailed-exitcode
   3  an unsafe or stale plan was refused
-  4  partial: entries failed or conflicts were left unwritten (apply, sync); plan / sync --dry-run:
-     conflicts would leave the vault short of the source
-  5  XPipe unreachable or timed out   6  authentication failed / API disabled   7  XPipe too old"""
+  4  partial: entries failed, conflicts were left unwritten, or source entries could not be imported
+     (apply, sync); plan / sync --dry-run: conflicts or such entries would leave the vault short
+  5  XPipe unreachable or timed out   6  authentication failed / API disabled   7  XPipe too old
+  8  an inventory service (Xen Orchestra) failed"""
 
 log = logging.getLogger("migrator")
 

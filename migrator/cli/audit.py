@@ -50,7 +50,7 @@ def run(args) -> int:
         if args.sources:
             raise ConfigError("give either --job or SOURCEs, not both")
         refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
-        run_ = load_job(args.job).to_run(progress=False)
+        run_ = load_job(args.job).to_run(prune=False, progress=False)  # an audit reports, it never prunes
         if not run_.state_path.exists():
             run_.state_path = None  # an audit never creates a ledger
     else:

@@ -301,14 +301,21 @@ def exit_code(args, outcome: Outcome, *, applied: bool) -> int:
         raise PlanRefused(outcome.refused)
     raise_unreadable(outcome.inventory)
     conflicts = sum(1 for c in outcome.plan.changes if c.action == "conflict")
-    short = (f"{conflicts} conflict(s) {'left' if applied else 'would leave'} the vault short of the source "
-             "(entries that are not ours are never written; see the report)")
+    held = len(outcome.plan.held)
+    short = []
+    if conflicts:
+        short.append(f"{conflicts} conflict(s) {'left' if applied else 'would leave'} the vault short of the "
+                     "source (entries that are not ours are never written; see the report)")
+    if held:
+        short.append(f"{held} source entr{'y' if held == 1 else 'ies'} could not be imported and "
+                     f"{'their XPipe entries were' if applied else 'their XPipe entries are'} left untouched "
+                     "(fix the errors above)")
     failed = outcome.result.failed if applied and outcome.result is not None else []
     if failed:
         raise PartialFailure(f"{len(failed)} of {len(outcome.result.outcomes)} changes failed; the rest were "
-                             "applied (see the report)" + (f"; {short}" if conflicts else ""))
-    if conflicts:
-        raise PartialFailure(short)
+                             "applied (see the report)" + "".join(f"; {s}" for s in short))
+    if short:
+        raise PartialFailure("; ".join(short))
     if not applied or outcome.result is None:
         return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
     return EXIT_CHANGES if getattr(args, "detailed_exitcode", False) and outcome.plan.has_changes else EXIT_OK

@@ -98,6 +98,9 @@ class DesiredEntry:
 class DesiredState:
     categories: list[DesiredCategory] = field(default_factory=list)
     entries: list[DesiredEntry] = field(default_factory=list)
+    #: source keys that exist but are not imported (rejected by the source or blocked by the mapper):
+    #: the planner never updates, prunes or quarantines their entries
+    held: set[str] = field(default_factory=set)
 
     def by_key(self) -> dict[str, DesiredEntry]:
         return {e.key: e for e in self.entries}

@@ -209,6 +209,7 @@ class SshStoreMapper:
         state = DesiredState(
             categories=[DesiredCategory(path) for path in categories],
             entries=shared.entries + ssh_entries,
+            held={h.key for h in hosts} - {e.key for e in ssh_entries},
         )
         return MapResult(state=state, diagnostics=self.diagnostics, identities=stats)
 

@@ -72,9 +72,30 @@ class LiveVault:
             out[shown_key(e.name)].append(e)
         return out
 
+    def by_address(self) -> dict[str, list[LiveEntry]]:
+        """Entries by host and port: the only ones whose data can equal a desired entry's."""
+        out: dict[str, list[LiveEntry]] = defaultdict(list)
+        for e in self.entries.values():
+            out[address_key(e.raw)].append(e)
+        return out
+
     def referrers(self, uuid: str) -> list[LiveEntry]:
         """Entries whose gateway points at ``uuid`` (XPipe shows them as its children)."""
         return [e for e in self.entries.values() if e.ref("gateway") == uuid]
+
+    def identity_users(self, uuid: str) -> list[LiveEntry]:
+        """Entries that reference ``uuid`` as their identity: removing it would make their identity null."""
+        out = []
+        for e in self.entries.values():
+            identity = e.raw.get("identity")
+            ref = identity.get("ref") if isinstance(identity, dict) and identity.get("type") == "ref" else None
+            if (ref.get("storeId") if isinstance(ref, dict) else ref) == uuid:
+                out.append(e)
+        return out
+
+
+def address_key(data: dict) -> str:
+    return canonical_json([data.get("host"), data.get("port")])
 
 
 def is_encrypted_node(value) -> bool:

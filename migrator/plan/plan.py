@@ -9,6 +9,12 @@ applied but not the source was changed by the source: update. A field whose live
 matches what was last applied was changed in XPipe since: drift, reported and kept unless ``force``.
 Ownership then comes from the ledger: entries this job did not create are never modified or
 deleted, and only owned entries can be pruned.
+
+Safety rules for a sync (issue 10): a source key that is present but not importable (``state.held``)
+is never updated, pruned or quarantined; an entry owned under a key that left the sources is taken
+over by the key now asking for it (a move, not a prune), so one XPipe UUID never has two ledger
+rows; quarantine leaves the entry where it is (XPipe has no move, and remove-then-add can lose it)
+and only a delete after the grace period removes anything.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredStat
 from migrator.model import Diagnostic
 from migrator.names import name_key, names_equal, shown_key
 from migrator.plan.compare import Comparer, Leaf
-from migrator.plan.live import LiveEntry, LiveVault, SecretReader
+from migrator.plan.live import LiveEntry, LiveVault, SecretReader, address_key
+from migrator.plan.ownership import Ownership
 from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -59,6 +66,7 @@ class Change:
     live: LiveEntry | None = field(default=None, repr=False)
     path: tuple[str, ...] = ()
     ledger: LedgerEntry | None = field(default=None, repr=False)
+    rekey: str | None = None  # the ledger key this entry was owned under until now (taken over)
 
     @property
     def writes(self) -> bool:
@@ -74,7 +82,6 @@ class PruneOptions:
     enabled: bool = False
     max_percent: float = 30.0
     min_owned: int = 10
-    quarantine_category: str = "Quarantine"
     quarantine_days: int = 7
 
 
@@ -97,6 +104,8 @@ class Plan:
     live: LiveVault | None = field(default=None, repr=False)
     prune: PruneOptions = field(default_factory=PruneOptions)
     empty_sources: list[str] = field(default_factory=list)
+    #: source entries that exist but could not be imported: {"key", "name", "uuid"} (name/uuid when owned)
+    held: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}
@@ -150,7 +159,7 @@ def vault_fingerprint(live: LiveVault) -> str:
     return hashlib.sha256(json.dumps([items, cats], default=str).encode("utf-8")).hexdigest()
 
 
-class Planner:
+class Planner(Ownership):
     def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...], name_clash: str = "refuse",
                  ledger: Ledger | None = None, force: bool = False, adopt: bool = False,
                  prune: PruneOptions | None = None):
@@ -204,6 +213,7 @@ class Planner:
         self._desired = state.by_key()
         self._resolved: dict[str, str | None] = {}
         self._by_name = live.by_name()
+        self._by_address = live.by_address()
         self._root_lower = tuple(s.lower() for s in self.root)
         self._owned: dict[str, LedgerEntry] = {}
         self._real_names: dict[str, str] = {}
@@ -211,10 +221,18 @@ class Planner:
             plan.fingerprints["ledger"] = self.ledger.fingerprint()
             self._owned = self.ledger.entries()
             self._reconcile(live, plan)
+            for key in getattr(self.ledger, "repaired", []):
+                plan.diagnostics.append(Diagnostic(
+                    level="warning", code="ledger-repaired", entry=key,
+                    message="this ledger row owned the same XPipe entry as another row (written by an older "
+                            "version); it was dropped, the entry itself is untouched"))
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
         self._real_names = {e.uuid: e.name for e in self._owned.values()}
         self._infer_real_names(state)
+        self._held = set(state.held)
+        self._rekeyed: dict[str, str] = {}
+        self._report_held(plan)
 
         cat_paths = live.category_by_path()
         for cat in state.categories:
@@ -229,13 +247,15 @@ class Planner:
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
-            change = self._match(entry, desired_names, removed, plan)
+            change = self._match_shifted(entry, desired_names, removed, plan)
             if change.action == "create":
                 self._check_duplicate(entry, change, seen_views)
+            elif change.action in ("update", "recreate"):
+                self._check_identical(entry, change, exclude=change.uuid)
             self._resolved[entry.key] = change.uuid if change.action in ("update", "unchanged") else None
             plan.changes.append(change)
         if self.ledger is not None and self.prune.enabled:
-            self._plan_prune(state, plan, cat_paths)
+            self._plan_prune(plan)
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
@@ -252,6 +272,8 @@ class Planner:
                                     kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES
                                                                         else "host"),
                                     category="/".join(found[0].category), fields={})
+                for other in [r for r in self._owned.values() if r.uuid == entry.uuid and r.key != row.key]:
+                    del self._owned[other.key]  # the interrupted write took it over (a move)
                 self._owned[row.key] = entry
                 plan.reconciled.append(entry)
                 plan.diagnostics.append(Diagnostic(
@@ -353,7 +375,7 @@ class Planner:
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
         ledger_row = self._owned.get(entry.key)
-        change.ledger = ledger_row
+        change.ledger, change.rekey = ledger_row, self._rekeyed.get(entry.key)
         owned = self._live.entries.get(ledger_row.uuid) if ledger_row else None
         if ledger_row and owned is None and ledger_row.quarantined_at is None:
             plan.diagnostics.append(Diagnostic(
@@ -384,7 +406,22 @@ class Planner:
             if not candidates:
                 return change
             owned = candidates[0]
+            holder = self._owned_uuids.get(owned.uuid)
+            if holder is not None and holder.key != entry.key:
+                if holder.key in self._desired or holder.key in self._held:
+                    change.action = "conflict"
+                    change.reason = (f"XPipe's add would update '{owned.name}', the entry of source entry "
+                                     f"{holder.key}, which is still in the sources")
+                    return change
+                # The key that owned it left the sources and this one asks for the same entry: a move
+                # (or a key from an older version), so the ledger row moves instead of a prune.
+                change.rekey = holder.key
+                change.ledger = ledger_row = self._take_over(entry.key, holder)
         change.uuid, change.live = owned.uuid, owned
+        if ledger_row is not None and ledger_row.quarantined_at is not None:
+            plan.diagnostics.append(Diagnostic(
+                level="info", code="quarantine-restored", entry=entry.name,
+                message=f"back in the sources: taken out of quarantine (since {ledger_row.quarantined_at[:10]})"))
         want_cat = tuple(s.lower() for s in entry.category[1:])
         renamed = not self._same_name(owned, entry.name)
         if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
@@ -440,16 +477,18 @@ class Planner:
                              "for identical data")
             return
         seen[view] = entry.name
+        self._check_identical(entry, change)
+
+    def _check_identical(self, entry: DesiredEntry, change: Change, exclude: str | None = None) -> None:
+        """An add whose data equals another live entry returns that entry and writes nothing (notes
+        §2.4 step 2), also for an update: e.g. two rows that swapped their data."""
         comparer = self._comparer()
-        for other in self._live.entries.values():
-            if other.type.lower() != entry.type.lower():
+        for other in self._by_address.get(address_key(entry.data), []):
+            if other.uuid == exclude or other.type.lower() != entry.type.lower():
                 continue
-            if other.raw.get("host") != entry.data.get("host") or other.raw.get("port") != entry.data.get("port"):
-                continue
-            if all(leaf.equal for leaf in comparer.leaves(entry.data, other.raw)) and all(
-                    other.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"):
+            if self._same(entry, other, comparer):
                 change.action = "conflict"
-                change.uuid = other.uuid
+                change.uuid = change.uuid if exclude else other.uuid
                 change.reason = (f"identical to the existing entry '{other.name}' in "
                                  f"'{'/'.join(other.category)}'; XPipe's add would return that entry "
                                  "and create nothing")
@@ -457,15 +496,19 @@ class Planner:
 
     # -- prune ------------------------------------------------------------------------------
 
-    def _plan_prune(self, state: DesiredState, plan: Plan, cat_paths: dict) -> None:
-        wanted = set(self._desired)
-        quarantine_path = ("All connections", *self.root,
-                           *(p for p in self.prune.quarantine_category.split("/") if p))
+    def _plan_prune(self, plan: Plan) -> None:
+        """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
+
+        Never a candidate: a key still wanted or held (present but not importable); an entry taken
+        over by another key is no longer in the leaving key's row. Quarantine only marks the ledger
+        row; the entry stays untouched where it is.
+        """
+        keep = set(self._desired) | self._held
         now = datetime.now(timezone.utc)
-        pruned_uuids = set()
+        deleted: set[str] = set()  # only these leave the vault now; a quarantined user must not lose its ref
         candidates = []
         for row in sorted(self._owned.values(), key=lambda r: r.key):
-            if row.key in wanted:
+            if row.key in keep:
                 continue
             live = self._live.entries.get(row.uuid)
             if live is None:
@@ -485,41 +528,32 @@ class Planner:
                 action, reason = "delete", "no longer in the sources"
             else:
                 action = "quarantine"
-                reason = (f"no longer in the sources: moved to '{'/'.join(quarantine_path[1:])}', deleted after "
-                          f"{self.prune.quarantine_days} days")
-            pruned_uuids.add(row.uuid)
+                reason = (f"no longer in the sources: left where it is and deleted after "
+                          f"{self.prune.quarantine_days} days unless it comes back")
+            if action == "delete":
+                deleted.add(row.uuid)
             candidates.append(Change(action=action, kind=row.kind, key=row.key, name=row.name,
-                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason,
-                                     path=quarantine_path))
+                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason))
         for change in candidates:
             if change.uuid is None:
                 plan.changes.append(change)
                 continue
-            children = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in pruned_uuids]
-            if children:
+            # A gateway's remove deletes its children; an identity's remove nulls the references to it,
+            # except in entries this plan rewrites first (their desired data no longer names it).
+            rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
+            users = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in deleted]
+            users += [r.name for r in self._live.identity_users(change.uuid)
+                      if r.uuid not in deleted and r.uuid not in rewritten]
+            if users:
                 change.action = "conflict"
-                change.reason = (f"not pruned: XPipe's remove also deletes the entries that use it as gateway "
-                                 f"({', '.join(sorted(children))})")
+                change.reason = (f"not pruned: XPipe's remove would delete or change the entries that use it as "
+                                 f"gateway or identity ({', '.join(sorted(users))})")
             plan.changes.append(change)
-        if any(c.action == "quarantine" and c.kind != "identity" for c in candidates):
-            existing = {c.path for c in plan.changes if c.kind == "category"}
-            missing = []
-            for i in range(2 + len(self.root), len(quarantine_path) + 1):
-                path = quarantine_path[:i]
-                lower = tuple(s.lower() for s in path)
-                if path in existing:
-                    continue
-                uuid = cat_paths.get(lower)
-                missing.append(Change(action="unchanged" if uuid else "create", kind="category",
-                                      key="category:" + "/".join(path), name=path[-1],
-                                      category="/".join(path[:-1]), uuid=uuid, path=path))
-            last_category = max((i for i, c in enumerate(plan.changes) if c.kind == "category"), default=-1)
-            plan.changes[last_category + 1:last_category + 1] = missing
-        if any(c.action in ("quarantine", "delete") and c.uuid for c in plan.changes):
+        if any(c.action == "delete" and c.uuid for c in plan.changes):
             plan.diagnostics.append(Diagnostic(
                 level="warning", code="remove-deletes-children",
                 message="XPipe's remove also deletes every entry shown under the removed one; entries that use a "
-                        "pruned entry as gateway are therefore never pruned with it"))
+                        "pruned entry as gateway or identity are therefore never pruned with it"))
 
 
 def _view(value, resolved):

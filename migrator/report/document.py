@@ -68,6 +68,7 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
         "fingerprints": dict(plan.fingerprints),
         "identities": dict(plan.identities),
         "changes": [change_dict(c) for c in plan.changes],
+        "held": [dict(h) for h in plan.held],
         "diagnostics": [diagnostic_dict(d) for d in diagnostics],
         "apply": None,
     }

@@ -177,7 +177,9 @@ class MobaXtermSource(FileSource):
             self._diag("warning", "no-sessions", "no [Bookmarks] or [Bookmarks_N] section in this file")
 
         hosts: list[Host] = []
-        seen_keys: dict[str, int] = {}
+        held: set[str] = set()
+        seen_keys: dict[tuple[str, ...], int] = {}
+        name_counts: dict[str, int] = {}
         seen_sections: dict[str, int] = {}
         for section in bookmark_sections:
             if section.name.casefold() in seen_sections:
@@ -191,18 +193,25 @@ class MobaXtermSource(FileSource):
                     "at the top level", line=section.line)
             folder = [p for p in (section.subrep or "").split("\\") if p.strip()]
             for lineno, name, value in section.entries:
-                host = self._session(section, folder, lineno, name, value, default_login, credentials)
-                if host is None:
-                    continue
-                if host.key in seen_keys:
+                place = (*folder, name)
+                if place in seen_keys:
                     self._diag("error", "duplicate-session",
                         f"a session of this name is already in this folder "
-                        f"(line {seen_keys[host.key]}); not imported", line=lineno,
+                        f"(line {seen_keys[place]}); not imported", line=lineno,
                         entry=name)
                     continue
-                seen_keys[host.key] = lineno
-                hosts.append(host)
-        return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)))
+                seen_keys[place] = lineno
+                # The key is the session name (``#2``, ``#3`` for the same name in other folders, in
+                # file order), never the folder: moving a session to another folder is a move.
+                count = name_counts[name] = name_counts.get(name, 0) + 1
+                key = self.key(name if count == 1 else f"{name}#{count}")
+                errors = sum(1 for d in self._diags if d.level == "error")
+                host = self._session(section, folder, lineno, name, value, default_login, credentials, key)
+                if host is not None:
+                    hosts.append(host)
+                elif sum(1 for d in self._diags if d.level == "error") > errors:
+                    held.add(key)
+        return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)), held=held)
 
     def _decode(self, data: bytes) -> str:
         """BOM decides; otherwise strict UTF-8 if it decodes, else the ANSI code page."""
@@ -287,7 +296,8 @@ class MobaXtermSource(FileSource):
 
     # ---- sessions -----------------------------------------------------------------------------
 
-    def _session(self, section, folder, lineno, name, value, default_login, credentials) -> Host | None:
+    def _session(self, section, folder, lineno, name, value, default_login, credentials,
+                 source_key: str) -> Host | None:
         where = f" in folder {'/'.join(folder)!r}" if folder else ""
         groups = value.split("#")
         if len(groups) < 3:
@@ -357,7 +367,7 @@ class MobaXtermSource(FileSource):
         comment = unescape(groups[5]).strip() if len(groups) > 5 else ""
         try:
             return Host(
-                key=self.key("\\".join([*folder, name])), name=name, address=host, port=port, user=user,
+                key=source_key, name=name, address=host, port=port, user=user,
                 category=folder, credentials=creds, jump=jump, ssh_options=options,
                 description=comment or None,
                 source=self.provenance(line=lineno, section=section.name or None),

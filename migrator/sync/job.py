@@ -465,7 +465,8 @@ class PruneSettings(_Section):
     enabled: StrictBool = False
     max_percent: Annotated[float, Strict(), Field(ge=0, le=100)] = PruneOptions.max_percent
     min_owned: Annotated[int, Strict(), Field(ge=0)] = PruneOptions.min_owned
-    quarantine_category: str = PruneOptions.quarantine_category
+    #: accepted for job files of earlier versions; quarantine now leaves entries where they are (README)
+    quarantine_category: str = "Quarantine"
     quarantine_days: Annotated[int, Strict(), Field(ge=0)] = PruneOptions.quarantine_days
 
     @field_validator("quarantine_category")
@@ -581,7 +582,7 @@ class Job(_Section):
             sources=[spec.to_input(key_base=self.job_dir) for spec in self.sources],
             target=target, mapper=self.import_.to_mapper_options(), auth=auth, state_path=self.state_path,
             prune=PruneOptions(enabled=p.enabled if prune is None else prune, max_percent=p.max_percent,
-                               min_owned=p.min_owned, quarantine_category=p.quarantine_category,
+                               min_owned=p.min_owned,
                                quarantine_days=p.quarantine_days),
             force=force, adopt=adopt, progress=progress, fingerprints={"job": self.fingerprint()},
         )

@@ -6,6 +6,10 @@ The digest key is random per ledger and lives in it; the file is created with mo
 
 The journal table records each write before it is sent and its result after, so a run that was
 killed at any point can be reconciled with the live vault by the next run.
+
+Invariant: one XPipe UUID has at most one ledger row (a UNIQUE index). Two rows owning one entry is
+how a moved host used to get its live entry quarantined and later deleted; a ledger written before
+the index existed is repaired on open (the row that is not in quarantine, else the newest, stays).
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrator.errors import InputError
+from migrator.errors import InputError, LedgerConflict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +110,8 @@ class Ledger:
             self._set_meta("digest_key", os.urandom(32).hex())
         elif int(version) > SCHEMA_VERSION:
             raise InputError(f"{self.path}: ledger schema {version} is newer than this xpipe-migrate understands")
+        self.repaired = self._unique_uuids()
+        self._set_meta("schema_version", str(SCHEMA_VERSION))
         self._key = bytes.fromhex(self._meta("digest_key"))
         self.run_id = uuidlib.uuid4().hex
 
@@ -117,6 +123,26 @@ class Ledger:
 
     def __exit__(self, *exc):
         self.close()
+
+    def _unique_uuids(self) -> list[str]:
+        """Drop all but one row per UUID, then enforce it with a UNIQUE index; returns the keys dropped."""
+        dropped = []
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            dups = self.db.execute("SELECT uuid FROM entries GROUP BY uuid HAVING COUNT(*) > 1").fetchall()
+            for (uuid,) in dups:
+                rows = self.db.execute(
+                    "SELECT key FROM entries WHERE uuid = ? ORDER BY quarantined_at IS NOT NULL, applied_at DESC, "
+                    "key", (uuid,)).fetchall()
+                for (key,) in rows[1:]:
+                    self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
+                    dropped.append(key)
+            self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS entries_uuid ON entries (uuid)")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return dropped
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -144,13 +170,52 @@ class Ledger:
                 out[e.key] = e
         return out
 
-    def record(self, entry: LedgerEntry) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO entries (key, uuid, name, type, kind, category, fields, applied_at, "
-            "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.key, entry.uuid, entry.name, entry.type, entry.kind, entry.category,
-             json.dumps(entry.fields, sort_keys=True), entry.applied_at or now(), entry.quarantined_at),
-        )
+    def record(self, entry: LedgerEntry, replaces: str | None = None, was: str | None = None) -> None:
+        """Store ``entry``; ``replaces`` names the key that owned the same UUID until now (a move).
+
+        The two keys swap: ``entry.key`` takes the UUID, and ``replaces`` gets the row ``entry.key``
+        had, so the entry left behind is pruned with the key that left the sources. Another key
+        already owning the UUID is a LedgerConflict, never a second row. The swap happens only while
+        ``replaces`` still holds ``was`` (default: the entry's UUID; a move that was put back after a
+        failed add records the copy under the UUID the original had).
+        """
+        own = not self.db.in_transaction
+        if own:
+            self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if replaces is not None and replaces != entry.key and self.uuid_of(replaces) == (was or entry.uuid):
+                self.forget(replaces)
+                previous = self.uuid_of(entry.key)
+                if previous is not None and previous != entry.uuid:
+                    self.db.execute("UPDATE entries SET key = ? WHERE key = ?", (replaces, entry.key))
+            other = self.db.execute("SELECT key FROM entries WHERE uuid = ? AND key != ?",
+                                    (entry.uuid, entry.key)).fetchone()
+            if other is not None:
+                raise LedgerConflict(
+                    f"{self.path}: XPipe entry {entry.uuid} ('{entry.name}') is already owned by source key "
+                    f"{other[0]}; one entry cannot belong to two source keys (nothing was recorded for "
+                    f"{entry.key})")
+            self.db.execute(
+                "INSERT OR REPLACE INTO entries (key, uuid, name, type, kind, category, fields, applied_at, "
+                "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry.key, entry.uuid, entry.name, entry.type, entry.kind, entry.category,
+                 json.dumps(entry.fields, sort_keys=True), entry.applied_at or now(), entry.quarantined_at),
+            )
+        except BaseException:
+            if own:
+                self.db.execute("ROLLBACK")
+            raise
+        if own:
+            self.db.execute("COMMIT")
+
+    def uuid_of(self, key: str) -> str | None:
+        row = self.db.execute("SELECT uuid FROM entries WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def owner(self, uuid: str) -> str | None:
+        """The key that owns XPipe entry ``uuid``, if any."""
+        row = self.db.execute("SELECT key FROM entries WHERE uuid = ?", (uuid,)).fetchone()
+        return row[0] if row else None
 
     def forget(self, key: str) -> None:
         self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
@@ -170,7 +235,7 @@ class Ledger:
         return int(cur.lastrowid)
 
     def journal_end(self, row: int, status: str, uuid: str | None = None, *, record: LedgerEntry | None = None,
-                    forget: str | None = None) -> None:
+                    forget: str | None = None, replaces: str | None = None, was: str | None = None) -> None:
         """Close a journal row and, in the same transaction, record (or forget) the ledger entry it wrote.
 
         One transaction, so a kill can never leave a write that the journal calls done but the ledger
@@ -180,10 +245,10 @@ class Ledger:
         try:
             self.db.execute("UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
                             (status, uuid, now(), row))
-            if record is not None:
-                self.record(record)
             if forget is not None:
                 self.forget(forget)
+            if record is not None:
+                self.record(record, replaces=replaces, was=was)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

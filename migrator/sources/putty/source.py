@@ -159,8 +159,9 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
                 session = self._read_unix_file(self.path, name)
                 sessions = [session] if session else []
                 case_insensitive = False
+        self._held: set[str] = set()
         hosts = self._build_hosts(sessions, case_insensitive)
-        return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)))
+        return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)), held=self._held)
 
     def _diag(self, level, code, message, **kw) -> None:
         self._diags.append(self.diag(level, code, message, **kw))
@@ -267,7 +268,7 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
                 continue
             candidates.append((s, conn))
 
-        keys = {s.entry_id: self.key(s.entry_id) for s, _ in candidates}
+        keys = self._keys([s for s, _ in candidates])
         stores = {name: _Store(sessions, norm, keys) for name, sessions in by_store.items()}
         built: list[tuple[_Session, _Conn, list[JumpHop]]] = []
         for s, conn in candidates:
@@ -276,12 +277,12 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             except _ChainError as exc:
                 self._diag("error", exc.code, f"not imported: {exc.message}", file=s.file, line=s.line,
                            field=exc.field, entry=s.name)
-                keys.pop(s.entry_id, None)
+                self._held.add(keys.pop(s.entry_id))
                 continue
             except ValueError as exc:
                 self._diag("error", "bad-jump-host", "not imported: a jump host is invalid: "
                            f"{_first_error(exc)}", file=s.file, line=s.line, field="ProxyHost", entry=s.name)
-                keys.pop(s.entry_id, None)
+                self._held.add(keys.pop(s.entry_id))
                 continue
             built.append((s, conn, jump))
 
@@ -290,7 +291,7 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
         for s, conn, jump in built:
             host = self._make_host(s, conn, jump, keys)
             if host is None:
-                keys.pop(s.entry_id, None)
+                self._held.add(keys.pop(s.entry_id))
             else:
                 hosts.append(host)
         final = {h.key for h in hosts}
@@ -299,6 +300,22 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
                 h.jump = [hop if hop.ref_key in final or not hop.ref_key
                           else hop.model_copy(update={"ref_key": None}) for hop in h.jump]
         return hosts
+
+    def _keys(self, sessions: list[_Session]) -> dict[str, str]:
+        """entry_id -> source key. The key never contains a folder: with ``putty_name_folders`` a session
+        ``Prod/web01`` is keyed ``web01`` (``#2``, ``#3`` for the same leaf in other folders, in input
+        order), so moving it to another folder is a move, not a new host."""
+        keys: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for s in sessions:
+            ident = s.entry_id
+            if self.name_folders and "/" in s.name and not s.has("Folder") and not s.has("PsmPath"):
+                leaf = s.name.rsplit("/", 1)[1] or s.name
+                ident = leaf if s.store != "KiTTY" else f"KiTTY\\{leaf}"
+            n = counts[ident] = counts.get(ident, 0) + 1
+            ident = ident if n == 1 else f"{ident}#{n}"
+            keys[s.entry_id] = self.key(ident)
+        return keys
 
     def _where(self, s: _Session) -> str:
         folder = self._folder(s)

@@ -181,6 +181,7 @@ class SshConfigSource(FileSource):
     def _host(self, cfg: SshConfig, alias: str, d: Directive, res: Resolution, imported: dict[str, str],
               result: SourceResult) -> Host | None:
         def skip(code: str, message: str, field_: str | None = None) -> None:
+            result.held.add(self.key(alias))
             result.diagnostics.append(self.diag("error", code, f"alias {alias!r} is not imported: {message}",
                                                 file=d.file, line=d.line, entry=alias, field=field_))
 

@@ -326,6 +326,7 @@ class TableMapper(RowDrafter):
         # a secret column's header default (SecureCRT's "password=...") is left out: the name alone
         header = [match.names[i] if i in secret_cols else cell for i, cell in enumerate(match.header)]
         fmt = d.table.reject_format
+        self.result.held.add(d.key)
         self.result.rejects.append(TabularRejectedRow(
             file=self.file or self.source.display_path, line=d.row.line, header=header,
             values=values, reason="; ".join(p.message for p in d.problems), section=d.table.section,
