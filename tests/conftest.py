@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers.simulator import VERSIONS
 from hypothesis import settings
 
 from migrator.simulator import Simulator
@@ -22,13 +23,12 @@ settings.register_profile("default", derandomize=True, database=None, print_blob
 settings.register_profile("deep", derandomize=False, database=None, max_examples=2000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-VERSIONS = ("23.8", "24.0")
 
 
 def pytest_report_header(config):
     """The OpenSSH the ssh_config oracle tests compare with, and its version-dependent behaviour."""
     try:
-        from _ssh_config_helpers import openssh_quirks, openssh_version
+        from helpers.ssh_config import openssh_quirks, openssh_version
 
         quirks = ", ".join(sorted(openssh_quirks())) or "none"
         return f"ssh oracle: {openssh_version()}; older behaviours: {quirks}"

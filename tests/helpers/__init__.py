@@ -1,0 +1,1 @@
+"""What the tests share: the simulator fixtures, stand-ins, generators and the repository's paths."""
