@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from migrator.cli.common import EXIT_ERROR, EXIT_OK
+from migrator.cli.common import EXIT_ERROR, EXIT_OK, progress_enabled, table_options
 from migrator.data import SAMPLES, bundled_folder
 from migrator.errors import InputError
 from migrator.manager import Manager, Run, SourceInput
@@ -33,19 +33,23 @@ def register(sub) -> None:
 
 def run(args) -> int:
     return run_demo(samples=args.samples, version=args.xpipe_version, fmt=args.format,
-                    progress=not args.no_progress)
+                    progress=progress_enabled(args), table=table_options(args))
 
 
 def run_demo(samples: str | None = None, version: str = TargetOptions.embedded_version, fmt: str = "table",
-             progress: bool = True) -> int:
-    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package."""
+             progress: bool = True, table: dict | None = None) -> int:
+    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package.
+
+    ``table`` holds the table renderer's options: the diagnostics are a grouped summary unless
+    ``verbose`` (``-v``) asks for every one.
+    """
     if samples:
-        return _demo(Path(samples), version, fmt, progress)
+        return _demo(Path(samples), version, fmt, progress, table or {})
     with bundled_folder(SAMPLES) as folder:
-        return _demo(folder, version, fmt, progress)
+        return _demo(folder, version, fmt, progress, table or {})
 
 
-def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
+def _demo(folder: Path, version: str, fmt: str, progress: bool, table: dict) -> int:
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:
         raise InputError(f"no demo samples found in {folder}")
@@ -63,7 +67,7 @@ def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
         again = session.plan(inventory)
         second_writes = client.writes_made - writes_before
         total_requests = client.requests_made
-    print(render(plan_document(plan, result), fmt))
+    print(render(plan_document(plan, result), fmt, **(table if fmt == "table" else {})))
     if fmt == "table":
         print()
         print(
