@@ -104,8 +104,10 @@ def add_job_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite fields changed in XPipe (drift) and pass the prune percentage guard")
     p.add_argument("--prune", dest="prune", action="store_true", default=None,
-                   help="remove owned entries that are gone from the sources (guarded; see README)")
-    p.add_argument("--no-prune", dest="prune", action="store_false", help="never prune, whatever the job says")
+                   help="remove owned entries that are gone from the sources (guarded; see README; "
+                        "default: what the job's [prune] says, off without a job)")
+    p.add_argument("--no-prune", dest="prune", action="store_false",
+                   help="never prune, whatever the job says (default: what the job's [prune] says)")
     p.add_argument("--adopt", action="store_true",
                    help="take over same-named entries in the root category that the ledger does not own")
 

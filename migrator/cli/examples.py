@@ -19,7 +19,7 @@ EXAMPLES = {
     "sync": """\
   xpipe-migrate sync job.toml                        plan and apply a job against its ledger
   xpipe-migrate sync job.toml --dry-run              plan only (exit 2 when changes are pending)
-  xpipe-migrate -q sync job.toml                     from cron: silent unless something failed""",
+  xpipe-migrate sync job.toml -q                     from cron: silent unless something failed""",
     "audit": """\
   xpipe-migrate audit --job job.toml                 drift, missing entries, vault health
   xpipe-migrate audit servers.csv --probe            also check that each host answers SSH

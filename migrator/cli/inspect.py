@@ -11,8 +11,9 @@ from migrator.report.document import inventory_document
 def register(sub) -> None:
     p = sub.add_parser("inspect", help="read sources and show the hosts, without XPipe")
     add_source_args(p)
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                   help="output format (default table)")
+    p.add_argument(
+        "--format", choices=("table", "json", "markdown"), default="table", help="output format (default table)"
+    )
     p.set_defaults(func=run)
 
 
