@@ -28,6 +28,7 @@ import pytest
 
 from migrator.cli import COMMANDS, _command_parsers, build_parser
 from migrator.cli.examples import EXAMPLES
+from migrator.simulator import Simulator
 from tests._csv_helpers import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,6 +195,41 @@ def test_audit_probe_progress_lines_and_quiet(tmp_path):
     assert result.stderr.splitlines()[-1] == "probed 3/3 hosts"
     quiet = cli("audit", csv_file, "--target", "embedded", "--probe", "-q")
     assert quiet.returncode == 2 and "probe" not in quiet.stderr
+
+
+# -- Ctrl-C during apply ------------------------------------------------------------------------
+
+
+def entries_added(sim) -> int:
+    return sum(n for path, n in list(sim.requests.items()) if path.endswith("/add") and "category" not in path)
+
+
+def test_ctrl_c_during_apply_says_what_was_written_and_the_same_command_resumes(tmp_path):
+    csv_file = write_csv(tmp_path / "servers.csv", hosts(30))
+    with Simulator(version="24.0", auth_file=tmp_path / "xpipe" / "beacon-auth", latency_ms=150) as sim:
+        argv = ["apply", csv_file, "--yes", "--target", sim.url, "--auth-file", sim.auth_file]
+        proc = subprocess.Popen(command(*argv), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while entries_added(sim) < 3 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert entries_added(sim) >= 3
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.returncode == 130, err
+        assert re.search(r"xpipe-migrate: interrupted: apply stopped after \d+ of 32 changes \(\d+ created", err)
+        assert "run the same command again to resume" in err
+        assert "Traceback" not in err and "internal error" not in err
+        written = [e.name for e in sim.vault.entries.values() if e.name.startswith("web")]
+        assert 3 <= len(written) < 30
+        sim.latency_ms = 0
+        again = cli(*argv)
+        assert again.returncode == 0, again.stderr
+        names = sorted(e.name for e in sim.vault.entries.values() if e.name.startswith("web"))
+        assert names == [f"web{i:02d}" for i in range(1, 31)]  # every host once: resumed, nothing doubled
 
 
 # -- colour and progress bars on a terminal --------------------------------------------------------

@@ -166,8 +166,8 @@ def _run(args) -> int:
         return exc.exit_code
     except BrokenPipeError:
         raise
-    except KeyboardInterrupt:
-        print("xpipe-migrate: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"xpipe-migrate: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into one line
         if args.debug:
