@@ -31,7 +31,7 @@ from migrator.cli.examples import EXAMPLES
 from migrator.simulator import Simulator
 from tests._csv_helpers import write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())  # any test depth
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
