@@ -59,6 +59,16 @@ class ApplyResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
+def interrupted_text(result: ApplyResult, total: int, journaled: bool) -> str:
+    """What a Ctrl-C during apply leaves behind, and how to go on from there."""
+    counts = result.counts()
+    done = ", ".join(f"{n} {status}" for status, n in counts.items() if n and status not in ("unchanged", "skipped"))
+    text = f"apply stopped after {sum(counts.values())} of {total} changes ({done or 'nothing written'})"
+    if journaled:
+        return text + "; every write is journaled in the ledger: run the same command again to resume"
+    return text + "; run the same command again to finish (entries already written are then unchanged)"
+
+
 class Loader:
     def __init__(self, client: XPipeClient, *, progress: bool = True, ledger: Ledger | None = None):
         self.client = client
@@ -96,6 +106,8 @@ class Loader:
                 if change.action in ("quarantine", "delete") and change.kind != "category":
                     self._prune(change, result)
                     bar.update(1)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(interrupted_text(result, len(plan.changes), self.ledger is not None)) from None
         finally:
             bar.close()
         self._verify(uuids, result)

@@ -96,6 +96,7 @@ def probe_hosts(
         return []
     results: list[ProbeResult | None] = [None] * len(targets)
     executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="xpipe-probe")
+    wait = True
     try:
         futures = {executor.submit(probe_one, target, timeout): i for i, target in enumerate(targets)}
         for future in as_completed(futures):
@@ -103,8 +104,11 @@ def probe_hosts(
             results[futures[future]] = result
             if progress is not None:
                 progress(result)
+    except KeyboardInterrupt:
+        wait = False  # Ctrl-C: the caller shows what was gathered now; running probes end by their deadline
+        raise
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=wait, cancel_futures=True)
     return cast("list[ProbeResult]", results)  # as_completed yielded every future, so no gaps remain
 
 

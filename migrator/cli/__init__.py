@@ -3,7 +3,8 @@
 Errors become one readable line on stderr and a distinct exit code (README, "Exit codes"); a
 traceback only with ``--debug``. Usage errors exit 1 like every other error in the input or options:
 argparse's own 2 would read as "changes pending" to a CI job. The global flags (``--debug``,
-``--no-progress``) are accepted before or after the command.
+``--no-progress``, ``-q/--quiet``, ``-v/--verbose``) are accepted before or after the command. A reader
+that closes the pipe early (``inspect ... | head``) ends the run quietly with the command's exit code.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from migrator import __version__
-from migrator.cli.common import EXIT_ERROR
+from migrator.cli.common import EXIT_ERROR, EXIT_INTERRUPTED
+from migrator.cli.examples import EXAMPLES
 from migrator.errors import MappingUnsure, MigratorError
 from migrator.escape import console
 
@@ -76,6 +79,20 @@ def _command_parsers(parser: argparse.ArgumentParser):
                 yield from _command_parsers(sub)
 
 
+#: The flags every command accepts, before or after its name: (option strings, help).
+GLOBAL_FLAGS = (
+    (("--debug",), "show tracebacks and debug logging"),
+    (("--no-progress",), "no progress bar on stderr (there is one only when stderr is a terminal)"),
+    (("-q", "--quiet"), "print only errors; a run that changes nothing prints nothing"),
+    (("-v", "--verbose"), "show every diagnostic and the whole table of a run that changes nothing"),
+)
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, default) -> None:
+    for flags, text in GLOBAL_FLAGS:
+        parser.add_argument(*flags, action="store_true", default=default, help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="xpipe-migrate",
@@ -84,21 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Move server inventories into XPipe through its HTTP API, and keep them in step.",
     )
     parser.add_argument("--version", action="version", version=f"xpipe-migrate {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _add_global_flags(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         importlib.import_module(f"migrator.cli.{name}").register(sub)
     for command in _command_parsers(parser):
-        command.epilog = command.epilog or EPILOG
+        name = command.prog.removeprefix(f"{parser.prog} ")
+        examples = EXAMPLES.get(name)
+        command.epilog = command.epilog or (f"examples:\n{examples}\n\n{EPILOG}" if examples else EPILOG)
         command.formatter_class = argparse.RawDescriptionHelpFormatter
         # SUPPRESS: given only before the command, the top-level value is not overwritten with False
-        command.add_argument(
-            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks and debug logging"
-        )
-        command.add_argument(
-            "--no-progress", action="store_true", default=argparse.SUPPRESS, help="no progress bar on stderr"
-        )
+        _add_global_flags(command, argparse.SUPPRESS)
         for action in command._actions:
             if action.option_strings and not isinstance(action, argparse._HelpAction):
                 _track(action)
@@ -116,9 +129,29 @@ def _show_mapping_preview(source) -> None:
     print("\nmapping check preview (nothing was imported):\n" + text, file=sys.stderr)
 
 
+def _pipe_closed() -> None:
+    """The reader went away (``| head``): point stdout at devnull so the interpreter's final flush is silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.quiet and args.verbose:
+        parser.error("-q/--quiet and -v/--verbose cannot be used together")
+    code = None
+    try:
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _pipe_closed()  # the reader asked for no more: the command's code if it had finished, else 0
+        return code if code is not None else 0
+
+
+def _run(args) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -131,9 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, MappingUnsure) and exc.source is not None:
             _show_mapping_preview(exc.source)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("xpipe-migrate: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        raise
+    except KeyboardInterrupt as exc:
+        print(f"xpipe-migrate: interrupted{f': {exc}' if str(exc) else ''}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into one line
         if args.debug:
             raise

@@ -21,6 +21,7 @@ from migrator.cli.common import (
     exit_code,
     given,
     job_reports,
+    progress_enabled,
     refuse,
     show_outcome,
 )
@@ -87,13 +88,15 @@ def run(args) -> int:
         )
         made = _saved_options(args, saved)
         job = load_job(saved["job"])
-        run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=not args.no_progress)
+        run_ = job.to_run(
+            prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=progress_enabled(args)
+        )
         check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=True, saved=saved)
         show_outcome(args, outcome)
         job_reports(job, outcome)
         return exit_code(args, outcome, applied=True)
-    outcome = Manager(adhoc_run(args, progress=not args.no_progress)).execute(apply=True, confirm=_confirm(args))
+    outcome = Manager(adhoc_run(args, progress=progress_enabled(args))).execute(apply=True, confirm=_confirm(args))
     if outcome.declined:
         print("Nothing applied.")
         return EXIT_CHANGES

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from migrator.cli.argtypes import count, seconds
 from migrator.cli.common import (
     EXIT_CHANGES,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     SOURCE_DESTS,
     TARGET_DESTS,
@@ -15,6 +17,7 @@ from migrator.cli.common import (
     add_target_args,
     adhoc_run,
     check_outputs,
+    progress_enabled,
     refuse,
     report_specs,
 )
@@ -33,8 +36,13 @@ def register(sub) -> None:
     p.add_argument("--probe-timeout", type=seconds, default=5.0, help="seconds per probe (default 5)")
     p.add_argument("--probe-concurrency", type=count, default=16, help="probes at once (default 16)")
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
-    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
-                   help="also write the audit, e.g. --report html=audit.html (repeatable)")
+    p.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write the audit, e.g. --report html=audit.html (repeatable)",
+    )
     add_state_arg(p)
     p.set_defaults(func=run)
 
@@ -67,9 +75,62 @@ def run(args) -> int:
         if args.probe:
             from migrator.audit.probe import probe_hosts
 
-            probes = probe_hosts(probe_targets(plan), concurrency=args.probe_concurrency, timeout=args.probe_timeout)
+            targets = probe_targets(plan)
+            progress = ProbeProgress(len(targets), args)
+            try:
+                probes = probe_hosts(
+                    targets, concurrency=args.probe_concurrency, timeout=args.probe_timeout, progress=progress.done
+                )
+            except KeyboardInterrupt:
+                progress.close()
+                print(render(audit_document(plan, plan.live, session.ledger, progress.results), args.format))
+                print(
+                    f"xpipe-migrate: audit interrupted after probing {len(progress.results)} of {len(targets)} "
+                    "hosts (their results are above; no report was written, the audit changes nothing). "
+                    "Run the same command again to probe every host; --probe-timeout and --probe-concurrency "
+                    "make it quicker.",
+                    file=sys.stderr,
+                )
+                return EXIT_INTERRUPTED
+            progress.close()
         doc = audit_document(plan, plan.live, session.ledger, probes)
     print(render(doc, args.format))
     for fmt, path in reports:
         write_report(path, doc, fmt)
     return EXIT_CHANGES if has_findings(doc) else EXIT_OK
+
+
+class ProbeProgress:
+    """How far ``--probe`` has got, on stderr: a bar on a terminal, else a line every tenth of the hosts.
+
+    Probing hundreds of hosts can take a minute; without this the command looks hung. ``-q`` and
+    ``--no-progress`` silence it. The results gathered so far are kept for an interrupted run.
+    """
+
+    def __init__(self, total: int, args):
+        self.total = total
+        self.results: list = []
+        self.quiet = getattr(args, "quiet", False) or getattr(args, "no_progress", False)
+        self.step = max(1, total // 10)
+        self.bar = None
+        if progress_enabled(args):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="host", desc="probe", file=sys.stderr)
+        elif not self.quiet and total:
+            print(
+                f"probing {total} hosts ({args.probe_concurrency} at once, up to {args.probe_timeout:g} s each)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def done(self, result) -> None:
+        self.results.append(result)
+        if self.bar is not None:
+            self.bar.update(1)
+        elif not self.quiet and (len(self.results) % self.step == 0 or len(self.results) == self.total):
+            print(f"probed {len(self.results)}/{self.total} hosts", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -7,6 +7,7 @@ Every default shown here is read from the options model that owns it (``TargetOp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,23 @@ from migrator.sync.state import has_persistent_vault
 from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+
+
+def progress_enabled(args) -> bool:
+    """A progress bar only for a person watching: stderr is a terminal, and neither --no-progress nor -q."""
+    quiet = getattr(args, "no_progress", False) or getattr(args, "quiet", False)
+    return not quiet and sys.stderr.isatty()
+
+
+def color_enabled(args) -> bool:
+    """Colour only on a terminal, never with -q, and never when NO_COLOR is set to anything (no-color.org)."""
+    return not getattr(args, "quiet", False) and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def table_options(args) -> dict:
+    """What the table renderer takes from the global flags and the terminal."""
+    return {"verbose": bool(getattr(args, "verbose", False)), "color": color_enabled(args)}
 
 
 def root_category(text: str) -> tuple[str, ...]:
@@ -86,8 +104,10 @@ def add_job_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="overwrite fields changed in XPipe (drift) and pass the prune percentage guard")
     p.add_argument("--prune", dest="prune", action="store_true", default=None,
-                   help="remove owned entries that are gone from the sources (guarded; see README)")
-    p.add_argument("--no-prune", dest="prune", action="store_false", help="never prune, whatever the job says")
+                   help="remove owned entries that are gone from the sources (guarded; see README; "
+                        "default: what the job's [prune] says, off without a job)")
+    p.add_argument("--no-prune", dest="prune", action="store_false",
+                   help="never prune, whatever the job says (default: what the job's [prune] says)")
     p.add_argument("--adopt", action="store_true",
                    help="take over same-named entries in the root category that the ledger does not own")
 
@@ -270,10 +290,42 @@ def write_rejects(path: str | None, inventory) -> None:
             print(f"rejected rows written to {written}", file=sys.stderr)
 
 
+def is_noop(doc: dict) -> bool:
+    """Nothing was or would be written, nothing failed, and nothing needs the reader's attention."""
+    s, a = doc["summary"], doc["apply"]
+    pending = sum(s.get(k) or 0 for k in ("create", "update", "recreate", "conflict", "quarantine", "delete", "drift"))
+    failed = a and (a["failed"] or a["failures"])
+    errors = any(d.get("level") == "error" for d in doc.get("diagnostics") or [])
+    return not pending and not failed and not errors and not s.get("not_imported")
+
+
+def noop_line(doc: dict) -> str:
+    """The one line a run that changes nothing prints (``-v`` prints the whole table instead)."""
+    s = doc["summary"]
+    notes = doc.get("diagnostics") or []
+    counts = {lv: sum(1 for d in notes if d.get("level") == lv) for lv in ("warning", "info")}
+    extra = ", ".join(f"{n} {lv}{'s' if n != 1 else ''}" for lv, n in counts.items() if n)
+    return (f"no changes: {s['unchanged']} entries match the sources"
+            f"{f' ({extra}; -v shows them)' if extra else ''}")
+
+
 def show_outcome(args, outcome: Outcome) -> dict:
-    """Print the plan (and apply result) in ``--format`` and write ``--report``/``--rejects``; the document."""
+    """Print the plan (and apply result) in ``--format`` and write ``--report``/``--rejects``; the document.
+
+    In the table, a run that changes nothing is one line (none with ``-q``) so a cron job stays silent
+    unless something happened; ``-q`` otherwise drops warnings and notes, keeping changes and errors.
+    """
     doc = plan_document(outcome.plan, outcome.result)
-    print(render(doc, args.format, **({"show_unchanged": args.show_unchanged} if args.format == "table" else {})))
+    if args.format != "table":
+        print(render(doc, args.format))
+    elif is_noop(doc) and not getattr(args, "verbose", False) and not args.show_unchanged:
+        if not getattr(args, "quiet", False):
+            print(noop_line(doc))
+    else:
+        shown = doc
+        if getattr(args, "quiet", False):
+            shown = {**doc, "diagnostics": [d for d in doc.get("diagnostics") or [] if d.get("level") == "error"]}
+        print(render(shown, "table", show_unchanged=args.show_unchanged, **table_options(args)))
     write_reports(getattr(args, "report", []), doc)
     write_rejects(getattr(args, "rejects", None), outcome.inventory)
     return doc

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from migrator.cli.common import EXIT_ERROR, EXIT_OK
+from migrator.cli.common import EXIT_ERROR, EXIT_OK, progress_enabled, table_options
 from migrator.data import SAMPLES, bundled_folder
 from migrator.errors import InputError
 from migrator.manager import Manager, Run, SourceInput
@@ -25,32 +25,54 @@ DEMO_SAMPLES = ("servers.csv", "ssh_config", "putty-sessions.reg", "mobaxterm.mx
 def register(sub) -> None:
     p = sub.add_parser("demo", help="apply the bundled samples to an in-process simulator, twice")
     p.add_argument("--samples", metavar="DIR", help="samples folder (default: the samples bundled with the package)")
-    p.add_argument("--xpipe-version", default=TargetOptions.embedded_version,
-                   help=f"XPipe version the simulator speaks (default {TargetOptions.embedded_version})")
+    p.add_argument(
+        "--xpipe-version",
+        default=TargetOptions.embedded_version,
+        help=f"XPipe version the simulator speaks (default {TargetOptions.embedded_version})",
+    )
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="output format (default table)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    return run_demo(samples=args.samples, version=args.xpipe_version, fmt=args.format,
-                    progress=not args.no_progress)
+    return run_demo(
+        samples=args.samples,
+        version=args.xpipe_version,
+        fmt=args.format,
+        progress=progress_enabled(args),
+        table=table_options(args),
+    )
 
 
-def run_demo(samples: str | None = None, version: str = TargetOptions.embedded_version, fmt: str = "table",
-             progress: bool = True) -> int:
-    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package."""
+def run_demo(
+    samples: str | None = None,
+    version: str = TargetOptions.embedded_version,
+    fmt: str = "table",
+    progress: bool = True,
+    table: dict | None = None,
+) -> int:
+    """Run the demo on ``samples`` (a folder), by default the samples bundled with the package.
+
+    ``table`` holds the table renderer's options: the diagnostics are a grouped summary unless
+    ``verbose`` (``-v``) asks for every one.
+    """
     if samples:
-        return _demo(Path(samples), version, fmt, progress)
+        return _demo(Path(samples), version, fmt, progress, table or {})
     with bundled_folder(SAMPLES) as folder:
-        return _demo(folder, version, fmt, progress)
+        return _demo(folder, version, fmt, progress, table or {})
 
 
-def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
+def _demo(folder: Path, version: str, fmt: str, progress: bool, table: dict) -> int:
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:
         raise InputError(f"no demo samples found in {folder}")
-    manager = Manager(Run(sources=[SourceInput(f, where=f) for f in files],
-                          target=TargetOptions(target=EMBEDDED, embedded_version=version), progress=progress))
+    manager = Manager(
+        Run(
+            sources=[SourceInput(f, where=f) for f in files],
+            target=TargetOptions(target=EMBEDDED, embedded_version=version),
+            progress=progress,
+        )
+    )
     inventory = manager.read()
     started = time.perf_counter()
     with manager.session() as session:
@@ -63,7 +85,7 @@ def _demo(folder: Path, version: str, fmt: str, progress: bool) -> int:
         again = session.plan(inventory)
         second_writes = client.writes_made - writes_before
         total_requests = client.requests_made
-    print(render(plan_document(plan, result), fmt))
+    print(render(plan_document(plan, result), fmt, **(table if fmt == "table" else {})))
     if fmt == "table":
         print()
         print(

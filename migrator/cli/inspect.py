@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrator.cli.common import EXIT_OK, add_source_args, raise_unreadable, source_inputs
+from migrator.cli.common import EXIT_OK, add_source_args, raise_unreadable, source_inputs, table_options
 from migrator.manager import read_inventory
 from migrator.report import render
 from migrator.report.document import inventory_document
@@ -11,13 +11,15 @@ from migrator.report.document import inventory_document
 def register(sub) -> None:
     p = sub.add_parser("inspect", help="read sources and show the hosts, without XPipe")
     add_source_args(p)
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                   help="output format (default table)")
+    p.add_argument(
+        "--format", choices=("table", "json", "markdown"), default="table", help="output format (default table)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     inventory = read_inventory(source_inputs(args))
-    print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format))
+    options = table_options(args) if args.format == "table" else {}
+    print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format, **options))
     raise_unreadable(inventory)
     return EXIT_OK

@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     p.add_argument("--mapping", help="profile name in mappings/ or a .toml path (default: auto-detect)")
     p.add_argument("--sheet", help="Excel sheet (default: every visible sheet)")
     p.add_argument("--rows", type=non_negative, default=5, metavar="N", help="rows to preview (default 5)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.set_defaults(func=run)
 
 

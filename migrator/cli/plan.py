@@ -19,6 +19,7 @@ from migrator.cli.common import (
     check_rejects,
     exit_code,
     job_reports,
+    progress_enabled,
     refuse,
     run_options,
     show_outcome,
@@ -55,7 +56,7 @@ def run(args) -> int:
             raise ConfigError("give either --job or SOURCEs, not both")
         refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
         job = load_job(args.job)
-        run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=not args.no_progress)
+        run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args))
         check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=False)
         doc = show_outcome(args, outcome)
@@ -67,6 +68,6 @@ def run(args) -> int:
     if not args.sources:
         raise ConfigError("plan needs SOURCEs or --job")
     refuse(args, ("out",), "without --job: a saved plan is applied against a job's ledger")
-    outcome = Manager(adhoc_run(args, progress=not args.no_progress)).execute(apply=False)
+    outcome = Manager(adhoc_run(args, progress=progress_enabled(args))).execute(apply=False)
     show_outcome(args, outcome)
     return exit_code(args, outcome, applied=False)
