@@ -1,4 +1,4 @@
-"""Store data as XPipe parses, compares, completes and serializes it (notes §1.6, §3).
+"""Store data as XPipe parses, compares, completes and serializes it (docs/xpipe-api.md §1.6, §3).
 
 A store JSON object becomes an :class:`Obj` (type id + field values) by the rules of XPipe's Jackson
 configuration:
@@ -379,7 +379,7 @@ class PolyKind(Kind):
 
 
 class EncryptedKind(Kind):
-    """An ``EncryptedValue<T>`` of the polymorphic ``base`` (notes §3.6)."""
+    """An ``EncryptedValue<T>`` of the polymorphic ``base`` (docs/xpipe-api.md §3.6)."""
 
     def __init__(self, base: str):
         self.base = base

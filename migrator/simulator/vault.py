@@ -362,7 +362,7 @@ class Vault:
     # ------------------------------------------------------------------ /connection/add
 
     def add_entry(self, name: str, data: Any, validate: bool, category: str | None) -> str:
-        """``ConnectionAddExchangeImpl.handle`` (notes §2.4), steps 1-7. Returns the entry UUID."""
+        """``ConnectionAddExchangeImpl.handle`` (docs/xpipe-api.md §2.4), steps 1-7. Returns the entry UUID."""
         store = stores.parse_store(data, self.parse_context())  # 1
 
         for existing_uuid in self._by_store.get(store.canon(), []):  # 2
@@ -451,7 +451,7 @@ class Vault:
         return cat.uuid
 
     def remove_categories(self, uuids: Iterable[str], remove_children: bool, remove_contents: bool) -> None:
-        """``DataStorage.deleteStoreCategory`` for each category (notes §2.9)."""
+        """``DataStorage.deleteStoreCategory`` for each category (docs/xpipe-api.md §2.9)."""
         targets = self.require_categories(uuids)
         for cat in targets:
             if cat.parent is None or cat.uuid in UNDELETABLE_CATEGORIES:

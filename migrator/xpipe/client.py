@@ -425,7 +425,7 @@ def looks_like_xpipe(base_url: str, timeout: float = 1.0) -> bool:
 
 
 def discover(*, ptb: bool = False, env: dict | None = None, probe_timeout: float = 1.0) -> str:
-    """Find a running XPipe: env port, else the standard port, else the fallback range (notes §1.1)."""
+    """Find a running XPipe: env port, else the standard port, else the fallback range (docs/xpipe-api.md §1.1)."""
     import os
 
     from migrator.xpipe.constants import DEFAULT_PORT, FALLBACK_PORTS, PTB_PORT

@@ -1,7 +1,7 @@
 """How the client's HTTP requests travel, so that none waits for a delayed ACK.
 
 XPipe's JDK HTTP server leaves Nagle's algorithm on and writes the response headers and the body
-in two socket writes (notes §1.7). On a reused connection the body is then held back until the
+in two socket writes (docs/xpipe-api.md §1.7). On a reused connection the body is then held back until the
 client ACKs the headers, and a client ACKs a lone segment only when its delayed-ACK timer fires:
 about 40 ms per request on Linux, up to 200 ms on Windows. The modes:
 
