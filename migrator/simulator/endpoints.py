@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from migrator.simulator.crypto import is_secret_value
 from migrator.simulator.errors import BadRequest, ServerFailure
-from migrator.simulator.stores import (
-    BoolKind,
-    ParseContext,
-    StringKind,
-    java_strip,
-    mismatch,
-    parse_request_uuid,
-)
+from migrator.simulator.java import java_strip, mismatch, parse_request_uuid
+from migrator.simulator.stores import BoolKind, StringKind
+from migrator.simulator.values import ParseContext
 
 if TYPE_CHECKING:
     from migrator.simulator.server import Simulator

@@ -3,7 +3,7 @@
 Inspecting it from tests (``sim.vault``); take ``vault.lock`` when reading while requests may run:
 
 * ``vault.entries``: ``dict[uuid, Entry]`` in creation order. :class:`Entry` has ``uuid``, ``name``
-  (original case), ``category`` (UUID), ``store`` (:class:`~migrator.simulator.stores.Obj`, ``None``
+  (original case), ``category`` (UUID), ``store`` (:class:`~migrator.simulator.values.Obj`, ``None``
   if it failed to load), ``type_id``, ``state``, ``last_used``, ``last_modified``.
 * ``vault.categories``: ``dict[uuid, Category]``; :class:`Category` has ``uuid``, ``name``, ``parent``.
 * ``vault.raw_data(uuid)``: the entry's rawData as ``/connection/info`` shows it.
@@ -30,17 +30,8 @@ from migrator.simulator import stores
 from migrator.simulator.crypto import VaultCipher
 from migrator.simulator.errors import BadRequest, ServerFailure
 from migrator.simulator.globs import compile_glob
-from migrator.simulator.stores import (
-    CheckContext,
-    Incomplete,
-    Obj,
-    ParseContext,
-    equals_ignore_case,
-    fold_case,
-    java_blank,
-    java_strip,
-    lower_path_name,
-)
+from migrator.simulator.java import equals_ignore_case, fold_case, java_blank, java_strip, lower_path_name
+from migrator.simulator.values import CheckContext, Incomplete, Obj, ParseContext
 from migrator.xpipe import constants as C
 
 STATE_FORMAT = "xpipe-migrate-simulator-vault"
