@@ -22,8 +22,6 @@ import json
 import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from migrator.simulator import stores
@@ -31,77 +29,22 @@ from migrator.simulator.crypto import VaultCipher
 from migrator.simulator.errors import BadRequest, ServerFailure
 from migrator.simulator.globs import compile_glob
 from migrator.simulator.java import equals_ignore_case, fold_case, java_blank, java_strip, lower_path_name
+from migrator.simulator.records import (
+    BUILTIN_CATEGORIES,
+    LOCAL_MACHINE_NAME,
+    ROOT_CATEGORIES,
+    STATE_FORMAT,
+    SYNCED_CATEGORY,
+    UNDELETABLE_CATEGORIES,
+    Category,
+    Entry,
+    empty_category_config,
+    iso,
+    now,
+    parse_iso,
+)
 from migrator.simulator.values import CheckContext, Incomplete, Obj, ParseContext
 from migrator.xpipe import constants as C
-
-STATE_FORMAT = "xpipe-migrate-simulator-vault"
-
-# (uuid, display name, parent) of the categories every vault has (DataStorage.setupBuiltinCategories).
-BUILTIN_CATEGORIES = (
-    (C.ALL_CONNECTIONS, "All connections", None),
-    (C.DEFAULT_CATEGORY, "Default", C.ALL_CONNECTIONS),
-    (C.ALL_IDENTITIES, "All identities", None),
-    (C.LOCAL_IDENTITIES, "Local", C.ALL_IDENTITIES),
-    (C.ALL_SCRIPTS, "All scripts", None),
-    (C.CUSTOM_SCRIPTS, "Custom", C.ALL_SCRIPTS),
-    (C.SCRIPT_SOURCES, "Sources", C.ALL_SCRIPTS),
-    (C.PREDEFINED_SCRIPTS, "Predefined", C.ALL_SCRIPTS),
-    (C.ALL_MACROS, "All macros", None),
-)
-SYNCED_CATEGORY = (C.SYNCED_IDENTITIES, "Synced", C.ALL_IDENTITIES)
-UNDELETABLE_CATEGORIES = frozenset({
-    C.DEFAULT_CATEGORY, C.LOCAL_IDENTITIES, C.SYNCED_IDENTITIES, C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES,
-    C.PREDEFINED_SCRIPTS,
-})
-ROOT_CATEGORIES = frozenset({C.ALL_CONNECTIONS, C.ALL_IDENTITIES, C.ALL_SCRIPTS, C.ALL_MACROS})
-LOCAL_MACHINE_NAME = "Local Machine"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """An Instant as Jackson writes it: ISO-8601 in UTC with a ``Z``."""
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _parse_iso(text: Any) -> datetime:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return now()
-
-
-def empty_category_config() -> dict:
-    return {
-        "color": None, "dontAllowScripts": None, "confirmAllModifications": None, "sync": None,
-        "freezeConfigurations": None, "defaultIdentityStore": None, "defaultGatewayStore": None,
-    }
-
-
-@dataclass
-class Category:
-    uuid: str
-    name: str
-    parent: str | None
-    last_used: datetime = field(default_factory=now)
-    last_modified: datetime = field(default_factory=now)
-    config: dict = field(default_factory=empty_category_config)
-
-
-@dataclass
-class Entry:
-    uuid: str
-    name: str
-    category: str
-    store: Obj | None
-    type_id: str
-    state: dict
-    last_used: datetime = field(default_factory=now)
-    last_modified: datetime = field(default_factory=now)
-    failed_data: Any = None
-    """The persisted JSON of an entry that could not be parsed at load (kept to be saved again)."""
 
 
 class Vault:
@@ -546,8 +489,8 @@ class Vault:
         self._by_name.clear()
         for raw in state.get("categories", []):
             self.categories[raw["uuid"]] = Category(
-                raw["uuid"], raw["name"], raw.get("parent"), _parse_iso(raw.get("lastUsed")),
-                _parse_iso(raw.get("lastModified")), {**empty_category_config(), **(raw.get("config") or {})})
+                raw["uuid"], raw["name"], raw.get("parent"), parse_iso(raw.get("lastUsed")),
+                parse_iso(raw.get("lastModified")), {**empty_category_config(), **(raw.get("config") or {})})
         saved = state.get("entries", [])
         known = {raw["uuid"] for raw in saved}
         context = ParseContext(self.cipher, lambda entry_uuid: entry_uuid in known)
@@ -562,7 +505,7 @@ class Vault:
             self._insert(Entry(
                 raw["uuid"], raw["name"], raw.get("category") or C.DEFAULT_CATEGORY, store,
                 type_id, raw.get("state") or {},
-                _parse_iso(raw.get("lastUsed")), _parse_iso(raw.get("lastModified")),
+                parse_iso(raw.get("lastUsed")), parse_iso(raw.get("lastModified")),
                 failed_data=None if store is not None else data))
         for entry in self.entries.values():
             if entry.category not in self.categories:
