@@ -23,9 +23,8 @@ import pytest
 from migrator.errors import ProtocolError, XPipeTimeout
 from migrator.xpipe.auth import ApiKeyAuth
 from migrator.xpipe.client import XPipeClient
-from tests._csv_helpers import write_csv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 SENTINEL = "SENTINEL-9f3a"  # a server value that must never be echoed
 ENTRY = "11111111-1111-4111-8111-111111111111"
 CAT = "bfb0b51a-e7a3-4ce4-8878-8d4cb5828d6c"
@@ -221,7 +220,7 @@ def test_a_wrong_shape_is_one_protocol_error_line(server, endpoint, path, value)
 
 def plan_on(server: Server, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     source = tmp_path / "servers.csv"
-    write_csv(source, [{"name": "web01", "host": "web01.example.net", "user": "ops", "folder": "Prod"}])
+    source.write_text("name,host,user,folder\nweb01,web01.example.net,ops,Prod\n", encoding="utf-8")
     key = tmp_path / "api-key"
     key.write_text("k")
     return subprocess.run(
