@@ -108,7 +108,10 @@ class ServerError(XPipeError):
 
 
 class ProtocolError(XPipeError):
-    """The daemon answered something that is not the API's JSON (another program on the port?)."""
+    """The daemon answered something that is not the API's JSON (another program on the port?), or
+    JSON of the wrong shape for the endpoint. Exit 5 like an unreachable daemon: no usable XPipe."""
+
+    exit_code = 5
 
 
 class SourceServiceError(MigratorError):

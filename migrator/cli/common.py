@@ -73,7 +73,8 @@ def add_target_args(p: argparse.ArgumentParser) -> None:
                    help="file holding the API key (or set XPIPE_API_KEY); keys are never taken from the command line")
     g.add_argument("--ptb", action="store_true", help="talk to XPipe PTB (port 21722, xpipe-ptb auth file)")
     g.add_argument("--api-dialect", choices=("23", "24"), help="override the API dialect chosen from the version")
-    g.add_argument("--timeout", type=seconds, default=t.timeout, help=f"seconds per request (default {t.timeout:g})")
+    g.add_argument("--timeout", type=seconds, default=t.timeout,
+                   help=f"seconds for each whole answer (default {t.timeout:g})")
     g.add_argument("--first-timeout", type=seconds, default=t.first_timeout,
                    help=f"seconds for the first request, while XPipe may still be starting "
                         f"(default {t.first_timeout:g})")

@@ -1,4 +1,4 @@
-"""A simulator of XPipe's HTTP API, following the real daemon's behaviour (notes §1-4, §6).
+"""A simulator of XPipe's HTTP API, following the real daemon's behaviour (docs/xpipe-api.md §1-4, §6).
 
 Users test jobs against it and the main command embeds it by default. It serves on 127.0.0.1::
 
@@ -21,7 +21,7 @@ plan="community", transport="jdk")``
   changed (see :mod:`migrator.simulator.persist`).
 * ``latency_ms``: the time each request takes in the handler (its own work included); storage
   endpoints (``/connection/*``, ``/store/*``, ``/category/*``) spend it holding the storage lock, so
-  they queue like XPipe's (notes §1.7); ``/secret/*``, handshake and daemon endpoints spend it
+  they queue like XPipe's (docs/xpipe-api.md §1.7); ``/secret/*``, handshake and daemon endpoints spend it
   unlocked. ``startup_delay``: endpoints that need a started daemon block until that many seconds
   after ``start()``/``restart()``.
 * ``transport``: ``"jdk"`` (default) behaves like XPipe's JDK HTTP server: Nagle's algorithm on,

@@ -1,7 +1,7 @@
 """The simulated vault encryption behind ``/secret/encrypt``, ``/secret/decrypt`` and identity secrets.
 
 XPipe encrypts with AES-GCM under a per-vault key, a fresh random 12-byte IV each time, and writes
-``base64e(IV ‖ ciphertext ‖ tag)`` (notes §2.10). The simulator does the same with a random 256-bit
+``base64e(IV ‖ ciphertext ‖ tag)`` (docs/xpipe-api.md §2.10). The simulator does the same with a random 256-bit
 key per vault, so ciphertext differs on every call and only the vault that made it can read it.
 
 The ``encryptedToken`` is an AES-GCM encryption of a fixed marker under the same key; it lets a

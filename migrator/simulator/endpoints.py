@@ -1,7 +1,7 @@
 """The simulated endpoints: request parsing like XPipe's Jackson setup, handlers, and the two dialects.
 
 XPipe 20-23 speaks ``/connection/*``; XPipe 24 renamed those to ``/store/*`` with renamed body fields
-and keeps ``/connection/*`` as path aliases that take the 24 bodies (notes §6). Everything else is
+and keeps ``/connection/*`` as path aliases that take the 24 bodies (docs/xpipe-api.md §6). Everything else is
 the same in both.
 """
 
@@ -16,14 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from migrator.simulator.crypto import is_secret_value
 from migrator.simulator.errors import BadRequest, ServerFailure
-from migrator.simulator.stores import (
-    BoolKind,
-    ParseContext,
-    StringKind,
-    java_strip,
-    mismatch,
-    parse_request_uuid,
-)
+from migrator.simulator.java import java_strip, mismatch, parse_request_uuid
+from migrator.simulator.stores import BoolKind, StringKind
+from migrator.simulator.values import ParseContext
 
 if TYPE_CHECKING:
     from migrator.simulator.server import Simulator
@@ -33,7 +28,7 @@ Handler = Callable[["Simulator", dict, "Endpoint"], Any]
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One HTTP context: its path, request shape and pipeline flags (notes §1.2, §1.5)."""
+    """One HTTP context: its path, request shape and pipeline flags (docs/xpipe-api.md §1.2, §1.5)."""
 
     path: str
     request_class: str
@@ -153,7 +148,7 @@ def _null_request(endpoint: Endpoint) -> ServerFailure:
 
 
 def missing_field(request_class: str, name: str) -> BadRequest:
-    """Jackson's ``... is marked non-null but is null`` after XPipe's rewriting (notes §1.5)."""
+    """Jackson's ``... is marked non-null but is null`` after XPipe's rewriting (docs/xpipe-api.md §1.5)."""
     return BadRequest(
         f"Cannot construct instance of `{request_class}`, problem: field {name} is missing from object"
     )

@@ -1,6 +1,6 @@
 """The failures a simulated endpoint can raise, and the JSON shapes XPipe answers them with.
 
-XPipe has two error bodies (notes §1.5): client errors are ``{"message": ...}`` (400), server errors
+XPipe has two error bodies (docs/xpipe-api.md §1.5): client errors are ``{"message": ...}`` (400), server errors
 wrap a serialized Java Throwable as ``{"error": <Throwable>, "documentationLink": null}`` (500).
 The Throwable shape (alphabetical keys, a short stack trace) is rebuilt here so that clients which
 read ``error.message`` work against the simulator as against XPipe.

@@ -1,4 +1,4 @@
-"""XPipe's query globs (``DataStorageQuery.toRegex``, notes §2.2), translated to Python regexes.
+"""XPipe's query globs (``DataStorageQuery.toRegex``, docs/xpipe-api.md §2.2), translated to Python regexes.
 
 The rules, applied to the lower-cased filter:
 

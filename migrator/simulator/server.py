@@ -1,10 +1,10 @@
 """The HTTP side of the simulator: the server, XPipe's request pipeline, and the Simulator object.
 
-The pipeline is the one of XPipe's ``BeaconRequestHandler`` (notes §1.5), in this order:
+The pipeline is the one of XPipe's ``BeaconRequestHandler`` (docs/xpipe-api.md §1.5), in this order:
 catch-all redirect for unknown paths, wait for startup, API-enabled check (403), Authorization
 header (401), session token (403), body parsing (400/500), handler (400/500), response.
 
-The transport is the JDK ``com.sun.net.httpserver`` one by default (notes §1.1, §1.7): Nagle's
+The transport is the JDK ``com.sun.net.httpserver`` one by default (docs/xpipe-api.md §1.1, §1.7): Nagle's
 algorithm stays on, the status line and headers go out in one socket write and the body in a second,
 and at most 5 requests are handled at once (XPipe's executor). On a keep-alive connection the body
 therefore waits for the client's delayed ACK, as with XPipe. ``transport="ideal"`` sets
@@ -326,7 +326,7 @@ class Simulator:
     def _process(self, endpoint: endpoints.Endpoint, authorization: str | None,
                  raw: bytes) -> tuple[int, Any]:
         """One request, taking ``latency_ms`` in all (its own work included). Storage endpoints spend
-        it holding the vault lock, like XPipe's handlers synchronized on ``DataStorage`` (notes §1.7);
+        it holding the vault lock, like XPipe's handlers synchronized on ``DataStorage`` (docs/xpipe-api.md §1.7);
         every other request spends it unlocked."""
         refused = self._admit(endpoint, authorization)
         if refused is not None:
@@ -353,7 +353,7 @@ class Simulator:
             self._lag(started)
 
     def _admit(self, endpoint: endpoints.Endpoint, authorization: str | None) -> tuple[int, Any] | None:
-        """Pipeline rows 2-5 (notes §1.5): the answer when the request is refused before its handler."""
+        """Pipeline rows 2-5 (docs/xpipe-api.md §1.5): the answer when the request is refused before its handler."""
         if endpoint.requires_startup:
             wait = self._ready_at - time.monotonic()
             if wait > 0:

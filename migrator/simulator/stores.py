@@ -1,4 +1,4 @@
-"""Store data as XPipe parses, compares, completes and serializes it (notes §1.6, §3).
+"""Store data as XPipe parses, compares, completes and serializes it (docs/xpipe-api.md §1.6, §3).
 
 A store JSON object becomes an :class:`Obj` (type id + field values) by the rules of XPipe's Jackson
 configuration:
@@ -28,235 +28,14 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from migrator.names import name_key, names_equal
-from migrator.simulator.crypto import VaultCipher, is_secret_value
+from migrator.simulator.crypto import is_secret_value
 from migrator.simulator.errors import BadRequest
+from migrator.simulator.java import compact_json, java_blank, mismatch, parse_ref_uuid
+from migrator.simulator.values import CheckContext, Encrypted, EntryRef, Incomplete, Obj, ParseContext, SecretText
 from migrator.xpipe.constants import LOCAL_MACHINE
-
-# ---------------------------------------------------------------------------------------------------
-# Java-compatible helpers
-
-_JAVA_NON_WHITESPACE_SPACES = "\u00a0\u2007\u202f"
-_UUID_GROUP_LIMITS = (8, 4, 4, 4, 12)
-_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _java_space(ch: str) -> bool:
-    return ch.isspace() and ch not in _JAVA_NON_WHITESPACE_SPACES
-
-
-def java_strip(text: str) -> str:
-    """``String.strip()``: removes Java whitespace (not the non-breaking spaces) at both ends."""
-    start, end = 0, len(text)
-    while start < end and _java_space(text[start]):
-        start += 1
-    while end > start and _java_space(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-def java_blank(text: str) -> bool:
-    return not java_strip(text)
-
-
-def equals_ignore_case(left: str, right: str) -> bool:
-    """``String.equalsIgnoreCase`` (Java's simple case mappings, see ``migrator.names``)."""
-    return names_equal(left, right)
-
-
-def fold_case(text: str) -> str:
-    """An index key that is equal exactly for names that are ``equalsIgnoreCase``."""
-    return name_key(text)
-
-
-def lower_path_name(name: str) -> str:
-    """How a name appears in API paths: lower-cased, ``/`` replaced by ``_``."""
-    return name.lower().replace("/", "_")
-
-
-def parse_request_uuid(value: Any, where: str) -> str:
-    """A ``java.util.UUID`` request field (Jackson's strict 36-character form), lower-cased."""
-    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
-        return value.lower()
-    raise BadRequest(
-        f"Cannot deserialize value of type `java.util.UUID` from {_json_kind(value)}: "
-        f"UUID has to be represented by standard 36-char representation (through reference chain: {where})"
-    )
-
-
-def parse_ref_uuid(text: str) -> str:
-    """``UUID.fromString`` (lenient: five dash-separated hex groups), as canonical lower-case text."""
-    parts = text.split("-")
-    if len(parts) == 5 and all(
-        0 < len(part) <= limit and all(c in "0123456789abcdefABCDEF" for c in part)
-        for part, limit in zip(parts, _UUID_GROUP_LIMITS, strict=True)
-    ):
-        padded = (part.lower().zfill(limit) for part, limit in zip(parts, _UUID_GROUP_LIMITS, strict=True))
-        return "-".join(padded)
-    raise BadRequest(f"Invalid UUID string: {text}")
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "Object value (token `JsonToken.START_OBJECT`)"
-    if isinstance(value, list):
-        return "Array value (token `JsonToken.START_ARRAY`)"
-    if isinstance(value, bool):
-        return "Boolean value"
-    if isinstance(value, int):
-        return "Integer value"
-    if isinstance(value, float):
-        return "Floating-point value"
-    if value is None:
-        return "Null value"
-    return f'String "{value}"'
-
-
-def mismatch(java_type: str, value: Any, where: str) -> BadRequest:
-    return BadRequest(
-        f"Cannot deserialize value of type `{java_type}` from {_json_kind(value)} "
-        f"(through reference chain: {where})"
-    )
-
-
-def compact_json(value: Any) -> str:
-    """Jackson's compact output (no spaces), used as the plaintext of encrypted strategies."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Parsed values
-
-
-@dataclass(frozen=True)
-class EntryRef:
-    """A reference to another vault entry; serialized as its UUID string."""
-
-    uuid: str
-
-
-class Encrypted:
-    """An ``EncryptedValue<T>``: the parsed strategy plus the node rawData shows for it."""
-
-    __slots__ = ("value", "node")
-
-    def __init__(self, value: Obj, node: dict):
-        self.value = value
-        self.node = node
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Encrypted) and self.value == other.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-    def __repr__(self) -> str:
-        return f"Encrypted({self.value.type_id})"
-
-
-class SecretText:
-    """A bare ``SecretValue`` (``default``/``vault``/``locked``) with its plaintext when readable."""
-
-    __slots__ = ("kind", "encrypted_value", "plain")
-
-    def __init__(self, kind: str, encrypted_value: str | None, plain: str | None):
-        self.kind = kind
-        self.encrypted_value = encrypted_value
-        self.plain = plain
-
-    def canon(self) -> tuple:
-        if self.plain is not None:
-            return ("plain", self.plain)
-        return ("cipher", self.kind, self.encrypted_value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SecretText) and self.canon() == other.canon()
-
-    def __hash__(self) -> int:
-        return hash(self.canon())
-
-    def __repr__(self) -> str:
-        return f"SecretText({self.kind})"
-
-
-class Obj:
-    """A parsed polymorphic object: a store, strategy, identity value, ..."""
-
-    __slots__ = ("spec", "values", "_canon")
-
-    def __init__(self, spec: TypeSpec, values: dict[str, Any]):
-        self.spec = spec
-        self.values = values
-        self._canon: tuple | None = None
-
-    @property
-    def type_id(self) -> str:
-        return self.spec.id
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.values.get(name, default)
-
-    def canon(self) -> tuple:
-        if self._canon is None:
-            self._canon = (self.spec.base, self.spec.id) + tuple(
-                _canon(self.values[name]) for name, _ in self.spec.fields
-            )
-        return self._canon
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Obj) and self.canon() == other.canon()
-
-    def __hash__(self) -> int:
-        return hash(self.canon())
-
-    def __repr__(self) -> str:
-        return f"Obj({self.spec.id})"
-
-
-def _canon(value: Any) -> Any:
-    if isinstance(value, Obj):
-        return value.canon()
-    if isinstance(value, Encrypted):
-        return ("encrypted", value.value.canon())
-    if isinstance(value, SecretText):
-        return value.canon()
-    if isinstance(value, EntryRef):
-        return ("ref", value.uuid)
-    if isinstance(value, list):
-        return tuple(_canon(v) for v in value)
-    return (type(value).__name__, value)
-
-
-class Incomplete(Exception):
-    """``checkComplete`` failed (XPipe's ValidationException)."""
-
-
-# ---------------------------------------------------------------------------------------------------
-# Contexts
-
-
-@dataclass
-class ParseContext:
-    """What parsing needs from the vault: its cipher and which entry UUIDs can be referenced."""
-
-    cipher: VaultCipher
-    entry_exists: Callable[[str], bool]
-
-
-@dataclass
-class CheckContext:
-    """What ``checkComplete`` needs: the stores of referenced entries and the ssh strictness."""
-
-    resolve: Callable[[str], Obj | None]
-    lenient_ssh: bool = False
-    visiting: set[str] = field(default_factory=set)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Field kinds
@@ -379,7 +158,7 @@ class PolyKind(Kind):
 
 
 class EncryptedKind(Kind):
-    """An ``EncryptedValue<T>`` of the polymorphic ``base`` (notes §3.6)."""
+    """An ``EncryptedValue<T>`` of the polymorphic ``base`` (docs/xpipe-api.md §3.6)."""
 
     def __init__(self, base: str):
         self.base = base

@@ -3,7 +3,7 @@
 Inspecting it from tests (``sim.vault``); take ``vault.lock`` when reading while requests may run:
 
 * ``vault.entries``: ``dict[uuid, Entry]`` in creation order. :class:`Entry` has ``uuid``, ``name``
-  (original case), ``category`` (UUID), ``store`` (:class:`~migrator.simulator.stores.Obj`, ``None``
+  (original case), ``category`` (UUID), ``store`` (:class:`~migrator.simulator.values.Obj`, ``None``
   if it failed to load), ``type_id``, ``state``, ``last_used``, ``last_modified``.
 * ``vault.categories``: ``dict[uuid, Category]``; :class:`Category` has ``uuid``, ``name``, ``parent``.
 * ``vault.raw_data(uuid)``: the entry's rawData as ``/connection/info`` shows it.
@@ -17,103 +17,34 @@ Every public mutating method is what one storage endpoint does and runs under ``
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import uuid as uuidlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from migrator.simulator import stores
 from migrator.simulator.crypto import VaultCipher
 from migrator.simulator.errors import BadRequest, ServerFailure
 from migrator.simulator.globs import compile_glob
-from migrator.simulator.stores import (
-    CheckContext,
-    Incomplete,
-    Obj,
-    ParseContext,
-    equals_ignore_case,
-    fold_case,
-    java_blank,
-    java_strip,
-    lower_path_name,
+from migrator.simulator.java import equals_ignore_case, fold_case, java_blank, java_strip, lower_path_name
+from migrator.simulator.records import (
+    BUILTIN_CATEGORIES,
+    LOCAL_MACHINE_NAME,
+    ROOT_CATEGORIES,
+    SYNCED_CATEGORY,
+    UNDELETABLE_CATEGORIES,
+    Category,
+    Entry,
+    iso,
+    now,
 )
+from migrator.simulator.values import CheckContext, Incomplete, Obj, ParseContext
+from migrator.simulator.vault_state import VaultState
 from migrator.xpipe import constants as C
 
-STATE_FORMAT = "xpipe-migrate-simulator-vault"
 
-# (uuid, display name, parent) of the categories every vault has (DataStorage.setupBuiltinCategories).
-BUILTIN_CATEGORIES = (
-    (C.ALL_CONNECTIONS, "All connections", None),
-    (C.DEFAULT_CATEGORY, "Default", C.ALL_CONNECTIONS),
-    (C.ALL_IDENTITIES, "All identities", None),
-    (C.LOCAL_IDENTITIES, "Local", C.ALL_IDENTITIES),
-    (C.ALL_SCRIPTS, "All scripts", None),
-    (C.CUSTOM_SCRIPTS, "Custom", C.ALL_SCRIPTS),
-    (C.SCRIPT_SOURCES, "Sources", C.ALL_SCRIPTS),
-    (C.PREDEFINED_SCRIPTS, "Predefined", C.ALL_SCRIPTS),
-    (C.ALL_MACROS, "All macros", None),
-)
-SYNCED_CATEGORY = (C.SYNCED_IDENTITIES, "Synced", C.ALL_IDENTITIES)
-UNDELETABLE_CATEGORIES = frozenset({
-    C.DEFAULT_CATEGORY, C.LOCAL_IDENTITIES, C.SYNCED_IDENTITIES, C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES,
-    C.PREDEFINED_SCRIPTS,
-})
-ROOT_CATEGORIES = frozenset({C.ALL_CONNECTIONS, C.ALL_IDENTITIES, C.ALL_SCRIPTS, C.ALL_MACROS})
-LOCAL_MACHINE_NAME = "Local Machine"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """An Instant as Jackson writes it: ISO-8601 in UTC with a ``Z``."""
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _parse_iso(text: Any) -> datetime:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return now()
-
-
-def empty_category_config() -> dict:
-    return {
-        "color": None, "dontAllowScripts": None, "confirmAllModifications": None, "sync": None,
-        "freezeConfigurations": None, "defaultIdentityStore": None, "defaultGatewayStore": None,
-    }
-
-
-@dataclass
-class Category:
-    uuid: str
-    name: str
-    parent: str | None
-    last_used: datetime = field(default_factory=now)
-    last_modified: datetime = field(default_factory=now)
-    config: dict = field(default_factory=empty_category_config)
-
-
-@dataclass
-class Entry:
-    uuid: str
-    name: str
-    category: str
-    store: Obj | None
-    type_id: str
-    state: dict
-    last_used: datetime = field(default_factory=now)
-    last_modified: datetime = field(default_factory=now)
-    failed_data: Any = None
-    """The persisted JSON of an entry that could not be parsed at load (kept to be saved again)."""
-
-
-class Vault:
+class Vault(VaultState):
     """All entries and categories of one simulated XPipe, with XPipe's storage operations."""
 
     def __init__(self, *, cipher: VaultCipher | None = None, synced_identities: bool = False,
@@ -362,7 +293,7 @@ class Vault:
     # ------------------------------------------------------------------ /connection/add
 
     def add_entry(self, name: str, data: Any, validate: bool, category: str | None) -> str:
-        """``ConnectionAddExchangeImpl.handle`` (notes §2.4), steps 1-7. Returns the entry UUID."""
+        """``ConnectionAddExchangeImpl.handle`` (docs/xpipe-api.md §2.4), steps 1-7. Returns the entry UUID."""
         store = stores.parse_store(data, self.parse_context())  # 1
 
         for existing_uuid in self._by_store.get(store.canon(), []):  # 2
@@ -451,7 +382,7 @@ class Vault:
         return cat.uuid
 
     def remove_categories(self, uuids: Iterable[str], remove_children: bool, remove_contents: bool) -> None:
-        """``DataStorage.deleteStoreCategory`` for each category (notes §2.9)."""
+        """``DataStorage.deleteStoreCategory`` for each category (docs/xpipe-api.md §2.9)."""
         targets = self.require_categories(uuids)
         for cat in targets:
             if cat.parent is None or cat.uuid in UNDELETABLE_CATEGORIES:
@@ -498,84 +429,3 @@ class Vault:
         if parent is None or parent in ROOT_CATEGORIES or parent not in self.categories:
             return C.DEFAULT_CATEGORY
         return parent
-
-    # ------------------------------------------------------------------ persistence
-
-    def _entry_json(self, entry: Entry) -> dict:
-        data = stores.dump_obj(entry.store) if entry.store is not None else entry.failed_data
-        return {
-            "uuid": entry.uuid, "name": entry.name, "category": entry.category, "type": entry.type_id,
-            "data": data, "state": entry.state,
-            "lastUsed": iso(entry.last_used), "lastModified": iso(entry.last_modified),
-        }
-
-    @staticmethod
-    def _category_json(cat: Category) -> dict:
-        return {"uuid": cat.uuid, "name": cat.name, "parent": cat.parent, "config": cat.config,
-                "lastUsed": iso(cat.last_used), "lastModified": iso(cat.last_modified)}
-
-    def to_json(self) -> dict:
-        """The whole vault as a state document (the snapshot the journal starts from)."""
-        return {
-            "format": STATE_FORMAT,
-            "version": 1,
-            "vaultKey": base64.b64encode(self.cipher.key).decode("ascii"),
-            "categories": [self._category_json(c) for c in self.categories.values()],
-            "entries": [self._entry_json(e) for e in self.entries.values()],
-        }
-
-    def has_changes(self) -> bool:
-        return bool(self._dirty_entries or self._dirty_categories)
-
-    def take_changes(self) -> list[dict]:
-        """Journal records for everything changed since the last call, and forget those marks.
-
-        A record carries an entry's or category's whole current JSON (``entry``/``category``) or
-        its removal (``entryRemoved``/``categoryRemoved``), so its size is that of the change.
-        """
-        records: list[dict] = []
-        for cat_uuid in self._dirty_categories:
-            cat = self.categories.get(cat_uuid)
-            records.append({"category": self._category_json(cat)} if cat else {"categoryRemoved": cat_uuid})
-        for entry_uuid in self._dirty_entries:
-            entry = self.entries.get(entry_uuid)
-            records.append({"entry": self._entry_json(entry)} if entry else {"entryRemoved": entry_uuid})
-        self._dirty_categories.clear()
-        self._dirty_entries.clear()
-        return records
-
-    def load_json(self, state: dict) -> None:
-        """Replace the vault's content by a saved state (its key, categories and entries)."""
-        if state.get("format") != STATE_FORMAT:
-            raise ValueError("not a simulator vault state file")
-        self.cipher = VaultCipher(base64.b64decode(state["vaultKey"]))
-        self.entries.clear()
-        self.categories.clear()
-        self._by_store.clear()
-        self._by_name.clear()
-        for raw in state.get("categories", []):
-            self.categories[raw["uuid"]] = Category(
-                raw["uuid"], raw["name"], raw.get("parent"), _parse_iso(raw.get("lastUsed")),
-                _parse_iso(raw.get("lastModified")), {**empty_category_config(), **(raw.get("config") or {})})
-        saved = state.get("entries", [])
-        known = {raw["uuid"] for raw in saved}
-        context = ParseContext(self.cipher, lambda entry_uuid: entry_uuid in known)
-        for raw in saved:
-            try:
-                store = stores.parse_poly(raw.get("data"), stores.STORE, context, "data")
-            except BadRequest:
-                store = None
-            data = raw.get("data")
-            type_id = store.type_id if store is not None else str(
-                data.get("type") if isinstance(data, dict) and "type" in data else raw.get("type"))
-            self._insert(Entry(
-                raw["uuid"], raw["name"], raw.get("category") or C.DEFAULT_CATEGORY, store,
-                type_id, raw.get("state") or {},
-                _parse_iso(raw.get("lastUsed")), _parse_iso(raw.get("lastModified")),
-                failed_data=None if store is not None else data))
-        for entry in self.entries.values():
-            if entry.category not in self.categories:
-                entry.category = C.DEFAULT_CATEGORY
-        self._ensure_builtins()
-        self._dirty_entries.clear()
-        self._dirty_categories.clear()

@@ -19,7 +19,7 @@ API_KEY_ENV = "XPIPE_API_KEY"
 
 
 def default_auth_file(ptb: bool = False, platform: str | None = None, env: dict | None = None) -> Path:
-    """Where XPipe writes ``beacon-auth`` on this OS (notes §1.3)."""
+    """Where XPipe writes ``beacon-auth`` on this OS (docs/xpipe-api.md §1.3)."""
     platform = platform or sys.platform
     env = os.environ if env is None else env
     folder = "xpipe-ptb" if ptb else "xpipe"

@@ -32,6 +32,7 @@ from migrator.errors import (
     XPipeTimeout,
 )
 from migrator.redact import credential_strings, redact_server_text
+from migrator.xpipe import answers
 from migrator.xpipe import transport as transports
 from migrator.xpipe.auth import Auth
 from migrator.xpipe.constants import CLIENT_NAME
@@ -40,8 +41,7 @@ from migrator.xpipe.dialect import Dialect, dialect_for
 log = logging.getLogger(__name__)
 
 API_DISABLED_HELP = (
-    "XPipe's HTTP API is disabled: enable it in XPipe under Settings > HTTP API > "
-    "'Enable HTTP API', then run again"
+    "XPipe's HTTP API is disabled: enable it in XPipe under Settings > HTTP API > 'Enable HTTP API', then run again"
 )
 # XPipe 24 writes "Unknown  store: <uuid>" (two spaces), 23.x "Unknown connection: <uuid>".
 _UNKNOWN_UUID = re.compile(r"Unknown\s+(?:connection|store|category):\s*([0-9a-fA-F-]{36})")
@@ -140,23 +140,35 @@ class XPipeClient:
         attempt = 0
         while True:
             started = time.perf_counter()
+            # The timeout is a deadline for the whole response (status line, headers, body): the
+            # transport gives each socket read only the time left, so a trickling server cannot hold us.
+            at = time.monotonic() + timeout
+            timed_out = XPipeTimeout(
+                f"XPipe at {self.base_url} did not answer {path} within {timeout:g} s "
+                "(is it showing a dialog, or still starting?)",
+                endpoint=path,
+            )
             try:
                 prepared = self._prepare(path, data, authenticated)
-                resp = self.session.get_adapter(prepared.url).send(
-                    prepared, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies)
-                resp.content  # noqa: B018 - read the body now, inside the timeout handling
+                with transports.deadline(at):
+                    resp = self.session.get_adapter(prepared.url).send(
+                        prepared, stream=True, timeout=timeout, verify=self.session.verify, proxies=self.session.proxies
+                    )
+                    resp.content  # noqa: B018 - read the body now, under the deadline
                 self.seconds += time.perf_counter() - started
+                if transports.expired(at):
+                    raise timed_out  # a transport without the deadline reader (https) is checked here
                 self._answered = True
                 return resp
             except requests.Timeout:
                 self.seconds += time.perf_counter() - started
-                raise XPipeTimeout(
-                    f"XPipe at {self.base_url} did not answer {path} within {timeout:g} s "
-                    "(is it showing a dialog, or still starting?)",
-                    endpoint=path,
-                ) from None
-            except requests.ConnectionError:
+                raise timed_out from None
+            except requests.RequestException as exc:
                 self.seconds += time.perf_counter() - started
+                if transports.expired(at):
+                    raise timed_out from None
+                if not isinstance(exc, requests.ConnectionError):
+                    raise ProtocolError(f"XPipe's answer to {path} broke off or is not HTTP", endpoint=path) from None
                 attempt += 1
                 if attempt > self.retries:
                     raise DaemonUnreachable(
@@ -218,21 +230,26 @@ class XPipeClient:
             )
         message = redact_server_text(self._message(resp), self._sent_secrets)
         if status == 401:
-            raise AuthenticationFailed(f"XPipe refused {path}: {message or 'not authorised'}",
-                                       status=status, endpoint=path)
+            raise AuthenticationFailed(
+                f"XPipe refused {path}: {message or 'not authorised'}", status=status, endpoint=path
+            )
         if status == 403:
             if message == "Unknown token":
                 raise AuthenticationFailed(
-                    "XPipe does not accept our session even after a new handshake", status=status,
+                    "XPipe does not accept our session even after a new handshake",
+                    status=status,
                     endpoint=path,
                 )
             raise ApiDisabled(API_DISABLED_HELP, status=status, endpoint=path)
         if status == 400:
-            raise BadRequest(f"XPipe rejected {path}: {message}", server_message=message, status=status,
-                             endpoint=path)
+            raise BadRequest(f"XPipe rejected {path}: {message}", server_message=message, status=status, endpoint=path)
         if status >= 500:
-            raise ServerError(f"XPipe failed on {path}: {message or 'internal error'}", server_message=message,
-                              status=status, endpoint=path)
+            raise ServerError(
+                f"XPipe failed on {path}: {message or 'internal error'}",
+                server_message=message,
+                status=status,
+                endpoint=path,
+            )
         raise ProtocolError(f"XPipe answered {path} with HTTP {status}", status=status, endpoint=path)
 
     # -- session ----------------------------------------------------------------------------
@@ -250,12 +267,11 @@ class XPipeClient:
         if resp.status_code == 400 and self._message(resp) == "Authentication failed":
             raise AuthenticationFailed(
                 f"XPipe refused the handshake with {self.auth.describe()} ({self.auth.hint})",
-                status=400, endpoint="/handshake",
+                status=400,
+                endpoint="/handshake",
             )
-        data = self._decode(resp, "/handshake")
-        token = data.get("sessionToken") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ProtocolError("XPipe's handshake answer has no session token", endpoint="/handshake")
+        data = answers.check(answers.Handshake, self._decode(resp, "/handshake"), "/handshake")
+        token = data["sessionToken"]
         self._token = token
         self._sent_secrets.add(token)
 
@@ -278,16 +294,13 @@ class XPipeClient:
     # -- endpoints --------------------------------------------------------------------------
 
     def daemon_version(self) -> dict:
-        data = self.call("daemon/version", {})
-        if not isinstance(data, dict) or "version" not in data:
-            raise ProtocolError("XPipe's /daemon/version answer has no version", endpoint="/daemon/version")
-        return data
+        return answers.check(answers.DaemonVersion, self.call("daemon/version", {}), "/daemon/version")
 
     def query_stores(self, category: str = "**", name: str = "**", type_: str = "*") -> list[str]:
         d = self._d()
         body = {"categoryFilter": category, d.filter_field: name, "typeFilter": type_}
-        data = self.call("query", body, path=d.path("query"))
-        return list(data.get("found", [])) if isinstance(data, dict) else []
+        data = answers.check(answers.Found, self.call("query", body, path=d.path("query")), d.path("query"))
+        return list(data["found"])
 
     def store_info(self, uuids: Iterable[str], batch: int = INFO_BATCH) -> tuple[list[dict], list[str]]:
         """Info for each UUID as ``{"uuid": ..., "category", "name", "type", "rawData", ...}``.
@@ -299,10 +312,11 @@ class XPipeClient:
 
         def fetch(chunk: list[str]) -> list[dict]:
             data = self.call("info", {d.many: chunk}, path=d.path("info"))
+            answers.check(answers.STORE_INFOS[d.one], data, d.path("info"))
             out = []
-            for item in data.get("infos", []) if isinstance(data, dict) else []:
+            for item in data["infos"]:
                 item = dict(item)
-                item["uuid"] = item.pop(d.one, None) or item.get("uuid")
+                item["uuid"] = item.pop(d.one)
                 out.append(item)
             return out
 
@@ -311,7 +325,7 @@ class XPipeClient:
     def _batched(self, uuids: list[str], batch: int, fetch) -> tuple[list[dict], list[str]]:
         infos: list[dict] = []
         missing: list[str] = []
-        pending = [uuids[i:i + batch] for i in range(0, len(uuids), batch)]
+        pending = [uuids[i : i + batch] for i in range(0, len(uuids), batch)]
         while pending:
             chunk = pending.pop(0)
             if not chunk:
@@ -336,11 +350,8 @@ class XPipeClient:
         body: dict = {"name": name, "data": data, "validate": validate}
         if category:
             body["category"] = category
-        out = self.call("add", body, path=d.path("add"))
-        uuid = out.get(d.one) if isinstance(out, dict) else None
-        if not isinstance(uuid, str):
-            raise ProtocolError("XPipe's add answer has no entry id", endpoint=d.path("add"))
-        return uuid
+        out = answers.check(answers.ADDED[d.one], self.call("add", body, path=d.path("add")), d.path("add"))
+        return out[d.one]
 
     def remove_stores(self, uuids: Iterable[str]) -> None:
         d = self._d()
@@ -351,16 +362,18 @@ class XPipeClient:
         self.call("refresh", {d.one: uuid}, path=d.path("refresh"))
 
     def query_categories(self, pattern: str = "**") -> list[str]:
-        data = self.call("category/query", {"filter": pattern})
-        return list(data.get("found", [])) if isinstance(data, dict) else []
+        data = answers.check(answers.Found, self.call("category/query", {"filter": pattern}), "/category/query")
+        return list(data["found"])
 
     def category_info(self, uuids: Iterable[str], batch: int = INFO_BATCH) -> tuple[list[dict], list[str]]:
         def fetch(chunk: list[str]) -> list[dict]:
-            data = self.call("category/info", {"categories": chunk})
+            data = answers.check(
+                answers.CategoryInfos, self.call("category/info", {"categories": chunk}), "/category/info"
+            )
             out = []
-            for item in data.get("infos", []) if isinstance(data, dict) else []:
+            for item in data["infos"]:
                 item = dict(item)
-                item["uuid"] = item.pop("category", None)
+                item["uuid"] = item.pop("category")
                 out.append(item)
             return out
 
@@ -368,20 +381,17 @@ class XPipeClient:
 
     def add_category(self, name: str, parent: str) -> str:
         out = self.call("category/add", {"name": name, "parent": parent})
-        uuid = out.get("category") if isinstance(out, dict) else None
-        if not isinstance(uuid, str):
-            raise ProtocolError("XPipe's category add answer has no id", endpoint="/category/add")
-        return uuid
+        return answers.check(answers.CategoryAdded, out, "/category/add")["category"]
 
     def remove_categories(self, uuids: Iterable[str], *, children: bool = False, contents: bool = False) -> None:
-        self.call("category/remove", {"categories": list(uuids), "removeChildrenCategories": children,
-                                      "removeContents": contents})
+        self.call(
+            "category/remove",
+            {"categories": list(uuids), "removeChildrenCategories": children, "removeContents": contents},
+        )
 
     def encrypt(self, value: str) -> dict:
-        out = self.call("secret/encrypt", {"value": value})
-        node = out.get("encrypted") if isinstance(out, dict) else None
-        if not isinstance(node, dict):
-            raise ProtocolError("XPipe's encrypt answer has no encrypted value", endpoint="/secret/encrypt")
+        out = answers.check(answers.Encrypted, self.call("secret/encrypt", {"value": value}), "/secret/encrypt")
+        node = out["encrypted"]
         self._plain[_node_key(node)] = value
         return node
 
@@ -391,10 +401,8 @@ class XPipeClient:
         key = _node_key(node)
         if key in self._plain:
             return self._plain[key]
-        out = self.call("secret/decrypt", {"encrypted": node})
-        value = out.get("decrypted") if isinstance(out, dict) else None
-        if not isinstance(value, str):
-            raise ProtocolError("XPipe's decrypt answer has no value", endpoint="/secret/decrypt")
+        out = answers.check(answers.Decrypted, self.call("secret/decrypt", {"encrypted": node}), "/secret/decrypt")
+        value = out["decrypted"]
         if value:
             self._plain[key] = value
         return value
@@ -425,7 +433,7 @@ def looks_like_xpipe(base_url: str, timeout: float = 1.0) -> bool:
 
 
 def discover(*, ptb: bool = False, env: dict | None = None, probe_timeout: float = 1.0) -> str:
-    """Find a running XPipe: env port, else the standard port, else the fallback range (notes §1.1)."""
+    """Find a running XPipe: env port, else the standard port, else the fallback range (docs/xpipe-api.md §1.1)."""
     import os
 
     from migrator.xpipe.constants import DEFAULT_PORT, FALLBACK_PORTS, PTB_PORT

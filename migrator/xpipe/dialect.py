@@ -1,4 +1,4 @@
-"""The two generations of XPipe's store API (notes §6).
+"""The two generations of XPipe's store API (docs/xpipe-api.md §6).
 
 23.x speaks ``/connection/*`` with ``connection``-named fields; 24 renamed the endpoints to
 ``/store/*`` and the fields to ``store``/``stores``/``storeFilter``. Everything else (categories,

@@ -1,7 +1,7 @@
 """How the client's HTTP requests travel, so that none waits for a delayed ACK.
 
 XPipe's JDK HTTP server leaves Nagle's algorithm on and writes the response headers and the body
-in two socket writes (notes §1.7). On a reused connection the body is then held back until the
+in two socket writes (docs/xpipe-api.md §1.7). On a reused connection the body is then held back until the
 client ACKs the headers, and a client ACKs a lone segment only when its delayed-ACK timer fires:
 about 40 ms per request on Linux, up to 200 ms on Windows. The modes:
 
@@ -15,11 +15,19 @@ about 40 ms per request on Linux, up to 200 ms on Windows. The modes:
 
 ``auto`` picks ``quickack`` where the socket option exists and ``close`` elsewhere. The numbers
 behind the choice are in the README ("Transport") and benchmarks/RESULTS.md.
+
+Every mode also enforces a deadline for the whole response (:func:`deadline`): requests' timeout is
+per socket read, so a server trickling one byte at a time would otherwise hold the run forever.
 """
 
 from __future__ import annotations
 
+import contextvars
+import io
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -42,7 +50,84 @@ def resolve(mode: str = "auto") -> str:
     return mode
 
 
-class _QuickAckConnection(HTTPConnection):
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("xpipe_deadline", default=None)
+
+
+@contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Responses read inside this block must be complete by ``at`` (``time.monotonic()``)."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def expired(at: float) -> bool:
+    return time.monotonic() >= at
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The response's socket reads, each allowed only the time left until the deadline.
+
+    http.client reads the status line, headers and body through this; a read started after the
+    deadline, or one that would end after it, fails with ``socket.timeout``, which urllib3 and
+    requests report as a timeout or a broken connection (the client tells them apart by the clock).
+    """
+
+    def __init__(self, sock: socket.socket, at: float):
+        super().__init__()
+        self._sock = sock
+        self._at = at
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sock._decref_socketios()  # as socket.SocketIO does: the socket closes after its readers
+        super().close()
+
+    def readinto(self, buffer) -> int:
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the response did not arrive before the deadline")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """Stands in for the socket while http.client builds its response reader (``makefile``)."""
+
+    def __init__(self, sock: socket.socket, at: float):
+        self._sock = sock
+        self._at = at
+
+    def makefile(self, mode: str = "rb", *args, **kwargs):
+        self._sock._io_refs += 1  # a close() of the connection waits for the reader, as with socket.makefile
+        return io.BufferedReader(_DeadlineReader(self._sock, self._at))
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)
+
+
+class _DeadlineConnection(HTTPConnection):
+    """Reads each response under the deadline set by :func:`deadline` (none outside it)."""
+
+    def getresponse(self, *args, **kwargs):
+        at = _DEADLINE.get()
+        if at is None or self.sock is None:
+            return super().getresponse(*args, **kwargs)
+        real = self.sock
+        self.sock = _DeadlineSocket(real, at)
+        try:
+            return super().getresponse(*args, **kwargs)
+        finally:
+            if isinstance(self.sock, _DeadlineSocket):  # http.client drops it when the server closes
+                self.sock = real
+
+
+class _QuickAckConnection(_DeadlineConnection):
     """Sends each request in one segment (urllib3 writes headers and body separately; TCP_CORK
     joins them) and re-arms TCP_QUICKACK once it is sent: Linux leaves quick-ACK mode by itself."""
 
@@ -69,12 +154,18 @@ class _QuickAckPool(HTTPConnectionPool):
     ConnectionCls = _QuickAckConnection
 
 
+class _DeadlinePool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineConnection
+
+
 class _OneShotPool(HTTPConnectionPool):
     """Closes every connection when it comes back, so the next request opens a fresh one.
 
     Closing on our side too (not only asking the server with ``Connection: close``) means a
     connection the server is about to close is never reused.
     """
+
+    ConnectionCls = _DeadlineConnection
 
     def _put_conn(self, conn):
         if conn is not None:
@@ -102,4 +193,6 @@ def configure(session: requests.Session, mode: str = "auto") -> str:
     elif chosen == "close":
         session.mount("http://", _Adapter(_OneShotPool))
         session.headers["Connection"] = "close"
+    else:
+        session.mount("http://", _Adapter(_DeadlinePool))
     return chosen

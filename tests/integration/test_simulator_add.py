@@ -1,4 +1,4 @@
-"""``/connection/add`` (``/store/add``) and store parsing in the simulator (notes §1.6, §2.4, §3)."""
+"""``/connection/add`` (``/store/add``) and store parsing in the simulator (docs/xpipe-api.md §1.6, §2.4, §3)."""
 
 from __future__ import annotations
 

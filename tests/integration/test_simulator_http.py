@@ -1,4 +1,7 @@
-"""The simulator's transport, authentication and request pipeline, over real HTTP (notes §1, §2.1, §6)."""
+"""The simulator's transport, authentication and request pipeline, over real HTTP.
+
+See docs/xpipe-api.md §1, §2.1, §6.
+"""
 
 from __future__ import annotations
 

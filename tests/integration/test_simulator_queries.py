@@ -1,4 +1,4 @@
-"""Globs, queries and info responses of the simulator (notes §2.2, §2.3, §2.8, §2.9, §4)."""
+"""Globs, queries and info responses of the simulator (docs/xpipe-api.md §2.2, §2.3, §2.8, §2.9, §4)."""
 
 from __future__ import annotations
 

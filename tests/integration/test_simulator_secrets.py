@@ -1,4 +1,7 @@
-"""Secret encryption endpoints and encrypted identity fields in the simulator (notes §2.10, §2.11, §3.6-3.9)."""
+"""Secret encryption endpoints and encrypted identity fields in the simulator.
+
+See docs/xpipe-api.md §2.10, §2.11, §3.6-3.9.
+"""
 
 from __future__ import annotations
 

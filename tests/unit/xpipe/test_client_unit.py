@@ -29,14 +29,25 @@ from migrator.xpipe.dialect import DIALECT_23, DIALECT_24, dialect_for, parse_ma
 URL = "http://127.0.0.1:21721"
 
 
+U1, U2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+A, B, C, GONE = (f"{n}" * 8 + "-0000-4000-8000-" + "0" * 12 for n in "abc9")
+
+
+def _info(id_key: str, uuid: str) -> dict:
+    """An info item of the shape XPipe answers (docs/xpipe-api.md §2.3)."""
+    return {id_key: uuid, "category": ["default"], "name": ["a"], "type": "ssh", "rawData": {}}
+
+
 def _handshake(rsps, token="tok-1"):
     rsps.add(responses.POST, URL + "/handshake", json={"sessionToken": token})
 
 
 def _version(rsps, version="23.8"):
-    rsps.add(responses.POST, URL + "/daemon/version",
-             json={"version": version, "canonicalVersion": version, "buildVersion": "b", "jvmVersion": "j",
-                   "plan": "x"})
+    rsps.add(
+        responses.POST,
+        URL + "/daemon/version",
+        json={"version": version, "canonicalVersion": version, "buildVersion": "b", "jvmVersion": "j", "plan": "x"},
+    )
 
 
 @pytest.fixture
@@ -61,17 +72,17 @@ def test_connect_negotiates_23_and_sends_bearer(client):
 def test_24_uses_store_paths_and_renamed_fields(client):
     _handshake(responses)
     _version(responses, "24.0")
-    responses.add(responses.POST, URL + "/store/query", json={"found": ["u1"]})
-    responses.add(responses.POST, URL + "/store/info", json={"infos": [{"store": "u1", "name": ["a"]}]})
-    responses.add(responses.POST, URL + "/store/add", json={"store": "u2"})
+    responses.add(responses.POST, URL + "/store/query", json={"found": [U1]})
+    responses.add(responses.POST, URL + "/store/info", json={"infos": [_info("store", U1)]})
+    responses.add(responses.POST, URL + "/store/add", json={"store": U2})
     client.connect()
     assert client.dialect is DIALECT_24
-    assert client.query_stores() == ["u1"]
+    assert client.query_stores() == [U1]
     assert json.loads(responses.calls[2].request.body)["storeFilter"] == "**"
-    infos, missing = client.store_info(["u1"])
-    assert infos[0]["uuid"] == "u1" and missing == []
-    assert json.loads(responses.calls[3].request.body) == {"stores": ["u1"]}
-    assert client.add_store("n", {"type": "ssh"}, category="c") == "u2"
+    infos, missing = client.store_info([U1])
+    assert infos[0]["uuid"] == U1 and missing == []
+    assert json.loads(responses.calls[3].request.body) == {"stores": [U1]}
+    assert client.add_store("n", {"type": "ssh"}, category="c") == U2
 
 
 @responses.activate
@@ -103,8 +114,12 @@ def test_local_auth_file_is_reread_at_every_handshake(tmp_path):
 @responses.activate
 def test_403_without_unknown_token_means_api_disabled(client):
     _handshake(responses)
-    responses.add(responses.POST, URL + "/daemon/version", status=403,
-                  json={"message": "HTTP API is not enabled in the settings menu", "stackTrace": []})
+    responses.add(
+        responses.POST,
+        URL + "/daemon/version",
+        status=403,
+        json={"message": "HTTP API is not enabled in the settings menu", "stackTrace": []},
+    )
     with pytest.raises(ApiDisabled, match="Settings > HTTP API"):
         client.connect()
 
@@ -122,8 +137,9 @@ def test_303_is_unsupported_endpoint_and_not_followed(client):
     _handshake(responses)
     _version(responses)
     client.connect()
-    responses.add(responses.POST, URL + "/connection/query", status=303,
-                  headers={"Location": "https://docs.xpipe.io/api"})
+    responses.add(
+        responses.POST, URL + "/connection/query", status=303, headers={"Location": "https://docs.xpipe.io/api"}
+    )
     with pytest.raises(UnsupportedEndpoint):
         client.query_stores()
     assert all("docs.xpipe.io" not in c.request.url for c in responses.calls)
@@ -134,13 +150,18 @@ def test_400_and_500_carry_the_server_message(client):
     _handshake(responses)
     _version(responses)
     client.connect()
-    responses.add(responses.POST, URL + "/connection/add", status=400,
-                  json={"message": "Category with id x does not exist"})
+    responses.add(
+        responses.POST, URL + "/connection/add", status=400, json={"message": "Category with id x does not exist"}
+    )
     with pytest.raises(BadRequest) as info:
         client.add_store("n", {"type": "ssh"})
     assert info.value.server_message == "Category with id x does not exist"
-    responses.add(responses.POST, URL + "/connection/add", status=500,
-                  json={"error": {"message": "Value must not be empty", "cause": None}, "documentationLink": None})
+    responses.add(
+        responses.POST,
+        URL + "/connection/add",
+        status=500,
+        json={"error": {"message": "Value must not be empty", "cause": None}, "documentationLink": None},
+    )
     with pytest.raises(ServerError, match="Value must not be empty"):
         client.add_store("n", {"type": "ssh"})
     # a 500 is never retried blindly
@@ -155,14 +176,14 @@ def test_info_splits_out_unknown_uuids(client):
 
     def info(request):
         asked = json.loads(request.body)["connections"]
-        if "gone" in asked:
-            return 400, {}, json.dumps({"message": "Unknown connection: " + "0" * 36})
-        return 200, {}, json.dumps({"infos": [{"connection": u} for u in asked]})
+        if GONE in asked:
+            return 400, {}, json.dumps({"message": "Unknown connection: " + GONE})
+        return 200, {}, json.dumps({"infos": [_info("connection", u) for u in asked]})
 
     responses.add_callback(responses.POST, URL + "/connection/info", callback=info)
-    infos, missing = client.store_info(["a", "gone", "b", "c"], batch=3)
-    assert sorted(i["uuid"] for i in infos) == ["a", "b", "c"]
-    assert missing == ["gone"]
+    infos, missing = client.store_info([A, GONE, B, C], batch=3)
+    assert sorted(i["uuid"] for i in infos) == [A, B, C]
+    assert missing == [GONE]
 
 
 @responses.activate
@@ -202,10 +223,14 @@ def test_version_gate_and_dialects():
 def test_default_auth_file_per_os():
     assert str(default_auth_file(platform="linux", env={"USER": "ann"})) == "/tmp/xpipe/ann/beacon-auth"
     assert str(default_auth_file(True, platform="linux", env={"USER": "ann"})) == "/tmp/xpipe-ptb/ann/beacon-auth"
-    assert str(default_auth_file(platform="darwin", env={"TMPDIR": "/var/folders/x/T"})) == \
-        "/var/folders/x/T/xpipe/beacon-auth"
-    win = default_auth_file(platform="win32", env={"TEMP": r"C:\Windows\Temp", "SystemRoot": r"C:\Windows",
-                                                   "LOCALAPPDATA": r"C:\Users\a\AppData\Local"})
+    assert (
+        str(default_auth_file(platform="darwin", env={"TMPDIR": "/var/folders/x/T"}))
+        == "/var/folders/x/T/xpipe/beacon-auth"
+    )
+    win = default_auth_file(
+        platform="win32",
+        env={"TEMP": r"C:\Windows\Temp", "SystemRoot": r"C:\Windows", "LOCALAPPDATA": r"C:\Users\a\AppData\Local"},
+    )
     assert "AppData" in str(win) and str(win).endswith("beacon-auth")
 
 
@@ -222,10 +247,17 @@ def test_api_key_never_from_argv_only_env_or_file(tmp_path):
 def test_discovery_probes_without_sending_credentials():
     responses.add(responses.POST, "http://127.0.0.1:21721/daemon/version", body=requests.ConnectionError())
     for port in range(21723, 21725):
-        responses.add(responses.POST, f"http://127.0.0.1:{port}/daemon/version",
-                      body=requests.ConnectionError() if port == 21723 else "")
-    responses.add(responses.POST, "http://127.0.0.1:21725/daemon/version", status=401,
-                  json={"message": "Missing Authorization header"})
+        responses.add(
+            responses.POST,
+            f"http://127.0.0.1:{port}/daemon/version",
+            body=requests.ConnectionError() if port == 21723 else "",
+        )
+    responses.add(
+        responses.POST,
+        "http://127.0.0.1:21725/daemon/version",
+        status=401,
+        json={"message": "Missing Authorization header"},
+    )
     assert discover(env={}) == "http://127.0.0.1:21725"
     assert all("/handshake" not in c.request.url for c in responses.calls)
 
