@@ -152,28 +152,35 @@ class Source(ABC):
 
 
 class FileSource(Source):
-    """A source read from a local file or folder: the location must exist, the fingerprint hashes its bytes."""
+    """A source read from a local file or folder: the location must exist, the fingerprint hashes its bytes.
+
+    ``inputs`` lists every other file a ``read`` opened (an Included ssh_config file, a mapping
+    profile): a saved plan is stale when any file the read depended on changed, not just the first.
+    """
 
     def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
                  key_location: str | None = None, **raw: Any):
         super().__init__(location, options, key_location=key_location, **raw)
         self.path = Path(self.location)
+        self.inputs: list[Path] = []
         if not self.path.exists():
             raise InputError(f"{self.location}: no such file or folder")
 
     def fingerprint(self) -> str:
-        """sha256 over the bytes of the file (a folder: every file below, in sorted order)."""
-        return files_fingerprint([self.path])
+        """sha256 over the bytes of the file (a folder: every file below) and of every file in ``inputs``."""
+        return files_fingerprint([self.path, *self.inputs])
 
 
 def files_fingerprint(paths) -> str:
+    from migrator.sources.limits import read_source_bytes
+
     h = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
+    for path in sorted(set(Path(p) for p in paths)):
         files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
         for f in files:
             h.update(f.as_posix().encode("utf-8") + b"\0")
             try:
-                h.update(f.read_bytes())
-            except OSError:
+                h.update(read_source_bytes(f))
+            except InputError:
                 h.update(b"<unreadable>")
     return h.hexdigest()

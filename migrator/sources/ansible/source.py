@@ -32,6 +32,8 @@ _ANSIBLE_VAR = re.compile(
     r"\bansible_(?:host|port|user|connection|ssh_\w+|password|private_key_file|"
     r"python_interpreter|become\w*)\s*="
 )
+#: reader errors after which the host list is still complete (a link cut, a name that defines nothing)
+_COMPLETE_DESPITE = frozenset({"group-loop", "undefined-group"})
 _YAML_ROOT = re.compile(r"(?m)^(?:all|[\w.-]+):[ \t]*(?:#.*)?$")
 _YAML_SECTION = re.compile(r"(?m)^[ \t]+(?:hosts|children):[ \t]*(?:#.*)?$")
 
@@ -160,7 +162,19 @@ def parse_inventory(
                 field=_short(p.field),
             )
         )
-    return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(diags)))
+    # Text the reader skipped (a line, a section, the rest of the file) may name hosts nobody can list.
+    partial = any(d.level == "error" for d in diags) or any(
+        p.level == "error" and p.code not in _COMPLETE_DESPITE for p in inv.problems
+    )
+    return SourceResult(
+        hosts=hosts, diagnostics=list(dict.fromkeys(diags)), held=builder.held | _held_by_problems(inv, key_prefix),
+        partial=partial,
+    )
+
+
+def _held_by_problems(inv: Inventory, key_prefix: str) -> set[str]:
+    """Hosts the reader named in an error (a variable it could not read): present, never pruned."""
+    return {f"{key_prefix}#{p.entry}" for p in inv.problems if p.level == "error" and p.entry in inv.hosts}
 
 
 def _short(name: str | None, limit: int = 80) -> str | None:

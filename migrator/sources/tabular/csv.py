@@ -180,6 +180,8 @@ class CsvSource(FileSource):
         except CsvLimitError as exc:
             raise too_large(f"{self.display_path}: line {exc.line}", "a cell", size_text(MAX_CSV_CELL)) from None
 
+    partial = False
+
     def _load(self) -> tuple[list[Table], list[Diagnostic], dict]:
         data = read_source_bytes(self.path, self.display_path)
         diags: list[Diagnostic] = []
@@ -226,6 +228,8 @@ class CsvSource(FileSource):
                 line=head[0][0],
             ))
         profile = detection.match.profile
+        if profile.path is not None:
+            self.inputs.append(profile.path)  # a changed profile changes the plan: part of the fingerprint
         quoting = profile.quoting
         rows: list[RawRow] = []
         for start, end, fields in iter_records(text, delimiter, quoting):
@@ -234,6 +238,7 @@ class CsvSource(FileSource):
             if len(rows) >= MAX_LINES:
                 raise too_large(self.display_path, "the number of rows", f"{MAX_LINES:,}")
             if end - start >= _RUNAWAY_LINES:
+                self.partial = True  # the rows after a missing quote are read as one cell
                 diags.append(self.diag(
                     "warning", "long-record",
                     f"the row starting on line {start} spans {end - start + 1} lines; a closing quote may be "
@@ -250,4 +255,5 @@ class CsvSource(FileSource):
         tables, diags, _ = self.load()
         result = map_tables(self, tables)
         result.diagnostics[:0] = diags
+        result.partial = result.partial or self.partial
         return result

@@ -195,7 +195,10 @@ def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
     mapped = mapper.finish()
     result.hosts.extend(mapped.hosts)
     result.diagnostics.extend(mapped.diagnostics)
+    result.held |= mapped.held
+    result.partial = mapped.partial
     if options.limit is not None and len(vms) >= options.limit:
+        result.partial = True  # XO stopped at the limit: the VMs after it are unknown, not gone
         result.diagnostics.append(
             origin.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
         )
