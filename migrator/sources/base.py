@@ -8,13 +8,14 @@ when its inputs changed, whether they are files or answers from a service.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, Provenance, SourceResult
@@ -27,6 +28,25 @@ class SourceOptions(BaseModel):
     """Base of every format's options: unknown keys are refused, values are checked by type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def text_codec(name: str) -> str:
+    """The codec's normal name if it decodes bytes to text; ``ValueError`` otherwise.
+
+    ``codecs.lookup`` also knows bytes-to-bytes codecs (``base64``, ``zlib``) and str-to-str ones
+    (``rot13``): as an encoding they would fail deep inside a read, so they are refused here.
+    """
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, TypeError):
+        raise ValueError(f"unknown encoding {name!r} (try utf-8, cp1252, cp1250, cp932, ...)") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValueError(f"{name!r} is not a text encoding (try utf-8, cp1252, cp1250, cp932, ...)")
+    return info.name
+
+
+#: An option naming the character encoding of a file (``encoding``, ``codepage``).
+TextCodec = Annotated[str, AfterValidator(text_codec)]
 
 
 def _option_type(value: Any) -> str:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from migrator.errors import ConfigError
@@ -19,7 +19,23 @@ EMBEDDED = "embedded"
 #: How a TargetOptions field is named on the command line, for error messages.
 FLAGS = {"target": "--target", "timeout": "--timeout", "first_timeout": "--first-timeout",
          "ca_bundle": "--ca-bundle", "proxy": "--proxy", "embedded_version": "--embedded-version",
-         "api_dialect": "--api-dialect", "auth_file": "--auth-file", "api_key_file": "--api-key-file"}
+         "api_dialect": "--api-dialect", "auth_file": "--auth-file", "api_key_file": "--api-key-file",
+         "embedded_state": "--embedded-state", "ptb": "--ptb"}
+#: The longest wait a timeout may ask for (a day); larger values overflow the socket layer.
+MAX_SECONDS = 86400.0
+
+
+def check_state_dir(value: str) -> str:
+    """A folder, or a path that can become one: checked before the simulator or anything else runs."""
+    path = Path(value).expanduser()
+    if path.is_symlink() and not path.exists():
+        raise ValueError(f"{value}: is a link to nothing")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{value}: is not a folder")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{value}: {parent} is not a folder")
+    return value
 
 
 def check_url(value: str, what: str) -> str:
@@ -69,9 +85,26 @@ class TargetOptions:
     @field_validator("timeout", "first_timeout")
     @classmethod
     def _seconds(cls, v: float) -> float:
-        if not math.isfinite(v) or v <= 0:
-            raise ValueError("must be a number of seconds above 0")
+        if not math.isfinite(v) or v <= 0 or v > MAX_SECONDS:
+            raise ValueError(f"must be a number of seconds above 0 and at most {MAX_SECONDS:g}")
         return v
+
+    @field_validator("embedded_state")
+    @classmethod
+    def _embedded_state(cls, v: str | None) -> str | None:
+        return None if v is None else check_state_dir(v)
+
+    @model_validator(mode="after")
+    def _embedded_takes_no_daemon_options(self) -> TargetOptions:
+        """The simulator writes its own auth file and speaks plain HTTP: daemon options cannot apply."""
+        if self.target != EMBEDDED:
+            return self
+        given = [FLAGS[name] for name in ("auth_file", "api_key_file", "ca_bundle", "proxy") if getattr(self, name)]
+        given += ["--ptb"] if self.ptb else []
+        if given:
+            raise ValueError(f"{', '.join(given)}: not used with --target embedded (the simulator writes its own "
+                             "auth file and speaks plain HTTP on 127.0.0.1)")
+        return self
 
     @field_validator("ca_bundle")
     @classmethod
@@ -88,8 +121,11 @@ def checked_target_options(**values) -> TargetOptions:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "target"
             msg = err["msg"].removeprefix("Value error, ")
+            if not err["loc"]:  # a check across flags names them itself
+                lines.append(msg)
+                continue
+            name = str(err["loc"][0])
             lines.append(f"{FLAGS.get(name, name)}: {msg[:1].lower() + msg[1:]}")
         raise ConfigError("\n".join(lines)) from None
 

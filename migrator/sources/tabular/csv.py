@@ -19,7 +19,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.base import FileSource, SourceOptions, TextCodec
 from migrator.sources.limits import MAX_CSV_CELL, MAX_LINES, read_source_bytes, size_text, too_large
 from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
 from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
@@ -148,7 +148,7 @@ def sniff_delimiter(text: str) -> str:
 
 class CsvOptions(SourceOptions):
     #: a codec name; default: detected (BOM, UTF-8, then the Windows code page)
-    encoding: str | None = None
+    encoding: TextCodec | None = None
     #: one character, or tab/comma/semicolon; default: sniffed
     delimiter: str | None = None
     #: a bundled profile name or a .toml path; default: detected from the header

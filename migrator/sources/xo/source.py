@@ -42,7 +42,7 @@ class XoOptions(SourceOptions):
     include_halted: bool = True
     port: int = Field(default=22, ge=1, le=65535)
     user: str | None = None
-    timeout: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
     limit: int | None = Field(default=None, ge=1)
     max_mb: int = Field(default=256, ge=1)
 
