@@ -87,6 +87,7 @@ def run(args) -> int:
         )
         made = _saved_options(args, saved)
         job = load_job(saved["job"])
+        check_outputs(args, job, {"the saved plan": args.sources[0]})
         run_ = job.to_run(prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=not args.no_progress)
         check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=True, saved=saved)

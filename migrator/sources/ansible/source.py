@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from migrator.errors import InputError
 from migrator.model import Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.ansible.hosts import HostBuilder
 from migrator.sources.ansible.ini import read_ini
@@ -22,6 +21,7 @@ from migrator.sources.ansible.inventory import Inventory
 from migrator.sources.ansible.yaml_inventory import read_yaml
 from migrator.sources.ansible.yaml_subset import key_split
 from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.limits import read_source_bytes
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENCODING_REPORTS = 5
@@ -236,9 +236,6 @@ class AnsibleSource(FileSource):
         return 0
 
     def read(self) -> SourceResult:
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+        data = read_source_bytes(self.path, self.display_path)  # refuses a FIFO or device, caps the size
         prefix = f"{self.format}:{self.key_location}"
         return parse_inventory(data, self.display_path, key_prefix=prefix, fmt=self.format, options=self.options)

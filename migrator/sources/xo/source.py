@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
 from migrator.sources.base import Source, SourceOptions
+from migrator.sources.limits import read_source_bytes
 from migrator.sources.xo.client import XoClient, normalize_url
 from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
 
@@ -102,10 +103,11 @@ def load_token(options: XoOptions, env=None) -> tuple[str, str]:
     """The token and where it came from (``token_file`` wins over ``XO_TOKEN``). Never shown."""
     if options.token_file is not None:
         path = options.token_file.expanduser()
-        try:
-            return path.read_text(encoding="utf-8-sig"), f"token_file {path}"
-        except OSError as exc:
-            raise ConfigError(f"xo: token_file {path}: cannot read: {exc.strerror}") from None
+        try:  # a FIFO or device is refused at once instead of blocking; a token is small
+            return read_source_bytes(path, f"xo: token_file {path}", limit=64 * 1024).decode("utf-8-sig"), (
+                f"token_file {path}")
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
         except UnicodeDecodeError:
             raise ConfigError(f"xo: token_file {path}: not a text file") from None
     env = os.environ if env is None else env
