@@ -39,9 +39,9 @@ def text_codec(name: str) -> str:
     try:
         info = codecs.lookup(name)
     except (LookupError, TypeError):
-        raise ValueError(f"unknown encoding {name!r} (try utf-8, cp1252, cp1250, cp932, ...)") from None
+        raise ValueError(f"{name!r} is not a known encoding or code page (try utf-8, cp1252, cp1250, ...)") from None
     if not getattr(info, "_is_text_encoding", True):
-        raise ValueError(f"{name!r} is not a text encoding (try utf-8, cp1252, cp1250, cp932, ...)")
+        raise ValueError(f"{name!r} is not a text encoding or code page (try utf-8, cp1252, cp1250, ...)")
     return info.name
 
 

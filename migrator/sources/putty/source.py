@@ -51,7 +51,7 @@ def check_codepage(name: str) -> str:
     try:
         return text_codec(name)
     except ValueError as exc:
-        raise ConfigError(f"code page: {exc}") from None
+        raise ConfigError(str(exc)) from None
 
 
 def ppk_message(path: str) -> str:

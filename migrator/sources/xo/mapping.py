@@ -59,7 +59,7 @@ class Mapped:
     hosts: list[Host] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     halted_skipped: list[str] = field(default_factory=list)
-    held: set[str] = field(default_factory=set)  # VMs that exist but cannot be imported now (no address...)
+    held: set[str] = field(default_factory=set)  # VMs that exist but whose data is invalid
     partial: bool = False  # a VM without an id was skipped: its key is unknown
 
 
@@ -168,7 +168,6 @@ class VmMapper:
             return
         address = self.pick(vm)
         if address is None:
-            self.out.held.add(self.origin.key(uuid))
             state = vm.get("power_state") if isinstance(vm.get("power_state"), str) else "unknown"
             want = "" if self.options.address == "main" else f" matching address={self.options.address}"
             self._diag(
