@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
 from migrator.errors import ConfigError
@@ -94,18 +94,6 @@ class TargetOptions:
     def _embedded_state(cls, v: str | None) -> str | None:
         return None if v is None else check_state_dir(v)
 
-    @model_validator(mode="after")
-    def _embedded_takes_no_daemon_options(self) -> TargetOptions:
-        """The simulator writes its own auth file and speaks plain HTTP: daemon options cannot apply."""
-        if self.target != EMBEDDED:
-            return self
-        given = [FLAGS[name] for name in ("auth_file", "api_key_file", "ca_bundle", "proxy") if getattr(self, name)]
-        given += ["--ptb"] if self.ptb else []
-        if given:
-            raise ValueError(f"{', '.join(given)}: not used with --target embedded (the simulator writes its own "
-                             "auth file and speaks plain HTTP on 127.0.0.1)")
-        return self
-
     @field_validator("ca_bundle")
     @classmethod
     def _ca_bundle(cls, v: str | None) -> str | None:
@@ -121,11 +109,8 @@ def checked_target_options(**values) -> TargetOptions:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "target"
             msg = err["msg"].removeprefix("Value error, ")
-            if not err["loc"]:  # a check across flags names them itself
-                lines.append(msg)
-                continue
-            name = str(err["loc"][0])
             lines.append(f"{FLAGS.get(name, name)}: {msg[:1].lower() + msg[1:]}")
         raise ConfigError("\n".join(lines)) from None
 

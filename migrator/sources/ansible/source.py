@@ -167,7 +167,9 @@ def parse_inventory(
         p.level == "error" and p.code not in _COMPLETE_DESPITE for p in inv.problems
     )
     return SourceResult(
-        hosts=hosts, diagnostics=list(dict.fromkeys(diags)), held=builder.held | _held_by_problems(inv, key_prefix),
+        hosts=hosts,
+        diagnostics=list(dict.fromkeys(diags)),
+        held=builder.held | _held_by_problems(inv, key_prefix),
         partial=partial,
     )
 

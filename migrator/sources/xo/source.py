@@ -105,7 +105,8 @@ def load_token(options: XoOptions, env=None) -> tuple[str, str]:
         path = options.token_file.expanduser()
         try:  # a FIFO or device is refused at once instead of blocking; a token is small
             return read_source_bytes(path, f"xo: token_file {path}", limit=64 * 1024).decode("utf-8-sig"), (
-                f"token_file {path}")
+                f"token_file {path}"
+            )
         except InputError as exc:
             raise ConfigError(str(exc)) from None
         except UnicodeDecodeError:
