@@ -51,6 +51,7 @@ class Inventory(SourceResult):
     """Every source's hosts in one list, and what the run needs to know about the sources."""
 
     empty: list[str] = field(default_factory=list)
+    partial_sources: list[str] = field(default_factory=list)  # read only in part (``SourceResult.partial``)
     unreadable: list[str] = field(default_factory=list)
     failures: list[MigratorError] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
@@ -84,8 +85,11 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
                 message=f"{exc}; nothing from this source is imported (the other sources are)"))
             continue
         inventory.fingerprints.append(f"{source.format}:{source.key_location}:{source.fingerprint()}")
+        shown = f"{source.location} ({label})" if label else source.location
         if not result.hosts:
-            inventory.empty.append(f"{source.location} ({label})" if label else source.location)
+            inventory.empty.append(shown)
+        elif result.partial:
+            inventory.partial_sources.append(shown)
         if item.filter is not None:
             apply_source_filter(result, item.filter, source.display_path)
         inventory.extend(result)
@@ -154,6 +158,7 @@ class Session:
         plan.hosts_read = len(inventory.hosts)
         plan.identities = mapped.identities.as_dict()
         plan.empty_sources = list(getattr(inventory, "empty", []))
+        plan.partial_sources = list(getattr(inventory, "partial_sources", []))
         plan.fingerprints["sources"] = _digest(getattr(inventory, "fingerprints", []))
         plan.fingerprints.update(run.fingerprints)
         return plan

@@ -233,18 +233,24 @@ class SourceResult:
     port, an unreadable key, a broken jump chain). They are *present*: a sync never updates, prunes
     or quarantines their XPipe entries, and the run fails so the user fixes them. A source computes
     an entry's key before it validates the rest, so every error it reports on an entry can hold it.
+
+    ``partial`` says the source stopped reading early or skipped content whose entries it cannot name
+    (an unclosed quote, an unreadable Include, a row limit): any key may be missing, so with it set a
+    prune deletes nothing (``Plan.refusal``).
     """
 
     hosts: list[Host] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rejects: list[RejectedRow] = field(default_factory=list)
     held: set[str] = field(default_factory=set)
+    partial: bool = False
 
     def extend(self, other: SourceResult) -> None:
         self.hosts.extend(other.hosts)
         self.diagnostics.extend(other.diagnostics)
         self.rejects.extend(other.rejects)
         self.held |= other.held
+        self.partial = self.partial or other.partial
 
     @property
     def errors(self) -> list[Diagnostic]:

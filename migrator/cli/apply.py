@@ -88,6 +88,7 @@ def run(args) -> int:
         )
         made = _saved_options(args, saved)
         job = load_job(saved["job"])
+        check_outputs(args, job, {"the saved plan": args.sources[0]})
         run_ = job.to_run(
             prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=progress_enabled(args)
         )

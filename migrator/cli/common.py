@@ -20,6 +20,7 @@ from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
 from migrator.sources import FORMATS, parse_source_spec
 from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
+from migrator.sync.job import same_file
 from migrator.sync.state import has_persistent_vault
 from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
 
@@ -261,13 +262,46 @@ def output_path(path: str, flag: str) -> str:
     return path
 
 
-def check_outputs(args) -> None:
-    """Every file a command will write is checked before anything is read or written to XPipe."""
-    report_specs(getattr(args, "report", []) or [])
+def check_outputs(args, job=None, inputs: dict[str, str | Path] | None = None) -> None:
+    """Every file a command will write is checked before anything is read or written to XPipe.
+
+    No output may be a file the run reads (a source, the job file, a mapping profile, the ledger, a
+    saved plan, an auth file) or another output: ``--rejects s.csv`` would replace the source with
+    its own rejected rows. Called again with the ``job`` once it is loaded, for the job's inputs.
+    """
+    outputs = [("--report", path) for _, path in report_specs(getattr(args, "report", []) or [])]
     for flag in ("rejects", "out"):
         value = getattr(args, flag, None)
         if value:
-            output_path(value, f"--{flag}")
+            outputs.append((f"--{flag}", output_path(value, f"--{flag}")))
+    read = dict(inputs or {})
+    read.update(_flag_inputs(args))
+    if job is not None:
+        read.update(job.inputs())
+        outputs += [(f"[reports] {kind}", path) for kind, path in job.reports.outputs().items()]
+    for i, (flag, path) in enumerate(outputs):
+        for what, used in read.items():
+            if same_file(path, used):
+                raise ConfigError(f"{flag} {path}: is {what}, which this run reads; it would be overwritten "
+                                  "(name another file)")
+        for other, other_path in outputs[:i]:
+            if same_file(path, other_path):
+                raise ConfigError(f"{flag} {path}: {other} writes the same file")
+
+
+def _flag_inputs(args) -> dict[str, str]:
+    """The local files the command line names for reading (sources, mapping, ledger, auth files)."""
+    out = {}
+    for spec in getattr(args, "sources", None) or []:
+        fmt, location = parse_source_spec(spec)
+        if fmt != "xo" and location != "-":
+            out[f"the source {spec}"] = location
+    for dest, what in (("mapping", "the mapping"), ("state", "the ledger"), ("auth_file", "the auth file"),
+                       ("api_key_file", "the API key file")):
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and (dest != "mapping" or value.lower().endswith(".toml")):
+            out[f"{what} {value}"] = value
+    return out
 
 
 def report_specs(specs: list[str]) -> list[tuple[str, str]]:

@@ -56,6 +56,7 @@ def run(args) -> int:
             raise ConfigError("give either --job or SOURCEs, not both")
         refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
         job = load_job(args.job)
+        check_outputs(args, job)
         run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args))
         check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=False)

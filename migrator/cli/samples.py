@@ -29,9 +29,17 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     dest = Path(args.dir)
+    if dest.is_symlink() and not dest.exists():
+        raise InputError(f"{dest}: is a link to nothing; name another DIR")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InputError(f"{dest}: already exists and is not an empty folder; name another DIR")
-    count = copy_tree(bundled(SAMPLES), dest)
+    parent = next((p for p in dest.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise InputError(f"{dest}: {parent} is not a folder; name another DIR")
+    try:
+        count = copy_tree(bundled(SAMPLES), dest)
+    except OSError as exc:  # no permission, a full disk: said once, with the folder named
+        raise InputError(f"{dest}: cannot copy the samples there: {exc.strerror or exc}") from None
     shown = shlex.quote(str(dest))
     hints = [
         (f"xpipe-migrate inspect {shown}/servers.csv", "read an inventory; no XPipe needed"),

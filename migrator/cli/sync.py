@@ -43,6 +43,7 @@ def run(args) -> int:
     if args.dry_run:
         refuse(args, ("detailed_exitcode",), "with --dry-run (a dry run exits 2 whenever changes are pending)")
     job = load_job(args.job)
+    check_outputs(args, job)
     run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args))
     outcome = Manager(run_).execute(apply=not args.dry_run)
     doc = show_outcome(args, outcome)

@@ -83,6 +83,8 @@ class Plan:
     live: LiveVault | None = field(default=None, repr=False)
     prune: PruneOptions = field(default_factory=PruneOptions)
     empty_sources: list[str] = field(default_factory=list)
+    #: sources read only in part (a stop at a syntax error, an unreadable Include): any key may be missing
+    partial_sources: list[str] = field(default_factory=list)
     #: source entries that exist but could not be imported: {"key", "name", "uuid"} (name/uuid when owned)
     held: list[dict] = field(default_factory=list)
 
@@ -108,8 +110,9 @@ class Plan:
         """Why this plan must not be applied, or None: the plan owns its safety thresholds.
 
         With prune on, a source that produced no hosts refuses always (an empty or unreadable source
-        never deletes anything, whatever ``--force`` says), and deleting more than ``max_percent`` of
-        the owned entries refuses unless forced.
+        never deletes anything, whatever ``--force`` says); so does a prune while a source was read only
+        in part (its unread entries cannot be told from removed ones); and deleting more than
+        ``max_percent`` of the owned entries refuses unless forced.
         """
         prune = self.prune
         if not prune.enabled:
@@ -118,6 +121,10 @@ class Plan:
             return (f"refusing to prune: source(s) {', '.join(self.empty_sources)} produced no hosts; an empty or "
                     "unreadable source never deletes anything (fix the source; --force does not override this)")
         deletions = sum(1 for c in self.deletions if c.uuid)
+        if self.partial_sources and deletions:
+            return (f"refusing to prune: source(s) {', '.join(self.partial_sources)} were read only in part (see the "
+                    "errors above), so an entry missing from them may still be there; nothing is deleted or "
+                    "quarantined (fix the source; --force does not override this)")
         if (self.owned >= prune.min_owned and self.owned
                 and deletions * 100.0 / self.owned > prune.max_percent and not force):
             share = deletions * 100.0 / self.owned

@@ -10,12 +10,45 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+
 from migrator.errors import InputError
 from migrator.plan.plan import Plan
 
 SAVED_PLAN_SCHEMA = "xpipe-migrate/saved-plan"
 SAVED_PLAN_VERSION = 1
 _FINGERPRINTS = ("sources", "job", "ledger", "vault")
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _SavedChange(_Loose):
+    action: StrictStr
+    kind: StrictStr
+    key: StrictStr
+
+
+class _SavedDocument(_Loose):
+    changes: list[_SavedChange] = Field(default_factory=list)
+
+
+class _SavedOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prune: StrictBool | None = None
+    force: StrictBool = False
+    adopt: StrictBool = False
+
+
+class SavedPlan(_Loose):
+    """What ``apply`` relies on in a saved plan; a damaged file fails here, once, with the field named."""
+
+    job: StrictStr
+    options: _SavedOptions = Field(default_factory=_SavedOptions)
+    fingerprints: dict[StrictStr, StrictStr]
+    plan: _SavedDocument
 
 
 def write_saved_plan(path: str | Path, job_file: Path, plan: Plan, document: dict,
@@ -38,7 +71,14 @@ def load_saved_plan(path: str | Path) -> dict | None:
     if not isinstance(doc, dict) or doc.get("schema") != SAVED_PLAN_SCHEMA:
         return None
     if doc.get("version") != SAVED_PLAN_VERSION:
-        raise InputError(f"{p}: saved plan version {doc.get('version')} is not supported")
+        raise InputError(f"{p}: saved plan version {doc.get('version')!r} is not supported")
+    try:
+        SavedPlan.model_validate(doc)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "the document"
+        raise InputError(f"{p}: not a valid saved plan ({where}: {err['msg'].lower()}); make a new plan with "
+                         "'plan --job JOB --out FILE'") from None
     return doc
 
 

@@ -8,13 +8,14 @@ when its inputs changed, whether they are files or answers from a service.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, Provenance, SourceResult
@@ -27,6 +28,25 @@ class SourceOptions(BaseModel):
     """Base of every format's options: unknown keys are refused, values are checked by type."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def text_codec(name: str) -> str:
+    """The codec's normal name if it decodes bytes to text; ``ValueError`` otherwise.
+
+    ``codecs.lookup`` also knows bytes-to-bytes codecs (``base64``, ``zlib``) and str-to-str ones
+    (``rot13``): as an encoding they would fail deep inside a read, so they are refused here.
+    """
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, TypeError):
+        raise ValueError(f"{name!r} is not a known encoding or code page (try utf-8, cp1252, cp1250, ...)") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValueError(f"{name!r} is not a text encoding or code page (try utf-8, cp1252, cp1250, ...)")
+    return info.name
+
+
+#: An option naming the character encoding of a file (``encoding``, ``codepage``).
+TextCodec = Annotated[str, AfterValidator(text_codec)]
 
 
 def _option_type(value: Any) -> str:
@@ -152,28 +172,35 @@ class Source(ABC):
 
 
 class FileSource(Source):
-    """A source read from a local file or folder: the location must exist, the fingerprint hashes its bytes."""
+    """A source read from a local file or folder: the location must exist, the fingerprint hashes its bytes.
+
+    ``inputs`` lists every other file a ``read`` opened (an Included ssh_config file, a mapping
+    profile): a saved plan is stale when any file the read depended on changed, not just the first.
+    """
 
     def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
                  key_location: str | None = None, **raw: Any):
         super().__init__(location, options, key_location=key_location, **raw)
         self.path = Path(self.location)
+        self.inputs: list[Path] = []
         if not self.path.exists():
             raise InputError(f"{self.location}: no such file or folder")
 
     def fingerprint(self) -> str:
-        """sha256 over the bytes of the file (a folder: every file below, in sorted order)."""
-        return files_fingerprint([self.path])
+        """sha256 over the bytes of the file (a folder: every file below) and of every file in ``inputs``."""
+        return files_fingerprint([self.path, *self.inputs])
 
 
 def files_fingerprint(paths) -> str:
+    from migrator.sources.limits import read_source_bytes
+
     h = hashlib.sha256()
-    for path in sorted(Path(p) for p in paths):
+    for path in sorted(set(Path(p) for p in paths)):
         files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
         for f in files:
             h.update(f.as_posix().encode("utf-8") + b"\0")
             try:
-                h.update(f.read_bytes())
-            except OSError:
+                h.update(read_source_bytes(f))
+            except InputError:
                 h.update(b"<unreadable>")
     return h.hexdigest()

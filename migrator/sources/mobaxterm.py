@@ -20,12 +20,11 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import ValidationError
 
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
-from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.base import FileSource, SourceOptions, TextCodec
 from migrator.sources.limits import read_source_bytes
 from migrator.sources.mobaxterm_fields import (
     _F_AGENT_FWD,
@@ -49,16 +48,9 @@ SSH, SFTP, MOSH = 0, 7, 12
 
 _BOOKMARKS = re.compile(r"Bookmarks(?:_\d+)?", re.IGNORECASE)
 
-def _codepage(value: str) -> str:
-    try:
-        return codecs.lookup(value).name
-    except LookupError:
-        raise ValueError("unknown code page (try cp1252, cp1250, cp949, ...)") from None
-
-
 class MobaXtermOptions(SourceOptions):
     #: code page of non-UTF-8 files (MobaXterm writes the Windows ANSI code page)
-    codepage: Annotated[str, AfterValidator(_codepage)] = "cp1252"
+    codepage: TextCodec = "cp1252"
     #: also import SFTP sessions as SSH connections
     include_sftp: bool = False
     #: also import Mosh sessions as SSH connections

@@ -240,7 +240,27 @@ class Job(_Section):
         shown = ctx.get("display") or "job"
         for i, spec in enumerate(self.sources, 1):
             spec._label = f"{shown}: [[source]] #{i}"
+        inputs = self.inputs()
+        for kind, path in self.reports.outputs().items():
+            for what, used in inputs.items():
+                if same_file(path, used):
+                    raise ValueError(f"[reports] {kind} = {path} is {what}, which this job reads; writing the "
+                                     "report would overwrite it (name another file)")
         return self
+
+    def inputs(self) -> dict[str, Path]:
+        """Every file a run of this job reads (job file, sources, mapping profiles, ledger): never an output."""
+        out: dict[str, Path] = {}
+        if self._job_file is not None:
+            out["the job file"] = self._job_file
+        for spec in self.sources:
+            if spec.path is not None:
+                out[f"the source of {spec.label}"] = spec.path
+            mapping = spec.mapping or spec.options.get("mapping")
+            if isinstance(mapping, str) and mapping.lower().endswith(".toml"):
+                out[f"the mapping of {spec.label}"] = self._job_dir / Path(mapping).expanduser()
+        out["the ledger"] = self.state_path
+        return out
 
     @property
     def job_dir(self) -> Path:
@@ -380,6 +400,14 @@ def parse_job(data: dict[str, Any], job_file: str | Path) -> Job:
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist, else the same resolved path."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
 
 
 def load_job(path: str | Path) -> Job:

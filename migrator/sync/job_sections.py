@@ -28,7 +28,7 @@ from migrator.errors import ConfigError
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.plan.model import PruneOptions
 from migrator.sources import FORMATS
-from migrator.xpipe.target import TargetOptions
+from migrator.xpipe.target import MAX_SECONDS, TargetOptions, check_state_dir
 
 TABULAR_FORMATS = ("csv", "excel")
 EMBEDDED = "embedded"
@@ -125,8 +125,9 @@ class Target(_Section):
     api_key: Any = Field(default=None, exclude=True, repr=False)
     dialect: Literal["23", "24"] | None = None
     ptb: StrictBool = False
-    timeout: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = TargetOptions.timeout
-    first_timeout: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)] = TargetOptions.first_timeout
+    timeout: Annotated[float, Strict(), Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = TargetOptions.timeout
+    first_timeout: Annotated[float, Strict(), Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = (
+        TargetOptions.first_timeout)
     ca_bundle: JobPath | None = None
     proxy: str | None = None
     embedded_version: str | None = None
@@ -204,6 +205,15 @@ class Target(_Section):
             raise ValueError('only used with url = "embedded"')
         if isinstance(v, str) and not v.strip():
             raise ValueError("must not be empty")
+        if info.field_name == "embedded_state" and v is not None:
+            check_state_dir(str(v))
+        return v
+
+    @field_validator("ptb", "ca_bundle", "proxy")
+    @classmethod
+    def _daemon_only(cls, v: Any, info: ValidationInfo) -> Any:
+        if v and info.data.get("url") == EMBEDDED:
+            raise ValueError('not used with url = "embedded" (the simulator speaks plain HTTP on 127.0.0.1)')
         return v
 
     def to_options(self):

@@ -19,7 +19,23 @@ EMBEDDED = "embedded"
 #: How a TargetOptions field is named on the command line, for error messages.
 FLAGS = {"target": "--target", "timeout": "--timeout", "first_timeout": "--first-timeout",
          "ca_bundle": "--ca-bundle", "proxy": "--proxy", "embedded_version": "--embedded-version",
-         "api_dialect": "--api-dialect", "auth_file": "--auth-file", "api_key_file": "--api-key-file"}
+         "api_dialect": "--api-dialect", "auth_file": "--auth-file", "api_key_file": "--api-key-file",
+         "embedded_state": "--embedded-state", "ptb": "--ptb"}
+#: The longest wait a timeout may ask for (a day); larger values overflow the socket layer.
+MAX_SECONDS = 86400.0
+
+
+def check_state_dir(value: str) -> str:
+    """A folder, or a path that can become one: checked before the simulator or anything else runs."""
+    path = Path(value).expanduser()
+    if path.is_symlink() and not path.exists():
+        raise ValueError(f"{value}: is a link to nothing")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{value}: is not a folder")
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise ValueError(f"{value}: {parent} is not a folder")
+    return value
 
 
 def check_url(value: str, what: str) -> str:
@@ -69,9 +85,14 @@ class TargetOptions:
     @field_validator("timeout", "first_timeout")
     @classmethod
     def _seconds(cls, v: float) -> float:
-        if not math.isfinite(v) or v <= 0:
-            raise ValueError("must be a number of seconds above 0")
+        if not math.isfinite(v) or v <= 0 or v > MAX_SECONDS:
+            raise ValueError(f"must be a number of seconds above 0 and at most {MAX_SECONDS:g}")
         return v
+
+    @field_validator("embedded_state")
+    @classmethod
+    def _embedded_state(cls, v: str | None) -> str | None:
+        return None if v is None else check_state_dir(v)
 
     @field_validator("ca_bundle")
     @classmethod

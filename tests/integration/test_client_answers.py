@@ -19,12 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO_ROOT
 
 from migrator.errors import ProtocolError, XPipeTimeout
 from migrator.xpipe.auth import ApiKeyAuth
 from migrator.xpipe.client import XPipeClient
 
-ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+ROOT = REPO_ROOT
 SENTINEL = "SENTINEL-9f3a"  # a server value that must never be echoed
 ENTRY = "11111111-1111-4111-8111-111111111111"
 CAT = "bfb0b51a-e7a3-4ce4-8878-8d4cb5828d6c"

@@ -43,9 +43,13 @@ class HostBuilder:
         self.inv, self.file, self.fmt, self.key = inv, file, fmt, key
         self.connection_types = connection_types
         self.problems: list[Problem] = []
+        #: keys of hosts an error kept from being imported whole: present, so never pruned or updated
+        self.held: set[str] = set()
         self._order = {name: i for i, name in enumerate(inv.groups)}
 
     def _report(self, level, code, message, host: InventoryHost, field=None, line=None) -> None:
+        if level == "error" or code in ("unknown-connection", "unreadable-value"):
+            self.held.add(self.key(host.name))
         self.problems.append(Problem(level, code, message, line if line is not None else host.line, host.name, field))
 
     def _value(

@@ -182,7 +182,8 @@ def _host_line(inv: Inventory, group: str, lineno: int, line: str) -> None:
     try:
         names, port = expand_hostpattern(tokens[0])
     except PatternError as exc:
-        inv.problem("error", "host-pattern", f"{exc}; line not read", line=lineno)
+        column = line.find(tokens[0]) + 1 or 1
+        inv.problem("error", "host-pattern", f"column {column}: {exc}; line not read", line=lineno)
         return
     variables: dict[str, Any] = {}
     for token in tokens[1:]:

@@ -112,7 +112,14 @@ def expand(pattern: str) -> list[str]:
 
 
 def expand_hostpattern(pattern: str) -> tuple[list[str], int | None]:
-    """Host names and port of one pattern; raises PatternError the way Ansible would refuse it."""
+    """Host names and port of one pattern; raises PatternError the way Ansible would refuse it.
+
+    A ',' or '=' in a name means a line was not split where it should be (a comma typed for a space,
+    a CSV read as an inventory): the "name" then holds variables, passwords included, so it is refused
+    and, like every PatternError, never quoted.
+    """
+    if "=" in pattern or "," in pattern:
+        raise PatternError("not a host name: it holds ',' or '=' (a comma for a space, or not an inventory?)")
     if pattern.strip().endswith(":") and split_port(pattern)[1] is None:
         raise PatternError("a host pattern must not end in ':' (it is reserved for the port)")
     host, port = split_port(pattern)

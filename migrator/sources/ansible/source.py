@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from migrator.errors import InputError
 from migrator.model import Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.ansible.hosts import HostBuilder
 from migrator.sources.ansible.ini import read_ini
@@ -22,6 +21,7 @@ from migrator.sources.ansible.inventory import Inventory
 from migrator.sources.ansible.yaml_inventory import read_yaml
 from migrator.sources.ansible.yaml_subset import key_split
 from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.limits import read_source_bytes
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENCODING_REPORTS = 5
@@ -32,6 +32,8 @@ _ANSIBLE_VAR = re.compile(
     r"\bansible_(?:host|port|user|connection|ssh_\w+|password|private_key_file|"
     r"python_interpreter|become\w*)\s*="
 )
+#: reader errors after which the host list is still complete (a link cut, a name that defines nothing)
+_COMPLETE_DESPITE = frozenset({"group-loop", "undefined-group"})
 _YAML_ROOT = re.compile(r"(?m)^(?:all|[\w.-]+):[ \t]*(?:#.*)?$")
 _YAML_SECTION = re.compile(r"(?m)^[ \t]+(?:hosts|children):[ \t]*(?:#.*)?$")
 
@@ -160,7 +162,21 @@ def parse_inventory(
                 field=_short(p.field),
             )
         )
-    return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(diags)))
+    # Text the reader skipped (a line, a section, the rest of the file) may name hosts nobody can list.
+    partial = any(d.level == "error" for d in diags) or any(
+        p.level == "error" and p.code not in _COMPLETE_DESPITE for p in inv.problems
+    )
+    return SourceResult(
+        hosts=hosts,
+        diagnostics=list(dict.fromkeys(diags)),
+        held=builder.held | _held_by_problems(inv, key_prefix),
+        partial=partial,
+    )
+
+
+def _held_by_problems(inv: Inventory, key_prefix: str) -> set[str]:
+    """Hosts the reader named in an error (a variable it could not read): present, never pruned."""
+    return {f"{key_prefix}#{p.entry}" for p in inv.problems if p.level == "error" and p.entry in inv.hosts}
 
 
 def _short(name: str | None, limit: int = 80) -> str | None:
@@ -222,9 +238,6 @@ class AnsibleSource(FileSource):
         return 0
 
     def read(self) -> SourceResult:
-        try:
-            data = self.path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{self.display_path}: cannot read: {exc.strerror}") from None
+        data = read_source_bytes(self.path, self.display_path)  # refuses a FIFO or device, caps the size
         prefix = f"{self.format}:{self.key_location}"
         return parse_inventory(data, self.display_path, key_prefix=prefix, fmt=self.format, options=self.options)

@@ -133,6 +133,11 @@ def _hosts(inv: Inventory, group: str, pattern, host_vars, line: int | None) -> 
             entry=group,
         )
         return
+    try:
+        names, port = expand_hostpattern(pattern)
+    except PatternError as exc:
+        inv.problem("error", "host-pattern", f"{exc}; not read", line=line, entry=group)
+        return
     if host_vars is not None and not isinstance(host_vars, Mapping):
         inv.problem(
             "error",
@@ -141,11 +146,6 @@ def _hosts(inv: Inventory, group: str, pattern, host_vars, line: int | None) -> 
             line=line,
             entry=pattern,
         )
-        return
-    try:
-        names, port = expand_hostpattern(pattern)
-    except PatternError as exc:
-        inv.problem("error", "host-pattern", f"{exc}; not read", line=line, entry=group)
         return
     for host_name in names:
         if not host_name:

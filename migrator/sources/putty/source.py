@@ -12,16 +12,14 @@ Nothing here executes or converts anything: ``.ppk`` keys are recorded as writte
 
 from __future__ import annotations
 
-import codecs
 import re
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import ValidationError
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
-from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.base import FileSource, SourceOptions, TextCodec, text_codec
 from migrator.sources.limits import open_source_file, read_source_bytes
 from migrator.sources.putty.chain import ProxyChains, _ChainError
 from migrator.sources.putty.reg import _ASCII_LOWER, _PRODUCT_KEYS, _STORES, RegReader, _decode_head, _looks_like_reg
@@ -51,9 +49,9 @@ _INT_TEXT = re.compile(r"\s*([-+]?\d+)\s*")
 def check_codepage(name: str) -> str:
     """Return the codec name for a Windows code page option, or fail with a ConfigError."""
     try:
-        return codecs.lookup(name).name
-    except (LookupError, TypeError):
-        raise ConfigError(f"unknown code page {name!r} (try cp1252, cp1250, cp932, ...)") from None
+        return text_codec(name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def ppk_message(path: str) -> str:
@@ -65,16 +63,9 @@ def ppk_message(path: str) -> str:
     )
 
 
-def _codepage_option(value: str) -> str:
-    try:
-        return check_codepage(value)
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from None
-
-
 class PuttyOptions(SourceOptions):
     #: code page of the session strings in a REGEDIT4 export
-    codepage: Annotated[str, AfterValidator(_codepage_option)] = "cp1252"
+    codepage: TextCodec = "cp1252"
     #: treat '/' in session names as folders (the PuTTY Session Manager convention)
     putty_name_folders: bool = False
 

@@ -69,6 +69,7 @@ class ConfigReader:
                    include_at: tuple[str, int] | None = None) -> list[Directive]:
         self._files_read += 1
         self._error_count[display] = 0
+        self.files.setdefault(display, path)
         try:
             data = read_source_bytes(path, display)
         except SourceLimitExceeded:
@@ -83,6 +84,7 @@ class ConfigReader:
             reason = str(exc).removeprefix(f"{display}: ")
         if data is None:
             file, line = include_at or (None, None)
+            self.partial = True
             self._diag("error", "ssh-include-unreadable", f"included file {display} is not read ({reason})",
                        file=file, line=line)
             return []
@@ -245,6 +247,7 @@ class ConfigReader:
     def _include(self, d: Directive, depth: int, stack: tuple[str, ...]) -> list[IncludedFile]:
         out: list[IncludedFile] = []
         if depth + 1 > MAX_INCLUDE_DEPTH:
+            self.partial = True
             self._diag("error", "ssh-include-depth",
                        f"Include nesting deeper than {MAX_INCLUDE_DEPTH} files; OpenSSH stops with 'Too many "
                        "recursive configuration includes'; the include is ignored here",
@@ -279,6 +282,7 @@ class ConfigReader:
                                file=d.file, line=d.line, field_="Include")
                     continue
                 if self._files_read >= MAX_INCLUDED_FILES:
+                    self.partial = True
                     self._diag("error", "ssh-include-depth",
                                f"more than {MAX_INCLUDED_FILES} included files; the rest are not read",
                                file=d.file, line=d.line, field_="Include")

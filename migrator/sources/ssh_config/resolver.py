@@ -67,6 +67,8 @@ class SshConfig(ConfigReader):
         self.local_user = local_user or default_local_user()
         self.diagnostics: list[Diagnostic] = []
         self._files_read = 0
+        self.files: dict[str, Path] = {}  # every file opened (for the fingerprint), main file first
+        self.partial = False  # an Include was not read: hosts it holds are unknown
         self._budget = Budget(self.display_path)
         self._error_count: dict[str, int] = {}
         self._seen_diags: set[tuple] = set()

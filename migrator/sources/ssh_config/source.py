@@ -123,6 +123,8 @@ class SshConfigSource(FileSource):
         cfg = SshConfig(config_file, home=home, local_user=self.local_user, display_path=shown,
                         include_fallback=self.include_fallback)
         result.diagnostics.extend(cfg.diagnostics)
+        result.partial = cfg.partial
+        self.inputs.extend(cfg.files.values())
         self._pattern_diagnostics(cfg, result)
         candidates = cfg.aliases()
         imported: dict[str, str] = {}

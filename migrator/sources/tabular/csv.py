@@ -19,7 +19,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.base import FileSource, SourceOptions, TextCodec
 from migrator.sources.limits import MAX_CSV_CELL, MAX_LINES, read_source_bytes, size_text, too_large
 from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
 from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
@@ -148,7 +148,7 @@ def sniff_delimiter(text: str) -> str:
 
 class CsvOptions(SourceOptions):
     #: a codec name; default: detected (BOM, UTF-8, then the Windows code page)
-    encoding: str | None = None
+    encoding: TextCodec | None = None
     #: one character, or tab/comma/semicolon; default: sniffed
     delimiter: str | None = None
     #: a bundled profile name or a .toml path; default: detected from the header
@@ -179,6 +179,8 @@ class CsvSource(FileSource):
             return self._load()
         except CsvLimitError as exc:
             raise too_large(f"{self.display_path}: line {exc.line}", "a cell", size_text(MAX_CSV_CELL)) from None
+
+    partial = False
 
     def _load(self) -> tuple[list[Table], list[Diagnostic], dict]:
         data = read_source_bytes(self.path, self.display_path)
@@ -226,6 +228,8 @@ class CsvSource(FileSource):
                 line=head[0][0],
             ))
         profile = detection.match.profile
+        if profile.path is not None:
+            self.inputs.append(profile.path)  # a changed profile changes the plan: part of the fingerprint
         quoting = profile.quoting
         rows: list[RawRow] = []
         for start, end, fields in iter_records(text, delimiter, quoting):
@@ -234,6 +238,7 @@ class CsvSource(FileSource):
             if len(rows) >= MAX_LINES:
                 raise too_large(self.display_path, "the number of rows", f"{MAX_LINES:,}")
             if end - start >= _RUNAWAY_LINES:
+                self.partial = True  # the rows after a missing quote are read as one cell
                 diags.append(self.diag(
                     "warning", "long-record",
                     f"the row starting on line {start} spans {end - start + 1} lines; a closing quote may be "
@@ -250,4 +255,5 @@ class CsvSource(FileSource):
         tables, diags, _ = self.load()
         result = map_tables(self, tables)
         result.diagnostics[:0] = diags
+        result.partial = result.partial or self.partial
         return result

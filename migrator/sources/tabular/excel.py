@@ -388,6 +388,8 @@ class ExcelSource(FileSource):
             unmatched.append((name, head[0][0], head[0][1]))
             return None
         idx, detection = chosen
+        if detection.match.profile.path is not None:
+            self.inputs.append(detection.match.profile.path)
         header_row = head[idx][0]
         if idx:
             diags.append(self.diag(

@@ -60,7 +60,10 @@ def normalize_url(url: str) -> str:
     are refused: credentials never go in a URL, and the URL is shown in messages and reports.
     """
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unclosed '[' of an IPv6 address
+        raise ConfigError(f"xo: {_safe_url(text)!r} is not a valid URL (use xo:https://xo.example.org)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"xo: {_safe_url(text)!r} is not an http:// or https:// URL (use xo:https://xo.example.org)")
     if parts.username or parts.password:
@@ -80,9 +83,12 @@ def normalize_url(url: str) -> str:
 
 
 def _safe_url(text: str) -> str:
-    parts = urlsplit(text)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else text[:80]
+    """The URL as it may be shown: nothing before an '@' (it may be user:password, however mistyped),
+    no query or fragment (they may carry a token), and at most 80 characters."""
+    head = re.split(r"[?#]", text, maxsplit=1)[0]
+    if "@" in head:
+        head = "…@" + head.rpartition("@")[2]
+    return "".join(c if c.isprintable() else "?" for c in head[:80])
 
 
 def check_token(token: str, origin: str) -> str:

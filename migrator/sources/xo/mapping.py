@@ -59,6 +59,8 @@ class Mapped:
     hosts: list[Host] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     halted_skipped: list[str] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)  # VMs that exist but whose data is invalid
+    partial: bool = False  # a VM without an id was skipped: its key is unknown
 
 
 def _address_key(key: str) -> tuple[int, str, int]:
@@ -147,10 +149,12 @@ class VmMapper:
         if not isinstance(vm, dict):
             what = "a link (fields= was ignored?)" if isinstance(vm, str) else type(vm).__name__
             self._diag("error", "xo-bad-object", f"VM #{index} is {what}, not an object; not imported")
+            self.out.partial = True
             return
         uuid = vm.get("uuid") if isinstance(vm.get("uuid"), str) else vm.get("id")
         if not isinstance(uuid, str) or not uuid.strip():
             self._diag("error", "xo-bad-object", f"VM #{index} has no id; not imported")
+            self.out.partial = True
             return
         raw_name = vm.get("name_label")
         name = raw_name.strip() if isinstance(raw_name, str) else ""
@@ -201,6 +205,7 @@ class VmMapper:
                 source=Provenance(format="xo", file=self.origin.url, section=folder[0] if folder else None),
             )
         except ValidationError as exc:
+            self.out.held.add(self.origin.key(uuid))
             if any(e["loc"] == ("address",) for e in exc.errors()):
                 field_ = "mainIpAddress" if self.options.address == "main" else "addresses"
                 self._diag(

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
 from migrator.sources.base import Source, SourceOptions
+from migrator.sources.limits import read_source_bytes
 from migrator.sources.xo.client import XoClient, normalize_url
 from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
 
@@ -42,7 +43,7 @@ class XoOptions(SourceOptions):
     include_halted: bool = True
     port: int = Field(default=22, ge=1, le=65535)
     user: str | None = None
-    timeout: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
     limit: int | None = Field(default=None, ge=1)
     max_mb: int = Field(default=256, ge=1)
 
@@ -102,10 +103,12 @@ def load_token(options: XoOptions, env=None) -> tuple[str, str]:
     """The token and where it came from (``token_file`` wins over ``XO_TOKEN``). Never shown."""
     if options.token_file is not None:
         path = options.token_file.expanduser()
-        try:
-            return path.read_text(encoding="utf-8-sig"), f"token_file {path}"
-        except OSError as exc:
-            raise ConfigError(f"xo: token_file {path}: cannot read: {exc.strerror}") from None
+        try:  # a FIFO or device is refused at once instead of blocking; a token is small
+            return read_source_bytes(path, f"xo: token_file {path}", limit=64 * 1024).decode("utf-8-sig"), (
+                f"token_file {path}"
+            )
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
         except UnicodeDecodeError:
             raise ConfigError(f"xo: token_file {path}: not a text file") from None
     env = os.environ if env is None else env
@@ -195,7 +198,10 @@ def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
     mapped = mapper.finish()
     result.hosts.extend(mapped.hosts)
     result.diagnostics.extend(mapped.diagnostics)
+    result.held |= mapped.held
+    result.partial = mapped.partial
     if options.limit is not None and len(vms) >= options.limit:
+        result.partial = True  # XO stopped at the limit: the VMs after it are unknown, not gone
         result.diagnostics.append(
             origin.diag("info", "xo-limit", f"limit={options.limit}: XO may have more VMs than were read")
         )
