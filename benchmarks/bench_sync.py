@@ -27,15 +27,30 @@ from migrator.xpipe.client import XPipeClient
 
 
 def inventory(n: int) -> SourceResult:
-    hosts = [Host(key="bench#bastion", name="bench-bastion", address="bastion.example.net", user="jump",
-                  source=Provenance(format="bench", file="bench"))]
+    hosts = [
+        Host(
+            key="bench#bastion",
+            name="bench-bastion",
+            address="bastion.example.net",
+            user="jump",
+            source=Provenance(format="bench", file="bench"),
+        )
+    ]
     for i in range(1, n):
-        hosts.append(Host(
-            key=f"bench#{i}", name=f"bench-{i:05d}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
-            user=("deploy", "ops", "root")[i % 3], category=[f"Site{i % 5}", f"Rack{i % 11}"],
-            credentials=Credentials(password=SecretStr(f"Bench-Pass-{i % 5}")),
-            jump=[JumpHop(host="bastion.example.net", ref="bench-bastion", ref_key="bench#bastion")] if i % 10 == 0
-            else [], source=Provenance(format="bench", file="bench", line=i)))
+        hosts.append(
+            Host(
+                key=f"bench#{i}",
+                name=f"bench-{i:05d}",
+                address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
+                user=("deploy", "ops", "root")[i % 3],
+                category=[f"Site{i % 5}", f"Rack{i % 11}"],
+                credentials=Credentials(password=SecretStr(f"Bench-Pass-{i % 5}")),
+                jump=[JumpHop(host="bastion.example.net", ref="bench-bastion", ref_key="bench#bastion")]
+                if i % 10 == 0
+                else [],
+                source=Provenance(format="bench", file="bench", line=i),
+            )
+        )
     return SourceResult(hosts=hosts)
 
 
@@ -66,10 +81,17 @@ def run(n: int, latency_ms: int, identities: str) -> dict:
     secrets = sum(1 for c in plan.entries() for _ in ("password", "sshIdentity"))
     entries = len(plan.entries())
     return {
-        "entries": entries, "first_s": t1 - t0, "first_requests": plan.requests + first.requests,
-        "first_writes": first.writes, "encrypts": first.encrypted, "naive_encrypts": secrets,
-        "second_s": t2 - t1, "second_requests": second_requests, "change_s": t4 - t3,
-        "change_writes": r3.writes, "change_encrypts": r3.encrypted,
+        "entries": entries,
+        "first_s": t1 - t0,
+        "first_requests": plan.requests + first.requests,
+        "first_writes": first.writes,
+        "encrypts": first.encrypted,
+        "naive_encrypts": secrets,
+        "second_s": t2 - t1,
+        "second_requests": second_requests,
+        "change_s": t4 - t3,
+        "change_writes": r3.writes,
+        "change_encrypts": r3.encrypted,
     }
 
 
@@ -79,18 +101,22 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 2])
     args = parser.parse_args()
     print(f"{args.hosts} hosts, 5 distinct passwords, every 10th behind a bastion; simulator XPipe 23.8")
-    header = (f"{'latency':>8} {'identities':>10} {'entries':>7} {'1st s':>7} {'1st req':>7} {'writes':>6} "
-              f"{'encrypt':>7} {'naive':>6} {'ent/s':>6} {'2nd s':>6} {'2nd req':>7} {'2nd/1st t':>9} "
-              f"{'1-pw chg':>9}")
+    header = (
+        f"{'latency':>8} {'identities':>10} {'entries':>7} {'1st s':>7} {'1st req':>7} {'writes':>6} "
+        f"{'encrypt':>7} {'naive':>6} {'ent/s':>6} {'2nd s':>6} {'2nd req':>7} {'2nd/1st t':>9} "
+        f"{'1-pw chg':>9}"
+    )
     print(header)
     for latency in args.latency_ms:
         for identities in ("auto", "inplace"):
             r = run(args.hosts, latency, identities)
-            print(f"{latency:>6}ms {identities:>10} {r['entries']:>7} {r['first_s']:>7.2f} {r['first_requests']:>7} "
-                  f"{r['first_writes']:>6} {r['encrypts']:>7} {r['naive_encrypts']:>6} "
-                  f"{r['entries'] / r['first_s']:>6.0f} {r['second_s']:>6.2f} {r['second_requests']:>7} "
-                  f"{r['second_s'] / r['first_s']:>9.2f} {r['change_writes']:>3}w/{r['change_encrypts']}e "
-                  f"{r['change_s']:.2f}s")
+            print(
+                f"{latency:>6}ms {identities:>10} {r['entries']:>7} {r['first_s']:>7.2f} {r['first_requests']:>7} "
+                f"{r['first_writes']:>6} {r['encrypts']:>7} {r['naive_encrypts']:>6} "
+                f"{r['entries'] / r['first_s']:>6.0f} {r['second_s']:>6.2f} {r['second_requests']:>7} "
+                f"{r['second_s'] / r['first_s']:>9.2f} {r['change_writes']:>3}w/{r['change_encrypts']}e "
+                f"{r['change_s']:.2f}s"
+            )
 
 
 if __name__ == "__main__":

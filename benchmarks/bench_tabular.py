@@ -21,18 +21,48 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADER = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-          "description"]
+HEADER = [
+    "name",
+    "host",
+    "port",
+    "user",
+    "password",
+    "key_file",
+    "key_passphrase",
+    "folder",
+    "jump",
+    "tags",
+    "description",
+]
 
 
 def make_rows(n: int):
-    yield ["bench-bastion", "bastion.example.net", "22", "jump", "", "", "", "Infrastructure", "", "bastion",
-           "jump host"]
+    yield [
+        "bench-bastion",
+        "bastion.example.net",
+        "22",
+        "jump",
+        "",
+        "",
+        "",
+        "Infrastructure",
+        "",
+        "bastion",
+        "jump host",
+    ]
     for i in range(1, n):
         port = "22x" if i % 100 == 0 else str(22 + i % 3)
         yield [
-            f"bench-{i:06d}", f"host-{i:06d}.example.net", port, "deploy", f"Bench-pass-{i % 7}", "", "",
-            f"Region-{i % 5}/Rack-{i % 40}", "bench-bastion" if i % 4 else "", "bench;generated",
+            f"bench-{i:06d}",
+            f"host-{i:06d}.example.net",
+            port,
+            "deploy",
+            f"Bench-pass-{i % 7}",
+            "",
+            "",
+            f"Region-{i % 5}/Rack-{i % 40}",
+            "bench-bastion" if i % 4 else "",
+            "bench;generated",
             f"generated row {i}",
         ]
 
@@ -69,16 +99,24 @@ def measure(kind: str, path: str) -> None:
     result = cls(path).read()
     seconds = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({
-        "hosts": len(result.hosts), "rejected": len(result.rejects), "seconds": seconds,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before, "peak_kib": usage.ru_maxrss,
-        "before_kib": before,
-    }))
+    print(
+        json.dumps(
+            {
+                "hosts": len(result.hosts),
+                "rejected": len(result.rejects),
+                "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
+                "peak_kib": usage.ru_maxrss,
+                "before_kib": before,
+            }
+        )
+    )
 
 
 def run_child(kind: str, path: Path, rows: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--measure", kind, str(path)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, str(path)], check=True, capture_output=True, text=True
+    )
     data = json.loads(out.stdout)
     data["rows"] = rows
     data["rows_per_s"] = rows / data["seconds"]
@@ -106,11 +144,13 @@ def main() -> int:
             r = run_child(kind, path, rows)
             size = path.stat().st_size / 1e6
             grew = (r["peak_kib"] - r["before_kib"]) / 1024
-            print(f"{kind:5s} {rows:>7d} rows ({size:.1f} MB): "
-                  f"{r['seconds']:.2f} s wall = {r['rows_per_s']:,.0f} rows/s; "
-                  f"{r['cpu_seconds']:.2f} s CPU = {r['rows_per_cpu_s']:,.0f} rows/CPU-s; "
-                  f"peak RSS {r['peak_kib'] / 1024:.0f} MiB (+{grew:.0f} MiB for the read); "
-                  f"{r['hosts']} hosts, {r['rejected']} rejected")
+            print(
+                f"{kind:5s} {rows:>7d} rows ({size:.1f} MB): "
+                f"{r['seconds']:.2f} s wall = {r['rows_per_s']:,.0f} rows/s; "
+                f"{r['cpu_seconds']:.2f} s CPU = {r['rows_per_cpu_s']:,.0f} rows/CPU-s; "
+                f"peak RSS {r['peak_kib'] / 1024:.0f} MiB (+{grew:.0f} MiB for the read); "
+                f"{r['hosts']} hosts, {r['rejected']} rejected"
+            )
     return 0
 
 

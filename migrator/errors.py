@@ -30,6 +30,8 @@ class MappingUnsure(ConfigError):
     def __init__(self, message: str, *, source=None):
         super().__init__(message)
         self.source = source
+
+
 class LedgerConflict(InputError):
     """A write would give one XPipe entry two ledger rows (two source keys owning one UUID)."""
 

@@ -42,8 +42,7 @@ class SourceInput:
     filter: Any = None  # a job's SourceFilter
 
     def open(self) -> Source:
-        return open_source(self.location, self.format, self.options, where=self.where,
-                           key_location=self.key_location)
+        return open_source(self.location, self.format, self.options, where=self.where, key_location=self.key_location)
 
 
 @dataclass
@@ -80,9 +79,14 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
             failed.append(exc)
             inventory.unreadable.append(item.location)
             inventory.empty.append(f"{item.location} ({label})" if label else item.location)
-            inventory.diagnostics.append(Diagnostic(
-                level="error", code=UNREADABLE, file=item.location,
-                message=f"{exc}; nothing from this source is imported (the other sources are)"))
+            inventory.diagnostics.append(
+                Diagnostic(
+                    level="error",
+                    code=UNREADABLE,
+                    file=item.location,
+                    message=f"{exc}; nothing from this source is imported (the other sources are)",
+                )
+            )
             continue
         inventory.fingerprints.append(f"{source.format}:{source.key_location}:{source.fingerprint()}")
         shown = f"{source.location} ({label})" if label else source.location
@@ -99,10 +103,17 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
     unique = []
     for host in inventory.hosts:
         if host.key in seen:
-            inventory.diagnostics.append(Diagnostic(
-                level="error", code="duplicate-key", file=host.source.file, line=host.source.line, entry=host.name,
-                message=f"source key {host.key} was read twice (the same file given twice?); "
-                "the second copy is not imported"))
+            inventory.diagnostics.append(
+                Diagnostic(
+                    level="error",
+                    code="duplicate-key",
+                    file=host.source.file,
+                    line=host.source.line,
+                    entry=host.name,
+                    message=f"source key {host.key} was read twice (the same file given twice?); "
+                    "the second copy is not imported",
+                )
+            )
             continue
         seen.add(host.key)
         unique.append(host)
@@ -152,8 +163,15 @@ class Session:
         run = self.run
         mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
         mapped.state.held |= inventory.held  # present in a source but not importable: never touched
-        planner = Planner(self.client, root_category=run.mapper.root_category, name_clash=run.mapper.name_clash,
-                          ledger=self.ledger, force=run.force, adopt=run.adopt, prune=run.prune)
+        planner = Planner(
+            self.client,
+            root_category=run.mapper.root_category,
+            name_clash=run.mapper.name_clash,
+            ledger=self.ledger,
+            force=run.force,
+            adopt=run.adopt,
+            prune=run.prune,
+        )
         plan = planner.plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
         plan.hosts_read = len(inventory.hosts)
         plan.identities = mapped.identities.as_dict()
@@ -196,8 +214,9 @@ class Manager:
             if ledger is not None:
                 ledger.close()
 
-    def execute(self, *, apply: bool, saved: dict | None = None,
-                confirm: Callable[[Plan], bool] | None = None) -> Outcome:
+    def execute(
+        self, *, apply: bool, saved: dict | None = None, confirm: Callable[[Plan], bool] | None = None
+    ) -> Outcome:
         """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
         inventory = self.read()
         with self.session() as session:

@@ -24,7 +24,6 @@ settings.register_profile("deep", derandomize=False, database=None, max_examples
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-
 def pytest_report_header(config):
     """The OpenSSH the ssh_config oracle tests compare with, and its version-dependent behaviour."""
     try:

@@ -24,11 +24,19 @@ from migrator.sync.ledger import Ledger, LedgerEntry, now
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import ALL_CONNECTIONS, LOCAL_IDENTITIES, SYNCED_IDENTITIES
 
-ROOTS = {("all connections",): ALL_CONNECTIONS, ("all identities", "local"): LOCAL_IDENTITIES,
-         ("all identities", "synced"): SYNCED_IDENTITIES}
+ROOTS = {
+    ("all connections",): ALL_CONNECTIONS,
+    ("all identities", "local"): LOCAL_IDENTITIES,
+    ("all identities", "synced"): SYNCED_IDENTITIES,
+}
 STATUSES = ("created", "updated", "recreated", "quarantined", "deleted", "unchanged", "skipped", "failed")
-_DONE = {"create": "created", "update": "updated", "recreate": "recreated", "quarantine": "quarantined",
-         "delete": "deleted"}
+_DONE = {
+    "create": "created",
+    "update": "updated",
+    "recreate": "recreated",
+    "quarantine": "quarantined",
+    "delete": "deleted",
+}
 
 
 @dataclass
@@ -90,8 +98,13 @@ class Loader:
                 self.ledger.record(entry, replaces=self.ledger.owner(entry.uuid))
             for row in self.ledger.pending():
                 self.ledger.journal_end(row.id, "reconciled")
-        bar = tqdm(total=sum(1 for c in plan.changes if c.writes), unit="entry", file=sys.stderr,
-                   disable=not self.progress, desc="apply")
+        bar = tqdm(
+            total=sum(1 for c in plan.changes if c.writes),
+            unit="entry",
+            file=sys.stderr,
+            disable=not self.progress,
+            desc="apply",
+        )
         try:
             for change in plan.changes:
                 if change.kind == "category":
@@ -145,8 +158,18 @@ class Loader:
 
     # -- entries ---------------------------------------------------------------------------------
 
-    def _journaled(self, change: Change, op: str, name: str, type_: str, call, uuid: str | None = None,
-                   record=None, forget: str | None = None, was: str | None = None):
+    def _journaled(
+        self,
+        change: Change,
+        op: str,
+        name: str,
+        type_: str,
+        call,
+        uuid: str | None = None,
+        record=None,
+        forget: str | None = None,
+        was: str | None = None,
+    ):
         """Send one write between a journal entry and its result; ``record(uuid)`` gives the ledger row
         to store in the same transaction as the result, swapping rows with the key it took the entry
         over from (``change.rekey``, see ``Ledger.record``); ``forget`` drops a pruned key's row."""
@@ -159,8 +182,9 @@ class Loader:
             raise
         if row is not None:
             got = out if isinstance(out, str) else None
-            self.ledger.journal_end(row, "done", got, record=record(got) if record else None, forget=forget,
-                                    replaces=change.rekey, was=was)
+            self.ledger.journal_end(
+                row, "done", got, record=record(got) if record else None, forget=forget, replaces=change.rekey, was=was
+            )
         return out
 
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
@@ -178,8 +202,9 @@ class Loader:
         if missing:
             uuids[change.key] = None
             names = ", ".join(d.split(":", 1)[-1].rsplit("#", 1)[-1] for d in missing)
-            result.outcomes.append(Outcome(change, "failed", error=f"an entry it depends on ({names}) is not in "
-                                                                   "the vault"))
+            result.outcomes.append(
+                Outcome(change, "failed", error=f"an entry it depends on ({names}) is not in the vault")
+            )
             return
         category = self._category_uuid(entry.category, categories)
         if category is None:
@@ -191,15 +216,28 @@ class Loader:
             data = self._payload(change, uuids)
             if change.action == "recreate" and change.uuid:
                 try:
-                    self._journaled(change, "remove", change.live.name, entry.type,
-                                    lambda: self.client.remove_stores([change.uuid]), change.uuid)
+                    self._journaled(
+                        change,
+                        "remove",
+                        change.live.name,
+                        entry.type,
+                        lambda: self.client.remove_stores([change.uuid]),
+                        change.uuid,
+                    )
                     removed = True
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
-            uuid = self._journaled(change, "add", entry.name, entry.type,
-                                   lambda: self.client.add_store(entry.name, data, category=category, validate=False),
-                                   record=lambda got: None if self._foreign(change, got) else
-                                   self._ledger_row(change, got, {**uuids, change.key: got}), was=change.uuid)
+            uuid = self._journaled(
+                change,
+                "add",
+                entry.name,
+                entry.type,
+                lambda: self.client.add_store(entry.name, data, category=category, validate=False),
+                record=lambda got: (
+                    None if self._foreign(change, got) else self._ledger_row(change, got, {**uuids, change.key: got})
+                ),
+                was=change.uuid,
+            )
         except (BadRequest, ServerError) as exc:
             uuids[change.key] = None
             error = str(exc)
@@ -210,8 +248,14 @@ class Loader:
         foreign = self._foreign(change, uuid)
         if foreign:
             uuids[change.key] = None
-            result.outcomes.append(Outcome(change, "failed", error=f"XPipe returned the entry of source key {foreign} "
-                                                                   "(identical connection data); nothing was written"))
+            result.outcomes.append(
+                Outcome(
+                    change,
+                    "failed",
+                    error=f"XPipe returned the entry of source key {foreign} "
+                    "(identical connection data); nothing was written",
+                )
+            )
             return
         uuids[change.key] = uuid
         result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
@@ -231,15 +275,29 @@ class Loader:
         row = change.ledger
 
         def restored(got):
-            return LedgerEntry(key=row.key, uuid=got, name=row.name, type=row.type, kind=row.kind,
-                               category=row.category, fields=row.fields, applied_at=row.applied_at)
+            return LedgerEntry(
+                key=row.key,
+                uuid=got,
+                name=row.name,
+                type=row.type,
+                kind=row.kind,
+                category=row.category,
+                fields=row.fields,
+                applied_at=row.applied_at,
+            )
 
         try:
-            self._journaled(change, "add", live.name, live.type,
-                            lambda: self.client.add_store(live.name, dict(live.raw, type=live.type),
-                                                          category=cats[0], validate=False),
-                            record=restored if (row is not None and self.ledger is not None) else None,
-                            was=change.uuid)
+            self._journaled(
+                change,
+                "add",
+                live.name,
+                live.type,
+                lambda: self.client.add_store(
+                    live.name, dict(live.raw, type=live.type), category=cats[0], validate=False
+                ),
+                record=restored if (row is not None and self.ledger is not None) else None,
+                was=change.uuid,
+            )
         except (BadRequest, ServerError) as exc:
             return f"putting the original back failed too ({exc}); the next run creates it again"
         return "the original was put back where it was"
@@ -252,18 +310,34 @@ class Loader:
         entry = change.entry
         previous = change.ledger.fields if change.ledger else {}
         kept = self._kept_paths(change)
-        fields = {path: (previous[path] if path in kept and path in previous else self.ledger.digest(value))
-                  for path, value in desired_leaves(entry.data, uuids.get).items()}
-        return LedgerEntry(key=change.key, uuid=uuid, name=entry.name, type=entry.type, kind=entry.kind,
-                           category="/".join(entry.category[1:]), fields=fields, applied_at=now())
+        fields = {
+            path: (previous[path] if path in kept and path in previous else self.ledger.digest(value))
+            for path, value in desired_leaves(entry.data, uuids.get).items()
+        }
+        return LedgerEntry(
+            key=change.key,
+            uuid=uuid,
+            name=entry.name,
+            type=entry.type,
+            kind=entry.kind,
+            category="/".join(entry.category[1:]),
+            fields=fields,
+            applied_at=now(),
+        )
 
     def _record(self, change: Change, uuid: str | None, uuids: dict) -> None:
         """Refresh the ledger row of an entry that needed no write (adopted, reconciled, or drift settled)."""
         if self.ledger is None or uuid is None:
             return
         row = self._ledger_row(change, uuid, uuids)
-        if change.ledger and change.ledger.fields == row.fields and change.ledger.uuid == uuid \
-                and change.ledger.name == row.name and change.ledger.quarantined_at is None and not change.rekey:
+        if (
+            change.ledger
+            and change.ledger.fields == row.fields
+            and change.ledger.uuid == uuid
+            and change.ledger.name == row.name
+            and change.ledger.quarantined_at is None
+            and not change.rekey
+        ):
             return
         self.ledger.record(row, replaces=change.rekey)
 
@@ -305,8 +379,14 @@ class Loader:
         Delete (after the grace period, or with ``quarantine_days = 0``) is one journaled remove."""
         if self.ledger.uuid_of(change.key) != change.ledger.uuid:
             # the row was to change hands in this run (a move), and the write that moves it failed
-            result.outcomes.append(Outcome(change, "skipped", change.uuid, error="not pruned: the entry that "
-                                           "takes over from it was not written; the next run decides again"))
+            result.outcomes.append(
+                Outcome(
+                    change,
+                    "skipped",
+                    change.uuid,
+                    error="not pruned: the entry that takes over from it was not written; the next run decides again",
+                )
+            )
             return
         if change.uuid is None:
             self.ledger.forget(change.key)
@@ -319,8 +399,15 @@ class Loader:
             result.outcomes.append(Outcome(change, "quarantined", change.uuid))
             return
         try:
-            self._journaled(change, "remove", change.name, change.live.type,
-                            lambda: self.client.remove_stores([change.uuid]), change.uuid, forget=change.key)
+            self._journaled(
+                change,
+                "remove",
+                change.name,
+                change.live.type,
+                lambda: self.client.remove_stores([change.uuid]),
+                change.uuid,
+                forget=change.key,
+            )
         except BadRequest:
             if self.client.store_info([change.uuid])[0]:
                 result.outcomes.append(Outcome(change, "failed", error="XPipe refused to remove it"))
@@ -335,8 +422,11 @@ class Loader:
 
     def _verify(self, uuids: dict, result: ApplyResult) -> None:
         """Read back what was written: the entry exists, has our name, and its references are not null."""
-        written = [o for o in result.outcomes
-                   if o.status in ("created", "updated", "recreated") and o.change.kind != "category"]
+        written = [
+            o
+            for o in result.outcomes
+            if o.status in ("created", "updated", "recreated") and o.change.kind != "category"
+        ]
         if not written:
             return
         infos, missing = self.client.store_info([o.uuid for o in written])

@@ -27,8 +27,9 @@ def vault_health(live: LiveVault, ledger: Ledger | None) -> dict:
         if "gateway" in e.raw and e.raw.get("gateway") is None:
             null_refs.append({"name": e.name, "uuid": e.uuid, "category": "/".join(e.category), "field": "gateway"})
         identity = e.raw.get("identity")
-        if identity is None or (isinstance(identity, dict) and identity.get("type") == "ref"
-                                and not identity.get("ref")):
+        if identity is None or (
+            isinstance(identity, dict) and identity.get("type") == "ref" and not identity.get("ref")
+        ):
             null_refs.append({"name": e.name, "uuid": e.uuid, "category": "/".join(e.category), "field": "identity"})
     groups: dict[str, list] = defaultdict(list)
     for e in live.entries.values():
@@ -42,19 +43,31 @@ def vault_health(live: LiveVault, ledger: Ledger | None) -> dict:
         name = entries[0].name
         if len(entries) > 1:
             types = sorted({e.type for e in entries})
-            duplicates.append({
-                "name": name, "count": len(entries), "types": types,
-                "risk": "XPipe's add would update an arbitrary one of them" if len(types) < len(entries)
-                else "XPipe's add matches names across types and may create duplicates",
-                "entries": [{"uuid": e.uuid, "type": e.type, "category": "/".join(e.category)} for e in entries],
-            })
+            duplicates.append(
+                {
+                    "name": name,
+                    "count": len(entries),
+                    "types": types,
+                    "risk": "XPipe's add would update an arbitrary one of them"
+                    if len(types) < len(entries)
+                    else "XPipe's add matches names across types and may create duplicates",
+                    "entries": [{"uuid": e.uuid, "type": e.type, "category": "/".join(e.category)} for e in entries],
+                }
+            )
     hidden = []
     if ledger is not None:
         for row in sorted(ledger.entries().values(), key=lambda r: r.name):
             if row.uuid not in live.entries:
-                hidden.append({"name": row.name, "uuid": row.uuid, "type": row.type, "category": row.category,
-                               "reason": "owned by this job but not returned by XPipe's query: deleted, or hidden "
-                                         "because it is incomplete (e.g. its gateway or identity was removed)"})
+                hidden.append(
+                    {
+                        "name": row.name,
+                        "uuid": row.uuid,
+                        "type": row.type,
+                        "category": row.category,
+                        "reason": "owned by this job but not returned by XPipe's query: deleted, or hidden "
+                        "because it is incomplete (e.g. its gateway or identity was removed)",
+                    }
+                )
     return {"null_references": null_refs, "duplicate_names": duplicates, "hidden_owned": hidden}
 
 
@@ -78,37 +91,77 @@ def audit_document(plan: Plan, live: LiveVault, ledger: Ledger | None, probe_res
     if ledger is not None:
         for row in sorted(ledger.entries().values(), key=lambda r: r.name):
             if row.key not in wanted:
-                missing.append({"name": row.name, "type": row.type, "category": row.category, "uuid": row.uuid,
-                                "quarantined_at": row.quarantined_at, "in_vault": row.uuid in live.entries})
+                missing.append(
+                    {
+                        "name": row.name,
+                        "type": row.type,
+                        "category": row.category,
+                        "uuid": row.uuid,
+                        "quarantined_at": row.quarantined_at,
+                        "in_vault": row.uuid in live.entries,
+                    }
+                )
     else:
         root = tuple(s.lower() for s in plan.root_category.split("/"))
         desired_names = {shown_key(c.name) for c in plan.entries()}
         for e in sorted(live.entries.values(), key=lambda e: e.name):
-            if e.type == "ssh" and e.category[:len(root)] == root and shown_key(e.name) not in desired_names:
-                missing.append({"name": e.name, "type": e.type, "category": "/".join(e.category), "uuid": e.uuid,
-                                "quarantined_at": None, "in_vault": True})
+            if e.type == "ssh" and e.category[: len(root)] == root and shown_key(e.name) not in desired_names:
+                missing.append(
+                    {
+                        "name": e.name,
+                        "type": e.type,
+                        "category": "/".join(e.category),
+                        "uuid": e.uuid,
+                        "quarantined_at": None,
+                        "in_vault": True,
+                    }
+                )
     drift = [change_dict(c) for c in plan.changes if c.drift]
     pending = [change_dict(c) for c in plan.changes if c.writes and c.kind != "category"]
     health = vault_health(live, ledger)
     probes = [dict(vars(r)) for r in probe_results] if probe_results is not None else None
     unreachable = sum(1 for r in probe_results or [] if r.status not in ("ok", "skipped"))
     summary = {
-        "hosts_read": plan.hosts_read, "entries": len(plan.entries()), "pending_changes": len(pending),
-        "drift": len(drift), "missing_from_sources": len(missing),
-        "null_references": len(health["null_references"]), "duplicate_names": len(health["duplicate_names"]),
-        "hidden_owned": len(health["hidden_owned"]), "conflicts": sum(1 for c in plan.changes
-                                                                      if c.action == "conflict"),
-        "probed": len(probes) if probes is not None else None, "unreachable": unreachable,
+        "hosts_read": plan.hosts_read,
+        "entries": len(plan.entries()),
+        "pending_changes": len(pending),
+        "drift": len(drift),
+        "missing_from_sources": len(missing),
+        "null_references": len(health["null_references"]),
+        "duplicate_names": len(health["duplicate_names"]),
+        "hidden_owned": len(health["hidden_owned"]),
+        "conflicts": sum(1 for c in plan.changes if c.action == "conflict"),
+        "probed": len(probes) if probes is not None else None,
+        "unreachable": unreachable,
     }
     return {
-        "schema": AUDIT_SCHEMA, "version": 1, "target": plan.target, "xpipe_version": plan.xpipe_version,
-        "root_category": plan.root_category, "summary": summary, "pending": pending, "drift": drift,
-        "missing_from_sources": missing, "health": health, "probe": probes,
+        "schema": AUDIT_SCHEMA,
+        "version": 1,
+        "target": plan.target,
+        "xpipe_version": plan.xpipe_version,
+        "root_category": plan.root_category,
+        "summary": summary,
+        "pending": pending,
+        "drift": drift,
+        "missing_from_sources": missing,
+        "health": health,
+        "probe": probes,
         "diagnostics": [diagnostic_dict(d) for d in plan.diagnostics],
     }
 
 
 def has_findings(doc: dict) -> bool:
     s = doc["summary"]
-    return any(s[k] for k in ("pending_changes", "drift", "missing_from_sources", "null_references",
-                              "duplicate_names", "hidden_owned", "conflicts", "unreachable"))
+    return any(
+        s[k]
+        for k in (
+            "pending_changes",
+            "drift",
+            "missing_from_sources",
+            "null_references",
+            "duplicate_names",
+            "hidden_owned",
+            "conflicts",
+            "unreachable",
+        )
+    )

@@ -116,8 +116,9 @@ def probe_one(target: ProbeTarget, timeout: float) -> ProbeResult:
     """Probe a single target; never raises for anything the network or the server does."""
     started = time.monotonic()
     if target.via:
-        return _result(target, started, "skipped",
-                       f"reached through jump host {target.via!r}; not probed directly from here")
+        return _result(
+            target, started, "skipped", f"reached through jump host {target.via!r}; not probed directly from here"
+        )
     deadline = started + timeout
     try:
         key, banner = _probe_ssh(target, deadline, timeout)
@@ -126,16 +127,37 @@ def probe_one(target: ProbeTarget, timeout: float) -> ProbeResult:
     except Exception as exc:  # a probe reports every failure instead of raising
         return _result(target, started, "error", f"unexpected {type(exc).__name__}: {exc}")
     fingerprint = ssh_fingerprint(key.asbytes())
-    return _result(target, started, "ok", f"SSH server answered with a {key.get_name()} host key",
-                   banner=banner, key_type=key.get_name(), fingerprint=fingerprint)
+    return _result(
+        target,
+        started,
+        "ok",
+        f"SSH server answered with a {key.get_name()} host key",
+        banner=banner,
+        key_type=key.get_name(),
+        fingerprint=fingerprint,
+    )
 
 
-def _result(target: ProbeTarget, started: float, status: str, message: str, *, banner: str | None = None,
-            key_type: str | None = None, fingerprint: str | None = None) -> ProbeResult:
+def _result(
+    target: ProbeTarget,
+    started: float,
+    status: str,
+    message: str,
+    *,
+    banner: str | None = None,
+    key_type: str | None = None,
+    fingerprint: str | None = None,
+) -> ProbeResult:
     return ProbeResult(
-        name=target.name, host=target.host, port=target.port, status=status, banner=banner,
-        host_key_type=key_type, host_key_fingerprint=fingerprint,
-        seconds=round(time.monotonic() - started, 3), message=_one_line(message),
+        name=target.name,
+        host=target.host,
+        port=target.port,
+        status=status,
+        banner=banner,
+        host_key_type=key_type,
+        host_key_fingerprint=fingerprint,
+        seconds=round(time.monotonic() - started, 3),
+        message=_one_line(message),
     )
 
 
@@ -232,8 +254,9 @@ def _peek_first_bytes(sock: socket.socket, deadline: float, timeout: float) -> b
     return data
 
 
-def _classify(transport: paramiko.Transport, failure: Exception | None, first_bytes: bytes,
-              timeout: float) -> tuple[paramiko.PKey, str]:
+def _classify(
+    transport: paramiko.Transport, failure: Exception | None, first_bytes: bytes, timeout: float
+) -> tuple[paramiko.PKey, str]:
     banner = transport.remote_version or None
     if failure is None and transport.is_active():
         try:
@@ -244,17 +267,20 @@ def _classify(transport: paramiko.Transport, failure: Exception | None, first_by
         if first_bytes.startswith(b"SSH-"):
             line = _first_line(first_bytes)
             reason = _describe(failure) if failure else "no complete banner line"
-            raise _Outcome("tcp-only", f"TCP connected, but the SSH banner {line!r} was not usable: {reason}",
-                           banner=line)
+            raise _Outcome(
+                "tcp-only", f"TCP connected, but the SSH banner {line!r} was not usable: {reason}", banner=line
+            )
         if failure is None:
-            raise _Outcome("tcp-only", f"TCP connected, but no SSH banner within {timeout:g}s; "
-                                       f"the server sent {_first_line(first_bytes)!r}")
+            raise _Outcome(
+                "tcp-only",
+                f"TCP connected, but no SSH banner within {timeout:g}s; the server sent {_first_line(first_bytes)!r}",
+            )
         raise _Outcome("tcp-only", f"TCP connected, but not an SSH server: it sent {_first_line(first_bytes)!r}")
     if failure is None:
-        raise _Outcome("timeout", f"SSH banner read, but the key exchange did not finish within {timeout:g}s",
-                       banner=banner)
-    raise _Outcome("tcp-only", f"SSH banner read, but the key exchange failed: {_describe(failure)}",
-                   banner=banner)
+        raise _Outcome(
+            "timeout", f"SSH banner read, but the key exchange did not finish within {timeout:g}s", banner=banner
+        )
+    raise _Outcome("tcp-only", f"SSH banner read, but the key exchange failed: {_describe(failure)}", banner=banner)
 
 
 def _close(transport: paramiko.Transport | None, sock: socket.socket) -> None:

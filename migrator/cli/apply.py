@@ -16,15 +16,12 @@ from migrator.cli.common import (
     add_target_args,
     adhoc_run,
     check_output_args,
-    check_outputs,
     check_rejects,
-    exit_code,
     given,
-    job_reports,
     progress_enabled,
     refuse,
-    show_outcome,
 )
+from migrator.cli.output import check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.plan.saved import load_saved_plan

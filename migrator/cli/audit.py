@@ -16,11 +16,10 @@ from migrator.cli.common import (
     add_state_arg,
     add_target_args,
     adhoc_run,
-    check_outputs,
     progress_enabled,
     refuse,
-    report_specs,
 )
+from migrator.cli.output import check_outputs, report_specs
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.report import FORMAT_NAMES, render, write_report

@@ -12,15 +12,12 @@ import sys
 from pathlib import Path
 
 from migrator.cli.argtypes import count, seconds
-from migrator.errors import ConfigError, PartialFailure, PlanRefused
-from migrator.manager import Outcome, Run, SourceInput
+from migrator.errors import ConfigError
+from migrator.manager import Run, SourceInput
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.plan.plan import PruneOptions
-from migrator.report import FORMAT_NAMES, render, write_report
-from migrator.report.document import plan_document
+from migrator.report import FORMAT_NAMES
 from migrator.sources import FORMATS, parse_source_spec
-from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
-from migrator.sync.job import same_file
 from migrator.sync.state import has_persistent_vault
 from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
 
@@ -54,78 +51,156 @@ def root_category(text: str) -> tuple[str, ...]:
 
 
 def add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("sources", nargs="+" if required else "*", metavar="SOURCE",
-                   help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}), "
-                        "otherwise a local file's format is detected")
+    p.add_argument(
+        "sources",
+        nargs="+" if required else "*",
+        metavar="SOURCE",
+        help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}), "
+        "otherwise a local file's format is detected",
+    )
     p.add_argument("--mapping", help="column-mapping profile for CSV/Excel (bundled name or a .toml path)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every visible sheet)")
-    p.add_argument("--source-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="format option, e.g. codepage=cp1252, include_sftp=true, profile_dir=C:\\Users\\me "
-                        "(repeatable; unknown options are errors; see README)")
+    p.add_argument(
+        "--source-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="format option, e.g. codepage=cp1252, include_sftp=true, profile_dir=C:\\Users\\me "
+        "(repeatable; unknown options are errors; see README)",
+    )
 
 
 def add_target_args(p: argparse.ArgumentParser) -> None:
     t, m = TargetOptions, MapperOptions
     g = p.add_argument_group("XPipe target")
-    g.add_argument("--target", metavar="URL",
-                   help="XPipe API URL (default: discovery on 127.0.0.1), or 'embedded' for the built-in simulator")
+    g.add_argument(
+        "--target",
+        metavar="URL",
+        help="XPipe API URL (default: discovery on 127.0.0.1), or 'embedded' for the built-in simulator",
+    )
     g.add_argument("--auth-file", metavar="FILE", help="XPipe's beacon-auth file (Local authentication)")
-    g.add_argument("--api-key-file", metavar="FILE",
-                   help="file holding the API key (or set XPIPE_API_KEY); keys are never taken from the command line")
+    g.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="file holding the API key (or set XPIPE_API_KEY); keys are never taken from the command line",
+    )
     g.add_argument("--ptb", action="store_true", help="talk to XPipe PTB (port 21722, xpipe-ptb auth file)")
     g.add_argument("--api-dialect", choices=("23", "24"), help="override the API dialect chosen from the version")
-    g.add_argument("--timeout", type=seconds, default=t.timeout,
-                   help=f"seconds for each whole answer (default {t.timeout:g})")
-    g.add_argument("--first-timeout", type=seconds, default=t.first_timeout,
-                   help=f"seconds for the first request, while XPipe may still be starting "
-                        f"(default {t.first_timeout:g})")
+    g.add_argument(
+        "--timeout", type=seconds, default=t.timeout, help=f"seconds for each whole answer (default {t.timeout:g})"
+    )
+    g.add_argument(
+        "--first-timeout",
+        type=seconds,
+        default=t.first_timeout,
+        help=f"seconds for the first request, while XPipe may still be starting (default {t.first_timeout:g})",
+    )
     g.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for an HTTPS proxy in front of XPipe")
     g.add_argument("--proxy", metavar="URL", help="HTTP proxy to reach XPipe through")
-    g.add_argument("--embedded-version", default=t.embedded_version,
-                   help=f"XPipe version the embedded simulator speaks (default {t.embedded_version})")
+    g.add_argument(
+        "--embedded-version",
+        default=t.embedded_version,
+        help=f"XPipe version the embedded simulator speaks (default {t.embedded_version})",
+    )
     g.add_argument("--embedded-state", metavar="DIR", help="keep the embedded simulator's vault in DIR")
-    g.add_argument("--root-category", type=root_category, default=m.root_category, metavar="PATH",
-                   help=f"category below All connections that receives the import "
-                        f"(default: {'/'.join(m.root_category)})")
-    g.add_argument("--password-policy", choices=("source", "prompt", "none"), default=m.password_policy,
-                   help="source: import passwords; prompt: XPipe asks at connect time; none: no passwords "
-                        f"(default {m.password_policy})")
-    g.add_argument("--identity", metavar="NAME",
-                   help="every connection uses this identity, which must already exist in XPipe")
-    g.add_argument("--identities", choices=("auto", "inplace", "shared"), default=m.identities,
-                   help="share equal credentials as reusable identities (auto: from --identity-threshold hosts; "
-                        f"default {m.identities})")
-    g.add_argument("--identity-threshold", type=count, default=m.identity_threshold, metavar="N",
-                   help=f"hosts sharing a credential before it becomes an identity (default {m.identity_threshold})")
-    g.add_argument("--name-clash", choices=("refuse", "rename"), default=m.name_clash,
-                   help="a name used by an entry that is not ours: conflict, or import under another name "
-                        f"(default {m.name_clash})")
+    g.add_argument(
+        "--root-category",
+        type=root_category,
+        default=m.root_category,
+        metavar="PATH",
+        help=f"category below All connections that receives the import (default: {'/'.join(m.root_category)})",
+    )
+    g.add_argument(
+        "--password-policy",
+        choices=("source", "prompt", "none"),
+        default=m.password_policy,
+        help="source: import passwords; prompt: XPipe asks at connect time; none: no passwords "
+        f"(default {m.password_policy})",
+    )
+    g.add_argument(
+        "--identity", metavar="NAME", help="every connection uses this identity, which must already exist in XPipe"
+    )
+    g.add_argument(
+        "--identities",
+        choices=("auto", "inplace", "shared"),
+        default=m.identities,
+        help="share equal credentials as reusable identities (auto: from --identity-threshold hosts; "
+        f"default {m.identities})",
+    )
+    g.add_argument(
+        "--identity-threshold",
+        type=count,
+        default=m.identity_threshold,
+        metavar="N",
+        help=f"hosts sharing a credential before it becomes an identity (default {m.identity_threshold})",
+    )
+    g.add_argument(
+        "--name-clash",
+        choices=("refuse", "rename"),
+        default=m.name_clash,
+        help="a name used by an entry that is not ours: conflict, or import under another name "
+        f"(default {m.name_clash})",
+    )
 
 
 def add_job_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--force", action="store_true",
-                   help="overwrite fields changed in XPipe (drift) and pass the prune percentage guard")
-    p.add_argument("--prune", dest="prune", action="store_true", default=None,
-                   help="remove owned entries that are gone from the sources (guarded; see README; "
-                        "default: what the job's [prune] says, off without a job)")
-    p.add_argument("--no-prune", dest="prune", action="store_false",
-                   help="never prune, whatever the job says (default: what the job's [prune] says)")
-    p.add_argument("--adopt", action="store_true",
-                   help="take over same-named entries in the root category that the ledger does not own")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite fields changed in XPipe (drift) and pass the prune percentage guard",
+    )
+    p.add_argument(
+        "--prune",
+        dest="prune",
+        action="store_true",
+        default=None,
+        help="remove owned entries that are gone from the sources (guarded; see README; "
+        "default: what the job's [prune] says, off without a job)",
+    )
+    p.add_argument(
+        "--no-prune",
+        dest="prune",
+        action="store_false",
+        help="never prune, whatever the job says (default: what the job's [prune] says)",
+    )
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over same-named entries in the root category that the ledger does not own",
+    )
 
 
 def add_state_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--state", metavar="FILE",
-                   help="ledger of a run without a job (default: one per XPipe vault and root category in the "
-                        "user's state folder; see README)")
+    p.add_argument(
+        "--state",
+        metavar="FILE",
+        help="ledger of a run without a job (default: one per XPipe vault and root category in the "
+        "user's state folder; see README)",
+    )
 
 
 #: Options that only mean something for SOURCEs on the command line (a job file has its own).
 SOURCE_DESTS = ("mapping", "sheet", "source_option")
 #: The "XPipe target" group: a job file sets all of these in [target] and [import].
-TARGET_DESTS = ("target", "auth_file", "api_key_file", "ptb", "api_dialect", "timeout", "first_timeout",
-                "ca_bundle", "proxy", "embedded_version", "embedded_state", "root_category", "password_policy",
-                "identity", "identities", "identity_threshold", "name_clash")
+TARGET_DESTS = (
+    "target",
+    "auth_file",
+    "api_key_file",
+    "ptb",
+    "api_dialect",
+    "timeout",
+    "first_timeout",
+    "ca_bundle",
+    "proxy",
+    "embedded_version",
+    "embedded_state",
+    "root_category",
+    "password_policy",
+    "identity",
+    "identities",
+    "identity_threshold",
+    "name_clash",
+)
 RUN_DESTS = ("force", "prune", "adopt")
 
 
@@ -146,8 +221,11 @@ def check_target_args(args) -> None:
     """Target and import flags that contradict each other, so one of them would be ignored."""
     embedded = (args.target or "").strip().casefold() == EMBEDDED
     if embedded:
-        refuse(args, ("auth_file", "api_key_file", "ptb", "ca_bundle", "proxy"),
-               "with --target embedded (the simulator runs in-process)")
+        refuse(
+            args,
+            ("auth_file", "api_key_file", "ptb", "ca_bundle", "proxy"),
+            "with --target embedded (the simulator runs in-process)",
+        )
     else:
         refuse(args, ("embedded_version", "embedded_state"), "without --target embedded")
         if args.target and (args.auth_file or args.api_key_file):
@@ -155,16 +233,24 @@ def check_target_args(args) -> None:
     if args.ca_bundle and not any((u or "").startswith("https://") for u in (args.target, args.proxy)):
         refuse(args, ("ca_bundle",), "without an https:// --target or --proxy (nothing else uses TLS)")
     if args.identity:
-        refuse(args, ("identities", "identity_threshold", "password_policy"),
-               "with --identity (every connection then uses that identity's credentials)")
+        refuse(
+            args,
+            ("identities", "identity_threshold", "password_policy"),
+            "with --identity (every connection then uses that identity's credentials)",
+        )
     elif args.identities != "auto":
         refuse(args, ("identity_threshold",), f"with --identities {args.identities} (the threshold is for auto)")
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="report format on stdout (default table)")
-    p.add_argument("--report", action="append", default=[], metavar="FORMAT=FILE",
-                   help="also write a report, e.g. --report markdown=plan.md (repeatable)")
+    p.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write a report, e.g. --report markdown=plan.md (repeatable)",
+    )
     p.add_argument("--show-unchanged", action="store_true", help="list unchanged entries in the table")
     p.add_argument("--rejects", metavar="FILE", help="write rejected CSV/Excel rows to FILE, in the input's format")
 
@@ -177,7 +263,8 @@ def check_output_args(args) -> None:
 def check_rejects(args, inputs: list[SourceInput]) -> None:
     """``--rejects`` writes rejected CSV/Excel rows: with no such source it could only do nothing."""
     if getattr(args, "rejects", None) and not any(
-            (item.format or item.open().format) in ("csv", "excel") for item in inputs):
+        (item.format or item.open().format) in ("csv", "excel") for item in inputs
+    ):
         raise ConfigError("--rejects writes rejected CSV/Excel rows, and no source is CSV or Excel")
 
 
@@ -188,9 +275,16 @@ def run_options(args) -> dict:
 
 def target_options(args) -> TargetOptions:
     return checked_target_options(
-        target=args.target, auth_file=args.auth_file, api_key_file=args.api_key_file, ptb=args.ptb,
-        api_dialect=args.api_dialect, timeout=args.timeout, first_timeout=args.first_timeout,
-        ca_bundle=args.ca_bundle, proxy=args.proxy, embedded_version=args.embedded_version,
+        target=args.target,
+        auth_file=args.auth_file,
+        api_key_file=args.api_key_file,
+        ptb=args.ptb,
+        api_dialect=args.api_dialect,
+        timeout=args.timeout,
+        first_timeout=args.first_timeout,
+        ca_bundle=args.ca_bundle,
+        proxy=args.proxy,
+        embedded_version=args.embedded_version,
         embedded_state=args.embedded_state,
     )
 
@@ -222,9 +316,14 @@ def source_inputs(args) -> list[SourceInput]:
 def mapper_options(args) -> MapperOptions:
     if args.identity_threshold < 1:
         raise ConfigError("--identity-threshold must be 1 or more")
-    return MapperOptions(root_category=args.root_category, password_policy=args.password_policy,
-                         use_identity=args.identity, identities=args.identities,
-                         identity_threshold=args.identity_threshold, name_clash=args.name_clash)
+    return MapperOptions(
+        root_category=args.root_category,
+        password_policy=args.password_policy,
+        use_identity=args.identity,
+        identities=args.identities,
+        identity_threshold=args.identity_threshold,
+        name_clash=args.name_clash,
+    )
 
 
 def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
@@ -239,185 +338,22 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
     if not state and not has_persistent_vault(target):
         flags = [f for f in given(args, *RUN_DESTS) if f != "--no-prune"]
         if flags:
-            raise ConfigError(f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
-                              "runs: give --embedded-state DIR (or --state FILE)")
+            raise ConfigError(
+                f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
+                "runs: give --embedded-state DIR (or --state FILE)"
+            )
     prune = bool(getattr(args, "prune", None))
     inputs = source_inputs(args)
     check_rejects(args, inputs)
-    return Run(sources=inputs, target=target, mapper=mapper_options(args),
-               state_path=Path(state).expanduser() if state else None, adhoc_state=not state,
-               create_state=create_state, prune=PruneOptions(enabled=prune),
-               force=getattr(args, "force", False), adopt=getattr(args, "adopt", False), progress=progress)
-
-
-def output_path(path: str, flag: str) -> str:
-    """A file the run will write: its folder must exist and it must not be a folder or a device."""
-    target = Path(path)
-    if target.is_dir():
-        raise ConfigError(f"{flag} {path}: is a folder; name a file")
-    if target.exists() and not target.is_file():
-        raise ConfigError(f"{flag} {path}: is not a regular file")
-    if not target.parent.is_dir():
-        raise ConfigError(f"{flag} {path}: the folder {target.parent} does not exist")
-    return path
-
-
-def check_outputs(args, job=None, inputs: dict[str, str | Path] | None = None) -> None:
-    """Every file a command will write is checked before anything is read or written to XPipe.
-
-    No output may be a file the run reads (a source, the job file, a mapping profile, the ledger, a
-    saved plan, an auth file) or another output: ``--rejects s.csv`` would replace the source with
-    its own rejected rows. Called again with the ``job`` once it is loaded, for the job's inputs.
-    """
-    outputs = [("--report", path) for _, path in report_specs(getattr(args, "report", []) or [])]
-    for flag in ("rejects", "out"):
-        value = getattr(args, flag, None)
-        if value:
-            outputs.append((f"--{flag}", output_path(value, f"--{flag}")))
-    read = dict(inputs or {})
-    read.update(_flag_inputs(args))
-    if job is not None:
-        read.update(job.inputs())
-        outputs += [(f"[reports] {kind}", path) for kind, path in job.reports.outputs().items()]
-    for i, (flag, path) in enumerate(outputs):
-        for what, used in read.items():
-            if same_file(path, used):
-                raise ConfigError(f"{flag} {path}: is {what}, which this run reads; it would be overwritten "
-                                  "(name another file)")
-        for other, other_path in outputs[:i]:
-            if same_file(path, other_path):
-                raise ConfigError(f"{flag} {path}: {other} writes the same file")
-
-
-def _flag_inputs(args) -> dict[str, str]:
-    """The local files the command line names for reading (sources, mapping, ledger, auth files)."""
-    out = {}
-    for spec in getattr(args, "sources", None) or []:
-        fmt, location = parse_source_spec(spec)
-        if fmt != "xo" and location != "-":
-            out[f"the source {spec}"] = location
-    for dest, what in (("mapping", "the mapping"), ("state", "the ledger"), ("auth_file", "the auth file"),
-                       ("api_key_file", "the API key file")):
-        value = getattr(args, dest, None)
-        if isinstance(value, str) and (dest != "mapping" or value.lower().endswith(".toml")):
-            out[f"{what} {value}"] = value
-    return out
-
-
-def report_specs(specs: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for spec in specs:
-        fmt, sep, path = spec.partition("=")
-        if not sep or fmt not in FORMAT_NAMES or not path:
-            raise ConfigError(f"--report {spec!r}: use FORMAT=FILE with FORMAT one of {', '.join(FORMAT_NAMES)}")
-        out.append((fmt, output_path(path, "--report")))
-    return out
-
-
-def write_reports(specs: list[str], doc: dict) -> None:
-    for fmt, path in report_specs(specs):
-        write_report(path, doc, fmt)
-
-
-def write_rejects(path: str | None, inventory) -> None:
-    if path and inventory is not None and inventory.rejects:
-        for written in write_rejected_rows(inventory.rejects, path):
-            print(f"rejected rows written to {written}", file=sys.stderr)
-
-
-def is_noop(doc: dict) -> bool:
-    """Nothing was or would be written, nothing failed, and nothing needs the reader's attention."""
-    s, a = doc["summary"], doc["apply"]
-    pending = sum(s.get(k) or 0 for k in ("create", "update", "recreate", "conflict", "quarantine", "delete", "drift"))
-    failed = a and (a["failed"] or a["failures"])
-    errors = any(d.get("level") == "error" for d in doc.get("diagnostics") or [])
-    return not pending and not failed and not errors and not s.get("not_imported")
-
-
-def noop_line(doc: dict) -> str:
-    """The one line a run that changes nothing prints (``-v`` prints the whole table instead)."""
-    s = doc["summary"]
-    notes = doc.get("diagnostics") or []
-    counts = {lv: sum(1 for d in notes if d.get("level") == lv) for lv in ("warning", "info")}
-    extra = ", ".join(f"{n} {lv}{'s' if n != 1 else ''}" for lv, n in counts.items() if n)
-    return (f"no changes: {s['unchanged']} entries match the sources"
-            f"{f' ({extra}; -v shows them)' if extra else ''}")
-
-
-def show_outcome(args, outcome: Outcome) -> dict:
-    """Print the plan (and apply result) in ``--format`` and write ``--report``/``--rejects``; the document.
-
-    In the table, a run that changes nothing is one line (none with ``-q``) so a cron job stays silent
-    unless something happened; ``-q`` otherwise drops warnings and notes, keeping changes and errors.
-    """
-    doc = plan_document(outcome.plan, outcome.result)
-    if args.format != "table":
-        print(render(doc, args.format))
-    elif is_noop(doc) and not getattr(args, "verbose", False) and not args.show_unchanged:
-        if not getattr(args, "quiet", False):
-            print(noop_line(doc))
-    else:
-        shown = doc
-        if getattr(args, "quiet", False):
-            shown = {**doc, "diagnostics": [d for d in doc.get("diagnostics") or [] if d.get("level") == "error"]}
-        print(render(shown, "table", show_unchanged=args.show_unchanged, **table_options(args)))
-    write_reports(getattr(args, "report", []), doc)
-    write_rejects(getattr(args, "rejects", None), outcome.inventory)
-    return doc
-
-
-def raise_unreadable(inventory) -> None:
-    """A source that could not be read fails the run (after the others were shown and applied)."""
-    if inventory.failures:
-        first = inventory.failures[0]
-        text = f"{len(inventory.failures)} source(s) could not be read ({first}); the other sources were read"
-        try:
-            error = type(first)(text)
-        except TypeError:
-            error = first
-        raise error
-
-
-def exit_code(args, outcome: Outcome, *, applied: bool) -> int:
-    """The README's exit codes for a finished plan or apply.
-
-    A conflict (an entry that would be written but is not ours) leaves the vault short of the source:
-    apply exits 4 like any partial failure, and plan exits 4 too, saying what apply would leave undone.
-    """
-    if outcome.refused:
-        raise PlanRefused(outcome.refused)
-    raise_unreadable(outcome.inventory)
-    conflicts = sum(1 for c in outcome.plan.changes if c.action == "conflict")
-    held = len(outcome.plan.held)
-    short = []
-    if conflicts:
-        short.append(f"{conflicts} conflict(s) {'left' if applied else 'would leave'} the vault short of the "
-                     "source (entries that are not ours are never written; see the report)")
-    if held:
-        short.append(f"{held} source entr{'y' if held == 1 else 'ies'} could not be imported and "
-                     f"{'their XPipe entries were' if applied else 'their XPipe entries are'} left untouched "
-                     "(fix the errors above)")
-    failed = outcome.result.failed if applied and outcome.result is not None else []
-    if failed:
-        raise PartialFailure(f"{len(failed)} of {len(outcome.result.outcomes)} changes failed; the rest were "
-                             "applied (see the report)" + "".join(f"; {s}" for s in short))
-    if short:
-        raise PartialFailure("; ".join(short))
-    if not applied or outcome.result is None:
-        return EXIT_CHANGES if outcome.plan.has_changes else EXIT_OK
-    return EXIT_CHANGES if getattr(args, "detailed_exitcode", False) and outcome.plan.has_changes else EXIT_OK
-
-
-def job_reports(job, outcome: Outcome) -> list[Path]:
-    """The reports a job file asks for (``[reports]``), rejects included."""
-    written = []
-    doc = None
-    for fmt, path in job.reports.outputs().items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "rejects":
-            if outcome.inventory.rejects:
-                        written.extend(write_rejected_rows(outcome.inventory.rejects, path))
-            continue
-        doc = doc or plan_document(outcome.plan, outcome.result)
-        written.append(write_report(path, doc, fmt))
-    return written
+    return Run(
+        sources=inputs,
+        target=target,
+        mapper=mapper_options(args),
+        state_path=Path(state).expanduser() if state else None,
+        adhoc_state=not state,
+        create_state=create_state,
+        prune=PruneOptions(enabled=prune),
+        force=getattr(args, "force", False),
+        adopt=getattr(args, "adopt", False),
+        progress=progress,
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from migrator.cli.common import EXIT_OK, add_source_args, raise_unreadable, source_inputs, table_options
+from migrator.cli.common import EXIT_OK, add_source_args, source_inputs, table_options
+from migrator.cli.output import raise_unreadable
 from migrator.manager import read_inventory
 from migrator.report import render
 from migrator.report.document import inventory_document

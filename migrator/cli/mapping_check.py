@@ -61,8 +61,9 @@ def check_report(source, rows: int = 5, mapping: str | None = None) -> dict:
     tables, diags, facts = source.load()
     mapper = TableMapper(source, tables)
     result = mapper.run()
-    return build_report(source, tables, facts, result, [*diags, *result.diagnostics], mapper.skipped_rows,
-                        rows, mapping)
+    return build_report(
+        source, tables, facts, result, [*diags, *result.diagnostics], mapper.skipped_rows, rows, mapping
+    )
 
 
 # -- building the report --------------------------------------------------------------------------
@@ -133,15 +134,26 @@ def _unmatched_report(facts: dict, mapping: str | None) -> list[dict]:
             ranked = rank_profiles(cells, profiles)
             match = max(ranked, key=lambda m: (sum(len(v) for v in m.columns.values()), m.score))
         fields = match.column_field()
-        out.append({
-            "sheet": section, "first_row_line": line, "profile": match.profile.name,
-            # the first row may be data (a password): only words a profile knows are quoted
-            "columns": [{"position": i + 1, "field": fields.get(i),
-                         "column": n if fields.get(i) or normalise_header(n) in match.profile.known
-                         else "(not a known column name; not shown)"}
-                        for i, n in enumerate(match.names) if n],
-            "missing_required": match.missing_required or ["host"],
-        })
+        out.append(
+            {
+                "sheet": section,
+                "first_row_line": line,
+                "profile": match.profile.name,
+                # the first row may be data (a password): only words a profile knows are quoted
+                "columns": [
+                    {
+                        "position": i + 1,
+                        "field": fields.get(i),
+                        "column": n
+                        if fields.get(i) or normalise_header(n) in match.profile.known
+                        else "(not a known column name; not shown)",
+                    }
+                    for i, n in enumerate(match.names)
+                    if n
+                ],
+                "missing_required": match.missing_required or ["host"],
+            }
+        )
     return out
 
 
@@ -209,9 +221,7 @@ def build_report(source, tables, facts, result, diagnostics, skipped, rows: int,
             "rejected": len(result.rejects),
             "skipped": sum(1 for d in diagnostics if d.code in ("skipped", "hidden-row")),
         },
-        "diagnostics": [
-            {"level": d.level, "code": d.code, "text": str(d)} for d in diagnostics if d.level != "info"
-        ],
+        "diagnostics": [{"level": d.level, "code": d.code, "text": str(d)} for d in diagnostics if d.level != "info"],
     }
 
 
@@ -252,8 +262,10 @@ def render(report: dict) -> str:
         where = f"sheet {t['sheet']!r}, " if t["sheet"] else ""
         others = ", ".join(f"{r['profile']} {r['score']:.2f}" for r in t["ranking"][1:3])
         lines.append("")
-        lines.append(f"{where}header on line {t['header_line']}: profile {t['profile']!r} ({t['chosen']}, "
-                     f"score {t['score']:.2f}{'; others: ' + others if others else ''})")
+        lines.append(
+            f"{where}header on line {t['header_line']}: profile {t['profile']!r} ({t['chosen']}, "
+            f"score {t['score']:.2f}{'; others: ' + others if others else ''})"
+        )
         lines.append(f"  {t['profile_title']}")
         lines.append("")
         rows = []
@@ -271,8 +283,10 @@ def render(report: dict) -> str:
     for u in report["unmatched"]:
         where = f"sheet {u['sheet']!r}: " if u["sheet"] else ""
         lines.append("")
-        lines.append(f"{where}no header row found; the first row (line {u['first_row_line']}) read with "
-                     f"profile {u['profile']!r}:")
+        lines.append(
+            f"{where}no header row found; the first row (line {u['first_row_line']}) read with "
+            f"profile {u['profile']!r}:"
+        )
         rows = [[str(c["position"]), c["column"], c["field"] or "(not imported)"] for c in u["columns"]]
         lines += _grid(["#", "column", "host field"], rows)
         lines.append("  missing required fields: " + ", ".join(u["missing_required"]))
@@ -283,8 +297,20 @@ def render(report: dict) -> str:
         for p in report["preview"]:
             line = f"{p['sheet']}:{p['line']}" if p["sheet"] else str(p["line"])
             if p["status"] == "import":
-                rows.append([line, p["name"], p["host"], str(p["port"]), p["user"] or "", p["folder"],
-                             p["jump"], p["tags"], p["auth"], _one_line(p["description"])])
+                rows.append(
+                    [
+                        line,
+                        p["name"],
+                        p["host"],
+                        str(p["port"]),
+                        p["user"] or "",
+                        p["folder"],
+                        p["jump"],
+                        p["tags"],
+                        p["auth"],
+                        _one_line(p["description"]),
+                    ]
+                )
             else:
                 rows.append((line, p["status"].upper() + ": " + _one_line(p["reason"])))
         header = ["line", "name", "host", "port", "user", "folder", "jump", "tags", "auth", "description"]
@@ -294,8 +320,7 @@ def render(report: dict) -> str:
         lines.append(f"not imported without --mapping: {reason}")
     s = report["summary"]
     lines.append("")
-    lines.append(f"whole file: {s['hosts']} host(s) to import, {s['rejected']} rejected, "
-                 f"{s['skipped']} skipped")
+    lines.append(f"whole file: {s['hosts']} host(s) to import, {s['rejected']} rejected, {s['skipped']} skipped")
     if report["diagnostics"]:
         lines.append("")
         shown = report["diagnostics"][:20]

@@ -15,15 +15,12 @@ from migrator.cli.common import (
     add_target_args,
     adhoc_run,
     check_output_args,
-    check_outputs,
     check_rejects,
-    exit_code,
-    job_reports,
     progress_enabled,
     refuse,
     run_options,
-    show_outcome,
 )
+from migrator.cli.output import check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.plan.saved import write_saved_plan

@@ -5,17 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from migrator.cli.common import (
-    add_job_run_args,
-    check_output_args,
-    check_outputs,
-    exit_code,
-    job_reports,
-    progress_enabled,
-    refuse,
-    run_options,
-    show_outcome,
-)
+from migrator.cli.common import add_job_run_args, check_output_args, progress_enabled, refuse, run_options
+from migrator.cli.output import check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.plan.saved import write_saved_plan

@@ -78,16 +78,23 @@ class GatewayResolver:
             return None
         host = self.hosts[key]
         if key in self._resolving:
-            cycle = self._resolving[self._resolving.index(key):] + [key]
+            cycle = self._resolving[self._resolving.index(key) :] + [key]
             names = " -> ".join(self.hosts[k].name for k in cycle)
             for k in cycle:
                 if k not in self.graph.broken:
                     self.graph.broken.add(k)
                     h = self.hosts[k]
-                    self.graph.diagnostics.append(Diagnostic(
-                        level="error", code="jump-cycle", file=h.source.file, line=h.source.line, entry=h.name,
-                        field="jump", message=f"jump hosts form a cycle ({names}); this host is not imported",
-                    ))
+                    self.graph.diagnostics.append(
+                        Diagnostic(
+                            level="error",
+                            code="jump-cycle",
+                            file=h.source.file,
+                            line=h.source.line,
+                            entry=h.name,
+                            field="jump",
+                            message=f"jump hosts form a cycle ({names}); this host is not imported",
+                        )
+                    )
             return None
         self._resolving.append(key)
         try:
@@ -109,21 +116,33 @@ class GatewayResolver:
     def _resolve_hop(self, hop: JumpHop, owner: Host, gateway: str | None, first: bool) -> str | None:
         if hop.ref_key in self.excluded:
             self.graph.broken.add(owner.key)
-            self.graph.diagnostics.append(Diagnostic(
-                level="error", code="jump-host-not-imported", file=owner.source.file, line=owner.source.line,
-                entry=owner.name, field="jump",
-                message=f"its jump host '{self.excluded[hop.ref_key]}' is not imported (see its error); "
-                "this host is not imported either",
-            ))
+            self.graph.diagnostics.append(
+                Diagnostic(
+                    level="error",
+                    code="jump-host-not-imported",
+                    file=owner.source.file,
+                    line=owner.source.line,
+                    entry=owner.name,
+                    field="jump",
+                    message=f"its jump host '{self.excluded[hop.ref_key]}' is not imported (see its error); "
+                    "this host is not imported either",
+                )
+            )
             return None
         target = self._target_of(hop, owner)
         if target is not None:
             if target == owner.key:
-                self.graph.diagnostics.append(Diagnostic(
-                    level="error", code="jump-cycle", file=owner.source.file, line=owner.source.line,
-                    entry=owner.name, field="jump", message="the host names itself as its own jump host; "
-                    "it is not imported",
-                ))
+                self.graph.diagnostics.append(
+                    Diagnostic(
+                        level="error",
+                        code="jump-cycle",
+                        file=owner.source.file,
+                        line=owner.source.line,
+                        entry=owner.name,
+                        field="jump",
+                        message="the host names itself as its own jump host; it is not imported",
+                    )
+                )
                 self.graph.broken.add(owner.key)
                 return None
             if first:
@@ -139,17 +158,26 @@ class GatewayResolver:
         key = _hop_key(hop, gateway)
         if key not in self.graph.nodes:
             self.graph.nodes[key] = Node(
-                key=key, gateway=gateway, hop=hop,
+                key=key,
+                gateway=gateway,
+                hop=hop,
                 via=tuple(self.graph.chain(gateway) + [gateway]) if gateway else (),
             )
             what = f"'{hop.ref}'" if hop.ref else hop.label()
             reason = (
                 "is reached through a different gateway here than on its own"
-                if hop.ref_key else "is not itself in the inventory"
+                if hop.ref_key
+                else "is not itself in the inventory"
             )
-            self.graph.diagnostics.append(Diagnostic(
-                level="info", code="generated-hop", file=owner.source.file, line=owner.source.line,
-                entry=owner.name, field="jump",
-                message=f"jump host {what} {reason}; a hop entry is generated for it",
-            ))
+            self.graph.diagnostics.append(
+                Diagnostic(
+                    level="info",
+                    code="generated-hop",
+                    file=owner.source.file,
+                    line=owner.source.line,
+                    entry=owner.name,
+                    field="jump",
+                    message=f"jump host {what} {reason}; a hop entry is generated for it",
+                )
+            )
         return key

@@ -29,8 +29,10 @@ def check_template(template: str) -> None:
     fields = {f for _, f, _, _ in Formatter().parse(template) if f}
     unknown = fields - TEMPLATE_FIELDS
     if unknown:
-        raise ConfigError(f"identity name template {template!r}: unknown field(s) {', '.join(sorted(unknown))}; "
-                          f"use {', '.join(sorted(TEMPLATE_FIELDS))}")
+        raise ConfigError(
+            f"identity name template {template!r}: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"use {', '.join(sorted(TEMPLATE_FIELDS))}"
+        )
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,12 @@ def no_key_auth(host: Host) -> bool:
     """The source rules out keys and agents (``IdentitiesOnly yes`` + ``IdentityAgent none``, no key file):
     XPipe's ``none`` key strategy says exactly that."""
     creds = host.credentials
-    return (not creds.key_files and creds.agent is None and bool(creds.identities_only)
-            and (creds.identity_agent or "").lower() == "none")
+    return (
+        not creds.key_files
+        and creds.agent is None
+        and bool(creds.identities_only)
+        and (creds.identity_agent or "").lower() == "none"
+    )
 
 
 def _inplace(value: str) -> dict:
@@ -95,8 +101,17 @@ class CredentialResolver:
         diags: list[Diagnostic] = []
 
         def diag(level, code, message):
-            diags.append(Diagnostic(level=level, code=code, message=message, file=host.source.file,
-                                    line=host.source.line, entry=host.name, field="key_file"))
+            diags.append(
+                Diagnostic(
+                    level=level,
+                    code=code,
+                    message=message,
+                    file=host.source.file,
+                    line=host.source.line,
+                    entry=host.name,
+                    field="key_file",
+                )
+            )
 
         key_identity = ""
         if creds.key_files:
@@ -108,23 +123,34 @@ class CredentialResolver:
                 diag("error", f"key-{status}", f"{info.message}; the host is not imported")
                 return None, diags
             if status == "ppk" or (status is None and path.lower().endswith(".ppk")):
-                diag("warning", "key-ppk-pageant", f"key {path} is a PuTTY .ppk key, which XPipe cannot use as a "
-                     "file: the connection uses Pageant instead (load the key into Pageant, or convert it with "
-                     "puttygen and point the source at the OpenSSH file)")
+                diag(
+                    "warning",
+                    "key-ppk-pageant",
+                    f"key {path} is a PuTTY .ppk key, which XPipe cannot use as a "
+                    "file: the connection uses Pageant instead (load the key into Pageant, or convert it with "
+                    "puttygen and point the source at the OpenSSH file)",
+                )
                 key = Secret({"type": "pageant", "publicKey": None})
                 key_identity = "pageant"
             else:
                 if passphrase is not None and (info is None or info.encrypted is not False):
                     pw = _inplace(passphrase)
                 elif status == "needs-passphrase":
-                    diag("info", "key-passphrase-prompt", f"key {path} is encrypted and the source gives no "
-                         "passphrase: XPipe will ask for it when connecting")
+                    diag(
+                        "info",
+                        "key-passphrase-prompt",
+                        f"key {path} is encrypted and the source gives no "
+                        "passphrase: XPipe will ask for it when connecting",
+                    )
                     pw = {"type": "prompt"}
                 else:
                     pw = {"type": "none"}
                 if status in ("missing", "not-local"):
-                    diag("warning", f"key-{status}", info.message + "; kept as written (XPipe checks it when it "
-                         "connects)")
+                    diag(
+                        "warning",
+                        f"key-{status}",
+                        info.message + "; kept as written (XPipe checks it when it connects)",
+                    )
                 key = Secret({"type": "file", "file": path, "password": pw, "publicKey": None})
                 key_identity = info.fingerprint if info is not None and info.fingerprint else key.cache_key
         elif creds.agent == "pageant":
@@ -139,8 +165,12 @@ class CredentialResolver:
             key_identity = key.cache_key
         password = self.password(host)
         return ResolvedCredential(
-            username=host.user, password=password, key=key, key_identity=key_identity,
-            method=_method(password, key), existing=creds.identity,
+            username=host.user,
+            password=password,
+            key=key,
+            key_identity=key_identity,
+            method=_method(password, key),
+            existing=creds.identity,
         ), diags
 
 
@@ -179,8 +209,9 @@ class Consolidation:
 class IdentityConsolidator:
     """Groups equal credentials into reusable identities, deterministically named."""
 
-    def __init__(self, mode: str = "auto", threshold: int = 2, category: str = "local",
-                 template: str = "{user} ({method})"):
+    def __init__(
+        self, mode: str = "auto", threshold: int = 2, category: str = "local", template: str = "{user} ({method})"
+    ):
         if mode not in ("auto", "inplace", "shared"):
             raise ConfigError(f"identities mode {mode!r}: use auto, inplace or shared")
         if category not in IDENTITY_CATEGORIES:
@@ -217,11 +248,17 @@ class IdentityConsolidator:
                 taken.add(name_key(name))
                 cred = creds[members[0]]
                 key = f"identity:{name}"
-                out.entries.append(DesiredEntry(
-                    key=key, kind="identity", name=name, type=store_type,
-                    category=IDENTITY_CATEGORIES[self.category], data=identity_data(cred, store_type),
-                    notes=[f"shared by {len(members)} connections"],
-                ))
+                out.entries.append(
+                    DesiredEntry(
+                        key=key,
+                        kind="identity",
+                        name=name,
+                        type=store_type,
+                        category=IDENTITY_CATEGORIES[self.category],
+                        data=identity_data(cred, store_type),
+                        notes=[f"shared by {len(members)} connections"],
+                    )
+                )
                 for m in members:
                     out.assignment[m] = key
                 out.shared_users += len(members)

@@ -33,8 +33,17 @@ from cryptography.hazmat.primitives.asymmetric import dsa
 
 from migrator.mapper.desired import secret_digest
 
-STATUSES = ("ok", "missing", "unreadable", "public-key", "ppk", "needs-passphrase", "bad-passphrase",
-            "not-a-key", "not-local")
+STATUSES = (
+    "ok",
+    "missing",
+    "unreadable",
+    "public-key",
+    "ppk",
+    "needs-passphrase",
+    "bad-passphrase",
+    "not-a-key",
+    "not-local",
+)
 #: Statuses that must fail a plan. The others map to something XPipe can still use: a file that may
 #: exist where XPipe runs, Pageant for a .ppk, a prompt for a missing passphrase.
 BLOCKING_STATUSES = frozenset({"unreadable", "public-key", "bad-passphrase", "not-a-key"})
@@ -59,15 +68,18 @@ _PARAMIKO_CLASSES = {
 }
 #: OpenSSH-format ciphers each loader decrypts (checked against paramiko 5.1 and cryptography 50).
 #: paramiko's Ed25519Key has its own reader with a wider table than the RSA/ECDSA one.
-_PARAMIKO_ED25519_CIPHERS = frozenset({"aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes192-cbc",
-                                       "aes256-cbc", "3des-cbc"})
+_PARAMIKO_ED25519_CIPHERS = frozenset(
+    {"aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes192-cbc", "aes256-cbc", "3des-cbc"}
+)
 _PARAMIKO_CIPHERS = frozenset({"aes256-ctr", "aes256-cbc"})
 _CRYPTOGRAPHY_CIPHERS = frozenset({"aes256-ctr", "aes256-cbc", "aes256-gcm@openssh.com"})
 #: Legacy PEM ``DEK-Info`` ciphers paramiko decrypts; other ones go through cryptography.
 _PARAMIKO_PEM_CIPHERS = frozenset({"AES-128-CBC", "AES-256-CBC", "DES-EDE3-CBC"})
 
-_DSA_ADVICE = ("a DSA (ssh-dss) key, which OpenSSH disables since 7.0 and removed in 10.0: "
-               "create an ed25519 key and use that instead")
+_DSA_ADVICE = (
+    "a DSA (ssh-dss) key, which OpenSSH disables since 7.0 and removed in 10.0: "
+    "create an ed25519 key and use that instead"
+)
 
 
 @dataclass(frozen=True)
@@ -137,9 +149,15 @@ class KeyInspector:
             if finding is None:
                 finding = _analyse_file(resolved, secret)
                 self._cache[cache_key] = finding
-        return KeyInfo(path=path, resolved=resolved, status=finding.status, key_type=finding.key_type,
-                       fingerprint=finding.fingerprint, encrypted=finding.encrypted,
-                       message=_message(path, finding))
+        return KeyInfo(
+            path=path,
+            resolved=resolved,
+            status=finding.status,
+            key_type=finding.key_type,
+            fingerprint=finding.fingerprint,
+            encrypted=finding.encrypted,
+            message=_message(path, finding),
+        )
 
     def _resolve(self, path: str) -> tuple[str | None, _Finding | None]:
         """The absolute local path, or None and the finding that explains why there is none."""
@@ -175,8 +193,7 @@ def _plain(passphrase) -> str | None:
 
 
 def _looks_windows(text: str) -> bool:
-    return bool(_WINDOWS_DRIVE.match(text) or text.startswith("\\\\") or "\\" in text
-                or _WINDOWS_VARIABLE.search(text))
+    return bool(_WINDOWS_DRIVE.match(text) or text.startswith("\\\\") or "\\" in text or _WINDOWS_VARIABLE.search(text))
 
 
 def _by_name(path: str) -> _Finding | None:
@@ -245,8 +262,11 @@ def _analyse_text(text: str, passphrase: str | None) -> _Finding:
     if public is not None:
         return public
     if stripped.startswith(_SSH2_PRIVATE_BEGIN):
-        return _Finding("not-a-key", detail="an ssh.com (SSH2) private key, which OpenSSH cannot read: convert "
-                        "it with puttygen (-O private-openssh)")
+        return _Finding(
+            "not-a-key",
+            detail="an ssh.com (SSH2) private key, which OpenSSH cannot read: convert "
+            "it with puttygen (-O private-openssh)",
+        )
     blocks = list(_PEM_BEGIN.finditer(text))
     if not blocks:
         return _Finding("not-a-key", detail="it holds no private key")
@@ -256,7 +276,7 @@ def _analyse_text(text: str, passphrase: str | None) -> _Finding:
     if label == "OPENSSH PRIVATE KEY":
         return _openssh_key(text, passphrase)
     if label in ("RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY", "ENCRYPTED PRIVATE KEY"):
-        return _pem_key(text[begin.start():], label, passphrase)
+        return _pem_key(text[begin.start() :], label, passphrase)
     if label == "DSA PRIVATE KEY":
         return _Finding("not-a-key", key_type="ssh-dss", detail=_DSA_ADVICE)
     return _Finding("not-a-key", detail=f"it holds a PEM {label.lower()}, not an SSH private key")
@@ -274,14 +294,17 @@ def _ppk(text: str) -> _Finding:
             encryption = value
         elif name == "Public-Lines" and value.isdigit():
             try:
-                blob = base64.b64decode("".join(lines[index + 1:index + 1 + int(value)]), validate=True)
+                blob = base64.b64decode("".join(lines[index + 1 : index + 1 + int(value)]), validate=True)
             except (binascii.Error, ValueError):
                 blob = None
             break
     key_type = _blob_type(blob) if blob else None
-    return _Finding("ppk", key_type=key_type or _PPK_HEADER.match(lines[0]).group(1),
-                    fingerprint=fingerprint(blob) if key_type else None,
-                    encrypted=None if encryption is None else encryption != "none")
+    return _Finding(
+        "ppk",
+        key_type=key_type or _PPK_HEADER.match(lines[0]).group(1),
+        fingerprint=fingerprint(blob) if key_type else None,
+        encrypted=None if encryption is None else encryption != "none",
+    )
 
 
 def _public_key(text: str) -> _Finding | None:
@@ -318,11 +341,11 @@ def _b64(text: str) -> bytes | None:
 def _ssh_string(data: bytes, offset: int) -> tuple[bytes, int]:
     if offset + 4 > len(data):
         raise ValueError("truncated")
-    (length,) = struct.unpack(">I", data[offset:offset + 4])
+    (length,) = struct.unpack(">I", data[offset : offset + 4])
     end = offset + 4 + length
     if end > len(data):
         raise ValueError("truncated")
-    return data[offset + 4:end], end
+    return data[offset + 4 : end], end
 
 
 def _blob_type(blob: bytes) -> str | None:
@@ -368,16 +391,18 @@ def _openssh_key(text: str, passphrase: str | None) -> _Finding:
         # Such keys (e.g. FIDO sk-* keys) carry their type and public key in the header; there is
         # no passphrase to check.
         return _Finding("ok", **known)
-    return _Finding("ok", detail=f"it is encrypted with {cipher_name}, which this tool cannot decrypt, so "
-                    "the passphrase was not checked", **known)
+    return _Finding(
+        "ok",
+        detail=f"it is encrypted with {cipher_name}, which this tool cannot decrypt, so the passphrase was not checked",
+        **known,
+    )
 
 
 def _pem_key(text: str, label: str, passphrase: str | None) -> _Finding:
     """A legacy PEM (RSA/EC) or PKCS#8 private key; its type is known only once it is opened."""
     header = text.split("\n", 3)[:3]
     dek = next((line.split(":", 1)[1].strip() for line in header if line.startswith("DEK-Info:")), "")
-    encrypted = label == "ENCRYPTED PRIVATE KEY" or any(line.startswith("Proc-Type: 4,ENCRYPTED")
-                                                         for line in header)
+    encrypted = label == "ENCRYPTED PRIVATE KEY" or any(line.startswith("Proc-Type: 4,ENCRYPTED") for line in header)
     if encrypted and passphrase is None:
         return _Finding("needs-passphrase", encrypted=True)
     known = {"encrypted": encrypted}
@@ -454,8 +479,10 @@ def _message(path: str, finding: _Finding) -> str:
         reason = f" ({finding.detail})" if finding.detail else ""
         return f"{name} does not exist on this machine{reason}; it has to exist where XPipe runs"
     if status == "not-local":
-        return (f"{name} is a Windows path, which cannot be checked on this machine; it has to exist on the "
-                "Windows machine XPipe runs on")
+        return (
+            f"{name} is a Windows path, which cannot be checked on this machine; it has to exist on the "
+            "Windows machine XPipe runs on"
+        )
     if status == "unreadable":
         return f"{name} cannot be read ({finding.detail}); make it a readable private key file"
     if status == "public-key":
@@ -471,8 +498,10 @@ def _message(path: str, finding: _Finding) -> str:
         new = _without_suffix(path, ".ppk")
         if new == path:
             new = path + ".openssh"
-        return (f"{name} is a PuTTY .ppk key, which OpenSSH cannot read: convert it with "
-                f"`puttygen {_quote(path)} -O private-openssh -o {_quote(new)}`, or load it into Pageant")
+        return (
+            f"{name} is a PuTTY .ppk key, which OpenSSH cannot read: convert it with "
+            f"`puttygen {_quote(path)} -O private-openssh -o {_quote(new)}`, or load it into Pageant"
+        )
     if status == "needs-passphrase":
         return f"{name} is encrypted and no passphrase is given; XPipe will ask for it when connecting"
     if status == "bad-passphrase":

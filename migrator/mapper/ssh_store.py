@@ -28,8 +28,17 @@ ALL_CONNECTIONS_NAME = "All connections"
 #: ssh options that must never be carried into XPipe: they run commands.
 UNSAFE_OPTIONS = {"proxycommand", "localcommand", "permitlocalcommand", "knownhostscommand", "match"}
 #: ssh options the mapper expresses as store fields instead of additionalOptions text.
-FIELD_OPTIONS = {"hostname", "port", "user", "identityfile", "identitiesonly", "identityagent", "proxyjump",
-                 "forwardx11", "host"}
+FIELD_OPTIONS = {
+    "hostname",
+    "port",
+    "user",
+    "identityfile",
+    "identitiesonly",
+    "identityagent",
+    "proxyjump",
+    "forwardx11",
+    "host",
+}
 
 
 @dataclass
@@ -57,8 +66,13 @@ class IdentityStats:
         return max(0, self.refs - self.shared)
 
     def as_dict(self) -> dict:
-        return {"shared": self.shared, "refs": self.refs, "inplace": self.inplace, "existing": self.existing,
-                "secrets_saved": self.secrets_saved}
+        return {
+            "shared": self.shared,
+            "refs": self.refs,
+            "inplace": self.inplace,
+            "existing": self.existing,
+            "secrets_saved": self.secrets_saved,
+        }
 
 
 @dataclass
@@ -86,24 +100,43 @@ class SshStoreMapper:
         self.diagnostics: list[Diagnostic] = []
 
     def _diag(self, host: Host, level: str, code: str, message: str, field: str | None = None):
-        self.diagnostics.append(Diagnostic(level=level, code=code, message=message, file=host.source.file,
-                                           line=host.source.line, entry=host.name, field=field))
+        self.diagnostics.append(
+            Diagnostic(
+                level=level,
+                code=code,
+                message=message,
+                file=host.source.file,
+                line=host.source.line,
+                entry=host.name,
+                field=field,
+            )
+        )
 
     def additional_options(self, host: Host) -> str | None:
         lines = []
         for keyword, value in host.ssh_options:
             low = keyword.lower()
             if low in UNSAFE_OPTIONS:
-                self._diag(host, "warning", "unsafe-option",
-                           f"ssh option {keyword} runs a command and is not carried into XPipe", field=keyword)
+                self._diag(
+                    host,
+                    "warning",
+                    "unsafe-option",
+                    f"ssh option {keyword} runs a command and is not carried into XPipe",
+                    field=keyword,
+                )
                 continue
             if low in FIELD_OPTIONS:
                 continue
             lines.append(f"{keyword} {value}")
         if host.proxy_command:
-            self._diag(host, "warning", "proxy-command",
-                       "ProxyCommand is not carried into XPipe (the migrator never runs or copies commands); "
-                       "recreate the route with a jump host", field="ProxyCommand")
+            self._diag(
+                host,
+                "warning",
+                "proxy-command",
+                "ProxyCommand is not carried into XPipe (the migrator never runs or copies commands); "
+                "recreate the route with a jump host",
+                field="ProxyCommand",
+            )
         for extra in host.credentials.key_files[1:]:
             lines.append(f"IdentityFile {extra}")
         for cert in host.credentials.certificate_files:
@@ -140,8 +173,9 @@ class SshStoreMapper:
     def map(self, hosts: list[Host]) -> MapResult:
         self.diagnostics = []
         opts = self.options
-        consolidator = IdentityConsolidator(opts.identities, opts.identity_threshold, opts.identity_category,
-                                            opts.identity_name)
+        consolidator = IdentityConsolidator(
+            opts.identities, opts.identity_threshold, opts.identity_category, opts.identity_name
+        )
         resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys))
         creds: dict[str, ResolvedCredential] = {}
         usable: list[Host] = []
@@ -179,11 +213,18 @@ class SshStoreMapper:
         for node in nodes:
             host, kind, category = node_hosts[node.key]
             add_category(category)
-            ssh_entries.append(DesiredEntry(
-                key=node.key, kind=kind, name=host.name, type="ssh", category=category, data={},
-                host=host if kind == "host" else (by_key.get(node.hop.ref_key) if node.hop.ref_key else None),
-                depends=[node.gateway] if node.gateway else [],
-            ))
+            ssh_entries.append(
+                DesiredEntry(
+                    key=node.key,
+                    kind=kind,
+                    name=host.name,
+                    type="ssh",
+                    category=category,
+                    data={},
+                    host=host if kind == "host" else (by_key.get(node.hop.ref_key) if node.hop.ref_key else None),
+                    depends=[node.gateway] if node.gateway else [],
+                )
+            )
         self._resolve_names(ssh_entries)
         taken = {name_key(e.name) for e in ssh_entries}
         node_creds = {e.key: creds[e.key] for e in ssh_entries}
@@ -220,8 +261,14 @@ class SshStoreMapper:
             label += " via " + " > ".join(self._node_name(k, graph, by_key) for k in node.via)
         if owner is not None:
             return owner.model_copy(update={"name": label, "jump": [], "key": node.key})
-        return Host(key=node.key, name=label, address=hop.host, port=hop.port or 22, user=hop.user,
-                    source=Provenance(format="generated", file="(jump chain)"))
+        return Host(
+            key=node.key,
+            name=label,
+            address=hop.host,
+            port=hop.port or 22,
+            user=hop.user,
+            source=Provenance(format="generated", file="(jump chain)"),
+        )
 
     @staticmethod
     def _node_name(key: str, graph, by_key: dict[str, Host]) -> str:
@@ -263,7 +310,7 @@ class SshStoreMapper:
             if len(group) < 2:
                 continue
             for e in group:
-                folder = "/".join(e.category[len(self.options.root_category) + 1:])
+                folder = "/".join(e.category[len(self.options.root_category) + 1 :])
                 new = f"{e.name} ({folder})" if folder else e.name
                 n = 2
                 candidate = new
@@ -273,10 +320,16 @@ class SshStoreMapper:
                 taken.add(name_key(candidate))
                 if candidate != e.name:
                     src = e.host.source if e.host else None
-                    self.diagnostics.append(Diagnostic(
-                        level="warning", code="name-collision", file=src.file if src else None,
-                        line=src.line if src else None, entry=e.name, field="name",
-                        message=f"name '{e.name}' is used by {len(group)} entries (XPipe matches names "
-                        f"case-insensitively, as Java's equalsIgnoreCase); this one is imported as '{candidate}'",
-                    ))
+                    self.diagnostics.append(
+                        Diagnostic(
+                            level="warning",
+                            code="name-collision",
+                            file=src.file if src else None,
+                            line=src.line if src else None,
+                            entry=e.name,
+                            field="name",
+                            message=f"name '{e.name}' is used by {len(group)} entries (XPipe matches names "
+                            f"case-insensitively, as Java's equalsIgnoreCase); this one is imported as '{candidate}'",
+                        )
+                    )
                     e.name = candidate

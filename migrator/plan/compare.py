@@ -80,8 +80,13 @@ def desired_leaves(data: dict, resolve: Callable[[str], str | None]) -> dict[str
 class Comparer:
     """Builds leaves of one desired entry against its live rawData."""
 
-    def __init__(self, strategy_of: Callable[[dict], dict | None], resolve: Callable[[str], str | None],
-                 ref_label: Callable[[str], str], uuid_label: Callable[[str | None], object]):
+    def __init__(
+        self,
+        strategy_of: Callable[[dict], dict | None],
+        resolve: Callable[[str], str | None],
+        ref_label: Callable[[str], str],
+        uuid_label: Callable[[str | None], object],
+    ):
         self.strategy_of = strategy_of
         self.resolve = resolve
         self.ref_label = ref_label
@@ -93,8 +98,13 @@ class Comparer:
 
         def walk(value, live, path):
             start = len(out)
-            retyped = (path and isinstance(value, dict) and "type" in value and group[0] is None
-                       and (not isinstance(live, dict) or live.get("type") != value.get("type")))
+            retyped = (
+                path
+                and isinstance(value, dict)
+                and "type" in value
+                and group[0] is None
+                and (not isinstance(live, dict) or live.get("type") != value.get("type"))
+            )
             if retyped:
                 old = f"<{live.get('type')}>" if isinstance(live, dict) else live
                 group[0] = (path, old, f"<{value.get('type')}>")
@@ -106,13 +116,15 @@ class Comparer:
 
         def _walk(value, live, path):
             if isinstance(value, Secret):
-                strategy = self.strategy_of(live) if is_encrypted_node(live) else (
-                    live if isinstance(live, dict) else None)
+                strategy = (
+                    self.strategy_of(live) if is_encrypted_node(live) else (live if isinstance(live, dict) else None)
+                )
                 want = strip_nulls(value.strategy)
                 have = project(strip_nulls(strategy), want) if isinstance(strategy, dict) else None
                 old_kind = strategy.get("type") if isinstance(strategy, dict) else None
-                out.append(Leaf(path, want, have, redacted(value),
-                                redacted(None, old_kind) if live is not None else None))
+                out.append(
+                    Leaf(path, want, have, redacted(value), redacted(None, old_kind) if live is not None else None)
+                )
             elif isinstance(value, EntryRef):
                 have = live.get("storeId") if isinstance(live, dict) else live
                 want = self.resolve(value.key) or f"new:{value.key}"
@@ -124,8 +136,11 @@ class Comparer:
                         continue
                     walk(v, lv.get(k), f"{path}.{k}" if path else k)
             else:
-                shown = live if not isinstance(live, (dict, list)) else (
-                    f"<{live.get('type')}>" if isinstance(live, dict) and live.get("type") else "<object>")
+                shown = (
+                    live
+                    if not isinstance(live, (dict, list))
+                    else (f"<{live.get('type')}>" if isinstance(live, dict) and live.get("type") else "<object>")
+                )
                 out.append(Leaf(path, value, live, value, shown))
 
         walk(data, raw, "")

@@ -46,16 +46,20 @@ class LiveVault:
         cat_infos, _ = client.category_info(client.query_categories("**"))
         for info in cat_infos:
             vault.categories[info["uuid"]] = LiveCategory(
-                uuid=info["uuid"], parent=info.get("parentCategory"),
+                uuid=info["uuid"],
+                parent=info.get("parentCategory"),
                 path=tuple(str(n).lower() for n in info.get("name") or []),
             )
         infos, vault.vanished = client.store_info(client.query_stores("**", "**", "*"))
         for info in infos:
             names = [str(n) for n in info.get("name") or []]
             vault.entries[info["uuid"]] = LiveEntry(
-                uuid=info["uuid"], name=names[-1] if names else "", display_path=tuple(names),
+                uuid=info["uuid"],
+                name=names[-1] if names else "",
+                display_path=tuple(names),
                 category=tuple(str(c).lower() for c in info.get("category") or []),
-                type=str(info.get("type")), raw=info.get("rawData") or {},
+                type=str(info.get("type")),
+                raw=info.get("rawData") or {},
             )
         return vault
 

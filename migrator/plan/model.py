@@ -118,18 +118,28 @@ class Plan:
         if not prune.enabled:
             return None
         if self.empty_sources:
-            return (f"refusing to prune: source(s) {', '.join(self.empty_sources)} produced no hosts; an empty or "
-                    "unreadable source never deletes anything (fix the source; --force does not override this)")
+            return (
+                f"refusing to prune: source(s) {', '.join(self.empty_sources)} produced no hosts; an empty or "
+                "unreadable source never deletes anything (fix the source; --force does not override this)"
+            )
         deletions = sum(1 for c in self.deletions if c.uuid)
         if self.partial_sources and deletions:
-            return (f"refusing to prune: source(s) {', '.join(self.partial_sources)} were read only in part (see the "
-                    "errors above), so an entry missing from them may still be there; nothing is deleted or "
-                    "quarantined (fix the source; --force does not override this)")
-        if (self.owned >= prune.min_owned and self.owned
-                and deletions * 100.0 / self.owned > prune.max_percent and not force):
+            return (
+                f"refusing to prune: source(s) {', '.join(self.partial_sources)} were read only in part (see the "
+                "errors above), so an entry missing from them may still be there; nothing is deleted or "
+                "quarantined (fix the source; --force does not override this)"
+            )
+        if (
+            self.owned >= prune.min_owned
+            and self.owned
+            and deletions * 100.0 / self.owned > prune.max_percent
+            and not force
+        ):
             share = deletions * 100.0 / self.owned
-            return (f"refusing to prune {deletions} of {self.owned} owned entries ({share:.0f}% > "
-                    f"{prune.max_percent:g}%); check the sources, or pass --force")
+            return (
+                f"refusing to prune {deletions} of {self.owned} owned entries ({share:.0f}% > "
+                f"{prune.max_percent:g}%); check the sources, or pass --force"
+            )
         return None
 
     def raise_if_unsafe(self, *, force: bool = False) -> None:
@@ -139,7 +149,8 @@ class Plan:
 
 
 def vault_fingerprint(live: LiveVault) -> str:
-    items = sorted((e.uuid, e.type, e.name, e.category, json.dumps(e.raw, sort_keys=True))
-                   for e in live.entries.values())
+    items = sorted(
+        (e.uuid, e.type, e.name, e.category, json.dumps(e.raw, sort_keys=True)) for e in live.entries.values()
+    )
     cats = sorted((c.uuid, c.parent, c.path) for c in live.categories.values())
     return hashlib.sha256(json.dumps([items, cats], default=str).encode("utf-8")).hexdigest()

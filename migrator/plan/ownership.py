@@ -4,22 +4,21 @@ Issue 10: a source key that is present but cannot be imported is *held* (never u
 quarantined), and a key that left the sources hands its entry to the key now asking for it (same
 name, or exactly the same data) instead of having it pruned. The two keys swap ledger rows, so one
 XPipe UUID never has two rows and the entry the taking key leaves behind is pruned with the key
-that left.
+that left. Owned entries gone from the sources are quarantined in place and deleted only after the
+grace period (``_plan_prune``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta, timezone
 
 from migrator.mapper.desired import DesiredEntry
 from migrator.model import Diagnostic
 from migrator.plan.compare import Comparer
 from migrator.plan.live import LiveEntry, address_key
+from migrator.plan.model import Change, Plan
 from migrator.sync.ledger import LedgerEntry
-
-if TYPE_CHECKING:
-    from migrator.plan.plan import Change, Plan
 
 
 class Ownership:
@@ -91,3 +90,98 @@ class Ownership:
         return all(leaf.equal for leaf in (comparer or self._comparer()).leaves(entry.data, live.raw)) and all(
             live.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"
         )
+
+    def _plan_prune(self, plan: Plan) -> None:
+        """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
+
+        Never a candidate: a key still wanted or held (present but not importable); an entry taken
+        over by another key is no longer in the leaving key's row. Quarantine only marks the ledger
+        row; the entry stays untouched where it is.
+        """
+        keep = set(self._desired) | self._held
+        now = datetime.now(timezone.utc)
+        deleted: set[str] = set()  # only these leave the vault now; a quarantined user must not lose its ref
+        candidates = []
+        for row in sorted(self._owned.values(), key=lambda r: r.key):
+            if row.key in keep:
+                continue
+            live = self._live.entries.get(row.uuid)
+            if live is None:
+                plan.diagnostics.append(
+                    Diagnostic(
+                        level="info",
+                        code="owned-entry-gone",
+                        entry=row.name,
+                        message="no longer in the sources and already gone from XPipe; forgotten",
+                    )
+                )
+                candidates.append(
+                    Change(
+                        action="delete",
+                        kind=row.kind,
+                        key=row.key,
+                        name=row.name,
+                        category=row.category,
+                        uuid=None,
+                        ledger=row,
+                        reason="already gone from XPipe: only the ledger entry is removed",
+                    )
+                )
+                continue
+            if row.quarantined_at is not None:
+                age = now - datetime.fromisoformat(row.quarantined_at)
+                if age < timedelta(days=self.prune.quarantine_days):
+                    continue
+                action, reason = "delete", f"in quarantine since {row.quarantined_at[:10]}"
+            elif self.prune.quarantine_days <= 0:
+                action, reason = "delete", "no longer in the sources"
+            else:
+                action = "quarantine"
+                reason = (
+                    f"no longer in the sources: left where it is and deleted after "
+                    f"{self.prune.quarantine_days} days unless it comes back"
+                )
+            if action == "delete":
+                deleted.add(row.uuid)
+            candidates.append(
+                Change(
+                    action=action,
+                    kind=row.kind,
+                    key=row.key,
+                    name=row.name,
+                    category=row.category,
+                    uuid=row.uuid,
+                    live=live,
+                    ledger=row,
+                    reason=reason,
+                )
+            )
+        for change in candidates:
+            if change.uuid is None:
+                plan.changes.append(change)
+                continue
+            # A gateway's remove deletes its children; an identity's remove nulls the references to it,
+            # except in entries this plan rewrites first (their desired data no longer names it).
+            rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
+            users = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in deleted]
+            users += [
+                r.name
+                for r in self._live.identity_users(change.uuid)
+                if r.uuid not in deleted and r.uuid not in rewritten
+            ]
+            if users:
+                change.action = "conflict"
+                change.reason = (
+                    f"not pruned: XPipe's remove would delete or change the entries that use it as "
+                    f"gateway or identity ({', '.join(sorted(users))})"
+                )
+            plan.changes.append(change)
+        if any(c.action == "delete" and c.uuid for c in plan.changes):
+            plan.diagnostics.append(
+                Diagnostic(
+                    level="warning",
+                    code="remove-deletes-children",
+                    message="XPipe's remove also deletes every entry shown under the removed one; entries that use a "
+                    "pruned entry as gateway or identity are therefore never pruned with it",
+                )
+            )

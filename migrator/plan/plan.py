@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
 
 from migrator.errors import ConfigError
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
@@ -46,9 +45,17 @@ from migrator.xpipe.constants import LOCAL_MACHINE
 
 
 class Planner(Ownership):
-    def __init__(self, client: XPipeClient, *, root_category: tuple[str, ...], name_clash: str = "refuse",
-                 ledger: Ledger | None = None, force: bool = False, adopt: bool = False,
-                 prune: PruneOptions | None = None):
+    def __init__(
+        self,
+        client: XPipeClient,
+        *,
+        root_category: tuple[str, ...],
+        name_clash: str = "refuse",
+        ledger: Ledger | None = None,
+        force: bool = False,
+        adopt: bool = False,
+        prune: PruneOptions | None = None,
+    ):
         if name_clash not in ("refuse", "rename"):
             raise ConfigError(f"name clash rule {name_clash!r}: use refuse or rename")
         self.client = client
@@ -91,9 +98,14 @@ class Planner(Ownership):
         requests_before = self.client.requests_made
         live = LiveVault.read(self.client)
         self._live = live
-        plan = Plan(diagnostics=list(diagnostics or []), target=self.client.base_url,
-                    xpipe_version=self.client.xpipe_version, dialect=self.client.dialect.name,
-                    root_category="/".join(self.root), prune=self.prune)
+        plan = Plan(
+            diagnostics=list(diagnostics or []),
+            target=self.client.base_url,
+            xpipe_version=self.client.xpipe_version,
+            dialect=self.client.dialect.name,
+            root_category="/".join(self.root),
+            prune=self.prune,
+        )
         plan.fingerprints["vault"] = vault_fingerprint(live)
         plan.live = live
         self._desired = state.by_key()
@@ -108,10 +120,15 @@ class Planner(Ownership):
             self._owned = self.ledger.entries()
             self._reconcile(live, plan)
             for key in getattr(self.ledger, "repaired", []):
-                plan.diagnostics.append(Diagnostic(
-                    level="warning", code="ledger-repaired", entry=key,
-                    message="this ledger row owned the same XPipe entry as another row (written by an older "
-                            "version); it was dropped, the entry itself is untouched"))
+                plan.diagnostics.append(
+                    Diagnostic(
+                        level="warning",
+                        code="ledger-repaired",
+                        entry=key,
+                        message="this ledger row owned the same XPipe entry as another row (written by an older "
+                        "version); it was dropped, the entry itself is untouched",
+                    )
+                )
             plan.owned = sum(1 for e in self._owned.values() if e.quarantined_at is None)
         self._owned_uuids = {e.uuid: e for e in self._owned.values()}
         self._real_names = {e.uuid: e.name for e in self._owned.values()}
@@ -124,10 +141,17 @@ class Planner(Ownership):
         for cat in state.categories:
             lower = tuple(s.lower() for s in cat.path)
             uuid = cat_paths.get(lower)
-            plan.changes.append(Change(
-                action="unchanged" if uuid else "create", kind="category", key="category:" + "/".join(cat.path),
-                name=cat.path[-1], category="/".join(cat.path[:-1]), uuid=uuid, path=cat.path,
-            ))
+            plan.changes.append(
+                Change(
+                    action="unchanged" if uuid else "create",
+                    kind="category",
+                    key="category:" + "/".join(cat.path),
+                    name=cat.path[-1],
+                    category="/".join(cat.path[:-1]),
+                    uuid=uuid,
+                    path=cat.path,
+                )
+            )
         self._external(state, plan)
         desired_names = {shown_key(e.name) for e in state.entries}
         removed: set[str] = set()
@@ -154,35 +178,58 @@ class Planner(Ownership):
             found = [e for e in self._named(row.name) if e.type.lower() == row.type.lower()]
             if len(found) == 1:
                 previous = self._owned.get(row.key)
-                entry = LedgerEntry(key=row.key, uuid=found[0].uuid, name=row.name, type=row.type,
-                                    kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES
-                                                                        else "host"),
-                                    category="/".join(found[0].category), fields={})
+                entry = LedgerEntry(
+                    key=row.key,
+                    uuid=found[0].uuid,
+                    name=row.name,
+                    type=row.type,
+                    kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES else "host"),
+                    category="/".join(found[0].category),
+                    fields={},
+                )
                 for other in [r for r in self._owned.values() if r.uuid == entry.uuid and r.key != row.key]:
                     del self._owned[other.key]  # the interrupted write took it over (a move)
                 self._owned[row.key] = entry
                 plan.reconciled.append(entry)
-                plan.diagnostics.append(Diagnostic(
-                    level="info", code="journal-reconciled", entry=row.name,
-                    message="an earlier run was interrupted after sending this entry; it is in XPipe and is "
-                            "taken over into the ledger"))
+                plan.diagnostics.append(
+                    Diagnostic(
+                        level="info",
+                        code="journal-reconciled",
+                        entry=row.name,
+                        message="an earlier run was interrupted after sending this entry; it is in XPipe and is "
+                        "taken over into the ledger",
+                    )
+                )
 
     def _external(self, state: DesiredState, plan: Plan) -> None:
         """Resolve references to identities the user chose by name; a missing one is an error."""
-        wanted = {p.key for e in state.entries for p in iter_placeholders(e.data)
-                  if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)}
+        wanted = {
+            p.key
+            for e in state.entries
+            for p in iter_placeholders(e.data)
+            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
+        }
         for key in sorted(wanted):
-            name = key[len(EXISTING_IDENTITY):]
+            name = key[len(EXISTING_IDENTITY) :]
             found = [e for e in self._named(name) if e.type in IDENTITY_TYPES]
             if len(found) == 1:
                 plan.external[key] = self._resolved[key] = found[0].uuid
             else:
                 self._resolved[key] = None
-                plan.diagnostics.append(Diagnostic(
-                    level="error", code="identity-not-found", entry=name, field="identity",
-                    message=f"identity '{name}' " + ("does not exist in XPipe" if not found else
-                                                      f"is ambiguous ({len(found)} identities have that name)"),
-                ))
+                plan.diagnostics.append(
+                    Diagnostic(
+                        level="error",
+                        code="identity-not-found",
+                        entry=name,
+                        field="identity",
+                        message=f"identity '{name}' "
+                        + (
+                            "does not exist in XPipe"
+                            if not found
+                            else f"is ambiguous ({len(found)} identities have that name)"
+                        ),
+                    )
+                )
 
     def _infer_real_names(self, state: DesiredState) -> None:
         """Tell apart entries XPipe shows alike ('a/b' and 'a_b') when no ledger knows their real names.
@@ -200,8 +247,11 @@ class Planner(Ownership):
             for entry in entries:
                 where = (entry.type.lower(), entry.data.get("host"), entry.data.get("port"))
                 hits = [e for e in unknown if (e.type.lower(), e.raw.get("host"), e.raw.get("port")) == where]
-                rivals = [d for d in entries if d is not entry
-                          and (d.type.lower(), d.data.get("host"), d.data.get("port")) == where]
+                rivals = [
+                    d
+                    for d in entries
+                    if d is not entry and (d.type.lower(), d.data.get("host"), d.data.get("port")) == where
+                ]
                 if len(hits) == 1 and not rivals:
                     self._real_names[hits[0].uuid] = entry.name
 
@@ -211,8 +261,11 @@ class Planner(Ownership):
         XPipe shows names lower-cased with '/' as '_', so every entry with the same shown key may be
         it, unless the ledger knows the entry's real name and that name differs.
         """
-        return [e for e in self._by_name.get(shown_key(name), [])
-                if e.uuid not in self._real_names or names_equal(self._real_names[e.uuid], name)]
+        return [
+            e
+            for e in self._by_name.get(shown_key(name), [])
+            if e.uuid not in self._real_names or names_equal(self._real_names[e.uuid], name)
+        ]
 
     def _same_name(self, live: LiveEntry, name: str) -> bool:
         real = self._real_names.get(live.uuid)
@@ -225,38 +278,58 @@ class Planner(Ownership):
         mine = [e for e in same if e.type.lower() == entry.type.lower()]
         if len(mine) > 1:
             if any(e.uuid not in self._real_names for e in mine):
-                return (f"{len(mine)} entries of type {entry.type} are shown by XPipe as '{mine[0].name}' (XPipe "
-                        "shows names lower-cased with '/' as '_'), and no ledger records which one is "
-                        f"'{entry.name}'; a sync job (--job) keeps that record")
-            return (f"{len(mine)} entries of type {entry.type} are named '{entry.name}' in the vault; XPipe "
-                    "would update an arbitrary one")
+                return (
+                    f"{len(mine)} entries of type {entry.type} are shown by XPipe as '{mine[0].name}' (XPipe "
+                    "shows names lower-cased with '/' as '_'), and no ledger records which one is "
+                    f"'{entry.name}'; a sync job (--job) keeps that record"
+                )
+            return (
+                f"{len(mine)} entries of type {entry.type} are named '{entry.name}' in the vault; XPipe "
+                "would update an arbitrary one"
+            )
         if mine and owned is None:
             cur = mine[0]
             if self.ledger is not None and cur.uuid not in self._owned_uuids:
-                if not (self.adopt and cur.category[:len(self._owned_prefix(entry))] == self._owned_prefix(entry)):
-                    return (f"an entry named '{entry.name}' exists in '{'/'.join(cur.category)}' but was not "
-                            "created by this job; it is left alone (--adopt takes over entries in the root "
-                            "category)")
-            elif cur.category[:len(self._owned_prefix(entry))] != self._owned_prefix(entry):
+                if not (self.adopt and cur.category[: len(self._owned_prefix(entry))] == self._owned_prefix(entry)):
+                    return (
+                        f"an entry named '{entry.name}' exists in '{'/'.join(cur.category)}' but was not "
+                        "created by this job; it is left alone (--adopt takes over entries in the root "
+                        "category)"
+                    )
+            elif cur.category[: len(self._owned_prefix(entry))] != self._owned_prefix(entry):
                 where = "/".join(cur.category) or "(no category)"
-                return (f"an entry named '{entry.name}' already exists in '{where}', outside the migrator's "
-                        f"category '{'/'.join(self._owned_prefix(entry))}'; XPipe's add would overwrite it")
+                return (
+                    f"an entry named '{entry.name}' already exists in '{where}', outside the migrator's "
+                    f"category '{'/'.join(self._owned_prefix(entry))}'; XPipe's add would overwrite it"
+                )
         if mine and owned is not None:
-            return (f"another {entry.type} entry is named '{entry.name}'; XPipe would update an arbitrary one")
+            return f"another {entry.type} entry is named '{entry.name}'; XPipe would update an arbitrary one"
         if others:
-            return (f"a {others[0].type} entry is also named '{entry.name}'; XPipe matches names across types "
-                    "and could create a duplicate instead of updating")
+            return (
+                f"a {others[0].type} entry is also named '{entry.name}'; XPipe matches names across types "
+                "and could create a duplicate instead of updating"
+            )
         return None
 
     def _new_change(self, entry: DesiredEntry) -> Change:
         shown = entry.category[1:] if entry.category[0] == "All connections" else entry.category
-        return Change(action="create", kind=entry.kind, key=entry.key, name=entry.name, category="/".join(shown),
-                      entry=entry, source=str(entry.host.source) if entry.host else None)
+        return Change(
+            action="create",
+            kind=entry.kind,
+            key=entry.key,
+            name=entry.name,
+            category="/".join(shown),
+            entry=entry,
+            source=str(entry.host.source) if entry.host else None,
+        )
 
     def _match(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
         change = self._new_change(entry)
-        refs = [p.key for p in iter_placeholders(entry.data)
-                if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)]
+        refs = [
+            p.key
+            for p in iter_placeholders(entry.data)
+            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
+        ]
         if any(self._resolved.get(k) is None for k in refs):
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
@@ -264,10 +337,15 @@ class Planner(Ownership):
         change.ledger, change.rekey = ledger_row, self._rekeyed.get(entry.key)
         owned = self._live.entries.get(ledger_row.uuid) if ledger_row else None
         if ledger_row and owned is None and ledger_row.quarantined_at is None:
-            plan.diagnostics.append(Diagnostic(
-                level="warning", code="deleted-in-xpipe", entry=entry.name,
-                message="this entry was created by an earlier sync but is gone from XPipe (deleted, or hidden "
-                        "as incomplete); it is created again"))
+            plan.diagnostics.append(
+                Diagnostic(
+                    level="warning",
+                    code="deleted-in-xpipe",
+                    entry=entry.name,
+                    message="this entry was created by an earlier sync but is gone from XPipe (deleted, or hidden "
+                    "as incomplete); it is created again",
+                )
+            )
         reason = self._clash(entry, owned)
         if reason and self.name_clash == "rename":
             base = entry.name
@@ -275,12 +353,17 @@ class Planner(Ownership):
             candidate, n = f"{base} ({suffix})", 2
             while shown_key(candidate) in self._by_name or shown_key(candidate) in desired_names:
                 candidate, n = f"{base} ({suffix}) #{n}", n + 1
-            plan.diagnostics.append(Diagnostic(
-                level="warning", code="name-clash-renamed", entry=base, field="name",
-                file=entry.host.source.file if entry.host else None,
-                line=entry.host.source.line if entry.host else None,
-                message=f"{reason}; imported as '{candidate}' instead",
-            ))
+            plan.diagnostics.append(
+                Diagnostic(
+                    level="warning",
+                    code="name-clash-renamed",
+                    entry=base,
+                    field="name",
+                    file=entry.host.source.file if entry.host else None,
+                    line=entry.host.source.line if entry.host else None,
+                    message=f"{reason}; imported as '{candidate}' instead",
+                )
+            )
             entry.name = change.name = candidate
             desired_names.add(shown_key(candidate))
             reason = self._clash(entry, owned)
@@ -296,8 +379,10 @@ class Planner(Ownership):
             if holder is not None and holder.key != entry.key:
                 if holder.key in self._desired or holder.key in self._held:
                     change.action = "conflict"
-                    change.reason = (f"XPipe's add would update '{owned.name}', the entry of source entry "
-                                     f"{holder.key}, which is still in the sources")
+                    change.reason = (
+                        f"XPipe's add would update '{owned.name}', the entry of source entry "
+                        f"{holder.key}, which is still in the sources"
+                    )
                     return change
                 # The key that owned it left the sources and this one asks for the same entry: a move
                 # (or a key from an older version), so the ledger row moves instead of a prune.
@@ -305,24 +390,33 @@ class Planner(Ownership):
                 change.ledger = ledger_row = self._take_over(entry.key, holder)
         change.uuid, change.live = owned.uuid, owned
         if ledger_row is not None and ledger_row.quarantined_at is not None:
-            plan.diagnostics.append(Diagnostic(
-                level="info", code="quarantine-restored", entry=entry.name,
-                message=f"back in the sources: taken out of quarantine (since {ledger_row.quarantined_at[:10]})"))
+            plan.diagnostics.append(
+                Diagnostic(
+                    level="info",
+                    code="quarantine-restored",
+                    entry=entry.name,
+                    message=f"back in the sources: taken out of quarantine (since {ledger_row.quarantined_at[:10]})",
+                )
+            )
         want_cat = tuple(s.lower() for s in entry.category[1:])
         renamed = not self._same_name(owned, entry.name)
         if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
             outsiders = [r.name for r in self._live.referrers(owned.uuid) if shown_key(r.name) not in desired_names]
             if outsiders:
                 change.action = "conflict"
-                change.reason = (f"moving or renaming it needs a remove and re-add, which would also delete entries "
-                                 f"that use it as gateway: {', '.join(sorted(outsiders))}")
+                change.reason = (
+                    f"moving or renaming it needs a remove and re-add, which would also delete entries "
+                    f"that use it as gateway: {', '.join(sorted(outsiders))}"
+                )
                 return change
             change.action = "recreate"
             if renamed:
                 change.reason = f"renamed from '{owned.name}': XPipe has no rename, so it is removed and added again"
             elif owned.category != want_cat:
-                change.reason = (f"moves from '{'/'.join(owned.category)}': XPipe has no move, so it is removed "
-                                 "and added again (new id)")
+                change.reason = (
+                    f"moves from '{'/'.join(owned.category)}': XPipe has no move, so it is removed "
+                    "and added again (new id)"
+                )
             else:
                 change.reason = "its gateway is re-created, and XPipe removes an entry with its gateway"
             removed.add(owned.uuid)
@@ -359,8 +453,9 @@ class Planner(Ownership):
         view = repr(_view(entry.data, self._resolved))
         if view in seen:
             change.action = "conflict"
-            change.reason = (f"same connection data as '{seen[view]}' in this inventory; XPipe keeps one entry "
-                             "for identical data")
+            change.reason = (
+                f"same connection data as '{seen[view]}' in this inventory; XPipe keeps one entry for identical data"
+            )
             return
         seen[view] = entry.name
         self._check_identical(entry, change)
@@ -375,71 +470,14 @@ class Planner(Ownership):
             if self._same(entry, other, comparer):
                 change.action = "conflict"
                 change.uuid = change.uuid if exclude else other.uuid
-                change.reason = (f"identical to the existing entry '{other.name}' in "
-                                 f"'{'/'.join(other.category)}'; XPipe's add would return that entry "
-                                 "and create nothing")
+                change.reason = (
+                    f"identical to the existing entry '{other.name}' in "
+                    f"'{'/'.join(other.category)}'; XPipe's add would return that entry "
+                    "and create nothing"
+                )
                 return
 
     # -- prune ------------------------------------------------------------------------------
-
-    def _plan_prune(self, plan: Plan) -> None:
-        """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
-
-        Never a candidate: a key still wanted or held (present but not importable); an entry taken
-        over by another key is no longer in the leaving key's row. Quarantine only marks the ledger
-        row; the entry stays untouched where it is.
-        """
-        keep = set(self._desired) | self._held
-        now = datetime.now(timezone.utc)
-        deleted: set[str] = set()  # only these leave the vault now; a quarantined user must not lose its ref
-        candidates = []
-        for row in sorted(self._owned.values(), key=lambda r: r.key):
-            if row.key in keep:
-                continue
-            live = self._live.entries.get(row.uuid)
-            if live is None:
-                plan.diagnostics.append(Diagnostic(
-                    level="info", code="owned-entry-gone", entry=row.name,
-                    message="no longer in the sources and already gone from XPipe; forgotten"))
-                candidates.append(Change(action="delete", kind=row.kind, key=row.key, name=row.name,
-                                         category=row.category, uuid=None, ledger=row,
-                                         reason="already gone from XPipe: only the ledger entry is removed"))
-                continue
-            if row.quarantined_at is not None:
-                age = now - datetime.fromisoformat(row.quarantined_at)
-                if age < timedelta(days=self.prune.quarantine_days):
-                    continue
-                action, reason = "delete", f"in quarantine since {row.quarantined_at[:10]}"
-            elif self.prune.quarantine_days <= 0:
-                action, reason = "delete", "no longer in the sources"
-            else:
-                action = "quarantine"
-                reason = (f"no longer in the sources: left where it is and deleted after "
-                          f"{self.prune.quarantine_days} days unless it comes back")
-            if action == "delete":
-                deleted.add(row.uuid)
-            candidates.append(Change(action=action, kind=row.kind, key=row.key, name=row.name,
-                                     category=row.category, uuid=row.uuid, live=live, ledger=row, reason=reason))
-        for change in candidates:
-            if change.uuid is None:
-                plan.changes.append(change)
-                continue
-            # A gateway's remove deletes its children; an identity's remove nulls the references to it,
-            # except in entries this plan rewrites first (their desired data no longer names it).
-            rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
-            users = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in deleted]
-            users += [r.name for r in self._live.identity_users(change.uuid)
-                      if r.uuid not in deleted and r.uuid not in rewritten]
-            if users:
-                change.action = "conflict"
-                change.reason = (f"not pruned: XPipe's remove would delete or change the entries that use it as "
-                                 f"gateway or identity ({', '.join(sorted(users))})")
-            plan.changes.append(change)
-        if any(c.action == "delete" and c.uuid for c in plan.changes):
-            plan.diagnostics.append(Diagnostic(
-                level="warning", code="remove-deletes-children",
-                message="XPipe's remove also deletes every entry shown under the removed one; entries that use a "
-                        "pruned entry as gateway or identity are therefore never pruned with it"))
 
 
 def _view(value, resolved):

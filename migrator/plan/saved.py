@@ -51,11 +51,16 @@ class SavedPlan(_Loose):
     plan: _SavedDocument
 
 
-def write_saved_plan(path: str | Path, job_file: Path, plan: Plan, document: dict,
-                     options: dict | None = None) -> None:
+def write_saved_plan(path: str | Path, job_file: Path, plan: Plan, document: dict, options: dict | None = None) -> None:
     """``options``: the run flags (prune, force, adopt) the plan was made with, reused when it is applied."""
-    doc = {"schema": SAVED_PLAN_SCHEMA, "version": SAVED_PLAN_VERSION, "job": str(Path(job_file).resolve()),
-           "options": dict(options or {}), "fingerprints": dict(plan.fingerprints), "plan": document}
+    doc = {
+        "schema": SAVED_PLAN_SCHEMA,
+        "version": SAVED_PLAN_VERSION,
+        "job": str(Path(job_file).resolve()),
+        "options": dict(options or {}),
+        "fingerprints": dict(plan.fingerprints),
+        "plan": document,
+    }
     Path(path).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -77,8 +82,10 @@ def load_saved_plan(path: str | Path) -> dict | None:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(part) for part in err["loc"]) or "the document"
-        raise InputError(f"{p}: not a valid saved plan ({where}: {err['msg'].lower()}); make a new plan with "
-                         "'plan --job JOB --out FILE'") from None
+        raise InputError(
+            f"{p}: not a valid saved plan ({where}: {err['msg'].lower()}); make a new plan with "
+            "'plan --job JOB --out FILE'"
+        ) from None
     return doc
 
 

@@ -17,14 +17,28 @@ PLAN_SCHEMA_VERSION = 1
 INSPECT_SCHEMA = "xpipe-migrate/inventory"
 
 #: The one table of action symbols every format shows.
-ACTION_SYMBOLS = {"create": "+", "update": "~", "recreate": "±", "unchanged": "=", "conflict": "!",
-                  "quarantine": "⊘", "delete": "-"}
+ACTION_SYMBOLS = {
+    "create": "+",
+    "update": "~",
+    "recreate": "±",
+    "unchanged": "=",
+    "conflict": "!",
+    "quarantine": "⊘",
+    "delete": "-",
+}
 UNKNOWN_SYMBOL = "•"
 
 
 def diagnostic_dict(d: Diagnostic) -> dict:
-    return {"level": d.level, "code": d.code, "message": d.message, "file": d.file, "line": d.line,
-            "field": d.field, "entry": d.entry}
+    return {
+        "level": d.level,
+        "code": d.code,
+        "message": d.message,
+        "file": d.file,
+        "line": d.line,
+        "field": d.field,
+        "entry": d.entry,
+    }
 
 
 def _value(v):
@@ -33,10 +47,18 @@ def _value(v):
 
 def change_dict(c: Change) -> dict:
     return {
-        "action": c.action, "kind": c.kind, "name": c.name, "category": c.category, "key": c.key,
-        "uuid": c.uuid, "source": c.source, "reason": c.reason,
-        "fields": [{"path": f.path, "old": _value(f.old), "new": _value(f.new), "drift": f.drift, "kept": f.kept}
-                   for f in c.fields],
+        "action": c.action,
+        "kind": c.kind,
+        "name": c.name,
+        "category": c.category,
+        "key": c.key,
+        "uuid": c.uuid,
+        "source": c.source,
+        "reason": c.reason,
+        "fields": [
+            {"path": f.path, "old": _value(f.old), "new": _value(f.new), "drift": f.drift, "kept": f.kept}
+            for f in c.fields
+        ],
     }
 
 
@@ -81,8 +103,11 @@ def plan_document(plan: Plan, result: ApplyResult | None = None) -> dict:
             "encrypt_requests": result.encrypted,
             "seconds": round(result.seconds, 3),
             "entries_per_second": round(written / result.seconds, 1) if result.seconds else None,
-            "failures": [{"name": o.change.name, "kind": o.change.kind, "error": o.error}
-                         for o in result.outcomes if o.status == "failed"],
+            "failures": [
+                {"name": o.change.name, "kind": o.change.kind, "error": o.error}
+                for o in result.outcomes
+                if o.status == "failed"
+            ],
             "problems": list(result.problems),
         }
     return doc
@@ -116,11 +141,19 @@ def host_dict(h: Host) -> dict:
         "proxy_command": show_command(h.proxy_command) if h.proxy_command else None,
         "tags": list(h.tags),
         "description": h.description,
-        "source": {"format": h.source.format, "file": h.source.file, "line": h.source.line,
-                   "section": h.source.section},
+        "source": {
+            "format": h.source.format,
+            "file": h.source.file,
+            "line": h.source.line,
+            "section": h.source.section,
+        },
     }
 
 
 def inventory_document(hosts: list[Host], diagnostics: list[Diagnostic]) -> dict:
-    return {"schema": INSPECT_SCHEMA, "version": 1, "hosts": [host_dict(h) for h in hosts],
-            "diagnostics": [diagnostic_dict(d) for d in dict.fromkeys(diagnostics)]}
+    return {
+        "schema": INSPECT_SCHEMA,
+        "version": 1,
+        "hosts": [host_dict(h) for h in hosts],
+        "diagnostics": [diagnostic_dict(d) for d in dict.fromkeys(diagnostics)],
+    }

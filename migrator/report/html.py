@@ -24,19 +24,47 @@ _LEVEL_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Notes"}
 #: summary keys that describe the run rather than count changes
 _RUN_KEYS = ("hosts_read", "entries", "diagnostics", "plan_requests", "plan_seconds")
 _LABELS = {"recreate": "re-create", "xpipe_version": "XPipe version", "root_category": "root category"}
-_SUMMARY_LABELS = {"hosts_read": "hosts read", "entries": "entries planned", "plan_requests": "API requests (plan)",
-                   "plan_seconds": "planning time (s)"}
-_APPLY_LABELS = {"requests": "API requests", "write_requests": "write requests",
-                 "encrypt_requests": "encrypt requests", "seconds": "apply time (s)",
-                 "entries_per_second": "entries per second"}
+_SUMMARY_LABELS = {
+    "hosts_read": "hosts read",
+    "entries": "entries planned",
+    "plan_requests": "API requests (plan)",
+    "plan_seconds": "planning time (s)",
+}
+_APPLY_LABELS = {
+    "requests": "API requests",
+    "write_requests": "write requests",
+    "encrypt_requests": "encrypt requests",
+    "seconds": "apply time (s)",
+    "entries_per_second": "entries per second",
+}
 _HEADER_KEYS = ("schema", "version", "target", "xpipe_version", "dialect", "root_category")
 _SECTION_KEYS = ("summary", "changes", "diagnostics", "apply", "probe")
 _CHANGE_KEYS = ("action", "kind", "name", "category", "key", "uuid", "source", "reason", "fields")
-_PROBE_COLUMNS = ("name", "host", "port", "status", "banner", "host_key_type", "host_key_fingerprint",
-                  "seconds", "message")
+_PROBE_COLUMNS = (
+    "name",
+    "host",
+    "port",
+    "status",
+    "banner",
+    "host_key_type",
+    "host_key_fingerprint",
+    "seconds",
+    "message",
+)
 _GOOD_STATUS = {"ok", "open", "reachable", "up", "success", "matched", "match"}
-_BAD_STATUS = {"failed", "fail", "error", "refused", "timeout", "unreachable", "closed", "mismatch",
-               "changed", "unknown-host", "dns"}
+_BAD_STATUS = {
+    "failed",
+    "fail",
+    "error",
+    "refused",
+    "timeout",
+    "unreachable",
+    "closed",
+    "mismatch",
+    "changed",
+    "unknown-host",
+    "dns",
+}
 
 _CSS = """
 :root { color-scheme: light; --fg: #1d232a; --muted: #5f6b76; --line: #d8dee4; --head: #f3f5f7;
@@ -119,23 +147,25 @@ def render_html_document(doc: dict) -> str:
         footer += f" · document schema {_text(schema)}" + (f" version {_text(version)}" if version else "")
     body.append(f"<footer>{footer}</footer>")
     csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="generator" content="xpipe-migrate">',
-        f"<title>{_text(_title(doc, kind))}</title>",
-        f"<style>{_CSS}{_filter_css(doc)}</style>",
-        "</head>",
-        "<body>",
-        *body,
-        "</body>",
-        "</html>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            '<meta name="generator" content="xpipe-migrate">',
+            f"<title>{_text(_title(doc, kind))}</title>",
+            f"<style>{_CSS}{_filter_css(doc)}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 # -- page parts -------------------------------------------------------------------------------
@@ -150,8 +180,7 @@ def _kind(doc: dict) -> str:
 
 
 def _count_items(summary: dict) -> list[tuple[str, object]]:
-    return [(k, v) for k, v in summary.items()
-            if k not in _RUN_KEYS and isinstance(v, int) and not isinstance(v, bool)]
+    return [(k, v) for k, v in summary.items() if k not in _RUN_KEYS and isinstance(v, int) and not isinstance(v, bool)]
 
 
 def _title(doc: dict, kind: str) -> str:
@@ -176,8 +205,10 @@ def _header(doc: dict, kind: str) -> str:
         out.append(f'<p class="meta">{"".join(meta)}</p>')
     summary = doc.get("summary")
     if isinstance(summary, dict):
-        badges = [f'<span class="badge act act-{_slug(k)}{"" if v else " zero"}">{_text(v)} {_text(_label(k))}</span>'
-                  for k, v in _count_items(summary)]
+        badges = [
+            f'<span class="badge act act-{_slug(k)}{"" if v else " zero"}">{_text(v)} {_text(_label(k))}</span>'
+            for k, v in _count_items(summary)
+        ]
         if badges:
             out.append(f'<div class="badges">{"".join(badges)}</div>')
     out.append("</header>")
@@ -208,8 +239,10 @@ def _changes_section(changes: list) -> str:
         n = len(by_slug[_slug(action)])
         checked = "" if action in hidden_by_default else " checked"
         fid = f"show-{_slug(action)}"
-        filters.append(f'<input type="checkbox" id="{fid}"{checked}>'
-                       f'<label for="{fid}" class="act act-{_slug(action)}">{_text(action)} ({n})</label>')
+        filters.append(
+            f'<input type="checkbox" id="{fid}"{checked}>'
+            f'<label for="{fid}" class="act act-{_slug(action)}">{_text(action)} ({n})</label>'
+        )
     note = ""
     if not any(str(c.get("action")) != "unchanged" for c in changes):
         note = '<p class="none">No changes: the vault already matches the sources.</p>'
@@ -228,8 +261,10 @@ def _changes_section(changes: list) -> str:
             f"<td>{_text(c.get('category'))}</td>"
             f"<td>{_change_details(c)}</td></tr>"
         )
-    table = ("<table><thead><tr><th>action</th><th>kind</th><th>name</th><th>category</th><th>details</th>"
-             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    table = (
+        "<table><thead><tr><th>action</th><th>kind</th><th>name</th><th>category</th><th>details</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
     # the checkboxes must be siblings that precede the table for the CSS filter to reach its rows
     filter_row = '<span class="filters muted">show:</span>' + "".join(filters) if len(actions) > 1 else ""
     return _section("changes", f"Changes ({len(changes)})", f"{note}{filter_row}{table}")
@@ -246,9 +281,11 @@ def _change_details(c: dict) -> str:
             drift = ' <span class="drift">drift</span>' if f.get("drift") else ""
             extra = {k: v for k, v in f.items() if k not in ("path", "old", "new", "drift")}
             extra_text = "".join(f' <span class="muted">{_text(k)}: {_inline(v)}</span>' for k, v in extra.items())
-            items.append(f'<li><code>{_text(f.get("path"))}</code>: <span class="old">{_inline(f.get("old"))}</span>'
-                         f'<span class="arrow">→</span><span class="new">{_inline(f.get("new"))}</span>'
-                         f"{drift}{extra_text}</li>")
+            items.append(
+                f'<li><code>{_text(f.get("path"))}</code>: <span class="old">{_inline(f.get("old"))}</span>'
+                f'<span class="arrow">→</span><span class="new">{_inline(f.get("new"))}</span>'
+                f"{drift}{extra_text}</li>"
+            )
         parts.append(f'<ul class="fields">{"".join(items)}</ul>')
     muted = []
     if c.get("source"):
@@ -272,11 +309,15 @@ def _diagnostics_section(diagnostics: list) -> str:
         group = [d for d in diagnostics if str(d.get("level")) == level]
         rows = "".join(
             f"<tr><td>{_location(d)}</td><td><code>{_text(d.get('code'))}</code></td>"
-            f"<td>{_text(d.get('message'))}</td></tr>" for d in group)
+            f"<td>{_text(d.get('message'))}</td></tr>"
+            for d in group
+        )
         title = _LEVEL_TITLES.get(level, level)
-        groups.append(f'<h3 class="level-{_slug(level)}">{_text(title)} ({len(group)})</h3>'
-                      "<table><thead><tr><th>where</th><th>code</th><th>message</th></tr></thead>"
-                      f"<tbody>{rows}</tbody></table>")
+        groups.append(
+            f'<h3 class="level-{_slug(level)}">{_text(title)} ({len(group)})</h3>'
+            "<table><thead><tr><th>where</th><th>code</th><th>message</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
     return _section("diagnostics", f"Diagnostics ({len(diagnostics)})", "".join(groups))
 
 
@@ -296,8 +337,7 @@ def _location(d: dict) -> str:
 
 def _apply_section(apply: dict) -> str:
     counts = {k: v for k, v in apply.items() if k not in ("failures", "problems")}
-    rows = "".join(f"<tr><th>{_text(_APPLY_LABELS.get(k) or _label(k))}</th>{_cell(v)}</tr>"
-                   for k, v in counts.items())
+    rows = "".join(f"<tr><th>{_text(_APPLY_LABELS.get(k) or _label(k))}</th>{_cell(v)}</tr>" for k, v in counts.items())
     parts = [f'<table class="kv">{rows}</table>']
     failures = [f for f in apply.get("failures") or [] if isinstance(f, dict)]
     if failures:
@@ -339,8 +379,9 @@ def _records_table(records: list[dict], preferred: Iterable[str] = (), *, status
     preferred = list(preferred)
     present = [k for k in preferred if any(k in r for r in records)]
     columns = present + _ordered(k for r in records for k in r if k not in preferred)
-    head = "".join(('<th class="num">' if _numeric_column(records, k) else "<th>") + f"{_text(_label(k))}</th>"
-                   for k in columns)
+    head = "".join(
+        ('<th class="num">' if _numeric_column(records, k) else "<th>") + f"{_text(_label(k))}</th>" for k in columns
+    )
     rows = []
     for r in records:
         cells = []

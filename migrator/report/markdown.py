@@ -28,8 +28,10 @@ class MarkdownRenderer(Renderer):
         if changed:
             lines += ["| | action | kind | name | category | details |", "|---|---|---|---|---|---|"]
             for c in changed:
-                lines.append(f"| {ACTION_SYMBOLS.get(c['action'], UNKNOWN_SYMBOL)} | {c['action']} | {c['kind']} "
-                             f"| {md_cell(c['name'])} | {md_cell(c['category'])} | {md_cell(change_detail(c))} |")
+                lines.append(
+                    f"| {ACTION_SYMBOLS.get(c['action'], UNKNOWN_SYMBOL)} | {c['action']} | {c['kind']} "
+                    f"| {md_cell(c['name'])} | {md_cell(c['category'])} | {md_cell(change_detail(c))} |"
+                )
         else:
             lines.append("No changes: the vault already matches the sources.")
         diagnostics = diagnostics_of(doc)
@@ -45,9 +47,13 @@ class MarkdownRenderer(Renderer):
 
     def audit(self, doc: dict) -> str:
         s = doc["summary"]
-        lines = [f"### xpipe-migrate audit of XPipe {md_cell(doc['xpipe_version'])} ({md_cell(doc['target'])})", "",
-                 "| " + " | ".join(k.replace("_", " ") for k in s) + " |", "|" + "---:|" * len(s),
-                 "| " + " | ".join("-" if v is None else str(v) for v in s.values()) + " |"]
+        lines = [
+            f"### xpipe-migrate audit of XPipe {md_cell(doc['xpipe_version'])} ({md_cell(doc['target'])})",
+            "",
+            "| " + " | ".join(k.replace("_", " ") for k in s) + " |",
+            "|" + "---:|" * len(s),
+            "| " + " | ".join("-" if v is None else str(v) for v in s.values()) + " |",
+        ]
         findings = audit_findings(console_strings(doc))
         if doc["diagnostics"]:
             findings += ["", f"{len(doc['diagnostics'])} diagnostics (see --format json)"]
@@ -57,9 +63,15 @@ class MarkdownRenderer(Renderer):
         return "\n".join(lines) + "\n"
 
     def inventory(self, doc: dict) -> str:
-        lines = [f"### xpipe-migrate inventory: {len(doc['hosts'])} hosts", "",
-                 "| name | host | port | user | category | source |", "|---|---|---:|---|---|---|"]
+        lines = [
+            f"### xpipe-migrate inventory: {len(doc['hosts'])} hosts",
+            "",
+            "| name | host | port | user | category | source |",
+            "|---|---|---:|---|---|---|",
+        ]
         for h in doc["hosts"]:
-            lines.append(f"| {md_cell(h['name'])} | {md_cell(h['host'])} | {h['port']} | {md_cell(h['user'] or '')} "
-                         f"| {md_cell('/'.join(h['category']))} | {md_cell(h['source']['file'])} |")
+            lines.append(
+                f"| {md_cell(h['name'])} | {md_cell(h['host'])} | {h['port']} | {md_cell(h['user'] or '')} "
+                f"| {md_cell('/'.join(h['category']))} | {md_cell(h['source']['file'])} |"
+            )
         return "\n".join(lines) + "\n"

@@ -13,8 +13,17 @@ _DETAIL_WIDTH = 100
 #: How many diagnostics of one code the grouped summary shows before "and N more".
 SHOWN_PER_CODE = 3
 _LEVEL_ORDER = {"error": 0, "warning": 1, "info": 2}
-_ANSI = {"create": "32", "update": "33", "recreate": "35", "conflict": "31", "delete": "31", "quarantine": "33",
-         "error": "31", "warning": "33", "info": "36"}
+_ANSI = {
+    "create": "32",
+    "update": "33",
+    "recreate": "35",
+    "conflict": "31",
+    "delete": "31",
+    "quarantine": "33",
+    "error": "31",
+    "warning": "33",
+    "info": "36",
+}
 
 
 def paint(text: str, key: str, color: bool) -> str:
@@ -29,8 +38,10 @@ def diagnostics_block(diagnostics: list[Diagnostic], *, verbose: bool = False, c
         return []
     ordered = sorted(diagnostics, key=lambda d: (_LEVEL_ORDER.get(d.level, 3), d.code))
     levels = Counter(d.level for d in diagnostics)
-    head = ", ".join(paint(f"{levels[lv]} {lv}{'s' if levels[lv] != 1 else ''}", lv, color)
-                     for lv in sorted(levels, key=lambda lv: _LEVEL_ORDER.get(lv, 3)))
+    head = ", ".join(
+        paint(f"{levels[lv]} {lv}{'s' if levels[lv] != 1 else ''}", lv, color)
+        for lv in sorted(levels, key=lambda lv: _LEVEL_ORDER.get(lv, 3))
+    )
     out = ["", f"{len(diagnostics)} diagnostics ({head}):"]
     if verbose:
         return out + ["  " + paint(str(d), d.level, color) for d in ordered]
@@ -41,8 +52,9 @@ def diagnostics_block(diagnostics: list[Diagnostic], *, verbose: bool = False, c
         out.append(f"  {paint(level, level, color)} {console(code)} ({len(items)}):")
         out += ["    " + _short(d) for d in items[:SHOWN_PER_CODE]]
         if len(items) > SHOWN_PER_CODE:
-            out.append(f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML "
-                       "reports)")
+            out.append(
+                f"    ... and {len(items) - SHOWN_PER_CODE} more (-v shows all; so do the JSON and HTML reports)"
+            )
     return out
 
 
@@ -59,8 +71,11 @@ def _short(d: Diagnostic) -> str:
 def field_text(f: dict) -> str:
     text = f"{f['path']}: {f['old']} -> {f['new']}"
     if f.get("drift"):
-        text = (f"{f['path']}: changed in XPipe to {f['old']}, source says {f['new']} (drift, kept)" if f.get("kept")
-                else f"{f['path']}: changed in XPipe to {f['old']}, reset to {f['new']} (drift, --force)")
+        text = (
+            f"{f['path']}: changed in XPipe to {f['old']}, source says {f['new']} (drift, kept)"
+            if f.get("kept")
+            else f"{f['path']}: changed in XPipe to {f['old']}, reset to {f['new']} (drift, --force)"
+        )
     return text
 
 
@@ -72,8 +87,11 @@ def change_detail(c: dict) -> str:
 
 
 def shown_changes(doc: dict, show_unchanged: bool = False) -> list[dict]:
-    return [c for c in doc["changes"]
-            if show_unchanged or c["action"] != "unchanged" or any(f.get("drift") for f in c["fields"])]
+    return [
+        c
+        for c in doc["changes"]
+        if show_unchanged or c["action"] != "unchanged" or any(f.get("drift") for f in c["fields"])
+    ]
 
 
 def text_table(rows: list[list[str]], header: list[str]) -> str:
@@ -90,8 +108,10 @@ def text_table(rows: list[list[str]], header: list[str]) -> str:
 def summary_line(doc: dict) -> str:
     doc = console_strings(doc)
     s = doc["summary"]
-    line = (f"plan: {s['create']} to create, {s['update']} to update, {s['recreate']} to re-create, "
-            f"{s['unchanged']} unchanged, {s['conflict']} conflicts")
+    line = (
+        f"plan: {s['create']} to create, {s['update']} to update, {s['recreate']} to re-create, "
+        f"{s['unchanged']} unchanged, {s['conflict']} conflicts"
+    )
     if s.get("quarantine") or s.get("delete"):
         line += f", {s['quarantine']} to quarantine, {s['delete']} to delete"
     if s.get("drift"):
@@ -101,17 +121,21 @@ def summary_line(doc: dict) -> str:
     line += f" ({s['plan_requests']} requests, {s['plan_seconds']:.2f} s)"
     ids = doc.get("identities") or {}
     if ids.get("shared"):
-        line += (f"\nidentities: {ids['shared']} shared identities used by {ids['refs']} connections "
-                 f"({ids['secrets_saved']} in-place credentials saved), {ids['inplace']} in-place, "
-                 f"{ids['existing']} referencing existing XPipe identities")
+        line += (
+            f"\nidentities: {ids['shared']} shared identities used by {ids['refs']} connections "
+            f"({ids['secrets_saved']} in-place credentials saved), {ids['inplace']} in-place, "
+            f"{ids['existing']} referencing existing XPipe identities"
+        )
     a = doc["apply"]
     if a:
         rate = f", {a['entries_per_second']} entries/s" if a["entries_per_second"] else ""
         pruned = f"{a['quarantined']} quarantined, {a['deleted']} deleted, " if a["quarantined"] or a["deleted"] else ""
-        line += (f"\napplied: {a['created']} created, {a['updated']} updated, {a['recreated']} re-created, {pruned}"
-                 f"{a['unchanged']} unchanged, {a['skipped']} skipped, {a['failed']} failed "
-                 f"({a['requests']} requests, {a['write_requests']} writes, {a['encrypt_requests']} encrypted, "
-                 f"{a['seconds']:.2f} s{rate})")
+        line += (
+            f"\napplied: {a['created']} created, {a['updated']} updated, {a['recreated']} re-created, {pruned}"
+            f"{a['unchanged']} unchanged, {a['skipped']} skipped, {a['failed']} failed "
+            f"({a['requests']} requests, {a['write_requests']} writes, {a['encrypt_requests']} encrypted, "
+            f"{a['seconds']:.2f} s{rate})"
+        )
     return line
 
 
@@ -125,8 +149,16 @@ class TableRenderer(Renderer):
 
     def plan(self, doc: dict) -> str:
         changes = shown_changes(doc, self.show_unchanged)
-        rows = [[ACTION_SYMBOLS.get(c["action"], UNKNOWN_SYMBOL) + " " + c["action"], c["kind"], c["name"],
-                 c["category"], change_detail(c)] for c in changes]
+        rows = [
+            [
+                ACTION_SYMBOLS.get(c["action"], UNKNOWN_SYMBOL) + " " + c["action"],
+                c["kind"],
+                c["name"],
+                c["category"],
+                change_detail(c),
+            ]
+            for c in changes
+        ]
         table = text_table(rows, ["action", "kind", "name", "category", "details"]) if rows else ""
         if table and self.color:
             lines = table.split("\n")
@@ -155,19 +187,41 @@ class TableRenderer(Renderer):
         for h in doc["hosts"]:
             jump = " > ".join(j["ref"] or _hop_label(j) for j in h["proxy_jump"])
             auth = h["auth"]
-            methods = (["password"] if auth["password"] is not None else []) + (
-                ["key"] if h["identity_files"] else []) + ([auth["agent"]] if auth["agent"] else [])
+            methods = (
+                (["password"] if auth["password"] is not None else [])
+                + (["key"] if h["identity_files"] else [])
+                + ([auth["agent"]] if auth["agent"] else [])
+            )
             src = h["source"]
-            where = src["file"] + (f":{src['line']}" if src["line"] is not None else "") + (
-                f" [{src['section']}]" if src["section"] else "")
-            rows.append([h["name"], h["host"], h["port"], h["user"] or "", "/".join(h["category"]), jump,
-                         ",".join(methods), where])
-        out = [text_table(rows, ["name", "host", "port", "user", "category", "jump", "auth", "source"])
-               if rows else "No hosts."]
+            where = (
+                src["file"]
+                + (f":{src['line']}" if src["line"] is not None else "")
+                + (f" [{src['section']}]" if src["section"] else "")
+            )
+            rows.append(
+                [
+                    h["name"],
+                    h["host"],
+                    h["port"],
+                    h["user"] or "",
+                    "/".join(h["category"]),
+                    jump,
+                    ",".join(methods),
+                    where,
+                ]
+            )
+        out = [
+            text_table(rows, ["name", "host", "port", "user", "category", "jump", "auth", "source"])
+            if rows
+            else "No hosts."
+        ]
         diagnostics = diagnostics_of(doc)
         out += diagnostics_block(diagnostics, verbose=self.verbose, color=self.color)
-        out += ["", f"{len(doc['hosts'])} hosts, {sum(1 for d in diagnostics if d.level == 'error')} errors, "
-                    f"{sum(1 for d in diagnostics if d.level == 'warning')} warnings"]
+        out += [
+            "",
+            f"{len(doc['hosts'])} hosts, {sum(1 for d in diagnostics if d.level == 'error')} errors, "
+            f"{sum(1 for d in diagnostics if d.level == 'warning')} warnings",
+        ]
         return "\n".join(out)
 
 
@@ -185,14 +239,26 @@ def audit_findings(doc: dict) -> list[str]:
     out: list[str] = []
     for title, rows, fmt in (
         ("pending changes", doc["pending"], lambda c: f"{c['action']} {c['kind']} {c['name']}"),
-        ("drift (changed in XPipe since the last sync)", doc["drift"],
-         lambda c: f"{c['name']}: " + ", ".join(f["path"] for f in c["fields"] if f.get("drift"))),
-        ("owned entries missing from the sources", doc["missing_from_sources"],
-         lambda m: f"{m['name']} ({m['category']})" + ("" if m["in_vault"] else " [gone from XPipe]")),
-        ("references that read null", doc["health"]["null_references"],
-         lambda r: f"{r['name']} ({r['category']}): {r['field']} is null"),
-        ("names XPipe's upsert would confuse", doc["health"]["duplicate_names"],
-         lambda d: f"{d['name']}: {d['count']} entries ({', '.join(d['types'])}); {d['risk']}"),
+        (
+            "drift (changed in XPipe since the last sync)",
+            doc["drift"],
+            lambda c: f"{c['name']}: " + ", ".join(f["path"] for f in c["fields"] if f.get("drift")),
+        ),
+        (
+            "owned entries missing from the sources",
+            doc["missing_from_sources"],
+            lambda m: f"{m['name']} ({m['category']})" + ("" if m["in_vault"] else " [gone from XPipe]"),
+        ),
+        (
+            "references that read null",
+            doc["health"]["null_references"],
+            lambda r: f"{r['name']} ({r['category']}): {r['field']} is null",
+        ),
+        (
+            "names XPipe's upsert would confuse",
+            doc["health"]["duplicate_names"],
+            lambda d: f"{d['name']}: {d['count']} entries ({', '.join(d['types'])}); {d['risk']}",
+        ),
         ("owned entries hidden from queries", doc["health"]["hidden_owned"], lambda h: f"{h['name']}: {h['reason']}"),
     ):
         if rows:
@@ -200,7 +266,8 @@ def audit_findings(doc: dict) -> list[str]:
     if doc["probe"] is not None:
         out += ["", f"reachability ({len(doc['probe'])} hosts):"]
         for r in doc["probe"]:
-            detail = " ".join(str(x) for x in (r.get("banner"), r.get("host_key_type"),
-                                               r.get("host_key_fingerprint")) if x)
+            detail = " ".join(
+                str(x) for x in (r.get("banner"), r.get("host_key_type"), r.get("host_key_fingerprint")) if x
+            )
             out.append(f"  {r['status']:<9} {r['name']} {r['host']}:{r['port']} {detail or r.get('message') or ''}")
     return out

@@ -85,7 +85,7 @@ def _scan(text: str, on_code: Callable[[str, int, list[str]], int]) -> str:
             end = i + 1
             while end < len(text) and text[end] != '"':
                 end += 2 if text[end] == "\\" else 1
-            out.append(text[i:end + 1])
+            out.append(text[i : end + 1])
             i = end + 1
         else:
             i = on_code(text, i, out)
@@ -149,9 +149,7 @@ def _null_request(endpoint: Endpoint) -> ServerFailure:
 
 def missing_field(request_class: str, name: str) -> BadRequest:
     """Jackson's ``... is marked non-null but is null`` after XPipe's rewriting (docs/xpipe-api.md §1.5)."""
-    return BadRequest(
-        f"Cannot construct instance of `{request_class}`, problem: field {name} is missing from object"
-    )
+    return BadRequest(f"Cannot construct instance of `{request_class}`, problem: field {name} is missing from object")
 
 
 def require_fields(endpoint: Endpoint, body: dict) -> None:
@@ -340,8 +338,9 @@ def _category_info(sim: Simulator, body: dict, endpoint: Endpoint) -> Any:
 
 def _category_remove(sim: Simulator, body: dict, endpoint: Endpoint) -> Any:
     uuids = uuid_list(body, "categories", endpoint)
-    sim.vault.remove_categories(uuids, flag(body, "removeChildrenCategories", endpoint),
-                                flag(body, "removeContents", endpoint))
+    sim.vault.remove_categories(
+        uuids, flag(body, "removeChildrenCategories", endpoint), flag(body, "removeContents", endpoint)
+    )
     return None
 
 
@@ -356,57 +355,112 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
     else:
         api = "io.xpipe.beacon.api."
     table: list[Endpoint] = [
-        Endpoint("/handshake", api + "Handshake", ("auth", "client"), _handshake,
-                 requires_enabled_api=False, requires_auth=False, requires_startup=False),
-        Endpoint("/daemon/version", api + "DaemonVersion", (), _daemon_version,
-                 requires_enabled_api=False, requires_startup=False),
-        Endpoint("/daemon/status", api + "DaemonStatus", (), _daemon_status,
-                 requires_enabled_api=False, requires_startup=False),
+        Endpoint(
+            "/handshake",
+            api + "Handshake",
+            ("auth", "client"),
+            _handshake,
+            requires_enabled_api=False,
+            requires_auth=False,
+            requires_startup=False,
+        ),
+        Endpoint(
+            "/daemon/version",
+            api + "DaemonVersion",
+            (),
+            _daemon_version,
+            requires_enabled_api=False,
+            requires_startup=False,
+        ),
+        Endpoint(
+            "/daemon/status",
+            api + "DaemonStatus",
+            (),
+            _daemon_status,
+            requires_enabled_api=False,
+            requires_startup=False,
+        ),
         Endpoint("/secret/encrypt", api + "SecretEncrypt", ("value",), _secret_encrypt),
         Endpoint("/secret/decrypt", api + "SecretDecrypt", ("encrypted",), _secret_decrypt),
         Endpoint("/category/add", api + "CategoryAdd", ("name", "parent"), _category_add, storage=True),
         Endpoint("/category/query", api + "CategoryQuery", ("filter",), _category_query, storage=True),
         Endpoint("/category/info", api + "CategoryInfo", ("categories",), _category_info, storage=True),
-        Endpoint("/category/remove", api + "CategoryRemove",
-                 ("categories", "removeChildrenCategories", "removeContents"), _category_remove,
-                 storage=True),
+        Endpoint(
+            "/category/remove",
+            api + "CategoryRemove",
+            ("categories", "removeChildrenCategories", "removeContents"),
+            _category_remove,
+            storage=True,
+        ),
     ]
     if major >= 24:
         stores = [
-            Endpoint("/store/query", api + "StoreQuery", ("categoryFilter", "storeFilter", "typeFilter"),
-                     _store_query("storeFilter"), storage=True),
-            Endpoint("/store/info", api + "StoreInfo", ("stores",), _store_info("stores", "store"),
-                     storage=True),
-            Endpoint("/store/add", api + "StoreAdd", ("name", "data", "validate"), _store_add("store"),
-                     storage=True),
-            Endpoint("/store/remove", api + "StoreRemove", ("stores",), _store_remove("stores"),
-                     storage=True),
-            Endpoint("/store/refresh", api + "StoreRefresh", ("store",), _store_refresh("store"),
-                     storage=True),
+            Endpoint(
+                "/store/query",
+                api + "StoreQuery",
+                ("categoryFilter", "storeFilter", "typeFilter"),
+                _store_query("storeFilter"),
+                storage=True,
+            ),
+            Endpoint("/store/info", api + "StoreInfo", ("stores",), _store_info("stores", "store"), storage=True),
+            Endpoint("/store/add", api + "StoreAdd", ("name", "data", "validate"), _store_add("store"), storage=True),
+            Endpoint("/store/remove", api + "StoreRemove", ("stores",), _store_remove("stores"), storage=True),
+            Endpoint("/store/refresh", api + "StoreRefresh", ("store",), _store_refresh("store"), storage=True),
         ]
         aliases = [_alias(endpoint, "/connection/" + endpoint.path.rsplit("/", 1)[1]) for endpoint in stores]
         table += stores + aliases
     else:
         table += [
-            Endpoint("/connection/query", api + "ConnectionQuery",
-                     ("categoryFilter", "connectionFilter", "typeFilter"), _store_query("connectionFilter"),
-                     storage=True),
-            Endpoint("/connection/info", api + "ConnectionInfo", ("connections",),
-                     _store_info("connections", "connection"), storage=True),
-            Endpoint("/connection/add", api + "ConnectionAdd", ("name", "data", "validate"),
-                     _store_add("connection"), storage=True),
-            Endpoint("/connection/remove", api + "ConnectionRemove", ("connections",),
-                     _store_remove("connections"), storage=True),
-            Endpoint("/connection/refresh", api + "ConnectionRefresh", ("connection",),
-                     _store_refresh("connection"), storage=True),
+            Endpoint(
+                "/connection/query",
+                api + "ConnectionQuery",
+                ("categoryFilter", "connectionFilter", "typeFilter"),
+                _store_query("connectionFilter"),
+                storage=True,
+            ),
+            Endpoint(
+                "/connection/info",
+                api + "ConnectionInfo",
+                ("connections",),
+                _store_info("connections", "connection"),
+                storage=True,
+            ),
+            Endpoint(
+                "/connection/add",
+                api + "ConnectionAdd",
+                ("name", "data", "validate"),
+                _store_add("connection"),
+                storage=True,
+            ),
+            Endpoint(
+                "/connection/remove",
+                api + "ConnectionRemove",
+                ("connections",),
+                _store_remove("connections"),
+                storage=True,
+            ),
+            Endpoint(
+                "/connection/refresh",
+                api + "ConnectionRefresh",
+                ("connection",),
+                _store_refresh("connection"),
+                storage=True,
+            ),
         ]
     return {endpoint.path: endpoint for endpoint in table}
 
 
 def _alias(endpoint: Endpoint, path: str) -> Endpoint:
-    return Endpoint(path, endpoint.request_class, endpoint.fields, endpoint.handler,
-                    endpoint.requires_enabled_api, endpoint.requires_auth, endpoint.requires_startup,
-                    endpoint.storage)
+    return Endpoint(
+        path,
+        endpoint.request_class,
+        endpoint.fields,
+        endpoint.handler,
+        endpoint.requires_enabled_api,
+        endpoint.requires_auth,
+        endpoint.requires_startup,
+        endpoint.storage,
+    )
 
 
 def route(table: dict[str, Endpoint], path: str) -> Endpoint | None:

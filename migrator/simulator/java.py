@@ -91,8 +91,7 @@ def _json_kind(value: Any) -> str:
 
 def mismatch(java_type: str, value: Any, where: str) -> BadRequest:
     return BadRequest(
-        f"Cannot deserialize value of type `{java_type}` from {_json_kind(value)} "
-        f"(through reference chain: {where})"
+        f"Cannot deserialize value of type `{java_type}` from {_json_kind(value)} (through reference chain: {where})"
     )
 
 

@@ -26,10 +26,16 @@ BUILTIN_CATEGORIES = (
     (C.ALL_MACROS, "All macros", None),
 )
 SYNCED_CATEGORY = (C.SYNCED_IDENTITIES, "Synced", C.ALL_IDENTITIES)
-UNDELETABLE_CATEGORIES = frozenset({
-    C.DEFAULT_CATEGORY, C.LOCAL_IDENTITIES, C.SYNCED_IDENTITIES, C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES,
-    C.PREDEFINED_SCRIPTS,
-})
+UNDELETABLE_CATEGORIES = frozenset(
+    {
+        C.DEFAULT_CATEGORY,
+        C.LOCAL_IDENTITIES,
+        C.SYNCED_IDENTITIES,
+        C.CUSTOM_SCRIPTS,
+        C.SCRIPT_SOURCES,
+        C.PREDEFINED_SCRIPTS,
+    }
+)
 ROOT_CATEGORIES = frozenset({C.ALL_CONNECTIONS, C.ALL_IDENTITIES, C.ALL_SCRIPTS, C.ALL_MACROS})
 LOCAL_MACHINE_NAME = "Local Machine"
 
@@ -52,8 +58,13 @@ def parse_iso(text: Any) -> datetime:
 
 def empty_category_config() -> dict:
     return {
-        "color": None, "dontAllowScripts": None, "confirmAllModifications": None, "sync": None,
-        "freezeConfigurations": None, "defaultIdentityStore": None, "defaultGatewayStore": None,
+        "color": None,
+        "dontAllowScripts": None,
+        "confirmAllModifications": None,
+        "sync": None,
+        "freezeConfigurations": None,
+        "defaultIdentityStore": None,
+        "defaultGatewayStore": None,
     }
 
 

@@ -173,12 +173,26 @@ def _to_json(payload: Any) -> bytes:
 class Simulator:
     """A simulated XPipe daemon API on 127.0.0.1; see the package docstring for its options."""
 
-    def __init__(self, version: str = "23.8", *, port: int = 0, auth_file: str | os.PathLike | None = None,
-                 api_key: str | None = None, api_key_file: str | os.PathLike | None = None,
-                 state_dir: str | os.PathLike | None = None, latency_ms: float = 0, api_enabled: bool = True,
-                 startup_delay: float = 0.0, synced_identities: bool = False, gateway_children: bool = True,
-                 lenient_ssh: bool = False, selected_category: str = C.DEFAULT_CATEGORY,
-                 auth_disabled: bool = False, plan: str = "community", transport: str = "jdk"):
+    def __init__(
+        self,
+        version: str = "23.8",
+        *,
+        port: int = 0,
+        auth_file: str | os.PathLike | None = None,
+        api_key: str | None = None,
+        api_key_file: str | os.PathLike | None = None,
+        state_dir: str | os.PathLike | None = None,
+        latency_ms: float = 0,
+        api_enabled: bool = True,
+        startup_delay: float = 0.0,
+        synced_identities: bool = False,
+        gateway_children: bool = True,
+        lenient_ssh: bool = False,
+        selected_category: str = C.DEFAULT_CATEGORY,
+        auth_disabled: bool = False,
+        plan: str = "community",
+        transport: str = "jdk",
+    ):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
         self.transport = transport
@@ -196,8 +210,12 @@ class Simulator:
         self.requests: collections.Counter[str] = collections.Counter()
         self.connections = 0
         """TCP connections accepted so far."""
-        self.vault = Vault(synced_identities=synced_identities, gateway_children=gateway_children,
-                           lenient_ssh=lenient_ssh, selected_category=selected_category)
+        self.vault = Vault(
+            synced_identities=synced_identities,
+            gateway_children=gateway_children,
+            lenient_ssh=lenient_ssh,
+            selected_category=selected_category,
+        )
         if self.major >= 24:
             self.vault.unknown_entry = "Unknown  store: "  # two spaces, as XPipe 24 writes it
         self.state_dir = Path(state_dir) if state_dir is not None else None
@@ -235,8 +253,12 @@ class Simulator:
         self._server = _Server(("127.0.0.1", self._requested_port), self)
         self._requested_port = self._server.server_address[1]
         self._begin_session_epoch()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name=f"xpipe-simulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"xpipe-simulator-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -323,8 +345,7 @@ class Simulator:
 
     # ------------------------------------------------------------------ the pipeline
 
-    def _process(self, endpoint: endpoints.Endpoint, authorization: str | None,
-                 raw: bytes) -> tuple[int, Any]:
+    def _process(self, endpoint: endpoints.Endpoint, authorization: str | None, raw: bytes) -> tuple[int, Any]:
         """One request, taking ``latency_ms`` in all (its own work included). Storage endpoints spend
         it holding the vault lock, like XPipe's handlers synchronized on ``DataStorage`` (docs/xpipe-api.md §1.7);
         every other request spends it unlocked."""
@@ -346,8 +367,7 @@ class Simulator:
         except ApiFailure as failure:
             return failure.status, failure.body()
         except Exception as error:  # noqa: BLE001 - XPipe answers every other Throwable with a 500
-            failure = ServerFailure(f"{type(error).__name__}: {error}",
-                                    java_class="java.lang.RuntimeException")
+            failure = ServerFailure(f"{type(error).__name__}: {error}", java_class="java.lang.RuntimeException")
             return failure.status, failure.body()
         finally:
             self._lag(started)
@@ -368,24 +388,40 @@ class Simulator:
         return None
 
 
-def serve(port: int, version: str, api_key_file: str | os.PathLike | None = None,
-          auth_file: str | os.PathLike | None = None, state_dir: str | os.PathLike | None = None,
-          latency_ms: float = 0, transport: str = "jdk") -> None:
+def serve(
+    port: int,
+    version: str,
+    api_key_file: str | os.PathLike | None = None,
+    auth_file: str | os.PathLike | None = None,
+    state_dir: str | os.PathLike | None = None,
+    latency_ms: float = 0,
+    transport: str = "jdk",
+) -> None:
     """Run a simulator in the foreground until Ctrl-C or SIGTERM (the CLI's ``simulate`` command).
 
     Prints one line with the URL and the credential file paths, never a key or the auth content.
     """
-    sim = Simulator(version, port=port, auth_file=auth_file, api_key_file=api_key_file, state_dir=state_dir,
-                    latency_ms=latency_ms, transport=transport)
+    sim = Simulator(
+        version,
+        port=port,
+        auth_file=auth_file,
+        api_key_file=api_key_file,
+        state_dir=state_dir,
+        latency_ms=latency_ms,
+        transport=transport,
+    )
     stopped = threading.Event()
     previous = None
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:  # before the line below: whoever reads it may send SIGTERM at once
         previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     sim.start()
-    print(f"XPipe API simulator {version} listening on {sim.url} "
-          f"(Local auth file: {auth_file if auth_file is not None else 'none'}; "
-          f"API key file: {api_key_file if api_key_file is not None else 'none'})", flush=True)
+    print(
+        f"XPipe API simulator {version} listening on {sim.url} "
+        f"(Local auth file: {auth_file if auth_file is not None else 'none'}; "
+        f"API key file: {api_key_file if api_key_file is not None else 'none'})",
+        flush=True,
+    )
     try:
         while not stopped.wait(0.2):
             pass

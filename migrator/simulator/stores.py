@@ -246,14 +246,20 @@ IDENTITY_STORE_TYPES = ("localIdentity", "syncedIdentity", "passwordManagerIdent
 SHELL_STORE_TYPES = ("ssh", "local")
 
 
-def register(base: str, type_id: str, fields: list[tuple[str, Kind]] | None = None, *,
-             check: Callable[[Obj, CheckContext], None] | None = None,
-             usage_category: str | None = None) -> None:
+def register(
+    base: str,
+    type_id: str,
+    fields: list[tuple[str, Kind]] | None = None,
+    *,
+    check: Callable[[Obj, CheckContext], None] | None = None,
+    usage_category: str | None = None,
+) -> None:
     REGISTRY.setdefault(base, {})[type_id] = TypeSpec(base, type_id, fields or [], check, usage_category)
 
 
-def parse_poly(node: Any, base: str, ctx: ParseContext, where: str,
-               allowed: tuple[str, ...] | None = None) -> Obj | None:
+def parse_poly(
+    node: Any, base: str, ctx: ParseContext, where: str, allowed: tuple[str, ...] | None = None
+) -> Obj | None:
     if not isinstance(node, dict):
         return None
     type_id = node.get("type")
@@ -450,46 +456,89 @@ register(SECURITY_KEY, "customLibrary", [("file", _PATH)])
 
 register(SSH_IDENTITY, "none")
 register(SSH_IDENTITY, "otherExternal")
-register(SSH_IDENTITY, "file", [("file", _PATH), ("password", _SECRET), ("publicKey", _STRING)],
-         check=_check_fields("file", "password"))
-register(SSH_IDENTITY, "inPlaceKey",
-         [("key", _ANY_SECRET_VALUE), ("publicKey", _STRING), ("password", _SECRET)],
-         check=_check_fields("key", "password"))
+register(
+    SSH_IDENTITY,
+    "file",
+    [("file", _PATH), ("password", _SECRET), ("publicKey", _STRING)],
+    check=_check_fields("file", "password"),
+)
+register(
+    SSH_IDENTITY,
+    "inPlaceKey",
+    [("key", _ANY_SECRET_VALUE), ("publicKey", _STRING), ("password", _SECRET)],
+    check=_check_fields("key", "password"),
+)
 for _agent in ("sshAgent", "pageant", "customAgent", "gpgAgent"):
     register(SSH_IDENTITY, _agent, [("publicKey", _STRING)])
 register(SSH_IDENTITY, "passwordManagerAgent", [("identifier", _STRING)], check=_check_fields("identifier"))
-register(SSH_IDENTITY, "certificateFile",
-         [("file", _PATH), ("password", _SECRET), ("certificate", _PATH),
-          ("shortLivedCertImpl", PolyKind(CERT_IMPL))],
-         check=_check_fields("file", "password", "certificate"))
-register(SSH_IDENTITY, "hardwareSecurityKey",
-         [("securityKey", PolyKind(SECURITY_KEY)), ("publicKey", _STRING)],
-         check=_check_fields("securityKey"))
+register(
+    SSH_IDENTITY,
+    "certificateFile",
+    [("file", _PATH), ("password", _SECRET), ("certificate", _PATH), ("shortLivedCertImpl", PolyKind(CERT_IMPL))],
+    check=_check_fields("file", "password", "certificate"),
+)
+register(
+    SSH_IDENTITY,
+    "hardwareSecurityKey",
+    [("securityKey", PolyKind(SECURITY_KEY)), ("publicKey", _STRING)],
+    check=_check_fields("securityKey"),
+)
 
-register(IDENTITY_VALUE, "inPlace", [("identityStore", PolyKind(STORE, ("localIdentity",)))],
-         check=_check_inplace_identity)
+register(
+    IDENTITY_VALUE, "inPlace", [("identityStore", PolyKind(STORE, ("localIdentity",)))], check=_check_inplace_identity
+)
 register(IDENTITY_VALUE, "ref", [("ref", _REF)], check=_check_ref_identity)
 
 register(STORE, "local", usage_category="shell")
-register(STORE, "ssh",
-         [("host", _STRING), ("port", _INT), ("gateway", _REF), ("identity", PolyKind(IDENTITY_VALUE)),
-          ("jumpServer", _BOOL), ("dontInteractWithSystem", _BOOL), ("forwardX11", _BOOL),
-          ("additionalOptions", _STRING)],
-         check=_check_ssh, usage_category="shell")
-register(STORE, "localIdentity",
-         [("username", _STRING), ("password", EncryptedKind(SECRET_STRATEGY)),
-          ("sshIdentity", EncryptedKind(SSH_IDENTITY))],
-         check=_check_identity_store, usage_category="identity")
-register(STORE, "syncedIdentity",
-         [("username", _STRING), ("password", EncryptedKind(SECRET_STRATEGY)),
-          ("sshIdentity", EncryptedKind(SSH_IDENTITY)), ("perUser", _BOOL)],
-         check=_check_synced_identity, usage_category="identity")
-register(STORE, "passwordManagerIdentity",
-         [("key", _STRING), ("sshKey", PolyKind(SSH_IDENTITY, ("passwordManagerAgent",))),
-          ("perUser", _BOOL)],
-         check=_check_password_manager_identity, usage_category="identity")
-register(STORE, "multiIdentity", [("identities", RefListKind()), ("perUser", _BOOL)],
-         check=_check_multi_identity, usage_category="identity")
+register(
+    STORE,
+    "ssh",
+    [
+        ("host", _STRING),
+        ("port", _INT),
+        ("gateway", _REF),
+        ("identity", PolyKind(IDENTITY_VALUE)),
+        ("jumpServer", _BOOL),
+        ("dontInteractWithSystem", _BOOL),
+        ("forwardX11", _BOOL),
+        ("additionalOptions", _STRING),
+    ],
+    check=_check_ssh,
+    usage_category="shell",
+)
+register(
+    STORE,
+    "localIdentity",
+    [("username", _STRING), ("password", EncryptedKind(SECRET_STRATEGY)), ("sshIdentity", EncryptedKind(SSH_IDENTITY))],
+    check=_check_identity_store,
+    usage_category="identity",
+)
+register(
+    STORE,
+    "syncedIdentity",
+    [
+        ("username", _STRING),
+        ("password", EncryptedKind(SECRET_STRATEGY)),
+        ("sshIdentity", EncryptedKind(SSH_IDENTITY)),
+        ("perUser", _BOOL),
+    ],
+    check=_check_synced_identity,
+    usage_category="identity",
+)
+register(
+    STORE,
+    "passwordManagerIdentity",
+    [("key", _STRING), ("sshKey", PolyKind(SSH_IDENTITY, ("passwordManagerAgent",))), ("perUser", _BOOL)],
+    check=_check_password_manager_identity,
+    usage_category="identity",
+)
+register(
+    STORE,
+    "multiIdentity",
+    [("identities", RefListKind()), ("perUser", _BOOL)],
+    check=_check_multi_identity,
+    usage_category="identity",
+)
 
 
 def initial_state(store: Obj | None) -> dict:

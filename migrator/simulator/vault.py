@@ -47,9 +47,15 @@ from migrator.xpipe import constants as C
 class Vault(VaultState):
     """All entries and categories of one simulated XPipe, with XPipe's storage operations."""
 
-    def __init__(self, *, cipher: VaultCipher | None = None, synced_identities: bool = False,
-                 gateway_children: bool = True, lenient_ssh: bool = False,
-                 selected_category: str = C.DEFAULT_CATEGORY):
+    def __init__(
+        self,
+        *,
+        cipher: VaultCipher | None = None,
+        synced_identities: bool = False,
+        gateway_children: bool = True,
+        lenient_ssh: bool = False,
+        selected_category: str = C.DEFAULT_CATEGORY,
+    ):
         self.lock = threading.RLock()
         self.cipher = cipher or VaultCipher()
         self.synced_identities = synced_identities
@@ -81,9 +87,16 @@ class Vault(VaultState):
                 cat.parent = C.ALL_CONNECTIONS
         if C.LOCAL_MACHINE not in self.entries:
             local = stores.parse_store({"type": "local"}, self.parse_context())
-            self._insert(Entry(C.LOCAL_MACHINE, LOCAL_MACHINE_NAME, C.DEFAULT_CATEGORY, local, "local",
-                               {"osType": "linux", "osName": "Linux", "shellDialect": "bash",
-                                "ttyState": "none", "running": True}))
+            self._insert(
+                Entry(
+                    C.LOCAL_MACHINE,
+                    LOCAL_MACHINE_NAME,
+                    C.DEFAULT_CATEGORY,
+                    local,
+                    "local",
+                    {"osType": "linux", "osName": "Linux", "shellDialect": "bash", "ttyState": "none", "running": True},
+                )
+            )
 
     def _mark(self, entry_uuid: str) -> None:
         self._dirty_entries[entry_uuid] = None
@@ -322,8 +335,9 @@ class Vault(VaultState):
         except Incomplete as incomplete:
             raise ServerFailure(str(incomplete), java_class="io.xpipe.app.util.ValidationException") from None
 
-        entry = Entry(str(uuidlib.uuid4()), stripped, self._initial_category(), store, store.type_id,
-                      stores.initial_state(store))
+        entry = Entry(
+            str(uuidlib.uuid4()), stripped, self._initial_category(), store, store.type_id, stores.initial_state(store)
+        )
         parent = self.display_parent(entry)
         if parent is not None:
             entry.category = parent.category

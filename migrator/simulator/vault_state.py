@@ -22,15 +22,26 @@ class VaultState:
     def _entry_json(self, entry: Entry) -> dict:
         data = stores.dump_obj(entry.store) if entry.store is not None else entry.failed_data
         return {
-            "uuid": entry.uuid, "name": entry.name, "category": entry.category, "type": entry.type_id,
-            "data": data, "state": entry.state,
-            "lastUsed": iso(entry.last_used), "lastModified": iso(entry.last_modified),
+            "uuid": entry.uuid,
+            "name": entry.name,
+            "category": entry.category,
+            "type": entry.type_id,
+            "data": data,
+            "state": entry.state,
+            "lastUsed": iso(entry.last_used),
+            "lastModified": iso(entry.last_modified),
         }
 
     @staticmethod
     def _category_json(cat: Category) -> dict:
-        return {"uuid": cat.uuid, "name": cat.name, "parent": cat.parent, "config": cat.config,
-                "lastUsed": iso(cat.last_used), "lastModified": iso(cat.last_modified)}
+        return {
+            "uuid": cat.uuid,
+            "name": cat.name,
+            "parent": cat.parent,
+            "config": cat.config,
+            "lastUsed": iso(cat.last_used),
+            "lastModified": iso(cat.last_modified),
+        }
 
     def to_json(self) -> dict:
         """The whole vault as a state document (the snapshot the journal starts from)."""
@@ -73,8 +84,13 @@ class VaultState:
         self._by_name.clear()
         for raw in state.get("categories", []):
             self.categories[raw["uuid"]] = Category(
-                raw["uuid"], raw["name"], raw.get("parent"), parse_iso(raw.get("lastUsed")),
-                parse_iso(raw.get("lastModified")), {**empty_category_config(), **(raw.get("config") or {})})
+                raw["uuid"],
+                raw["name"],
+                raw.get("parent"),
+                parse_iso(raw.get("lastUsed")),
+                parse_iso(raw.get("lastModified")),
+                {**empty_category_config(), **(raw.get("config") or {})},
+            )
         saved = state.get("entries", [])
         known = {raw["uuid"] for raw in saved}
         context = ParseContext(self.cipher, lambda entry_uuid: entry_uuid in known)
@@ -84,13 +100,24 @@ class VaultState:
             except BadRequest:
                 store = None
             data = raw.get("data")
-            type_id = store.type_id if store is not None else str(
-                data.get("type") if isinstance(data, dict) and "type" in data else raw.get("type"))
-            self._insert(Entry(
-                raw["uuid"], raw["name"], raw.get("category") or C.DEFAULT_CATEGORY, store,
-                type_id, raw.get("state") or {},
-                parse_iso(raw.get("lastUsed")), parse_iso(raw.get("lastModified")),
-                failed_data=None if store is not None else data))
+            type_id = (
+                store.type_id
+                if store is not None
+                else str(data.get("type") if isinstance(data, dict) and "type" in data else raw.get("type"))
+            )
+            self._insert(
+                Entry(
+                    raw["uuid"],
+                    raw["name"],
+                    raw.get("category") or C.DEFAULT_CATEGORY,
+                    store,
+                    type_id,
+                    raw.get("state") or {},
+                    parse_iso(raw.get("lastUsed")),
+                    parse_iso(raw.get("lastModified")),
+                    failed_data=None if store is not None else data,
+                )
+            )
         for entry in self.entries.values():
             if entry.category not in self.categories:
                 entry.category = C.DEFAULT_CATEGORY

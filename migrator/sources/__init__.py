@@ -67,8 +67,7 @@ def detect_format(location: str | Path) -> str:
     )
     if not scores or scores[0][0] <= 0:
         raise InputError(
-            f"{path}: cannot tell which format this is; name it with FORMAT:PATH "
-            f"(formats: {', '.join(FORMATS)})"
+            f"{path}: cannot tell which format this is; name it with FORMAT:PATH (formats: {', '.join(FORMATS)})"
         )
     return scores[0][1]
 
@@ -81,8 +80,14 @@ def parse_source_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def open_source(spec: str | Path, fmt: str | None = None, options: dict[str, Any] | None = None, *,
-                where: str | None = None, key_location: str | None = None) -> Source:
+def open_source(
+    spec: str | Path,
+    fmt: str | None = None,
+    options: dict[str, Any] | None = None,
+    *,
+    where: str | None = None,
+    key_location: str | None = None,
+) -> Source:
     """The source a spec names, with its options validated against the format's options model."""
     if fmt is None and isinstance(spec, str):
         fmt, location = parse_source_spec(spec)

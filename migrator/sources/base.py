@@ -75,8 +75,10 @@ def describe_option_errors(model: type[BaseModel], exc: ValidationError, where: 
         if err["type"] == "extra_forbidden":
             if name in _FLAG_OF:
                 takers = sorted(f for f, cls in _formats_with_option(name))
-                lines.append(f"{where}: {_FLAG_OF[name]} ({name}) does not apply to {fmt} sources; "
-                             f"only {', '.join(takers)} take it")
+                lines.append(
+                    f"{where}: {_FLAG_OF[name]} ({name}) does not apply to {fmt} sources; "
+                    f"only {', '.join(takers)} take it"
+                )
                 continue
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -116,8 +118,9 @@ class Source(ABC):
     #: True when the location is a URL rather than a local path.
     remote: ClassVar[bool] = False
 
-    def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
-                 key_location: str | None = None, **raw: Any):
+    def __init__(
+        self, location: str | Path, options: SourceOptions | None = None, *, key_location: str | None = None, **raw: Any
+    ):
         """``options`` is the validated model; keyword options (``codepage="cp1250"``) are validated here."""
         if raw and options is not None:
             raise TypeError("give options as a model or as keywords, not both")
@@ -166,8 +169,13 @@ class Source(ABC):
 
     def diag(self, level, code, message, *, line=None, field=None, entry=None, file=None) -> Diagnostic:
         return Diagnostic(
-            level=level, code=code, message=message, file=file or self.display_path,
-            line=line, field=field, entry=entry,
+            level=level,
+            code=code,
+            message=message,
+            file=file or self.display_path,
+            line=line,
+            field=field,
+            entry=entry,
         )
 
 
@@ -178,8 +186,9 @@ class FileSource(Source):
     profile): a saved plan is stale when any file the read depended on changed, not just the first.
     """
 
-    def __init__(self, location: str | Path, options: SourceOptions | None = None, *,
-                 key_location: str | None = None, **raw: Any):
+    def __init__(
+        self, location: str | Path, options: SourceOptions | None = None, *, key_location: str | None = None, **raw: Any
+    ):
         super().__init__(location, options, key_location=key_location, **raw)
         self.path = Path(self.location)
         self.inputs: list[Path] = []

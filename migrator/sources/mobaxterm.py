@@ -41,12 +41,26 @@ from migrator.sources.mobaxterm_fields import (
 )
 
 SESSION_TYPES = {
-    0: "SSH", 1: "Telnet", 2: "Rsh", 3: "XDMCP", 4: "RDP", 5: "VNC", 6: "FTP", 7: "SFTP", 8: "Serial",
-    9: "File", 10: "Shell", 11: "Browser", 12: "Mosh", 13: "AWS S3", 14: "WSL",
+    0: "SSH",
+    1: "Telnet",
+    2: "Rsh",
+    3: "XDMCP",
+    4: "RDP",
+    5: "VNC",
+    6: "FTP",
+    7: "SFTP",
+    8: "Serial",
+    9: "File",
+    10: "Shell",
+    11: "Browser",
+    12: "Mosh",
+    13: "AWS S3",
+    14: "WSL",
 }
 SSH, SFTP, MOSH = 0, 7, 12
 
 _BOOKMARKS = re.compile(r"Bookmarks(?:_\d+)?", re.IGNORECASE)
+
 
 class MobaXtermOptions(SourceOptions):
     #: code page of non-UTF-8 files (MobaXterm writes the Windows ANSI code page)
@@ -159,22 +173,32 @@ class MobaXtermSource(SessionFields, FileSource):
         seen_sections: dict[str, int] = {}
         for section in bookmark_sections:
             if section.name.casefold() in seen_sections:
-                self._diag("warning", "repeated-section", f"[{section.name}] appears again (first at line "
-                           f"{seen_sections[section.name.casefold()]}); its sessions are read too",
-                           line=section.line)
+                self._diag(
+                    "warning",
+                    "repeated-section",
+                    f"[{section.name}] appears again (first at line "
+                    f"{seen_sections[section.name.casefold()]}); its sessions are read too",
+                    line=section.line,
+                )
             seen_sections.setdefault(section.name.casefold(), section.line)
             if section.subrep is None and section.name.casefold() != "bookmarks" and section.name:
-                self._diag("warning", "no-subrep",
-                    f"[{section.name}] has no SubRep line; its sessions are put "
-                    "at the top level", line=section.line)
+                self._diag(
+                    "warning",
+                    "no-subrep",
+                    f"[{section.name}] has no SubRep line; its sessions are put at the top level",
+                    line=section.line,
+                )
             folder = [p for p in (section.subrep or "").split("\\") if p.strip()]
             for lineno, name, value in section.entries:
                 place = (*folder, name)
                 if place in seen_keys:
-                    self._diag("error", "duplicate-session",
-                        f"a session of this name is already in this folder "
-                        f"(line {seen_keys[place]}); not imported", line=lineno,
-                        entry=name)
+                    self._diag(
+                        "error",
+                        "duplicate-session",
+                        f"a session of this name is already in this folder (line {seen_keys[place]}); not imported",
+                        line=lineno,
+                        entry=name,
+                    )
                     continue
                 seen_keys[place] = lineno
                 # The key is the session name (``#2``, ``#3`` for the same name in other folders, in
@@ -204,9 +228,12 @@ class MobaXtermSource(SessionFields, FileSource):
         try:
             return body.decode(encoding)
         except UnicodeDecodeError as exc:
-            self._diag("warning", "encoding",
+            self._diag(
+                "warning",
+                "encoding",
                 f"bytes at offset {exc.start} are not valid {encoding}; they were "
-                "replaced with U+FFFD (set the codepage option if names look wrong)")
+                "replaced with U+FFFD (set the codepage option if names look wrong)",
+            )
             return body.decode(encoding, errors="replace")
 
     def _split_sections(self, lines: list[str]) -> tuple[list[_Section], list[tuple[int, str, str]]]:
@@ -226,9 +253,7 @@ class MobaXtermSource(SessionFields, FileSource):
             name = name.strip()
             if not sep or not name:
                 if current is None or _BOOKMARKS.fullmatch(current.name):
-                    self._diag("warning", "ini-syntax",
-                        "not a 'name=value' line; ignored",
-                        line=lineno)
+                    self._diag("warning", "ini-syntax", "not a 'name=value' line; ignored", line=lineno)
                 continue
             if current is None:
                 loose.append((lineno, name, value))
@@ -236,8 +261,9 @@ class MobaXtermSource(SessionFields, FileSource):
                 current.subrep = value.strip()
             elif name in ("SubRep", "ImgNum") and _BOOKMARKS.fullmatch(current.name):
                 if name == "SubRep":
-                    self._diag("warning", "ini-syntax", "SubRep after the first session or repeated; ignored",
-                               line=lineno)
+                    self._diag(
+                        "warning", "ini-syntax", "SubRep after the first session or repeated; ignored", line=lineno
+                    )
             else:
                 current.entries.append((lineno, name, value))
         return sections, loose
@@ -263,33 +289,50 @@ class MobaXtermSource(SessionFields, FileSource):
         for section in sections:
             low = section.name.casefold()
             if low in ("passwords", "credentials") and section.entries:
-                what = ("saved password(s) are" if low == "passwords"
-                        else "stored credential(s) have passwords that are")
-                self._diag("info", "encrypted-passwords",
+                what = "saved password(s) are" if low == "passwords" else "stored credential(s) have passwords that are"
+                self._diag(
+                    "info",
+                    "encrypted-passwords",
                     f"{len(section.entries)} {what} in [{section.name}], encrypted with MobaXterm's master "
                     "password; not imported, set passwords in XPipe (or its password manager) instead",
-                    line=section.line)
+                    line=section.line,
+                )
 
     # ---- sessions -----------------------------------------------------------------------------
 
-    def _session(self, section, folder, lineno, name, value, default_login, credentials,
-                 source_key: str) -> Host | None:
+    def _session(
+        self, section, folder, lineno, name, value, default_login, credentials, source_key: str
+    ) -> Host | None:
         where = f" in folder {'/'.join(folder)!r}" if folder else ""
         groups = value.split("#")
         if len(groups) < 3:
-            self._diag("error", "damaged-line", f"not imported: the line has {len(groups)} '#' group(s); the "
-                       f"session type is in group 3{where}", line=lineno, field="G3", entry=name)
+            self._diag(
+                "error",
+                "damaged-line",
+                f"not imported: the line has {len(groups)} '#' group(s); the session type is in group 3{where}",
+                line=lineno,
+                field="G3",
+                entry=name,
+            )
             return None
         fields = groups[2].split("%")
         type_text = fields[0].strip()
         if not re.fullmatch(r"-?\d+", type_text):
-            self._diag("error", "damaged-line", f"not imported: the session type (field 0 of group 3) is "
-                       f"{type_text[:20]!r}, not a number{where}", line=lineno, field="G3[0]", entry=name)
+            self._diag(
+                "error",
+                "damaged-line",
+                f"not imported: the session type (field 0 of group 3) is {type_text[:20]!r}, not a number{where}",
+                line=lineno,
+                field="G3[0]",
+                entry=name,
+            )
             return None
         stype = int(type_text)
         kind = SESSION_TYPES.get(stype, f"unknown type {stype}")
-        if stype not in (SSH, SFTP, MOSH) or (stype == SFTP and not self.include_sftp) or (
-            stype == MOSH and not self.include_mosh
+        if (
+            stype not in (SSH, SFTP, MOSH)
+            or (stype == SFTP and not self.include_sftp)
+            or (stype == MOSH and not self.include_mosh)
         ):
             target = unescape(_field(fields, _F_HOST, "")).strip()
             hint = ""
@@ -297,16 +340,26 @@ class MobaXtermSource(SessionFields, FileSource):
                 hint = "; set include_sftp to import SFTP sessions as SSH hosts"
             elif stype == MOSH:
                 hint = "; set include_mosh to import Mosh sessions as SSH hosts"
-            self._diag("warning", "not-ssh", f"not imported: {kind} session"
-                       f"{f' to {target!r}' if target else ''}{where}{hint}", line=lineno, field="G3[0]",
-                       entry=name)
+            self._diag(
+                "warning",
+                "not-ssh",
+                f"not imported: {kind} session{f' to {target!r}' if target else ''}{where}{hint}",
+                line=lineno,
+                field="G3[0]",
+                entry=name,
+            )
             return None
         ctx = (lineno, name)
         host = unescape(_field(fields, _F_HOST, "")).strip()
         if not host:
-            self._diag("error", "no-host",
+            self._diag(
+                "error",
+                "no-host",
                 f"not imported: the remote host (field 1 of group 3) is empty{where}",
-                line=lineno, field="G3[1] host", entry=name)
+                line=lineno,
+                field="G3[1] host",
+                entry=name,
+            )
             return None
         port = self._port(_field(fields, _F_PORT, ""), ctx, "G3[2] port")
         if port is None:
@@ -333,18 +386,30 @@ class MobaXtermSource(SessionFields, FileSource):
             if key.strip():
                 creds.key_files.append(self._key_path(unescape(key.strip()), ctx, "G3[9] private key"))
             self._report_proxy(_field(fields, _F_SFTP_PROXY_TYPE, "0"), None, ctx, _F_SFTP_PROXY_TYPE)
-            self._diag("info", "sftp-as-ssh", "SFTP session imported as an SSH host (include_sftp)",
-                       line=lineno, entry=name)
+            self._diag(
+                "info", "sftp-as-ssh", "SFTP session imported as an SSH host (include_sftp)", line=lineno, entry=name
+            )
         else:
-            self._diag("warning", "mosh-as-ssh",
+            self._diag(
+                "warning",
+                "mosh-as-ssh",
                 "Mosh session imported as an SSH host (include_mosh); only its "
-                "host and port are read, the rest of a Mosh line's layout is not known", line=lineno,
-                entry=name)
+                "host and port are read, the rest of a Mosh line's layout is not known",
+                line=lineno,
+                entry=name,
+            )
         comment = unescape(groups[5]).strip() if len(groups) > 5 else ""
         try:
             return Host(
-                key=source_key, name=name, address=host, port=port, user=user,
-                category=folder, credentials=creds, jump=jump, ssh_options=options,
+                key=source_key,
+                name=name,
+                address=host,
+                port=port,
+                user=user,
+                category=folder,
+                credentials=creds,
+                jump=jump,
+                ssh_options=options,
                 description=comment or None,
                 source=self.provenance(line=lineno, section=section.name or None),
             )
@@ -352,6 +417,12 @@ class MobaXtermSource(SessionFields, FileSource):
             err = exc.errors()[0] if exc.errors() else {"loc": ("",), "msg": str(exc)}
             loc = str(err["loc"][0]) if err["loc"] else ""
             names = {"address": "G3[1] host", "port": "G3[2] port", "user": "G3[3] user", "name": "name"}
-            self._diag("error", "invalid-value", f"not imported: {err['msg'].removeprefix('Value error, ')}",
-                       line=lineno, field=names.get(loc, loc), entry=name)
+            self._diag(
+                "error",
+                "invalid-value",
+                f"not imported: {err['msg'].removeprefix('Value error, ')}",
+                line=lineno,
+                field=names.get(loc, loc),
+                entry=name,
+            )
             return None

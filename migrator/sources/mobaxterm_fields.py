@@ -11,8 +11,12 @@ import re
 from migrator.model import JumpHop, validate_address
 
 _ESCAPES = (
-    ("__DIEZE__", "#"), ("__PTVIRG__", ";"), ("__PERCENT__", "%"), ("__DBLQUO__", '"'),
-    ("__EQUAL__", "="), ("__PIPE__", "|"),
+    ("__DIEZE__", "#"),
+    ("__PTVIRG__", ";"),
+    ("__PERCENT__", "%"),
+    ("__DBLQUO__", '"'),
+    ("__EQUAL__", "="),
+    ("__PIPE__", "|"),
 )
 _LIST_SEP = "__PIPE__"
 _PROXY_TYPES = {1: "SOCKS 4", 2: "SOCKS 5", 3: "HTTP", 4: "Telnet", 5: "local command"}
@@ -49,9 +53,14 @@ class SessionFields:
         if text in ("", "-1"):
             return default
         if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= 65535:
-            self._diag("error", "invalid-value",
+            self._diag(
+                "error",
+                "invalid-value",
                 f"not imported: port {text[:20]!r} is not a number in 1-65535",
-                line=ctx[0], field=fld, entry=ctx[1])
+                line=ctx[0],
+                field=fld,
+                entry=ctx[1],
+            )
             return None
         return int(text)
 
@@ -64,27 +73,48 @@ class SessionFields:
         raw = raw.strip()
         if raw == "<default>":
             if default_login:
-                self._diag("info", "default-user", f"user '<default>' read as DefaultLoginName "
-                           f"{default_login!r} from this file's [SSH] section", line=ctx[0], field=fld,
-                           entry=ctx[1])
+                self._diag(
+                    "info",
+                    "default-user",
+                    f"user '<default>' read as DefaultLoginName {default_login!r} from this file's [SSH] section",
+                    line=ctx[0],
+                    field=fld,
+                    entry=ctx[1],
+                )
                 return default_login
-            self._diag("warning", "default-user",
+            self._diag(
+                "warning",
+                "default-user",
                 "the user is MobaXterm's '<default>' login (the Windows user "
                 "name unless set in MobaXterm.ini), which is not in this file; no user set",
-                line=ctx[0], field=fld, entry=ctx[1])
+                line=ctx[0],
+                field=fld,
+                entry=ctx[1],
+            )
             return None
         m = re.fullmatch(r"\[(.+)\]", raw)
         if m:
             ref = m.group(1)
             if credentials.get(ref, "").strip():
-                self._diag("info", "credential-user", f"user taken from stored credential [{ref}] in this "
-                           "file; its password is encrypted and not imported", line=ctx[0], field=fld,
-                           entry=ctx[1])
+                self._diag(
+                    "info",
+                    "credential-user",
+                    f"user taken from stored credential [{ref}] in this "
+                    "file; its password is encrypted and not imported",
+                    line=ctx[0],
+                    field=fld,
+                    entry=ctx[1],
+                )
                 return credentials[ref].strip()
-            self._diag("warning", "credential-user",
+            self._diag(
+                "warning",
+                "credential-user",
                 f"the user is stored credential [{ref}], which is not in "
                 "this file (it lives in MobaXterm.ini's [Credentials]); no user set",
-                line=ctx[0], field=fld, entry=ctx[1])
+                line=ctx[0],
+                field=fld,
+                entry=ctx[1],
+            )
             return None
         return raw or None
 
@@ -96,17 +126,35 @@ class SessionFields:
                 path = path.replace(token, value)
                 if token not in self._expanded:
                     self._expanded.add(token)
-                    self._diag("info", "placeholder", f"{token} in key paths was read as '{value}' "
-                               f"(option {option})", line=ctx[0], field=fld, entry=ctx[1])
+                    self._diag(
+                        "info",
+                        "placeholder",
+                        f"{token} in key paths was read as '{value}' (option {option})",
+                        line=ctx[0],
+                        field=fld,
+                        entry=ctx[1],
+                    )
             else:
-                self._diag("warning", "unresolved-path", f"key path '{path}' uses {token}, which MobaXterm "
-                           f"replaces by a folder of the Windows account; set the {option} option to resolve "
-                           "it. Kept as written", line=ctx[0], field=fld, entry=ctx[1])
+                self._diag(
+                    "warning",
+                    "unresolved-path",
+                    f"key path '{path}' uses {token}, which MobaXterm "
+                    f"replaces by a folder of the Windows account; set the {option} option to resolve "
+                    "it. Kept as written",
+                    line=ctx[0],
+                    field=fld,
+                    entry=ctx[1],
+                )
         for token in _UNRESOLVED_TOKENS:
             if token in path:
-                self._diag("warning", "unresolved-path",
-                    f"key path '{path}' uses {token}, a MobaXterm folder "
-                    "that is not known here; kept as written", line=ctx[0], field=fld, entry=ctx[1])
+                self._diag(
+                    "warning",
+                    "unresolved-path",
+                    f"key path '{path}' uses {token}, a MobaXterm folder that is not known here; kept as written",
+                    line=ctx[0],
+                    field=fld,
+                    entry=ctx[1],
+                )
         if path.casefold().endswith(".ppk"):
             self._diag("warning", "ppk-key", _ppk_message(path), line=ctx[0], field=fld, entry=ctx[1])
         return path
@@ -129,25 +177,43 @@ class SessionFields:
             host = unescape(raw_host).strip()
             label = f"gateway {i + 1}"
             if not host:
-                self._diag("error", "bad-jump-host", f"not imported: {label} in the SSH gateway list has no "
-                           "host", line=ctx[0], field="G3[8] gateway hosts", entry=ctx[1])
+                self._diag(
+                    "error",
+                    "bad-jump-host",
+                    f"not imported: {label} in the SSH gateway list has no host",
+                    line=ctx[0],
+                    field="G3[8] gateway hosts",
+                    entry=ctx[1],
+                )
                 return None
             port = self._port(ports[i] if i < len(ports) else "", ctx, "G3[9] gateway ports")
             if port is None:
                 return None
-            user = self._user(unescape(users[i]) if i < len(users) else "", ctx, "G3[10] gateway users",
-                              default_login, credentials)
+            user = self._user(
+                unescape(users[i]) if i < len(users) else "", ctx, "G3[10] gateway users", default_login, credentials
+            )
             if i < len(keys) and keys[i].strip():
                 key = self._key_path(unescape(keys[i].strip()), ctx, "G3[15] gateway keys")
-                self._diag("warning", "gateway-key",
+                self._diag(
+                    "warning",
+                    "gateway-key",
                     f"{label} ({host}) uses key '{key}'; a jump hop carries no "
-                    "key of its own here, so give that host the key in XPipe", line=ctx[0],
-                    field="G3[15] gateway keys", entry=ctx[1])
+                    "key of its own here, so give that host the key in XPipe",
+                    line=ctx[0],
+                    field="G3[15] gateway keys",
+                    entry=ctx[1],
+                )
             try:
                 hops.append(JumpHop(host=validate_address(host), port=port, user=user))
             except ValueError as exc:
-                self._diag("error", "bad-jump-host", f"not imported: {label}: {exc}", line=ctx[0],
-                           field="G3[8] gateway hosts", entry=ctx[1])
+                self._diag(
+                    "error",
+                    "bad-jump-host",
+                    f"not imported: {label}: {exc}",
+                    line=ctx[0],
+                    field="G3[8] gateway hosts",
+                    entry=ctx[1],
+                )
                 return None
         return hops
 
@@ -165,10 +231,15 @@ class SessionFields:
             detail = f" {host}:{port}" if host else ""
             if type_text == "5" and _field(fields, _F_LOCAL_PROXY_CMD, "").strip():
                 detail = " (its command, field 26, is not shown: it may hold a password)"
-        self._diag("warning", "unsupported-proxy",
+        self._diag(
+            "warning",
+            "unsupported-proxy",
             f"the session uses a {kind} proxy{detail}, which cannot be "
             "expressed as a jump host; imported without it, set it up in XPipe by hand",
-            line=ctx[0], field=f"G3[{index}] proxy type", entry=ctx[1])
+            line=ctx[0],
+            field=f"G3[{index}] proxy type",
+            entry=ctx[1],
+        )
 
 
 def _field(fields: list[str], index: int, default: str) -> str:

@@ -113,9 +113,7 @@ class _CompiledFilter:
         return None
 
 
-def _apply_filter(
-    hosts: Iterable[Host], flt: SourceFilter | None
-) -> tuple[list[Host], list[tuple[Host, str]]]:
+def _apply_filter(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[Host], list[tuple[Host, str]]]:
     hosts = list(hosts)
     if flt is None or flt.is_empty:
         return hosts, []
@@ -152,8 +150,9 @@ def filter_hosts(hosts: Iterable[Host], flt: SourceFilter | None) -> tuple[list[
 
 def _filter_summary(file: str, total: int, left_out: list[tuple[Host, str]]) -> Diagnostic:
     if not left_out:
-        return Diagnostic(level="info", code="filtered", file=file,
-                          message=f"the job's filter left out none of the {total} host(s)")
+        return Diagnostic(
+            level="info", code="filtered", file=file, message=f"the job's filter left out none of the {total} host(s)"
+        )
     reasons = Counter(why for _, why in left_out)
     breakdown = ", ".join(f"{n} {why}" for why, n in reasons.most_common())
     names = [h.name for h, _ in left_out]
@@ -162,7 +161,9 @@ def _filter_summary(file: str, total: int, left_out: list[tuple[Host, str]]) -> 
         shown += f" and {len(names) - _FILTER_NAMES_SHOWN} more"
     everything = len(left_out) == total
     return Diagnostic(
-        level="warning" if everything else "info", code="filtered", file=file,
+        level="warning" if everything else "info",
+        code="filtered",
+        file=file,
         message=f"the job's filter left out {len(left_out)} of {total} host(s) ({breakdown}): {shown}"
         + ("; nothing from this source is imported - check the filter" if everything else ""),
     )
@@ -175,10 +176,15 @@ def _jumps_into_left_out(kept: list[Host], left_out: list[tuple[Host, str]]) -> 
     for host in kept:
         for hop in host.jump:
             if hop.ref_key in gone:
-                out.append(Diagnostic(
-                    level="warning", code="filter-jump", file=host.source.file, line=host.source.line,
-                    entry=host.name,
-                    message=f"jumps through {gone[hop.ref_key]!r}, which the job's filter left out; "
-                    "widen the filter to keep the jump host",
-                ))
+                out.append(
+                    Diagnostic(
+                        level="warning",
+                        code="filter-jump",
+                        file=host.source.file,
+                        line=host.source.line,
+                        entry=host.name,
+                        message=f"jumps through {gone[hop.ref_key]!r}, which the job's filter left out; "
+                        "widen the filter to keep the jump host",
+                    )
+                )
     return out

@@ -148,8 +148,10 @@ class SourceSpec(_Section):
     def _options(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         for key in v:
             if key in _RESERVED_OPTIONS:
-                raise ValueError(f"{key!r} is a key of [[source]] itself: write "
-                                 f"{_RESERVED_OPTIONS[key]} = ... next to path, not inside options")
+                raise ValueError(
+                    f"{key!r} is a key of [[source]] itself: write "
+                    f"{_RESERVED_OPTIONS[key]} = ... next to path, not inside options"
+                )
         fmt = info.data.get("format")
         if fmt is None:
             return v
@@ -175,13 +177,16 @@ class SourceSpec(_Section):
 
     def _raw_options(self, fmt: str) -> dict[str, Any]:
         opts = dict(self.options)
-        for key, value, formats, what in (("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
-                                          ("sheet", self.sheet, ("excel",), "Excel")):
+        for key, value, formats, what in (
+            ("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
+            ("sheet", self.sheet, ("excel",), "Excel"),
+        ):
             if value is None:
                 continue
             if fmt not in formats:
-                raise ConfigError(f"{self.label} {key}: only {what} sources take {key!r}, but "
-                                  f"{self.location} was detected as {fmt!r}")
+                raise ConfigError(
+                    f"{self.label} {key}: only {what} sources take {key!r}, but {self.location} was detected as {fmt!r}"
+                )
             opts[key] = value
         return opts
 
@@ -200,8 +205,14 @@ class SourceSpec(_Section):
                 key_location = self.path.relative_to(key_base).as_posix()
             except ValueError:
                 key_location = self.path.as_posix()
-        return SourceInput(self.location, fmt, self._raw_options(fmt), where=self.label, key_location=key_location,
-                           filter=None if self.filter.is_empty else self.filter)
+        return SourceInput(
+            self.location,
+            fmt,
+            self._raw_options(fmt),
+            where=self.label,
+            key_location=key_location,
+            filter=None if self.filter.is_empty else self.filter,
+        )
 
 
 class Job(_Section):
@@ -244,8 +255,10 @@ class Job(_Section):
         for kind, path in self.reports.outputs().items():
             for what, used in inputs.items():
                 if same_file(path, used):
-                    raise ValueError(f"[reports] {kind} = {path} is {what}, which this job reads; writing the "
-                                     "report would overwrite it (name another file)")
+                    raise ValueError(
+                        f"[reports] {kind} = {path} is {what}, which this job reads; writing the "
+                        "report would overwrite it (name another file)"
+                    )
         return self
 
     def inputs(self) -> dict[str, Path]:
@@ -289,8 +302,15 @@ class Job(_Section):
         text = json.dumps(self.normalised(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(("xpipe-migrate-job/1\n" + text).encode("utf-8")).hexdigest()
 
-    def to_run(self, *, prune: bool | None = None, force: bool = False, adopt: bool = False,
-               progress: bool = True, with_auth: bool = True):
+    def to_run(
+        self,
+        *,
+        prune: bool | None = None,
+        force: bool = False,
+        adopt: bool = False,
+        progress: bool = True,
+        with_auth: bool = True,
+    ):
         """The manager's ``Run`` for this job; ``prune`` None means as the job file says."""
         from migrator.manager import Run
 
@@ -299,11 +319,20 @@ class Job(_Section):
         auth = self.target.resolve_auth() if with_auth and target.target != EMBEDDED else None
         return Run(
             sources=[spec.to_input(key_base=self.job_dir) for spec in self.sources],
-            target=target, mapper=self.import_.to_mapper_options(), auth=auth, state_path=self.state_path,
-            prune=PruneOptions(enabled=p.enabled if prune is None else prune, max_percent=p.max_percent,
-                               min_owned=p.min_owned,
-                               quarantine_days=p.quarantine_days),
-            force=force, adopt=adopt, progress=progress, fingerprints={"job": self.fingerprint()},
+            target=target,
+            mapper=self.import_.to_mapper_options(),
+            auth=auth,
+            state_path=self.state_path,
+            prune=PruneOptions(
+                enabled=p.enabled if prune is None else prune,
+                max_percent=p.max_percent,
+                min_owned=p.min_owned,
+                quarantine_days=p.quarantine_days,
+            ),
+            force=force,
+            adopt=adopt,
+            progress=progress,
+            fingerprints={"job": self.fingerprint()},
         )
 
 
@@ -320,8 +349,14 @@ _SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("reports",): Reports,
 }
 _HIDDEN_KEYS = {"api_key"}
-_TOML_TYPES = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
-               (dict, "a table"), (list, "an array"))
+_TOML_TYPES = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (dict, "a table"),
+    (list, "an array"),
+)
 
 
 def _toml_type(value: Any) -> str:

@@ -3,6 +3,7 @@ validation helpers every section shares (paths relative to the job file, categor
 
 Split from ``migrator.sync.job``, which keeps the whole ``Job``, ``[[source]]`` and the loading.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -81,8 +82,7 @@ def _category_path(value: str, what: str) -> str:
     if parts and parts[0].casefold() == "all connections":
         parts = parts[1:]
     if not parts or any(not p for p in parts):
-        raise ValueError(f"{what} needs names separated by '/', none of them empty "
-                         '(e.g. "Imported/Servers")')
+        raise ValueError(f"{what} needs names separated by '/', none of them empty (e.g. \"Imported/Servers\")")
     if any(ord(c) < 32 for p in parts for c in p):
         raise ValueError(f"{what} must not contain control characters")
     return "/".join(parts)
@@ -127,7 +127,8 @@ class Target(_Section):
     ptb: StrictBool = False
     timeout: Annotated[float, Strict(), Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = TargetOptions.timeout
     first_timeout: Annotated[float, Strict(), Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = (
-        TargetOptions.first_timeout)
+        TargetOptions.first_timeout
+    )
     ca_bundle: JobPath | None = None
     proxy: str | None = None
     embedded_version: str | None = None
@@ -144,17 +145,18 @@ class Target(_Section):
             return check_url(v, "the URL")
         except ValueError as exc:
             if "user name" in str(exc):
-                raise ValueError("must not contain a user name or password; "
-                                 "XPipe authenticates with its auth file or an API key") from None
-            raise ValueError(f'must be "embedded" or an XPipe API URL ({exc}); '
-                             "leave it out to discover XPipe") from None
+                raise ValueError(
+                    "must not contain a user name or password; XPipe authenticates with its auth file or an API key"
+                ) from None
+            raise ValueError(
+                f'must be "embedded" or an XPipe API URL ({exc}); leave it out to discover XPipe'
+            ) from None
 
     @field_validator("auth")
     @classmethod
     def _auth(cls, v: str, info: ValidationInfo) -> str:
         if v == "api-key" and info.data.get("url") == EMBEDDED:
-            raise ValueError("the embedded simulator uses Local authentication; "
-                             'leave auth out with url = "embedded"')
+            raise ValueError('the embedded simulator uses Local authentication; leave auth out with url = "embedded"')
         return v
 
     @field_validator("auth_file")
@@ -181,8 +183,7 @@ class Target(_Section):
         if info.data.get("api_key_file") is not None:
             raise ValueError("give api_key_file or api_key_env, not both")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
-            raise ValueError("must be the name of an environment variable "
-                             "(the key itself never goes in a job file)")
+            raise ValueError("must be the name of an environment variable (the key itself never goes in a job file)")
         return v
 
     @field_validator("api_key")
@@ -221,10 +222,15 @@ class Target(_Section):
         from migrator.xpipe.target import TargetOptions
 
         opts = TargetOptions(
-            target=self.url, auth_file=str(self.auth_file) if self.auth_file else None,
-            api_key_file=str(self.api_key_file) if self.api_key_file else None, ptb=self.ptb,
-            api_dialect=self.dialect, timeout=self.timeout, first_timeout=self.first_timeout,
-            ca_bundle=str(self.ca_bundle) if self.ca_bundle else None, proxy=self.proxy,
+            target=self.url,
+            auth_file=str(self.auth_file) if self.auth_file else None,
+            api_key_file=str(self.api_key_file) if self.api_key_file else None,
+            ptb=self.ptb,
+            api_dialect=self.dialect,
+            timeout=self.timeout,
+            first_timeout=self.first_timeout,
+            ca_bundle=str(self.ca_bundle) if self.ca_bundle else None,
+            proxy=self.proxy,
             embedded_state=str(self.embedded_state) if self.embedded_state else None,
         )
         if self.embedded_version:
@@ -241,8 +247,10 @@ class Target(_Section):
             return api_key_from_file(self.api_key_file)
         env = os.environ if env is None else env
         if not env.get(self.api_key_env):
-            raise ConfigError(f'[target] auth = "api-key" but the environment variable {self.api_key_env} '
-                              "is not set; set it, or name a key file with api_key_file")
+            raise ConfigError(
+                f'[target] auth = "api-key" but the environment variable {self.api_key_env} '
+                "is not set; set it, or name a key file with api_key_file"
+            )
         return ApiKeyAuth(env[self.api_key_env], origin=f"the API key in ${self.api_key_env}")
 
 
@@ -250,8 +258,7 @@ def _identity_template(v: str) -> str:
     try:
         parsed = [(f, spec) for _, f, spec, _conv in string.Formatter().parse(v) if f is not None]
     except ValueError as exc:
-        raise ValueError(f"is not a valid name template ({exc}); "
-                         "write literal braces as {{ and }}") from None
+        raise ValueError(f"is not a valid name template ({exc}); write literal braces as {{{{ and }}}}") from None
     allowed = ", ".join("{" + f + "}" for f in IDENTITY_NAME_FIELDS)
     for f, spec in parsed:
         if f not in IDENTITY_NAME_FIELDS:
@@ -259,8 +266,9 @@ def _identity_template(v: str) -> str:
             raise ValueError(f"unknown field {shown} in the name template; allowed: {allowed}")
         if spec and any(int(width) > _MAX_TEMPLATE_WIDTH for width in re.findall(r"\d+", spec)):
             # {user:>99999999999} would build a name of gigabytes before anything could check it
-            raise ValueError(f"the format of {{{f}}} in the name template asks for more than "
-                             f"{_MAX_TEMPLATE_WIDTH} characters")
+            raise ValueError(
+                f"the format of {{{f}}} in the name template asks for more than {_MAX_TEMPLATE_WIDTH} characters"
+            )
     try:
         sample = v.format(user="deploy", method="key", n=2)
     except (ValueError, TypeError) as exc:
@@ -302,9 +310,14 @@ class ImportSettings(_Section):
         from migrator.mapper.ssh_store import MapperOptions
 
         return MapperOptions(
-            root_category=self.root_path, password_policy=self.password_policy, identities=self.identities,
-            identity_threshold=self.identity_threshold, identity_category=self.identity_category,
-            identity_name=self.identity_name, name_clash=self.name_clash, use_identity=self.identity,
+            root_category=self.root_path,
+            password_policy=self.password_policy,
+            identities=self.identities,
+            identity_threshold=self.identity_threshold,
+            identity_category=self.identity_category,
+            identity_name=self.identity_name,
+            name_clash=self.name_clash,
+            use_identity=self.identity,
         )
 
 
@@ -348,6 +361,5 @@ class Reports(_Section):
 
     def outputs(self) -> dict[str, Path]:
         """The configured outputs by kind (``markdown``, ``html``, ``json``, ``rejects``)."""
-        pairs = (("markdown", self.markdown), ("html", self.html), ("json", self.json_),
-                 ("rejects", self.rejects))
+        pairs = (("markdown", self.markdown), ("html", self.html), ("json", self.json_), ("rejects", self.rejects))
         return {kind: path for kind, path in pairs if path is not None}

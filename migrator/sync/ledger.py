@@ -132,8 +132,9 @@ class Ledger:
             dups = self.db.execute("SELECT uuid FROM entries GROUP BY uuid HAVING COUNT(*) > 1").fetchall()
             for (uuid,) in dups:
                 rows = self.db.execute(
-                    "SELECT key FROM entries WHERE uuid = ? ORDER BY quarantined_at IS NOT NULL, applied_at DESC, "
-                    "key", (uuid,)).fetchall()
+                    "SELECT key FROM entries WHERE uuid = ? ORDER BY quarantined_at IS NOT NULL, applied_at DESC, key",
+                    (uuid,),
+                ).fetchall()
                 for (key,) in rows[1:]:
                     self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
                     dropped.append(key)
@@ -161,8 +162,9 @@ class Ledger:
     # -- entries --------------------------------------------------------------------------
 
     def entries(self, include_quarantined: bool = True) -> dict[str, LedgerEntry]:
-        rows = self.db.execute("SELECT key, uuid, name, type, kind, category, fields, applied_at, quarantined_at "
-                               "FROM entries").fetchall()
+        rows = self.db.execute(
+            "SELECT key, uuid, name, type, kind, category, fields, applied_at, quarantined_at FROM entries"
+        ).fetchall()
         out = {}
         for r in rows:
             e = LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8])
@@ -188,18 +190,29 @@ class Ledger:
                 previous = self.uuid_of(entry.key)
                 if previous is not None and previous != entry.uuid:
                     self.db.execute("UPDATE entries SET key = ? WHERE key = ?", (replaces, entry.key))
-            other = self.db.execute("SELECT key FROM entries WHERE uuid = ? AND key != ?",
-                                    (entry.uuid, entry.key)).fetchone()
+            other = self.db.execute(
+                "SELECT key FROM entries WHERE uuid = ? AND key != ?", (entry.uuid, entry.key)
+            ).fetchone()
             if other is not None:
                 raise LedgerConflict(
                     f"{self.path}: XPipe entry {entry.uuid} ('{entry.name}') is already owned by source key "
                     f"{other[0]}; one entry cannot belong to two source keys (nothing was recorded for "
-                    f"{entry.key})")
+                    f"{entry.key})"
+                )
             self.db.execute(
                 "INSERT OR REPLACE INTO entries (key, uuid, name, type, kind, category, fields, applied_at, "
                 "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.key, entry.uuid, entry.name, entry.type, entry.kind, entry.category,
-                 json.dumps(entry.fields, sort_keys=True), entry.applied_at or now(), entry.quarantined_at),
+                (
+                    entry.key,
+                    entry.uuid,
+                    entry.name,
+                    entry.type,
+                    entry.kind,
+                    entry.category,
+                    json.dumps(entry.fields, sort_keys=True),
+                    entry.applied_at or now(),
+                    entry.quarantined_at,
+                ),
             )
         except BaseException:
             if own:
@@ -221,8 +234,9 @@ class Ledger:
         self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
 
     def fingerprint(self) -> str:
-        rows = self.db.execute("SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries "
-                               "ORDER BY key").fetchall()
+        rows = self.db.execute(
+            "SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries ORDER BY key"
+        ).fetchall()
         return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
 
     # -- journal --------------------------------------------------------------------------
@@ -234,8 +248,17 @@ class Ledger:
         )
         return int(cur.lastrowid)
 
-    def journal_end(self, row: int, status: str, uuid: str | None = None, *, record: LedgerEntry | None = None,
-                    forget: str | None = None, replaces: str | None = None, was: str | None = None) -> None:
+    def journal_end(
+        self,
+        row: int,
+        status: str,
+        uuid: str | None = None,
+        *,
+        record: LedgerEntry | None = None,
+        forget: str | None = None,
+        replaces: str | None = None,
+        was: str | None = None,
+    ) -> None:
         """Close a journal row and, in the same transaction, record (or forget) the ledger entry it wrote.
 
         One transaction, so a kill can never leave a write that the journal calls done but the ledger
@@ -243,8 +266,10 @@ class Ledger:
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute("UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
-                            (status, uuid, now(), row))
+            self.db.execute(
+                "UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
+                (status, uuid, now(), row),
+            )
             if forget is not None:
                 self.forget(forget)
             if record is not None:
@@ -255,13 +280,16 @@ class Ledger:
         self.db.execute("COMMIT")
 
     def pending(self) -> list[JournalRow]:
-        rows = self.db.execute("SELECT id, run, key, op, name, type, uuid, status FROM journal "
-                               "WHERE status = 'pending' ORDER BY id").fetchall()
+        rows = self.db.execute(
+            "SELECT id, run, key, op, name, type, uuid, status FROM journal WHERE status = 'pending' ORDER BY id"
+        ).fetchall()
         return [JournalRow(*r) for r in rows]
 
     def run_started(self) -> None:
         self.db.execute("INSERT INTO runs (id, started, status) VALUES (?, ?, 'running')", (self.run_id, now()))
 
     def run_finished(self, status: str, summary: dict) -> None:
-        self.db.execute("UPDATE runs SET finished = ?, status = ?, summary = ? WHERE id = ?",
-                        (now(), status, json.dumps(summary, sort_keys=True), self.run_id))
+        self.db.execute(
+            "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE id = ?",
+            (now(), status, json.dumps(summary, sort_keys=True), self.run_id),
+        )

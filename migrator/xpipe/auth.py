@@ -107,7 +107,10 @@ def api_key_from_file(path: str | Path) -> ApiKeyAuth:
 
 
 def resolve_auth(
-    *, auth_file: str | None = None, api_key_file: str | None = None, ptb: bool = False,
+    *,
+    auth_file: str | None = None,
+    api_key_file: str | None = None,
+    ptb: bool = False,
     env: dict | None = None,
 ) -> Auth:
     """API key file, then the XPIPE_API_KEY variable, then Local auth. Keys never come from argv."""

@@ -27,8 +27,9 @@ class Dialect:
         return f"/{self.prefix}/{op}"
 
 
-DIALECT_23 = Dialect(name="23", prefix="connection", one="connection", many="connections",
-                     filter_field="connectionFilter")
+DIALECT_23 = Dialect(
+    name="23", prefix="connection", one="connection", many="connections", filter_field="connectionFilter"
+)
 DIALECT_24 = Dialect(name="24", prefix="store", one="store", many="stores", filter_field="storeFilter")
 DIALECTS = {"23": DIALECT_23, "24": DIALECT_24}
 
@@ -52,7 +53,5 @@ def dialect_for(version: str, override: str | None = None) -> Dialect:
             "choose with --api-dialect 23 or 24"
         )
     if major < MIN_MAJOR:
-        raise UnsupportedVersion(
-            f"XPipe {version} is too old: xpipe-migrate needs XPipe {MIN_MAJOR} or newer"
-        )
+        raise UnsupportedVersion(f"XPipe {version} is too old: xpipe-migrate needs XPipe {MIN_MAJOR} or newer")
     return DIALECT_24 if major >= 24 else DIALECT_23

@@ -17,10 +17,19 @@ from migrator.xpipe.client import XPipeClient, discover
 
 EMBEDDED = "embedded"
 #: How a TargetOptions field is named on the command line, for error messages.
-FLAGS = {"target": "--target", "timeout": "--timeout", "first_timeout": "--first-timeout",
-         "ca_bundle": "--ca-bundle", "proxy": "--proxy", "embedded_version": "--embedded-version",
-         "api_dialect": "--api-dialect", "auth_file": "--auth-file", "api_key_file": "--api-key-file",
-         "embedded_state": "--embedded-state", "ptb": "--ptb"}
+FLAGS = {
+    "target": "--target",
+    "timeout": "--timeout",
+    "first_timeout": "--first-timeout",
+    "ca_bundle": "--ca-bundle",
+    "proxy": "--proxy",
+    "embedded_version": "--embedded-version",
+    "api_dialect": "--api-dialect",
+    "auth_file": "--auth-file",
+    "api_key_file": "--api-key-file",
+    "embedded_state": "--embedded-state",
+    "ptb": "--ptb",
+}
 #: The longest wait a timeout may ask for (a day); larger values overflow the socket layer.
 MAX_SECONDS = 86400.0
 
@@ -123,11 +132,15 @@ def open_client(opts: TargetOptions, observer=None, auth=None):
 
         with tempfile.TemporaryDirectory(prefix="xpipe-migrate-") as tmp:
             auth_file = Path(tmp) / "beacon-auth"
-            with Simulator(version=opts.embedded_version, auth_file=auth_file,
-                           state_dir=opts.embedded_state) as sim:
-                client = XPipeClient(sim.url, LocalAuth(auth_file), timeout=opts.timeout,
-                                     first_timeout=opts.first_timeout, dialect=opts.api_dialect,
-                                     observer=observer)
+            with Simulator(version=opts.embedded_version, auth_file=auth_file, state_dir=opts.embedded_state) as sim:
+                client = XPipeClient(
+                    sim.url,
+                    LocalAuth(auth_file),
+                    timeout=opts.timeout,
+                    first_timeout=opts.first_timeout,
+                    dialect=opts.api_dialect,
+                    observer=observer,
+                )
                 try:
                     yield client.connect()
                 finally:
@@ -136,8 +149,13 @@ def open_client(opts: TargetOptions, observer=None, auth=None):
     url = opts.target or discover(ptb=opts.ptb)
     auth = auth or resolve_auth(auth_file=opts.auth_file, api_key_file=opts.api_key_file, ptb=opts.ptb)
     client = XPipeClient(
-        url, auth, timeout=opts.timeout, first_timeout=opts.first_timeout, dialect=opts.api_dialect,
-        verify=opts.ca_bundle or True, proxies={"http": opts.proxy, "https": opts.proxy} if opts.proxy else None,
+        url,
+        auth,
+        timeout=opts.timeout,
+        first_timeout=opts.first_timeout,
+        dialect=opts.api_dialect,
+        verify=opts.ca_bundle or True,
+        proxies={"http": opts.proxy, "https": opts.proxy} if opts.proxy else None,
         observer=observer,
     )
     try:

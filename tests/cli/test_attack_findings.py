@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT
-from xo_standin import TSOA, XoStandIn, load_samples
+from helpers.xo_standin import TSOA, XoStandIn, load_samples
 
 ROOT = REPO_ROOT
 SECRET = "Hunter2-Attack-Secret"

@@ -1,4 +1,4 @@
-"""Follow-ups of the attack review (tests/test_attack_findings.py) that the review did not test.
+"""Follow-ups of the attack review (tests/cli/test_attack_findings.py) that the review did not test.
 
 Each runs ``python -m migrator`` against the embedded simulator with a bounded timeout.
 """

@@ -46,8 +46,17 @@ def test_plan_apply_plan_exit_codes_and_reports(sim, inv, tmp_path, capsys):
     # the row with a blank host exists but cannot be imported: plan says apply would leave it undone
     assert code == 4 and "1 source entry could not be imported" in err, err
     assert "create" in out and "app" in out
-    code, out, err = run(capsys, "apply", str(inv), *target_args(sim), "--yes", "--report",
-                         f"markdown={tmp_path / 'apply.md'}", "--report", f"json={tmp_path / 'apply.json'}")
+    code, out, err = run(
+        capsys,
+        "apply",
+        str(inv),
+        *target_args(sim),
+        "--yes",
+        "--report",
+        f"markdown={tmp_path / 'apply.md'}",
+        "--report",
+        f"json={tmp_path / 'apply.json'}",
+    )
     # the row with a blank host exists but cannot be imported: everything else is applied, exit 4
     assert code == 4 and "1 source entry could not be imported" in err, err
     doc = json.loads((tmp_path / "apply.json").read_text())
@@ -63,11 +72,23 @@ def test_plan_apply_plan_exit_codes_and_reports(sim, inv, tmp_path, capsys):
 def test_no_secret_in_any_output_report_or_log(sim, inv, tmp_path, capsys):
     texts = []
     for argv in (
-        ["inspect", str(inv)], ["inspect", str(inv), "--format", "json"],
+        ["inspect", str(inv)],
+        ["inspect", str(inv), "--format", "json"],
         ["plan", str(inv), *target_args(sim), "--format", "markdown"],
         ["plan", str(inv), *target_args(sim), "--format", "json"],
-        ["--debug", "apply", str(inv), *target_args(sim), "--yes", "--report", f"markdown={tmp_path / 'r.md'}",
-         "--report", f"json={tmp_path / 'r.json'}", "--report", f"table={tmp_path / 'r.txt'}"],
+        [
+            "--debug",
+            "apply",
+            str(inv),
+            *target_args(sim),
+            "--yes",
+            "--report",
+            f"markdown={tmp_path / 'r.md'}",
+            "--report",
+            f"json={tmp_path / 'r.json'}",
+            "--report",
+            f"table={tmp_path / 'r.txt'}",
+        ],
         ["plan", str(inv), *target_args(sim), "--show-unchanged"],
     ):
         try:
@@ -101,15 +122,17 @@ def test_unreachable_daemon_is_exit_5(inv, capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, _, err = run(capsys, "plan", str(inv), "--target", f"http://127.0.0.1:{port}", "--auth-file", str(inv),
-                       "--timeout", "2")
+    code, _, err = run(
+        capsys, "plan", str(inv), "--target", f"http://127.0.0.1:{port}", "--auth-file", str(inv), "--timeout", "2"
+    )
     assert code == 5 and "cannot connect" in err
 
 
 def test_unknown_endpoint_is_exit_7(inv, tmp_path, capsys):
     with Simulator(version="23.8", auth_file=tmp_path / "a") as sim:
-        code, _, err = run(capsys, "plan", str(inv), "--target", sim.url, "--auth-file", str(tmp_path / "a"),
-                           "--api-dialect", "24")
+        code, _, err = run(
+            capsys, "plan", str(inv), "--target", sim.url, "--auth-file", str(tmp_path / "a"), "--api-dialect", "24"
+        )
     assert code == 7 and "/store/" in err
 
 
@@ -137,7 +160,12 @@ def test_api_key_from_environment(inv, tmp_path, capsys, monkeypatch):
 
 
 def test_demo_runs_as_installed_command():
-    proc = subprocess.run([sys.executable, "-m", "migrator", "--no-progress", "demo"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrator", "--no-progress", "demo"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "second plan: no changes" in proc.stdout and ", 0 write requests" in proc.stdout

@@ -24,8 +24,10 @@ REPO = REPO_ROOT
 
 #: What TOML can hold (it has no null).
 TOML_VALUES = st.one_of(
-    st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.lists(st.one_of(st.integers(), st.text(max_size=5)), max_size=3),
     st.dictionaries(st.text(max_size=6), st.one_of(st.integers(), st.text(max_size=5)), max_size=3),
     st.just(datetime.date(2026, 1, 1)),
@@ -34,15 +36,25 @@ TOML_VALUES = st.one_of(
 PROFILE = {
     "profile": {"title": "t", "origin": "o", "delimiter": ";", "quoting": "minimal"},
     "detect": {"headers": ["Host"], "known": ["X"]},
-    "fields": {"host": {"columns": ["Host"]}, "folder": {"columns": ["Site"], "separators": ["/"]},
-               "name": {"columns": ["Name"], "fallback": "host"}},
+    "fields": {
+        "host": {"columns": ["Host"]},
+        "folder": {"columns": ["Site"], "separators": ["/"]},
+        "name": {"columns": ["Name"], "fallback": "host"},
+    },
     "checks": [{"column": "X", "unless": [""], "message": "m"}],
 }
 
 JOB = {
     "name": "t",
-    "source": [{"path": "servers.csv", "format": "csv", "mapping": "generic", "options": {"encoding": "utf-8"},
-                "filter": {"include_tags": ["a"]}}],
+    "source": [
+        {
+            "path": "servers.csv",
+            "format": "csv",
+            "mapping": "generic",
+            "options": {"encoding": "utf-8"},
+            "filter": {"include_tags": ["a"]},
+        }
+    ],
     "target": {"url": "embedded", "timeout": 5.0},
     "import": {"root_category": "Imported", "identity_threshold": 2, "identity_name": "{user}"},
     "prune": {"enabled": False, "max_percent": 30.0, "quarantine_days": 7},
@@ -77,8 +89,9 @@ def _mutations(base):
     return st.tuples(st.sampled_from(paths), TOML_VALUES).map(lambda pv: _replace(base, pv[0], pv[1]))
 
 
-SCHEMA = settings(max_examples=300, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SCHEMA = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 @SCHEMA
@@ -102,38 +115,75 @@ def test_jobs_with_wrong_types_fail_with_a_config_error(doc, tmp_path_factory):
         pass
 
 
-NUMERIC_FLAGS = [("plan", "--timeout"), ("plan", "--first-timeout"), ("plan", "--identity-threshold"),
-                 ("audit", "--probe-timeout"), ("audit", "--probe-concurrency"), ("simulator", "--port"),
-                 ("simulator", "--latency-ms"), ("mapping", "--rows")]
+NUMERIC_FLAGS = [
+    ("plan", "--timeout"),
+    ("plan", "--first-timeout"),
+    ("plan", "--identity-threshold"),
+    ("audit", "--probe-timeout"),
+    ("audit", "--probe-concurrency"),
+    ("simulator", "--port"),
+    ("simulator", "--latency-ms"),
+    ("mapping", "--rows"),
+]
 BAD_VALUES = ["0", "-1", "nan", "inf", "1e999", "x", "", "70000", "0x10", "1_000", "\u0663", " 5", "1.5"]
 #: The values of BAD_VALUES that a flag rightly accepts (then the command runs normally).
-ACCEPTED = {"--rows": {"0", "70000"}, "--latency-ms": {"0", "70000", "1.5"}, "--identity-threshold": {"70000"},
-            "--probe-concurrency": {"70000"}, "--timeout": {"70000", "1.5"}, "--first-timeout": {"70000", "1.5"},
-            "--probe-timeout": {"70000", "1.5"}}
+ACCEPTED = {
+    "--rows": {"0", "70000"},
+    "--latency-ms": {"0", "70000", "1.5"},
+    "--identity-threshold": {"70000"},
+    "--probe-concurrency": {"70000"},
+    "--timeout": {"70000", "1.5"},
+    "--first-timeout": {"70000", "1.5"},
+    "--probe-timeout": {"70000", "1.5"},
+}
 
 
 @pytest.mark.parametrize(("command", "flag"), NUMERIC_FLAGS)
 def test_cli_numeric_flags_reject_bad_values_in_one_line(command, flag, tmp_path):
     csv = tmp_path / "a.csv"
     csv.write_text("host\nweb\n")
-    argv = {"plan": ["plan", str(csv), "--target", "embedded"], "audit": ["audit", str(csv), "--target", "embedded"],
-            "simulator": ["simulator"], "mapping": ["mapping", "check", str(csv)]}[command]
+    argv = {
+        "plan": ["plan", str(csv), "--target", "embedded"],
+        "audit": ["audit", str(csv), "--target", "embedded"],
+        "simulator": ["simulator"],
+        "mapping": ["mapping", "check", str(csv)],
+    }[command]
     for value in BAD_VALUES:
         if value in ACCEPTED.get(flag, ()):
             continue
-        proc = subprocess.run([sys.executable, "-m", "migrator", "--no-progress", *argv, f"{flag}={value}"],
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        proc = subprocess.run(
+            [sys.executable, "-m", "migrator", "--no-progress", *argv, f"{flag}={value}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
         assert proc.returncode == 1, (flag, value, proc.returncode, proc.stderr)
         assert flag in proc.stderr and "internal error" not in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("target", ["localhost:21721", "http://127.0.0.1:99999", "ftp://x", "http://", "http://[::1",
-                                    "http://u:p@127.0.0.1:1", " ", "http://127.0.0.1:0"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "localhost:21721",
+        "http://127.0.0.1:99999",
+        "ftp://x",
+        "http://",
+        "http://[::1",
+        "http://u:p@127.0.0.1:1",
+        " ",
+        "http://127.0.0.1:0",
+    ],
+)
 def test_cli_bad_targets_are_one_line_errors(target, tmp_path):
     csv = tmp_path / "a.csv"
     csv.write_text("host\nweb\n")
-    proc = subprocess.run([sys.executable, "-m", "migrator", "plan", str(csv), "--target", target],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrator", "plan", str(csv), "--target", target],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("\n") == 1 and "--target" in proc.stderr and "internal error" not in proc.stderr
     assert "u:p" not in proc.stderr

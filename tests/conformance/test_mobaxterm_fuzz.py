@@ -18,7 +18,6 @@ MAIN = (SAMPLES / "mobaxterm.mxtsessions").read_bytes()
 INI = (SAMPLES / "mobaxterm" / "MobaXterm.ini").read_bytes()
 
 
-
 def check(path: Path, **options) -> SourceResult:
     return check_source(MobaXtermSource, path, **options)
 
@@ -53,8 +52,12 @@ def test_random_bytes(workdir, data):
 
 
 @FUZZ
-@given(flips=st.lists(st.tuples(st.integers(min_value=0, max_value=len(MAIN) - 1),
-                                st.integers(min_value=0, max_value=255)), max_size=40))
+@given(
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=len(MAIN) - 1), st.integers(min_value=0, max_value=255)),
+        max_size=40,
+    )
+)
 def test_byte_flips_in_the_main_sample(workdir, flips):
     data = bytearray(MAIN)
     for index, value in flips:
@@ -63,28 +66,82 @@ def test_byte_flips_in_the_main_sample(workdir, flips):
 
 
 TOKENS = [
-    "[Bookmarks]", "[Bookmarks_1]", "[Bookmarks_77]", "[Credentials]", "[Passwords]", "[SSH]", "SubRep=",
-    "ImgNum=41", "DefaultLoginName=", "=", "#", "%", "\\", "\r\n", "\n", " ", "name", "x", "0", "1", "4", "7",
-    "12", "22", "-1", "99999", "h.example.org", "<default>", "[cred]", "cred=user:enc", "__PIPE__",
-    "__DIEZE__", "__PERCENT__", "__EQUAL__", "_CurrentDrive_", "_ProfileDir_", "_AppDataDir_", ":\\k.ppk",
-    "\ufeff", "é", "東京",
+    "[Bookmarks]",
+    "[Bookmarks_1]",
+    "[Bookmarks_77]",
+    "[Credentials]",
+    "[Passwords]",
+    "[SSH]",
+    "SubRep=",
+    "ImgNum=41",
+    "DefaultLoginName=",
+    "=",
+    "#",
+    "%",
+    "\\",
+    "\r\n",
+    "\n",
+    " ",
+    "name",
+    "x",
+    "0",
+    "1",
+    "4",
+    "7",
+    "12",
+    "22",
+    "-1",
+    "99999",
+    "h.example.org",
+    "<default>",
+    "[cred]",
+    "cred=user:enc",
+    "__PIPE__",
+    "__DIEZE__",
+    "__PERCENT__",
+    "__EQUAL__",
+    "_CurrentDrive_",
+    "_ProfileDir_",
+    "_AppDataDir_",
+    ":\\k.ppk",
+    "\ufeff",
+    "é",
+    "東京",
 ]
 
 
 @FUZZ
-@given(parts=st.lists(st.sampled_from(TOKENS), max_size=300),
-       encoding=st.sampled_from(["utf-8", "cp1252", "utf-16"]))
+@given(parts=st.lists(st.sampled_from(TOKENS), max_size=300), encoding=st.sampled_from(["utf-8", "cp1252", "utf-16"]))
 def test_ini_shaped_noise(workdir, parts, encoding):
     data = "".join(parts).encode(encoding, errors="replace")
     check(write(workdir, "noise.mxtsessions", data), include_sftp=True, include_mosh=True)
 
 
 @FUZZ
-@given(fields=st.lists(st.one_of(st.text(max_size=20).filter(lambda t: "#" not in t and "%" not in t),
-                                 st.sampled_from(["0", "7", "12", "-1", "22", "h.example.org", "<default>",
-                                                  "[c]", "a__PIPE__b", "__PIPE__", "_CurrentDrive_:\\x"])),
-                       max_size=40),
-       groups=st.integers(min_value=0, max_value=8))
+@given(
+    fields=st.lists(
+        st.one_of(
+            st.text(max_size=20).filter(lambda t: "#" not in t and "%" not in t),
+            st.sampled_from(
+                [
+                    "0",
+                    "7",
+                    "12",
+                    "-1",
+                    "22",
+                    "h.example.org",
+                    "<default>",
+                    "[c]",
+                    "a__PIPE__b",
+                    "__PIPE__",
+                    "_CurrentDrive_:\\x",
+                ]
+            ),
+        ),
+        max_size=40,
+    ),
+    groups=st.integers(min_value=0, max_value=8),
+)
 def test_random_session_fields(workdir, fields, groups):
     g3 = "%".join(fields)
     value = "#".join([" ", "109", g3, "MobaFont%10", "0", " ", "-1"][: max(groups, 1)])

@@ -19,7 +19,6 @@ MAIN = (SAMPLES / "putty-sessions.reg").read_bytes()
 KITTY = (SAMPLES / "putty" / "kitty-regedit4.reg").read_bytes()
 
 
-
 def check(path: Path, **options) -> SourceResult:
     return check_source(PuttySource, path, **options)
 
@@ -58,8 +57,10 @@ def test_random_bytes_behind_a_utf16_bom(workdir, data):
 
 
 @FUZZ
-@given(data=st.binary(max_size=2000), name=st.text(min_size=1, max_size=20).filter(
-    lambda n: "/" not in n and "\x00" not in n and n not in (".", "..")))
+@given(
+    data=st.binary(max_size=2000),
+    name=st.text(min_size=1, max_size=20).filter(lambda n: "/" not in n and "\x00" not in n and n not in (".", "..")),
+)
 def test_random_bytes_as_unix_session_files(workdir, data, name):
     folder = workdir / "sessions"
     folder.mkdir(exist_ok=True)
@@ -75,8 +76,12 @@ def test_random_bytes_as_unix_session_files(workdir, data, name):
 
 
 @FUZZ
-@given(flips=st.lists(st.tuples(st.integers(min_value=0, max_value=len(MAIN) - 1),
-                                st.integers(min_value=0, max_value=255)), max_size=40))
+@given(
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=len(MAIN) - 1), st.integers(min_value=0, max_value=255)),
+        max_size=40,
+    )
+)
 def test_byte_flips_in_the_main_sample(workdir, flips):
     data = bytearray(MAIN)
     for index, value in flips:
@@ -85,14 +90,55 @@ def test_byte_flips_in_the_main_sample(workdir, flips):
 
 
 TOKENS = [
-    "[", "]", "[-", "\"", "=", "\\", "\\\\", "%", "%2", "%E9", "%20", "dword:", "hex:", "hex(2):", "hex(7):",
-    "ffffffff", "00000016", "00,", "\r\n", "\n", " ", "@", "-", ";",
+    "[",
+    "]",
+    "[-",
+    '"',
+    "=",
+    "\\",
+    "\\\\",
+    "%",
+    "%2",
+    "%E9",
+    "%20",
+    "dword:",
+    "hex:",
+    "hex(2):",
+    "hex(7):",
+    "ffffffff",
+    "00000016",
+    "00,",
+    "\r\n",
+    "\n",
+    " ",
+    "@",
+    "-",
+    ";",
     "HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\",
     "HKEY_CURRENT_USER\\Software\\9bis.com\\KiTTY\\Sessions\\",
-    "HostName", "Protocol", "ssh", "telnet", "PortNumber", "UserName", "ProxyMethod", "ProxyHost",
+    "HostName",
+    "Protocol",
+    "ssh",
+    "telnet",
+    "PortNumber",
+    "UserName",
+    "ProxyMethod",
+    "ProxyHost",
     "ProxyPort",
-    "ProxyType", "ProxyExcludeList", "PublicKeyFile", "Folder", "PsmPath", "Default%20Settings", "a", "b",
-    "user@", "host.example.org", ":22", "[::1]", "Windows Registry Editor Version 5.00", "REGEDIT4",
+    "ProxyType",
+    "ProxyExcludeList",
+    "PublicKeyFile",
+    "Folder",
+    "PsmPath",
+    "Default%20Settings",
+    "a",
+    "b",
+    "user@",
+    "host.example.org",
+    ":22",
+    "[::1]",
+    "Windows Registry Editor Version 5.00",
+    "REGEDIT4",
 ]
 
 
@@ -105,24 +151,45 @@ def test_registry_shaped_noise(workdir, parts, wide):
 
 
 @FUZZ
-@given(values=st.lists(st.tuples(
-    st.sampled_from(["HostName", "Protocol", "PortNumber", "UserName", "ProxyMethod", "ProxyHost",
-                     "ProxyPort", "ProxyUsername", "ProxyLocalhost", "ProxyExcludeList", "TryAgent",
-                     "PublicKeyFile"]),
-    st.one_of(st.integers(min_value=-(2**31), max_value=2**31 - 1), st.text(max_size=30),
-              st.sampled_from(["a", "B", "Default Settings", "c\u00e9", "h.example.org", "6", "ssh"]))),
-    max_size=12),
-    names=st.lists(st.sampled_from(["a", "b", "Default%20Settings", "c%E9"]), min_size=1, max_size=4))
+@given(
+    values=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "HostName",
+                    "Protocol",
+                    "PortNumber",
+                    "UserName",
+                    "ProxyMethod",
+                    "ProxyHost",
+                    "ProxyPort",
+                    "ProxyUsername",
+                    "ProxyLocalhost",
+                    "ProxyExcludeList",
+                    "TryAgent",
+                    "PublicKeyFile",
+                ]
+            ),
+            st.one_of(
+                st.integers(min_value=-(2**31), max_value=2**31 - 1),
+                st.text(max_size=30),
+                st.sampled_from(["a", "B", "Default Settings", "c\u00e9", "h.example.org", "6", "ssh"]),
+            ),
+        ),
+        max_size=12,
+    ),
+    names=st.lists(st.sampled_from(["a", "b", "Default%20Settings", "c%E9"]), min_size=1, max_size=4),
+)
 def test_random_session_values_and_chains(workdir, values, names):
     lines = ["Windows Registry Editor Version 5.00", ""]
     for i, name in enumerate(names):
         lines.append(f"[HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\{name}]")
-        for key, value in values[i::len(names)]:
+        for key, value in values[i :: len(names)]:
             if isinstance(value, int):
-                lines.append(f"\"{key}\"=dword:{value & 0xffffffff:08x}")
+                lines.append(f'"{key}"=dword:{value & 0xFFFFFFFF:08x}')
             else:
                 escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
-                lines.append(f"\"{key}\"=\"{escaped}\"")
+                lines.append(f'"{key}"="{escaped}"')
         lines.append("")
     data = codecs.BOM_UTF16_LE + "\r\n".join(lines).encode("utf-16-le", errors="surrogatepass")
     check(write(workdir, "values.reg", data))

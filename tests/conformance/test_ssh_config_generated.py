@@ -17,23 +17,83 @@ from hypothesis import strategies as st
 
 from migrator.sources.ssh_config.resolver import SshConfig
 
-ALIASES = ["web1", "web2", "Web1", "db", "db.corp.example", "bastion", "gw", "app-01", "app-02", "10.0.0.5",
-           "cache", "mail", "x", "web3", "db2", "api", "api.prod.example", "ci", "git", "vpn", "ns1", "10.0.0.6",
-           "backup", "monitor", "Mixed.Case"]
+ALIASES = [
+    "web1",
+    "web2",
+    "Web1",
+    "db",
+    "db.corp.example",
+    "bastion",
+    "gw",
+    "app-01",
+    "app-02",
+    "10.0.0.5",
+    "cache",
+    "mail",
+    "x",
+    "web3",
+    "db2",
+    "api",
+    "api.prod.example",
+    "ci",
+    "git",
+    "vpn",
+    "ns1",
+    "10.0.0.6",
+    "backup",
+    "monitor",
+    "Mixed.Case",
+]
 WILDCARDS = ["*", "web*", "*.corp.example", "app-0?", "!web2", "!db", "10.0.0.*", "?b", "!bastion"]
 PROBES = ["web1", "WEB1", "other.example", "10.0.0.5", "gw", "zz-unknown"]
-HOPS = ["gw", "bastion", "jumper@gw", "gw:2222", "u@bastion:2200", "ssh://ops@gw:23", "203.0.113.9",
-        "external.example", "db", "app-01"]
-MATCH_PATTERNS = ["web1", "web*", "*.example.com", "db,web1", "!db,*", "bastion", "*.corp.example", "Web1",
-                  "10.0.0.*", "gw,!x"]
+HOPS = [
+    "gw",
+    "bastion",
+    "jumper@gw",
+    "gw:2222",
+    "u@bastion:2200",
+    "ssh://ops@gw:23",
+    "203.0.113.9",
+    "external.example",
+    "db",
+    "app-01",
+]
+MATCH_PATTERNS = [
+    "web1",
+    "web*",
+    "*.example.com",
+    "db,web1",
+    "!db,*",
+    "bastion",
+    "*.corp.example",
+    "Web1",
+    "10.0.0.*",
+    "gw,!x",
+]
 USER_PATTERNS = [LOCAL_USER, "alice", "bob,deploy", "!alice,*", "d*", "nobody"]
 VALUES = {
-    "HostName": ["%h.example.com", "10.1.2.3", "Srv.Example.ORG", "%h", "host-%h.corp.example", "db.internal",
-                 "2001:db8::10", "bastion.example.org", "web1", "010.0.0.7"],
+    "HostName": [
+        "%h.example.com",
+        "10.1.2.3",
+        "Srv.Example.ORG",
+        "%h",
+        "host-%h.corp.example",
+        "db.internal",
+        "2001:db8::10",
+        "bastion.example.org",
+        "web1",
+        "010.0.0.7",
+    ],
     "Port": ["22", "2222", "ssh", "2200", "0022", "+2201"],
     "User": ["alice", "bob", "deploy", LOCAL_USER, "ops", '"with space"'],
-    "IdentityFile": ["~/.ssh/id_ed25519", "~/.ssh/%h.key", "/keys/%r@%h", '"~/.ssh/with space"', "~/.ssh/id_rsa",
-                     "~/.ssh/x#y"],
+    "IdentityFile": [
+        "~/.ssh/id_ed25519",
+        "~/.ssh/%h.key",
+        "/keys/%r@%h",
+        '"~/.ssh/with space"',
+        "~/.ssh/id_rsa",
+        "~/.ssh/x#y",
+    ],
     "CertificateFile": ["~/.ssh/id_ed25519-cert.pub", "~/.ssh/%h-cert.pub"],
     "IdentitiesOnly": ["yes", "no"],
     "ProxyCommand": ["nc %h %p", "none", "ssh -W %h:%p gw"],
@@ -48,8 +108,9 @@ VALUES = {
     "HostKeyAlias": ["keyalias"],
     "ControlPath": ["~/.ssh/cm-%C"],
 }
-KEYWORD_WEIGHTS = (["HostName"] * 4 + ["Port"] * 3 + ["User"] * 3 + ["IdentityFile"] * 3 + ["ProxyJump"] * 3
-                   + list(VALUES))
+KEYWORD_WEIGHTS = (
+    ["HostName"] * 4 + ["Port"] * 3 + ["User"] * 3 + ["IdentityFile"] * 3 + ["ProxyJump"] * 3 + list(VALUES)
+)
 
 
 class Picker:
@@ -77,8 +138,9 @@ def spell(p: Picker, keyword: str) -> str:
 
 def line(p: Picker, keyword: str, value: str, indent: str) -> str:
     sep = p.pick([" ", " ", "=", " = ", "\t", " ="])
-    comment = p.pick(["", "", "", " # note", "\t# another, note"]) if keyword not in (
-        "ProxyCommand", "ProxyJump") else ""
+    comment = (
+        p.pick(["", "", "", " # note", "\t# another, note"]) if keyword not in ("ProxyCommand", "ProxyJump") else ""
+    )
     return f"{indent}{spell(p, keyword)}{sep}{value}{comment}\n"
 
 
@@ -124,8 +186,9 @@ def blocks(p: Picker, files: dict[str, str], depth: int, count: int) -> str:
             name = f"{p.pick(['', '9-', '20-', 'a'])}f{len(files)}.conf"
             files[f"{folder}/{name}"] = ""  # reserve the name before recursing
             files[f"{folder}/{name}"] = blocks(p, files, depth + 1, p.integer(1, 3))
-            target = p.pick([f"{folder}/{name}", f"{folder}/*.conf", f"~/.ssh/{folder}/{name}",
-                             f"{folder}/missing-*.conf"])
+            target = p.pick(
+                [f"{folder}/{name}", f"{folder}/*.conf", f"~/.ssh/{folder}/{name}", f"{folder}/missing-*.conf"]
+            )
             out.append(f"{p.pick(['', '  '])}{spell(p, 'Include')} {target}\n")
         for _ in range(p.integer(0, 4)):
             out.append(option(p, p.pick(["  ", "\t", "    ", ""])))
@@ -156,8 +219,12 @@ def check_generated(p: Picker, root: Path) -> tuple[int, int]:
     declared = [a for a, _ in cfg.aliases()]
     _, problems = compare_many(cfg, oracle, config, declared + PROBES)
     chains, chain_problems = compare_chains(cfg, oracle, config, declared + PROBES)
-    assert not problems + chain_problems, "\n".join(problems + chain_problems) + "\n--- config:\n" + main + \
-        "".join(f"--- {k}:\n{v}" for k, v in files.items())
+    assert not problems + chain_problems, (
+        "\n".join(problems + chain_problems)
+        + "\n--- config:\n"
+        + main
+        + "".join(f"--- {k}:\n{v}" for k, v in files.items())
+    )
     return len(declared), chains
 
 
@@ -171,11 +238,9 @@ def test_seeded_configs_agree_with_ssh_g_for_at_least_500_aliases(tmp_path):
     assert chains >= 100, chains
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          database=None)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(st.data())
 def test_hypothesis_generated_configs_agree_with_ssh_g(data):
-    p = Picker(lambda seq: data.draw(st.sampled_from(list(seq))),
-               lambda lo, hi: data.draw(st.integers(lo, hi)))
+    p = Picker(lambda seq: data.draw(st.sampled_from(list(seq))), lambda lo, hi: data.draw(st.integers(lo, hi)))
     with tempfile.TemporaryDirectory() as tmp:
         check_generated(p, Path(tmp))

@@ -130,7 +130,7 @@ def test_crlf_line_endings_and_tabs(env):
 
 def test_port_service_names_and_number_forms(env):
     expected_ssh = socket.getservbyname("ssh", "tcp")
-    cfg = env.check("Host p1\n  Port ssh\nHost p2\n  Port +0213\nHost p3\n  Port \" 2022\"\n")
+    cfg = env.check('Host p1\n  Port ssh\nHost p2\n  Port +0213\nHost p3\n  Port " 2022"\n')
     assert cfg.resolve("p1").port == expected_ssh
     assert cfg.resolve("p2").port == 213
     assert cfg.resolve("p3").port == 2022
@@ -188,8 +188,7 @@ def test_host_patterns_are_case_sensitive_and_never_see_the_hostname(env):
 
 
 def test_lines_before_any_host_apply_to_all_and_empty_host_line_selects_nothing(env):
-    cfg = env.check("User everyone\nPort 2600\nHost # just a note\n  Port 1\nHost z\n  Port 2\n",
-                    probes=["anything"])
+    cfg = env.check("User everyone\nPort 2600\nHost # just a note\n  Port 1\nHost z\n  Port 2\n", probes=["anything"])
     assert (cfg.resolve("z").user, cfg.resolve("z").port) == ("everyone", 2600)
 
 
@@ -221,8 +220,7 @@ def test_include_globs_are_read_in_lexical_order_with_tilde_and_absolute_paths(e
 def test_include_inside_a_host_block_is_conditional_and_the_block_continues_after_it(env):
     env.file("inner.conf", "Port 1212\nHost inner-a\n  User innera\nHost *\n  IdentityFile ~/.ssh/inner-star\n")
     cfg = env.check(
-        "Host outer inner-a\n  Include inner.conf\n  User afterinclude\n"
-        "Host other\n  Port 3434\n",
+        "Host outer inner-a\n  Include inner.conf\n  User afterinclude\nHost other\n  Port 3434\n",
         probes=["stranger"],
     )
     outer = cfg.resolve("outer")
@@ -327,8 +325,7 @@ def test_match_final_trap_gives_the_bastion_a_jump_to_itself(env):
 
 def test_canonicalize_hostname_without_domains_runs_the_second_pass(env):
     cfg = env.check(
-        "Host c1\n  CanonicalizeHostname yes\n  HostName C1.Example\n"
-        "Host c1.example\n  User canonical\n  Port 2424\n",
+        "Host c1\n  CanonicalizeHostname yes\n  HostName C1.Example\nHost c1.example\n  User canonical\n  Port 2424\n",
         probes=["c2"],
     )
     assert (cfg.resolve("c1").user, cfg.resolve("c1").port) == ("canonical", 2424)
@@ -336,9 +333,7 @@ def test_canonicalize_hostname_without_domains_runs_the_second_pass(env):
 
 def test_match_exec_counts_as_not_matching_and_is_reported(env):
     cfg = env.check(
-        'Match exec "false"\n  Port 1111\n'
-        "Match host x exec false\n  Port 1112\n"
-        "Host e\n  User e\n",
+        'Match exec "false"\n  Port 1111\nMatch host x exec false\n  Port 1112\nHost e\n  User e\n',
         probes=["x"],
     )
     assert cfg.resolve("e").port == 22 and cfg.resolve("x").port == 22
@@ -357,8 +352,14 @@ def test_identity_agent_tokens_and_tilde_expand_like_openssh(env):
     cfg = SshConfig(env.config, home=env.home, local_user=LOCAL_USER)
     res = cfg.resolve("tok")
     assert res.identity_agent == value
-    host = Host(key="k", name="tok", address=res.hostname, port=res.port, user=res.user,
-                source=Provenance(format="ssh_config", file="f"))
+    host = Host(
+        key="k",
+        name="tok",
+        address=res.hostname,
+        port=res.port,
+        user=res.user,
+        source=Provenance(format="ssh_config", file="f"),
+    )
     assert expand_path(value, host, home=PW_HOME, local_user=LOCAL_USER) == theirs
     assert expand_path("${TESTVAR}/k", host, env={"TESTVAR": "/v"}) == "/v/k"
     with pytest.raises(TokenError):
@@ -397,23 +398,26 @@ def test_proxyjump_forms_and_first_of_jump_or_command_wins(env):
 # ----- rejected files: ssh fails exactly when we report an error
 
 
-@pytest.mark.parametrize("text", [
-    "\ufeffHost bom\n  Port 1\n",
-    "Host a\n  Port 70000\n",
-    "Host a\n  Port\n",
-    "Host a\n  Port 22 23\n",
-    "Host a\n  User \"unclosed\n",
-    "Host a\n  UseKeychain yes\n",
-    "Host a\n  ProxyJump a, b\n",
-    "Match nosuchcriterion x\n  Port 1\n",
-    "Match host\n  Port 1\n",
-    "Match all host x\n  Port 1\n",
-    "Host a\n  IdentitiesOnly perhaps\n",
-    "Host a\n  ServerAliveInterval soon\n",
-    "Host a\n  SetEnv NOEQUALS\n",
-    "Host \"\"\n",
-    "Host a\n  HostName\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeffHost bom\n  Port 1\n",
+        "Host a\n  Port 70000\n",
+        "Host a\n  Port\n",
+        "Host a\n  Port 22 23\n",
+        'Host a\n  User "unclosed\n',
+        "Host a\n  UseKeychain yes\n",
+        "Host a\n  ProxyJump a, b\n",
+        "Match nosuchcriterion x\n  Port 1\n",
+        "Match host\n  Port 1\n",
+        "Match all host x\n  Port 1\n",
+        "Host a\n  IdentitiesOnly perhaps\n",
+        "Host a\n  ServerAliveInterval soon\n",
+        "Host a\n  SetEnv NOEQUALS\n",
+        'Host ""\n',
+        "Host a\n  HostName\n",
+    ],
+)
 def test_files_openssh_rejects_are_reported_as_errors(env, text):
     write(env.config, text.encode("utf-8"))
     assert not env.oracle.accepts(env.config, "a")
@@ -443,30 +447,63 @@ def test_ignore_unknown_only_covers_keywords_after_it_in_an_active_block(env):
 
 
 VALID_SAMPLES = {
-    "Ciphers": "aes128-ctr", "MACs": "hmac-sha2-256", "KexAlgorithms": "curve25519-sha256",
-    "HostKeyAlgorithms": "ssh-ed25519", "PubkeyAcceptedAlgorithms": "ssh-ed25519",
-    "PubkeyAcceptedKeyTypes": "ssh-ed25519", "HostbasedAcceptedAlgorithms": "ssh-ed25519",
-    "HostbasedKeyTypes": "ssh-ed25519", "CASignatureAlgorithms": "ssh-ed25519",
-    "GSSAPIKexAlgorithms": "gss-curve25519-sha256-", "RekeyLimit": "1G 1h", "IPQoS": "lowdelay throughput",
-    "TunnelDevice": "any:any", "BindInterface": "lo", "CanonicalizePermittedCNAMEs": "*.a.example:*.b.example",
-    "PermitRemoteOpen": "any", "LogVerbose": "kex.c:*", "FingerprintHash": "sha256", "SyslogFacility": "USER",
-    "LogLevel": "INFO", "StreamLocalBindMask": "0177", "EscapeChar": "~", "ControlPersist": "10m",
-    "AddKeysToAgent": "confirm 1h", "LocalForward": "8080 localhost:80", "RemoteForward": "8080 localhost:80",
-    "DynamicForward": "1080", "SetEnv": "A=b C=d", "SendEnv": "LANG LC_*",
-    "IdentityAgent": "SSH_AUTH_SOCK", "ProxyJump": "gw", "Port": "ssh", "BindAddress": "127.0.0.1",
-    "ConnectTimeout": "1m30s", "GlobalKnownHostsFile": "/a /b", "UserKnownHostsFile": "~/a ~/b",
+    "Ciphers": "aes128-ctr",
+    "MACs": "hmac-sha2-256",
+    "KexAlgorithms": "curve25519-sha256",
+    "HostKeyAlgorithms": "ssh-ed25519",
+    "PubkeyAcceptedAlgorithms": "ssh-ed25519",
+    "PubkeyAcceptedKeyTypes": "ssh-ed25519",
+    "HostbasedAcceptedAlgorithms": "ssh-ed25519",
+    "HostbasedKeyTypes": "ssh-ed25519",
+    "CASignatureAlgorithms": "ssh-ed25519",
+    "GSSAPIKexAlgorithms": "gss-curve25519-sha256-",
+    "RekeyLimit": "1G 1h",
+    "IPQoS": "lowdelay throughput",
+    "TunnelDevice": "any:any",
+    "BindInterface": "lo",
+    "CanonicalizePermittedCNAMEs": "*.a.example:*.b.example",
+    "PermitRemoteOpen": "any",
+    "LogVerbose": "kex.c:*",
+    "FingerprintHash": "sha256",
+    "SyslogFacility": "USER",
+    "LogLevel": "INFO",
+    "StreamLocalBindMask": "0177",
+    "EscapeChar": "~",
+    "ControlPersist": "10m",
+    "AddKeysToAgent": "confirm 1h",
+    "LocalForward": "8080 localhost:80",
+    "RemoteForward": "8080 localhost:80",
+    "DynamicForward": "1080",
+    "SetEnv": "A=b C=d",
+    "SendEnv": "LANG LC_*",
+    "IdentityAgent": "SSH_AUTH_SOCK",
+    "ProxyJump": "gw",
+    "Port": "ssh",
+    "BindAddress": "127.0.0.1",
+    "ConnectTimeout": "1m30s",
+    "GlobalKnownHostsFile": "/a /b",
+    "UserKnownHostsFile": "~/a ~/b",
     "CanonicalDomains": "a.example b.example",
 }
-SINGLE = {"choice", "int", "time", "port", "string", "agentpath", "forwardagent", "escape", "mask",
-          "controlpersist"}
+SINGLE = {"choice", "int", "time", "port", "string", "agentpath", "forwardagent", "escape", "mask", "controlpersist"}
 
 
 def _sample(kw) -> str:
     if kw.name in VALID_SAMPLES:
         return VALID_SAMPLES[kw.name]
-    return {"choice": kw.choices[0] if kw.choices else "x", "int": "3", "time": "30", "controlpersist": "yes",
-            "addkeys": "yes", "accum": "~/.ssh/k", "command": "true", "forwardagent": "yes",
-            "agentpath": "none", "mask": "022", "escape": "~"}.get(kw.kind, "x")
+    return {
+        "choice": kw.choices[0] if kw.choices else "x",
+        "int": "3",
+        "time": "30",
+        "controlpersist": "yes",
+        "addkeys": "yes",
+        "accum": "~/.ssh/k",
+        "command": "true",
+        "forwardagent": "yes",
+        "agentpath": "none",
+        "mask": "022",
+        "escape": "~",
+    }.get(kw.kind, "x")
 
 
 def _error_lines(stderr: bytes) -> set[int]:

@@ -5,8 +5,19 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-HEADER = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-          "description"]
+HEADER = [
+    "name",
+    "host",
+    "port",
+    "user",
+    "password",
+    "key_file",
+    "key_passphrase",
+    "folder",
+    "jump",
+    "tags",
+    "description",
+]
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:

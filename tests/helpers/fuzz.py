@@ -8,8 +8,12 @@ from hypothesis import HealthCheck, settings
 
 from migrator.model import Host, SourceResult
 
-FUZZ = settings(max_examples=120, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def check_source(source_cls, path: Path, **options) -> SourceResult:

@@ -25,14 +25,23 @@ class Api:
 
     # ---------------------------------------------------------------- raw access
 
-    def post(self, path: str, body: Any = None, *, raw: bytes | None = None, headers: dict | None = None,
-             auth: bool = True, method: str = "POST") -> requests.Response:
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict | None = None,
+        auth: bool = True,
+        method: str = "POST",
+    ) -> requests.Response:
         all_headers = dict(headers or {})
         if auth and self.token is not None and "Authorization" not in all_headers:
             all_headers["Authorization"] = f"Bearer {self.token}"
         data = raw if raw is not None else (None if body is None else _json_bytes(body))
-        return self.http.request(method, self.sim.url + path, data=data, headers=all_headers,
-                                 allow_redirects=False, timeout=TIMEOUT)
+        return self.http.request(
+            method, self.sim.url + path, data=data, headers=all_headers, allow_redirects=False, timeout=TIMEOUT
+        )
 
     def ok(self, path: str, body: Any = None) -> Any:
         response = self.post(path, body)
@@ -54,15 +63,15 @@ class Api:
     def id_key(self) -> str:
         return "store" if self.v24 else "connection"
 
-    def add_response(self, name: str, data: dict, *, validate: bool = False,
-                     category: str | None = DEFAULT_CATEGORY) -> requests.Response:
+    def add_response(
+        self, name: str, data: dict, *, validate: bool = False, category: str | None = DEFAULT_CATEGORY
+    ) -> requests.Response:
         body: dict[str, Any] = {"name": name, "data": data, "validate": validate}
         if category is not None:
             body["category"] = category
         return self.post(self.path("add"), body)
 
-    def add(self, name: str, data: dict, *, validate: bool = False,
-            category: str | None = DEFAULT_CATEGORY) -> str:
+    def add(self, name: str, data: dict, *, validate: bool = False, category: str | None = DEFAULT_CATEGORY) -> str:
         response = self.add_response(name, data, validate=validate, category=category)
         assert response.status_code == 200, response.text
         return response.json()[self.id_key]
@@ -127,13 +136,22 @@ def inplace_password(plain: str) -> dict:
     return {"type": "inPlace", "value": encode_inplace(plain)}
 
 
-def ssh(host: str, *, port: int = 22, gateway: str | None = LOCAL_MACHINE, identity: Any = "default",
-        **extra: Any) -> dict:
+def ssh(
+    host: str, *, port: int = 22, gateway: str | None = LOCAL_MACHINE, identity: Any = "default", **extra: Any
+) -> dict:
     if identity == "default":
         identity = {"type": "inPlace", "identityStore": local_identity()}
-    data = {"type": "ssh", "host": host, "port": port, "gateway": gateway, "identity": identity,
-            "jumpServer": False, "dontInteractWithSystem": False, "forwardX11": False,
-            "additionalOptions": None}
+    data = {
+        "type": "ssh",
+        "host": host,
+        "port": port,
+        "gateway": gateway,
+        "identity": identity,
+        "jumpServer": False,
+        "dontInteractWithSystem": False,
+        "forwardX11": False,
+        "additionalOptions": None,
+    }
     data.update(extra)
     return data
 

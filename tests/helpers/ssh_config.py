@@ -28,8 +28,10 @@ PW_HOME = pwd.getpwuid(os.getuid()).pw_dir
 def ssh_binary() -> str:
     path = shutil.which("ssh")
     if path is None:
-        pytest.fail("the ssh_config tests compare with the real OpenSSH client: install openssh-client "
-                    "(`ssh -G` must be on PATH)")
+        pytest.fail(
+            "the ssh_config tests compare with the real OpenSSH client: install openssh-client "
+            "(`ssh -G` must be on PATH)"
+        )
     return path
 
 
@@ -46,14 +48,20 @@ class Oracle:
 
     def run(self, config: Path, alias: str, *extra: str) -> subprocess.CompletedProcess:
         env = {"HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
-        return subprocess.run([ssh_binary(), "-G", "-F", str(config), *extra, "--", alias], env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+        return subprocess.run(
+            [ssh_binary(), "-G", "-F", str(config), *extra, "--", alias],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=20,
+        )
 
     def accepts(self, config: Path, alias: str = "probe") -> bool:
         return self.run(config, alias).returncode == 0
 
-    def g(self, config: Path, alias: str, user: str | None = None, port: int | None = None,
-          jump: str | None = None) -> dict[str, list[str]]:
+    def g(
+        self, config: Path, alias: str, user: str | None = None, port: int | None = None, jump: str | None = None
+    ) -> dict[str, list[str]]:
         key = (str(config), alias, user, port, jump)
         if key not in self.cache:
             self.cache[key] = self._g(config, alias, user, port, jump)
@@ -61,8 +69,9 @@ class Oracle:
             raise self.cache[key]
         return self.cache[key]
 
-    def _g(self, config: Path, alias: str, user: str | None, port: int | None,
-           jump: str | None) -> dict[str, list[str]] | OracleError:
+    def _g(
+        self, config: Path, alias: str, user: str | None, port: int | None, jump: str | None
+    ) -> dict[str, list[str]] | OracleError:
         extra: list[str] = ["-J", jump] if jump else []
         if user is not None:
             extra += ["-l", user]
@@ -120,8 +129,12 @@ def openssh_quirks() -> frozenset[str]:
 
 
 def _known_older_jump(mine, real) -> bool:
-    return (QUIRK_JUMP_WHOLE_LINE in openssh_quirks() and isinstance(real, str) and " " in real
-            and mine == real.split(" ", 1)[0])
+    return (
+        QUIRK_JUMP_WHOLE_LINE in openssh_quirks()
+        and isinstance(real, str)
+        and " " in real
+        and mine == real.split(" ", 1)[0]
+    )
 
 
 def compare_alias(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> list[str]:
@@ -166,7 +179,7 @@ def compare_many(cfg: SshConfig, oracle: Oracle, config: Path, aliases) -> tuple
 def _parse_hop(text: str) -> tuple[str, str | None, int | None]:
     """``[user@]host[:port]`` or ``ssh://`` as printed by ssh -G (test-side, independent parser)."""
     if text.startswith("ssh://"):
-        text = text[len("ssh://"):]
+        text = text[len("ssh://") :]
     user = None
     if "@" in text:
         user, text = text.rsplit("@", 1)
@@ -183,8 +196,9 @@ def _parse_hop(text: str) -> tuple[str, str | None, int | None]:
     return host, user, port
 
 
-def oracle_chain(oracle: Oracle, config: Path, alias: str, user: str | None = None, port: int | None = None,
-                 seen: tuple = ()) -> list[tuple[str, int, str]] | str:
+def oracle_chain(
+    oracle: Oracle, config: Path, alias: str, user: str | None = None, port: int | None = None, seen: tuple = ()
+) -> list[tuple[str, int, str]] | str:
     """The jump chain ssh would build, from repeated ``ssh -G`` calls: hops nearest first.
 
     A string instead of a list says why ssh could not build one ("loop", "proxycommand").
@@ -238,8 +252,11 @@ def compare_chain(cfg: SshConfig, oracle: Oracle, config: Path, alias: str) -> l
     mine = cfg.jump_chain(ours)
     theirs = oracle_chain(oracle, config, alias)
     if isinstance(theirs, str) or isinstance(mine, str):
-        agree = isinstance(theirs, str) and isinstance(mine, str) and (
-            (theirs == "loop" and "loop" in mine) or (theirs == "proxycommand" and "ProxyCommand" in mine))
+        agree = (
+            isinstance(theirs, str)
+            and isinstance(mine, str)
+            and ((theirs == "loop" and "loop" in mine) or (theirs == "proxycommand" and "ProxyCommand" in mine))
+        )
         return [] if agree else [f"{alias!r} chain: ours {mine!r}, ssh -G {theirs!r}"]
     if chain_as_oracle(mine) != theirs:
         return [f"{alias!r} chain: ours {chain_as_oracle(mine)!r}, ssh -G {theirs!r}"]

@@ -82,9 +82,9 @@ def ed25519_host_key() -> tuple[paramiko.PKey, str, str]:
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
     ).decode()
-    public_line = private.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode()
+    public_line = (
+        private.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    )
     blob = base64.b64decode(public_line.split()[1])
     fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     return paramiko.Ed25519Key.from_private_key(io.StringIO(pem)), public_line, fingerprint

@@ -31,8 +31,7 @@ def set_cached_values(path: Path, values: dict[str, dict[str, object]]) -> None:
             if cells:
                 xml = data.decode("utf-8")
                 for ref, value in cells.items():
-                    pattern = re.compile(
-                        rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)(?:<v\s*/>|<v>.*?</v>)?</c>', re.S)
+                    pattern = re.compile(rf'<c r="{ref}"([^>]*)>(<f>.*?</f>)(?:<v\s*/>|<v>.*?</v>)?</c>', re.S)
                     attrs_kind = ' t="str"' if isinstance(value, str) else ""
                     text = escape(str(value))
 

@@ -13,8 +13,6 @@ from migrator.cli import main
 WRITE_PATHS = ("/connection/add", "/store/add", "/connection/remove", "/store/remove", "/category/add")
 
 
-
-
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,19 +32,38 @@ def test_audit_reports_every_finding_and_writes_nothing(sim, client, tmp_path, c
         ]
         write_csv(tmp_path / "servers.csv", rows)
         job = tmp_path / "job.toml"
-        job.write_text(f'name = "audit"\n[[source]]\npath = "servers.csv"\n[target]\nurl = "{sim.url}"\n'
-                       f'auth = "local"\nauth_file = "{sim.auth_file}"\n', encoding="utf-8")
+        job.write_text(
+            f'name = "audit"\n[[source]]\npath = "servers.csv"\n[target]\nurl = "{sim.url}"\n'
+            f'auth = "local"\nauth_file = "{sim.auth_file}"\n',
+            encoding="utf-8",
+        )
         assert main(["--no-progress", "sync", str(job)]) == 0
         capsys.readouterr()
         # drift: somebody edits 'alive' in XPipe; a duplicate name appears; 'gone-soon' leaves the source
         infos, _ = client.store_info(client.query_stores("**", "alive", "ssh"))
         client.add_store("alive", dict(infos[0]["rawData"], type="ssh", port=2222))
-        client.add_store("DEAD", {"type": "localIdentity", "username": "x", "password": {"type": "none"},
-                                   "sshIdentity": {"type": "none"}}, category="e784de4e-abea-4cb8-a839-fc557cd23097")
+        client.add_store(
+            "DEAD",
+            {"type": "localIdentity", "username": "x", "password": {"type": "none"}, "sshIdentity": {"type": "none"}},
+            category="e784de4e-abea-4cb8-a839-fc557cd23097",
+        )
         write_csv(tmp_path / "servers.csv", rows[:-1])
         sim.reset_counters()
-        code = main(["--no-progress", "audit", "--job", str(job), "--probe", "--probe-timeout", "2",
-                     "--format", "json", "--report", f"html={tmp_path / 'audit.html'}"])
+        code = main(
+            [
+                "--no-progress",
+                "audit",
+                "--job",
+                str(job),
+                "--probe",
+                "--probe-timeout",
+                "2",
+                "--format",
+                "json",
+                "--report",
+                f"html={tmp_path / 'audit.html'}",
+            ]
+        )
         doc = json.loads(capsys.readouterr().out)
     finally:
         server.close()
@@ -67,12 +84,17 @@ def test_audit_reports_every_finding_and_writes_nothing(sim, client, tmp_path, c
 
 
 def test_audit_finds_null_references_and_hidden_owned_entries(sim, client, tmp_path, capsys):
-    rows = [{"name": "bastion", "host": "b.example.net", "user": "ops"},
-            {"name": "inner", "host": "i.example.net", "user": "ops", "jump": "bastion"}]
+    rows = [
+        {"name": "bastion", "host": "b.example.net", "user": "ops"},
+        {"name": "inner", "host": "i.example.net", "user": "ops", "jump": "bastion"},
+    ]
     write_csv(tmp_path / "servers.csv", rows)
     job = tmp_path / "job.toml"
-    job.write_text(f'name = "audit2"\n[[source]]\npath = "servers.csv"\n[target]\nurl = "{sim.url}"\n'
-                   f'auth = "local"\nauth_file = "{sim.auth_file}"\n', encoding="utf-8")
+    job.write_text(
+        f'name = "audit2"\n[[source]]\npath = "servers.csv"\n[target]\nurl = "{sim.url}"\n'
+        f'auth = "local"\nauth_file = "{sim.auth_file}"\n',
+        encoding="utf-8",
+    )
     assert main(["--no-progress", "sync", str(job)]) == 0
     capsys.readouterr()
     # the simulator shows 'inner' under 'bastion' (as XPipe shows an entry under its gateway), so removing

@@ -20,8 +20,15 @@ from migrator.xpipe.constants import ALL_CONNECTIONS, DEFAULT_CATEGORY, LOCAL_ID
 from migrator.xpipe.dialect import DIALECT_23, DIALECT_24
 from migrator.xpipe.inplace import encode_inplace
 
-IDENTITY = {"type": "inPlace", "identityStore": {"type": "localIdentity", "username": "u",
-                                                 "password": {"type": "none"}, "sshIdentity": {"type": "none"}}}
+IDENTITY = {
+    "type": "inPlace",
+    "identityStore": {
+        "type": "localIdentity",
+        "username": "u",
+        "password": {"type": "none"},
+        "sshIdentity": {"type": "none"},
+    },
+}
 
 
 def ssh(host="h.example.net", **extra):
@@ -107,15 +114,28 @@ def test_identity_secrets_parse_like_xpipe(sim, client):
     there) is lost: an identity entry refuses it as incomplete, an in-place one keeps a null value."""
     good = {"type": "inPlace", "value": encode_inplace("pw")}
     broken = {"type": "inPlace", "value": client.encrypt("pw")}
-    uuid = client.add_store("good", {"type": "localIdentity", "username": "u", "password": good,
-                                     "sshIdentity": {"type": "none"}}, category=LOCAL_IDENTITIES)
+    uuid = client.add_store(
+        "good",
+        {"type": "localIdentity", "username": "u", "password": good, "sshIdentity": {"type": "none"}},
+        category=LOCAL_IDENTITIES,
+    )
     raw = client.store_info([uuid])[0][0]["rawData"]
     assert json.loads(client.decrypt(raw["password"]))["value"] == encode_inplace("pw")
     with pytest.raises(ServerError):
-        client.add_store("broken", {"type": "localIdentity", "username": "u", "password": broken,
-                                    "sshIdentity": {"type": "none"}}, category=LOCAL_IDENTITIES)
-    inline = {"type": "inPlace", "identityStore": {"type": "localIdentity", "username": "u", "password": broken,
-                                                   "sshIdentity": {"type": "none"}}}
+        client.add_store(
+            "broken",
+            {"type": "localIdentity", "username": "u", "password": broken, "sshIdentity": {"type": "none"}},
+            category=LOCAL_IDENTITIES,
+        )
+    inline = {
+        "type": "inPlace",
+        "identityStore": {
+            "type": "localIdentity",
+            "username": "u",
+            "password": broken,
+            "sshIdentity": {"type": "none"},
+        },
+    }
     uuid = client.add_store("inline", ssh(identity=inline), category=DEFAULT_CATEGORY)
     raw = client.store_info([uuid])[0][0]["rawData"]["identity"]["identityStore"]
     assert json.loads(client.decrypt(raw["password"])).get("value") is None
@@ -150,8 +170,7 @@ def test_23x_has_no_store_endpoints(tmp_path):
     with Simulator(version="23.8", auth_file=tmp_path / "a") as s:
         client = XPipeClient(s.url, LocalAuth(tmp_path / "a")).connect()
         with pytest.raises(UnsupportedEndpoint, match="/store/query"):
-            client.call("query", {"categoryFilter": "**", "storeFilter": "**", "typeFilter": "*"},
-                        path="/store/query")
+            client.call("query", {"categoryFilter": "**", "storeFilter": "**", "typeFilter": "*"}, path="/store/query")
 
 
 def test_discovery_finds_a_simulator_on_an_env_port(tmp_path):

@@ -44,13 +44,28 @@ def validator_for(spec, path):
 
 def inventory():
     def host(name, jump=(), password=None, keys=()):
-        return Host(key=f"t#{name}", name=name, address=f"{name}.example.net", user="ops", category=["Prod"],
-                    jump=[JumpHop(host=f"{j}.example.net", ref=j, ref_key=f"t#{j}") for j in jump],
-                    credentials=Credentials(password=SecretStr(password) if password else None, key_files=list(keys),
-                                            key_passphrase=SecretStr("kp") if keys else None),
-                    source=Provenance(format="test", file="t", line=1))
-    return SourceResult(hosts=[host("gw", password="p1"), host("app", jump=["gw"], keys=["~/.ssh/id"]),
-                               host("db", jump=["gw", "app"], password="p2")])
+        return Host(
+            key=f"t#{name}",
+            name=name,
+            address=f"{name}.example.net",
+            user="ops",
+            category=["Prod"],
+            jump=[JumpHop(host=f"{j}.example.net", ref=j, ref_key=f"t#{j}") for j in jump],
+            credentials=Credentials(
+                password=SecretStr(password) if password else None,
+                key_files=list(keys),
+                key_passphrase=SecretStr("kp") if keys else None,
+            ),
+            source=Provenance(format="test", file="t", line=1),
+        )
+
+    return SourceResult(
+        hosts=[
+            host("gw", password="p1"),
+            host("app", jump=["gw"], keys=["~/.ssh/id"]),
+            host("db", jump=["gw", "app"], password="p2"),
+        ]
+    )
 
 
 def test_every_23x_request_body_matches_the_published_schema(spec, tmp_path):
@@ -72,9 +87,21 @@ def test_every_23x_request_body_matches_the_published_schema(spec, tmp_path):
         cat = client.add_category("Scratch", client.query_categories("all connections")[0])
         client.remove_categories([cat], children=True, contents=True)
     paths = {p for p, _ in sent}
-    assert paths >= {"/handshake", "/daemon/version", "/connection/query", "/connection/info", "/connection/add",
-                     "/connection/remove", "/connection/refresh", "/category/query", "/category/info",
-                     "/category/add", "/category/remove", "/secret/encrypt", "/secret/decrypt"}
+    assert paths >= {
+        "/handshake",
+        "/daemon/version",
+        "/connection/query",
+        "/connection/info",
+        "/connection/add",
+        "/connection/remove",
+        "/connection/refresh",
+        "/category/query",
+        "/category/info",
+        "/category/add",
+        "/category/remove",
+        "/secret/encrypt",
+        "/secret/decrypt",
+    }
     problems = []
     for path, body in sent:
         assert path in spec["paths"], f"{path} is not in the published 23.x API"

@@ -29,8 +29,6 @@ def keys(tmp_path) -> dict[str, Path]:
     return {"k1": make_key(tmp_path / "id_k1", "kp-delta-34"), "k2": make_key(tmp_path / "id_k2")}
 
 
-
-
 def five_credentials(keys) -> list[dict]:
     return [
         {"user": "deploy", "password": "pw-alpha-31"},
@@ -43,8 +41,16 @@ def five_credentials(keys) -> list[dict]:
 
 def inventory_300(tmp_path, keys, creds=None) -> Path:
     creds = creds or five_credentials(keys)
-    rows = [{"name": f"srv-{i:03d}", "host": f"10.0.{i // 250}.{i % 250 + 1}", "port": "22", "folder": f"Site{i % 3}",
-             **creds[i % 5]} for i in range(300)]
+    rows = [
+        {
+            "name": f"srv-{i:03d}",
+            "host": f"10.0.{i // 250}.{i % 250 + 1}",
+            "port": "22",
+            "folder": f"Site{i % 3}",
+            **creds[i % 5],
+        }
+        for i in range(300)
+    ]
     return write_csv(tmp_path / "servers.csv", rows)
 
 
@@ -101,10 +107,12 @@ def test_every_identity_secret_round_trips(sim, client, tmp_path, keys):
     infos, _ = client.store_info([o.uuid for o in result.outcomes if o.change.kind == "identity"])
     for info in infos:
         raw = info["rawData"]
-        by_user.setdefault(raw["username"], []).append({
-            "password": json.loads(client.decrypt(raw["password"])),
-            "key": json.loads(client.decrypt(raw["sshIdentity"])),
-        })
+        by_user.setdefault(raw["username"], []).append(
+            {
+                "password": json.loads(client.decrypt(raw["password"])),
+                "key": json.loads(client.decrypt(raw["sshIdentity"])),
+            }
+        )
     deploy = sorted(decode_inplace(d["password"]["value"]) for d in by_user["deploy"])
     assert deploy == ["pw-alpha-31", "pw-bravo-32"]
     (root,) = by_user["root"]
@@ -118,11 +126,14 @@ def test_every_identity_secret_round_trips(sim, client, tmp_path, keys):
 
 
 def test_one_off_credentials_stay_in_place_and_threshold_is_an_option(sim, client, tmp_path, keys):
-    path = write_csv(tmp_path / "s.csv", [
-        {"name": "a", "host": "a.example.net", "user": "u", "password": "pw-alpha-31"},
-        {"name": "b", "host": "b.example.net", "user": "u", "password": "pw-alpha-31"},
-        {"name": "c", "host": "c.example.net", "user": "u", "password": "pw-bravo-32"},
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            {"name": "a", "host": "a.example.net", "user": "u", "password": "pw-alpha-31"},
+            {"name": "b", "host": "b.example.net", "user": "u", "password": "pw-alpha-31"},
+            {"name": "c", "host": "c.example.net", "user": "u", "password": "pw-bravo-32"},
+        ],
+    )
     plan, _ = run(client, path)
     kinds = {c.name: c.entry.data.get("identity", {}).get("type") for c in plan.changes if c.kind == "host"}
     assert kinds == {"a": "ref", "b": "ref", "c": "inPlace"}
@@ -135,14 +146,22 @@ def test_one_off_credentials_stay_in_place_and_threshold_is_an_option(sim, clien
 def test_bad_passphrase_and_public_key_fail_the_plan_not_the_apply(sim, client, tmp_path, keys):
     pub = tmp_path / "id_k2.pub"
     pub.write_text(f"ssh-rsa {paramiko.RSAKey(filename=str(keys['k2'])).get_base64()} me@x\n")
-    path = write_csv(tmp_path / "s.csv", [
-        {"name": "good", "host": "g.example.net", "user": "u", "key_file": str(keys["k2"])},
-        {"name": "badpass", "host": "b.example.net", "user": "u", "key_file": str(keys["k1"]),
-         "key_passphrase": "kp-wrong-36"},
-        {"name": "pubkey", "host": "p.example.net", "user": "u", "key_file": str(pub)},
-        {"name": "behind", "host": "h.example.net", "user": "u", "jump": "badpass"},
-        {"name": "nopass", "host": "n.example.net", "user": "u", "key_file": str(keys["k1"])},
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            {"name": "good", "host": "g.example.net", "user": "u", "key_file": str(keys["k2"])},
+            {
+                "name": "badpass",
+                "host": "b.example.net",
+                "user": "u",
+                "key_file": str(keys["k1"]),
+                "key_passphrase": "kp-wrong-36",
+            },
+            {"name": "pubkey", "host": "p.example.net", "user": "u", "key_file": str(pub)},
+            {"name": "behind", "host": "h.example.net", "user": "u", "jump": "badpass"},
+            {"name": "nopass", "host": "n.example.net", "user": "u", "key_file": str(keys["k1"])},
+        ],
+    )
     plan = plan_inventory(client, read_sources([str(path)]))
     names = {c.name for c in plan.changes if c.kind == "host"}
     assert names == {"good", "nopass"}
@@ -156,13 +175,16 @@ def test_bad_passphrase_and_public_key_fail_the_plan_not_the_apply(sim, client, 
 
 
 def test_existing_identity_is_referenced_never_duplicated(sim, client, tmp_path):
-    theirs = client.add_store("Team ops key", {"type": "localIdentity", "username": "ops",
-                                               "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
-                              category=LOCAL_IDENTITIES)
+    theirs = client.add_store(
+        "Team ops key",
+        {"type": "localIdentity", "username": "ops", "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
+        category=LOCAL_IDENTITIES,
+    )
     path = write_csv(tmp_path / "s.csv", [{"name": "x", "host": "x.example.net", "user": "ops"}])
     inv = read_sources([str(path)])
-    inv.hosts[0] = inv.hosts[0].model_copy(update={"credentials": inv.hosts[0].credentials.model_copy(
-        update={"identity": "team OPS key"})})
+    inv.hosts[0] = inv.hosts[0].model_copy(
+        update={"credentials": inv.hosts[0].credentials.model_copy(update={"identity": "team OPS key"})}
+    )
     plan = plan_inventory(client, inv)
     (host,) = [c for c in plan.changes if c.kind == "host"]
     assert not any(c.kind == "identity" for c in plan.changes)
@@ -170,16 +192,20 @@ def test_existing_identity_is_referenced_never_duplicated(sim, client, tmp_path)
     assert not result.failed
     raw = client.store_info([result.outcomes[-1].uuid])[0][0]["rawData"]
     assert raw["identity"] == {"type": "ref", "ref": theirs}
-    inv.hosts[0] = inv.hosts[0].model_copy(update={"credentials": inv.hosts[0].credentials.model_copy(
-        update={"identity": "nobody's key"})})
+    inv.hosts[0] = inv.hosts[0].model_copy(
+        update={"credentials": inv.hosts[0].credentials.model_copy(update={"identity": "nobody's key"})}
+    )
     plan = plan_inventory(client, inv)
     assert [c.action for c in plan.changes if c.kind == "host"] == ["conflict"]
     assert any(d.code == "identity-not-found" for d in plan.diagnostics)
 
 
 def test_name_clash_with_another_type_is_refused_or_renamed(sim, client, tmp_path):
-    client.add_store("db1", {"type": "localIdentity", "username": "x", "password": {"type": "none"},
-                             "sshIdentity": {"type": "none"}}, category=LOCAL_IDENTITIES)
+    client.add_store(
+        "db1",
+        {"type": "localIdentity", "username": "x", "password": {"type": "none"}, "sshIdentity": {"type": "none"}},
+        category=LOCAL_IDENTITIES,
+    )
     path = write_csv(tmp_path / "s.csv", [{"name": "db1", "host": "db1.example.net", "folder": "Prod"}])
     plan = plan_inventory(client, read_sources([str(path)]))
     (c,) = [c for c in plan.changes if c.kind == "host"]
@@ -192,11 +218,14 @@ def test_name_clash_with_another_type_is_refused_or_renamed(sim, client, tmp_pat
 
 
 def test_chain_through_shared_identities_reads_back(sim, client, tmp_path):
-    path = write_csv(tmp_path / "s.csv", [
-        {"name": "a", "host": "a.example.net", "user": "j", "password": "pw-alpha-31"},
-        {"name": "b", "host": "b.example.net", "user": "j", "password": "pw-alpha-31", "jump": "a"},
-        {"name": "target", "host": "t.example.net", "user": "j", "password": "pw-alpha-31", "jump": "b"},
-    ])
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            {"name": "a", "host": "a.example.net", "user": "j", "password": "pw-alpha-31"},
+            {"name": "b", "host": "b.example.net", "user": "j", "password": "pw-alpha-31", "jump": "a"},
+            {"name": "target", "host": "t.example.net", "user": "j", "password": "pw-alpha-31", "jump": "b"},
+        ],
+    )
     plan, result = run(client, path)
     assert not result.failed
     uuids = {o.change.name: o.uuid for o in result.outcomes if o.change.kind == "host"}
@@ -212,10 +241,21 @@ def test_no_secret_in_outputs_reports_or_state(tmp_path, keys, capsys):
     out_dir.mkdir()
     state = tmp_path / "vault"
     common = ["--target", "embedded", "--embedded-state", str(state)]
-    for argv in (["inspect", str(path), "--format", "json"], ["plan", str(path), *common, "--format", "json"],
-                 ["apply", str(path), *common, "--yes", "--report", f"markdown={out_dir / 'a.md'}",
-                  "--report", f"json={out_dir / 'a.json'}"],
-                 ["plan", str(path), *common, "--show-unchanged"]):
+    for argv in (
+        ["inspect", str(path), "--format", "json"],
+        ["plan", str(path), *common, "--format", "json"],
+        [
+            "apply",
+            str(path),
+            *common,
+            "--yes",
+            "--report",
+            f"markdown={out_dir / 'a.md'}",
+            "--report",
+            f"json={out_dir / 'a.json'}",
+        ],
+        ["plan", str(path), *common, "--show-unchanged"],
+    ):
         main(["--no-progress", *argv])
     captured = capsys.readouterr()
     texts = [captured.out, captured.err] + [p.read_text(errors="replace") for p in out_dir.iterdir()]
@@ -227,23 +267,30 @@ def test_no_secret_in_outputs_reports_or_state(tmp_path, keys, capsys):
 
 
 def test_credential_columns_choose_identity_password_manager_and_agent(sim, client, tmp_path, capsys):
-    team = client.add_store("Team ops key", {"type": "localIdentity", "username": "ops",
-                                             "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
-                            category=LOCAL_IDENTITIES)
+    team = client.add_store(
+        "Team ops key",
+        {"type": "localIdentity", "username": "ops", "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
+        category=LOCAL_IDENTITIES,
+    )
     path = tmp_path / "s.csv"
-    path.write_text("name,host,user,identity,password_ref,agent\n"
-                    "a,a.example.net,ops,Team ops key,,\n"
-                    "b,b.example.net,svc,,vault/items/b-login,\n"
-                    "c,c.example.net,win,,,Pageant\n"
-                    "d,d.example.net,x,,,telepathy\n", encoding="utf-8")
+    path.write_text(
+        "name,host,user,identity,password_ref,agent\n"
+        "a,a.example.net,ops,Team ops key,,\n"
+        "b,b.example.net,svc,,vault/items/b-login,\n"
+        "c,c.example.net,win,,,Pageant\n"
+        "d,d.example.net,x,,,telepathy\n",
+        encoding="utf-8",
+    )
     inv = read_sources([str(path)])
     assert [(d.line, d.field) for d in inv.diagnostics if d.level == "error"] == [(5, "agent")]
     plan = plan_inventory(client, inv)
     data = {c.name: c.entry.data for c in plan.changes if c.kind == "host"}
     assert set(data) == {"a", "b", "c"}
     assert data["a"]["identity"]["type"] == "ref" and plan.external
-    assert data["b"]["identity"]["identityStore"]["password"].strategy == {"type": "passwordManager",
-                                                                          "key": "vault/items/b-login"}
+    assert data["b"]["identity"]["identityStore"]["password"].strategy == {
+        "type": "passwordManager",
+        "key": "vault/items/b-login",
+    }
     assert data["c"]["identity"]["identityStore"]["sshIdentity"].strategy["type"] == "pageant"
     result = Loader(client, progress=False).apply(plan)
     assert not result.failed
@@ -252,13 +299,31 @@ def test_credential_columns_choose_identity_password_manager_and_agent(sim, clie
 
 
 def test_one_identity_for_every_connection_from_the_command_line(sim, client, tmp_path, capsys):
-    team = client.add_store("Team ops key", {"type": "localIdentity", "username": "ops",
-                                             "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
-                            category=LOCAL_IDENTITIES)
-    path = write_csv(tmp_path / "s.csv", [{"name": f"h{i}", "host": f"h{i}.example.net", "user": "u",
-                                           "password": "pw-alpha-31"} for i in range(4)])
-    code = main(["--no-progress", "apply", str(path), "--target", sim.url, "--auth-file", str(sim.auth_file),
-                 "--identity", "Team ops key", "--yes", "--format", "json"])
+    team = client.add_store(
+        "Team ops key",
+        {"type": "localIdentity", "username": "ops", "password": {"type": "none"}, "sshIdentity": {"type": "sshAgent"}},
+        category=LOCAL_IDENTITIES,
+    )
+    path = write_csv(
+        tmp_path / "s.csv",
+        [{"name": f"h{i}", "host": f"h{i}.example.net", "user": "u", "password": "pw-alpha-31"} for i in range(4)],
+    )
+    code = main(
+        [
+            "--no-progress",
+            "apply",
+            str(path),
+            "--target",
+            sim.url,
+            "--auth-file",
+            str(sim.auth_file),
+            "--identity",
+            "Team ops key",
+            "--yes",
+            "--format",
+            "json",
+        ]
+    )
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and not any(c["kind"] == "identity" for c in doc["changes"])
     infos, _ = client.store_info(client.query_stores("all connections/imported", "**", "ssh"))

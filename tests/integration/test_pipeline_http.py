@@ -17,11 +17,18 @@ WRITE_PATHS = ("/connection/add", "/store/add", "/connection/remove", "/store/re
 
 
 def host(name, *, category=("Prod",), jump=(), password=None, **kw) -> Host:
-    creds = Credentials(password=SecretStr(password) if password else None,
-                        key_files=kw.pop("key_files", []))
-    return Host(key=f"csv:inv.csv#{name}", name=name, address=kw.pop("address", f"{name}.example.net"),
-                user=kw.pop("user", "ops"), category=list(category), jump=list(jump), credentials=creds,
-                source=Provenance(format="csv", file="inv.csv", line=1), **kw)
+    creds = Credentials(password=SecretStr(password) if password else None, key_files=kw.pop("key_files", []))
+    return Host(
+        key=f"csv:inv.csv#{name}",
+        name=name,
+        address=kw.pop("address", f"{name}.example.net"),
+        user=kw.pop("user", "ops"),
+        category=list(category),
+        jump=list(jump),
+        credentials=creds,
+        source=Provenance(format="csv", file="inv.csv", line=1),
+        **kw,
+    )
 
 
 def hop(name):
@@ -74,16 +81,16 @@ def test_every_secret_round_trips_through_xpipe(sim, client):
             seen[info["name"][-1]] = decode_inplace(strategy["value"])
         key = json.loads(client.decrypt(store["sshIdentity"]))
         if info["name"][-1] == "web1":
-            assert key == {"type": "file", "file": "~/.ssh/id_ed25519", "password": {"type": "none"},
-                           "publicKey": None}
+            assert key == {"type": "file", "file": "~/.ssh/id_ed25519", "password": {"type": "none"}, "publicKey": None}
     assert seen == {"bastion": "bastion-pw-1", "db1": "db-pw-2", "web1": "web-pw-3"}
 
 
 def test_one_changed_password_updates_exactly_one_entry_with_a_redacted_diff(sim, client):
     apply(client, sample())
     inv = sample()
-    inv.hosts[2] = inv.hosts[2].model_copy(update={"credentials": Credentials(
-        password=SecretStr("web-pw-NEW"), key_files=["~/.ssh/id_ed25519"])})
+    inv.hosts[2] = inv.hosts[2].model_copy(
+        update={"credentials": Credentials(password=SecretStr("web-pw-NEW"), key_files=["~/.ssh/id_ed25519"])}
+    )
     sim.reset_counters()
     plan, result = apply(client, inv)
     changed = [c for c in plan.changes if c.action != "unchanged"]
@@ -112,12 +119,25 @@ def test_jump_chain_reads_back_with_non_null_gateways(sim, client):
 
 
 def test_entry_outside_the_root_with_the_same_name_is_a_conflict_and_untouched(sim, client):
-    theirs = client.add_store("WEB1", {"type": "ssh", "host": "theirs.example.org", "port": 22,
-                                       "gateway": LOCAL_MACHINE,
-                                       "identity": {"type": "inPlace", "identityStore": {
-                                           "type": "localIdentity", "username": "me",
-                                           "password": {"type": "none"}, "sshIdentity": {"type": "none"}}}},
-                              category=DEFAULT_CATEGORY)
+    theirs = client.add_store(
+        "WEB1",
+        {
+            "type": "ssh",
+            "host": "theirs.example.org",
+            "port": 22,
+            "gateway": LOCAL_MACHINE,
+            "identity": {
+                "type": "inPlace",
+                "identityStore": {
+                    "type": "localIdentity",
+                    "username": "me",
+                    "password": {"type": "none"},
+                    "sshIdentity": {"type": "none"},
+                },
+            },
+        },
+        category=DEFAULT_CATEGORY,
+    )
     plan, result = apply(client, sample())
     conflict = next(c for c in plan.changes if c.name == "web1")
     assert conflict.action == "conflict" and "outside" in conflict.reason
@@ -128,8 +148,7 @@ def test_entry_outside_the_root_with_the_same_name_is_a_conflict_and_untouched(s
 
 def test_identical_existing_connection_under_another_name_is_a_conflict(sim, client):
     apply(client, inventory(host("one")))
-    plan = plan_inventory(client, inventory(host("one").model_copy(update={"key": "csv:inv.csv#two",
-                                                                           "name": "two"})))
+    plan = plan_inventory(client, inventory(host("one").model_copy(update={"key": "csv:inv.csv#two", "name": "two"})))
     two = next(c for c in plan.changes if c.name == "two")
     assert two.action == "conflict" and "identical" in two.reason
 

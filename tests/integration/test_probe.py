@@ -125,7 +125,8 @@ def ssh_server() -> Iterator[ParamikoSSHServer]:
 def probe_threads_alive() -> list[threading.Thread]:
     """Client-side paramiko threads and probe workers still running (server-side ones are the test's)."""
     return [
-        t for t in threading.enumerate()
+        t
+        for t in threading.enumerate()
         if (isinstance(t, paramiko.Transport) and not t.server_mode) or t.name.startswith("xpipe-probe_")
     ]
 

@@ -48,7 +48,11 @@ def test_create_returns_a_new_uuid_and_stores_the_entry(api):
     assert created in api.query()
     info = api.one(created)
     assert (info["name"], info["category"], info["type"], info["usageCategory"]) == (
-        ["web01"], ["prod"], "ssh", "shell")
+        ["web01"],
+        ["prod"],
+        "ssh",
+        "shell",
+    )
     raw = info["rawData"]
     assert "type" not in raw
     assert (raw["host"], raw["port"], raw["gateway"]) == ("10.0.0.1", 22, C.LOCAL_MACHINE)
@@ -102,7 +106,10 @@ def test_equal_store_returns_the_existing_entry_and_changes_nothing(api):
     assert again == first
     after = api.one(first)
     assert (after["name"], after["category"], after["lastModified"]) == (
-        before["name"], before["category"], before["lastModified"])
+        before["name"],
+        before["category"],
+        before["lastModified"],
+    )
     assert api.sim.vault.entries_named("completely-different-name") == []
 
 
@@ -123,8 +130,17 @@ def test_same_name_replaces_the_whole_store_in_place(api):
     prod = api.add_category("prod", C.ALL_CONNECTIONS)
     original = ssh("10.0.0.1", forwardX11=True, additionalOptions="Compression yes")
     first = api.add("Web01", original, category=prod)
-    updated = api.add("WEB01", {"type": "ssh", "host": "10.0.0.99", "port": 2222, "gateway": C.LOCAL_MACHINE,
-                                "identity": ssh("x")["identity"]}, category=C.DEFAULT_CATEGORY)
+    updated = api.add(
+        "WEB01",
+        {
+            "type": "ssh",
+            "host": "10.0.0.99",
+            "port": 2222,
+            "gateway": C.LOCAL_MACHINE,
+            "identity": ssh("x")["identity"],
+        },
+        category=C.DEFAULT_CATEGORY,
+    )
     assert updated == first
     info = api.one(first)
     raw = info["rawData"]
@@ -177,18 +193,20 @@ def test_blank_name_is_a_server_error(api, name):
     assert len(api.sim.vault.entries) == before
 
 
-@pytest.mark.parametrize("data", [
-    ssh(""),
-    ssh("   "),
-    ssh("10.0.0.1", port=0),
-    ssh("10.0.0.1", port=70000),
-    ssh("10.0.0.1", gateway=None),
-    ssh("10.0.0.1", gateway=UNKNOWN),
-    ssh("10.0.0.1", identity={"type": "inPlace",
-                              "identityStore": {**local_identity(), "type": "syncedIdentity"}}),
-    ssh("10.0.0.1", identity=identity_ref(UNKNOWN)),
-    {"type": "ssh", "host": "10.0.0.1", "gateway": C.LOCAL_MACHINE, "identity": ssh("x")["identity"]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        ssh(""),
+        ssh("   "),
+        ssh("10.0.0.1", port=0),
+        ssh("10.0.0.1", port=70000),
+        ssh("10.0.0.1", gateway=None),
+        ssh("10.0.0.1", gateway=UNKNOWN),
+        ssh("10.0.0.1", identity={"type": "inPlace", "identityStore": {**local_identity(), "type": "syncedIdentity"}}),
+        ssh("10.0.0.1", identity=identity_ref(UNKNOWN)),
+        {"type": "ssh", "host": "10.0.0.1", "gateway": C.LOCAL_MACHINE, "identity": ssh("x")["identity"]},
+    ],
+)
 @pytest.mark.parametrize("validate", [False, True])
 def test_incomplete_stores_are_refused_and_not_stored(api, data, validate):
     before = dict(api.sim.vault.entries)
@@ -224,25 +242,42 @@ def test_validate_true_succeeds_for_complete_stores(api):
 # ------------------------------------------------------------------------------------- parsing rules
 
 
-@pytest.mark.parametrize("data", [
-    {"type": "SSH", "host": "x", "port": 22},
-    {"type": "sshConfigHost", "host": "x"},
-    {"host": "x", "port": 22},
-    "ssh",
-    ["ssh"],
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "SSH", "host": "x", "port": 22},
+        {"type": "sshConfigHost", "host": "x"},
+        {"host": "x", "port": 22},
+        "ssh",
+        ["ssh"],
+    ],
+)
 def test_unknown_or_missing_top_level_type_is_400(api, data):
     response = api.post(api.path("add"), {"name": "bad-web", "data": data, "validate": False})
     assert client_error(response) == "Unable to parse store data into valid store"
 
 
 def test_unknown_properties_are_dropped(api):
-    created = api.add("extra-web", ssh("10.0.0.1", user="root", proxy=C.LOCAL_MACHINE,
-                                       identity={"type": "inPlace", "identityStore": {
-                                           **local_identity(), "comment": "x"}, "note": 1}))
+    created = api.add(
+        "extra-web",
+        ssh(
+            "10.0.0.1",
+            user="root",
+            proxy=C.LOCAL_MACHINE,
+            identity={"type": "inPlace", "identityStore": {**local_identity(), "comment": "x"}, "note": 1},
+        ),
+    )
     raw = api.one(created)["rawData"]
-    assert set(raw) == {"host", "port", "gateway", "identity", "jumpServer", "dontInteractWithSystem",
-                        "forwardX11", "additionalOptions"}
+    assert set(raw) == {
+        "host",
+        "port",
+        "gateway",
+        "identity",
+        "jumpServer",
+        "dontInteractWithSystem",
+        "forwardX11",
+        "additionalOptions",
+    }
     assert set(raw["identity"]) == {"type", "identityStore"}
     assert set(raw["identity"]["identityStore"]) == {"type", "username", "password", "sshIdentity"}
 
@@ -253,12 +288,15 @@ def test_scalars_are_coerced_like_jackson(api):
     assert (raw["host"], raw["port"], raw["jumpServer"]) == ("2130706433", 2222, True)
 
 
-@pytest.mark.parametrize("data", [
-    ssh("10.0.0.1", port="twenty-two"),
-    ssh({"value": "10.0.0.1"}),
-    ssh("10.0.0.1", gateway="not-a-uuid"),
-    ssh("10.0.0.1", port=True),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        ssh("10.0.0.1", port="twenty-two"),
+        ssh({"value": "10.0.0.1"}),
+        ssh("10.0.0.1", gateway="not-a-uuid"),
+        ssh("10.0.0.1", port=True),
+    ],
+)
 def test_impossible_coercions_are_400(api, data):
     assert client_error(api.add_response("bad-web", data))
 
@@ -266,8 +304,10 @@ def test_impossible_coercions_are_400(api, data):
 def test_references_accept_store_id_objects(api):
     bastion = api.add("bastion", ssh("10.0.0.1"))
     identity = api.add("id:deploy", local_identity(), category=C.LOCAL_IDENTITIES)
-    created = api.add("via-objects", ssh("10.0.0.2", gateway={"storeId": bastion},
-                                         identity={"type": "ref", "ref": {"storeId": identity.upper()}}))
+    created = api.add(
+        "via-objects",
+        ssh("10.0.0.2", gateway={"storeId": bastion}, identity={"type": "ref", "ref": {"storeId": identity.upper()}}),
+    )
     raw = api.one(created)["rawData"]
     assert raw["gateway"] == bastion
     assert raw["identity"] == {"type": "ref", "ref": identity}
@@ -301,20 +341,32 @@ def test_identity_types(api):
     cat = C.LOCAL_IDENTITIES
     first = api.add("id:a", local_identity("a"), category=cat)
     second = api.add("id:b", local_identity("b"), category=cat)
-    multi = api.add("id:multi", {"type": "multiIdentity", "identities": [first, {"storeId": second}],
-                                 "perUser": False}, category=cat)
+    multi = api.add(
+        "id:multi",
+        {"type": "multiIdentity", "identities": [first, {"storeId": second}], "perUser": False},
+        category=cat,
+    )
     assert api.one(multi)["rawData"] == {"identities": [first, second], "perUser": False}
-    manager = api.add("id:pm", {"type": "passwordManagerIdentity", "key": "vault/item",
-                                "sshKey": {"type": "passwordManagerAgent", "identifier": "k"}}, category=cat)
+    manager = api.add(
+        "id:pm",
+        {
+            "type": "passwordManagerIdentity",
+            "key": "vault/item",
+            "sshKey": {"type": "passwordManagerAgent", "identifier": "k"},
+        },
+        category=cat,
+    )
     assert api.one(manager)["rawData"]["sshKey"] == {"type": "passwordManagerAgent", "identifier": "k"}
     assert api.one(manager)["usageCategory"] == "identity"
-    assert server_error(api.add_response("id:empty-multi", {"type": "multiIdentity", "identities": []},
-                                         category=cat))
+    assert server_error(api.add_response("id:empty-multi", {"type": "multiIdentity", "identities": []}, category=cat))
     assert server_error(api.add_response("id:pm-nokey", {"type": "passwordManagerIdentity"}, category=cat))
     synced = api.add_response("id:synced", {"type": "syncedIdentity", "username": "u"}, category=cat)
     assert synced.status_code == 200
-    unsynced = {"type": "syncedIdentity", "username": "u2",
-                "sshIdentity": {"type": "file", "file": "~/.ssh/id", "password": {"type": "none"}}}
+    unsynced = {
+        "type": "syncedIdentity",
+        "username": "u2",
+        "sshIdentity": {"type": "file", "file": "~/.ssh/id", "password": {"type": "none"}},
+    }
     assert server_error(api.add_response("id:synced-key", unsynced, category=cat)) == "Key file is not synced"
 
 
@@ -412,11 +464,14 @@ def test_category_add_is_idempotent_on_parent_and_exact_name(api):
     assert client_error(response) == f"Parent category with id {UNKNOWN} does not exist"
 
 
-@pytest.mark.parametrize("category", [C.ALL_CONNECTIONS, C.DEFAULT_CATEGORY, C.LOCAL_IDENTITIES,
-                                      C.ALL_IDENTITIES, C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES])
+@pytest.mark.parametrize(
+    "category",
+    [C.ALL_CONNECTIONS, C.DEFAULT_CATEGORY, C.LOCAL_IDENTITIES, C.ALL_IDENTITIES, C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES],
+)
 def test_builtin_categories_cannot_be_removed(api, category):
-    response = api.post("/category/remove", {"categories": [category], "removeChildrenCategories": True,
-                                             "removeContents": True})
+    response = api.post(
+        "/category/remove", {"categories": [category], "removeChildrenCategories": True, "removeContents": True}
+    )
     assert client_error(response).startswith("Cannot delete category: ")
     assert category in api.sim.vault.categories
 
@@ -429,13 +484,15 @@ def test_category_remove_moves_or_deletes_contents(api):
     in_db = api.add("db01", ssh("10.0.0.2"), category=db)
     in_prod = api.add("lb01", ssh("10.0.0.3"), category=prod)
 
-    moved = api.post("/category/remove", {"categories": [web], "removeChildrenCategories": False,
-                                          "removeContents": False})
+    moved = api.post(
+        "/category/remove", {"categories": [web], "removeChildrenCategories": False, "removeContents": False}
+    )
     assert (moved.status_code, moved.content) == (200, b"")
     assert api.one(in_web)["category"] == ["prod"]
 
-    deleted = api.post("/category/remove", {"categories": [prod], "removeChildrenCategories": True,
-                                            "removeContents": True})
+    deleted = api.post(
+        "/category/remove", {"categories": [prod], "removeChildrenCategories": True, "removeContents": True}
+    )
     assert deleted.status_code == 200
     assert in_db not in api.sim.vault.entries and in_prod not in api.sim.vault.entries
     assert in_web not in api.sim.vault.entries
@@ -446,8 +503,7 @@ def test_category_remove_of_a_first_level_category_moves_entries_to_default(api)
     prod = api.add_category("prod", C.ALL_CONNECTIONS)
     child = api.add_category("child", prod)
     web = api.add("web01", ssh("10.0.0.1"), category=prod)
-    api.post("/category/remove", {"categories": [prod], "removeChildrenCategories": False,
-                                  "removeContents": False})
+    api.post("/category/remove", {"categories": [prod], "removeChildrenCategories": False, "removeContents": False})
     assert api.one(web)["category"] == ["default"]
     child_info = api.ok("/category/info", {"categories": [child]})["infos"][0]
     assert child_info["name"] == ["all connections", "child"]

@@ -111,12 +111,15 @@ def test_local_auth_always_fails_without_auth_file(version):
             assert (response.status_code, response.json()["message"]) == (400, "Authentication failed")
 
 
-@pytest.mark.parametrize("auth", [
-    {"type": "local", "authFileContent": "x"},
-    {"type": "apiKey", "key": "x"},
-    {"authFileContent": "x"},
-    "Local",
-])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"type": "local", "authFileContent": "x"},
+        {"type": "apiKey", "key": "x"},
+        {"authFileContent": "x"},
+        "Local",
+    ],
+)
 def test_auth_type_ids_are_case_sensitive(sim, auth):
     response = Api(sim).post("/handshake", {"auth": auth, "client": {"type": "Api", "name": "t"}}, auth=False)
     assert response.status_code == 400
@@ -126,12 +129,14 @@ def test_auth_type_ids_are_case_sensitive(sim, auth):
 def test_api_client_requires_a_name_but_cli_client_does_not(sim, auth_file):
     content = auth_file.read_text()
     api = Api(sim)
-    nameless = api.post("/handshake", {"auth": {"type": "Local", "authFileContent": content},
-                                       "client": {"type": "Api"}}, auth=False)
+    nameless = api.post(
+        "/handshake", {"auth": {"type": "Local", "authFileContent": content}, "client": {"type": "Api"}}, auth=False
+    )
     assert nameless.status_code == 400
     assert "field name is missing from object" in nameless.json()["message"]
-    cli = api.post("/handshake", {"auth": {"type": "Local", "authFileContent": content},
-                                  "client": {"type": "Cli"}}, auth=False)
+    cli = api.post(
+        "/handshake", {"auth": {"type": "Local", "authFileContent": content}, "client": {"type": "Cli"}}, auth=False
+    )
     assert cli.status_code == 200
     local_only = {"auth": {"type": "Local", "authFileContent": content}}
     missing_client = api.post("/handshake", local_only, auth=False)
@@ -195,8 +200,12 @@ def test_stop_removes_the_auth_file_and_closes_the_port(version, auth_file):
 
 def test_disabled_api_answers_403_with_a_throwable(api):
     api.sim.api_enabled = False
-    for path, body in [("/category/query", {"filter": "**"}), ("/secret/encrypt", {"value": "x"}),
-                       (api.path("query"), query_all(api)), (api.path("add"), {})]:
+    for path, body in [
+        ("/category/query", {"filter": "**"}),
+        ("/secret/encrypt", {"value": "x"}),
+        (api.path("query"), query_all(api)),
+        (api.path("add"), {}),
+    ]:
         response = api.post(path, body)
         assert response.status_code == 403, path
         error = response.json()
@@ -240,8 +249,10 @@ def test_unknown_path_redirects_to_docs(api):
 
 
 def test_context_matching_is_prefix_based(api):
-    response = api.post(api.path("addX"), {"name": "prefix-web", "data": ssh("10.1.1.1"), "validate": False,
-                                           "category": DEFAULT_CATEGORY})
+    response = api.post(
+        api.path("addX"),
+        {"name": "prefix-web", "data": ssh("10.1.1.1"), "validate": False, "category": DEFAULT_CATEGORY},
+    )
     assert response.status_code == 200
     assert response.json()[api.id_key] in api.query()
 
@@ -324,13 +335,16 @@ def test_lenient_parsing_accepts_what_jackson_accepts():
     assert loads_lenient(b'{"a": [1, 2,], /* note */ "b": "x//y", // end\n} trailing') == {"a": [1, 2], "b": "x//y"}
 
 
-@pytest.mark.parametrize("path,body,field", [
-    ("/category/query", {}, "filter"),
-    ("/category/add", {"name": "x"}, "parent"),
-    ("/category/info", {"categories": None}, "categories"),
-    ("/secret/encrypt", {"valu": "x"}, "value"),
-    ("/secret/decrypt", {}, "encrypted"),
-])
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("/category/query", {}, "filter"),
+        ("/category/add", {"name": "x"}, "parent"),
+        ("/category/info", {"categories": None}, "categories"),
+        ("/secret/encrypt", {"valu": "x"}, "value"),
+        ("/secret/decrypt", {}, "encrypted"),
+    ],
+)
 def test_missing_required_fields_use_the_rewritten_jackson_message(api, path, body, field):
     response = api.post(path, body)
     assert response.status_code == 400
@@ -339,15 +353,26 @@ def test_missing_required_fields_use_the_rewritten_jackson_message(api, path, bo
     assert "Exchange$Request" not in message
 
 
-@pytest.mark.parametrize("action,body_23,body_24,missing", [
-    ("query", {"categoryFilter": "**", "typeFilter": "*"}, {"categoryFilter": "**", "typeFilter": "*"},
-     ("connectionFilter", "storeFilter")),
-    ("info", {}, {}, ("connections", "stores")),
-    ("remove", {}, {}, ("connections", "stores")),
-    ("refresh", {}, {}, ("connection", "store")),
-    ("add", {"name": "x", "data": {"type": "local"}}, {"name": "x", "data": {"type": "local"}},
-     ("validate", "validate")),
-])
+@pytest.mark.parametrize(
+    "action,body_23,body_24,missing",
+    [
+        (
+            "query",
+            {"categoryFilter": "**", "typeFilter": "*"},
+            {"categoryFilter": "**", "typeFilter": "*"},
+            ("connectionFilter", "storeFilter"),
+        ),
+        ("info", {}, {}, ("connections", "stores")),
+        ("remove", {}, {}, ("connections", "stores")),
+        ("refresh", {}, {}, ("connection", "store")),
+        (
+            "add",
+            {"name": "x", "data": {"type": "local"}},
+            {"name": "x", "data": {"type": "local"}},
+            ("validate", "validate"),
+        ),
+    ],
+)
 def test_store_endpoint_required_fields(api, action, body_23, body_24, missing):
     response = api.post(api.path(action), body_24 if api.v24 else body_23)
     assert response.status_code == 400
@@ -359,8 +384,13 @@ def test_chunked_request_bodies_are_read(api):
         yield b'{"filter": '
         yield b'"all connections/default"}'
 
-    response = api.http.post(api.sim.url + "/category/query", data=chunks(), timeout=10,
-                             headers={"Authorization": api.token}, allow_redirects=False)
+    response = api.http.post(
+        api.sim.url + "/category/query",
+        data=chunks(),
+        timeout=10,
+        headers={"Authorization": api.token},
+        allow_redirects=False,
+    )
     assert response.json() == {"found": [DEFAULT_CATEGORY]}
 
 
@@ -394,8 +424,9 @@ def test_startup_delay_blocks_storage_endpoints_but_not_handshake(version):
         outcome: dict = {}
 
         def query_categories():
-            outcome["response"] = api.post("/category/query", {"filter": "**"},
-                                           headers={"Authorization": "Bearer " + outcome["token"]})
+            outcome["response"] = api.post(
+                "/category/query", {"filter": "**"}, headers={"Authorization": "Bearer " + outcome["token"]}
+            )
 
         api.login_key()
         outcome["token"] = api.token
@@ -437,20 +468,27 @@ def test_storage_requests_are_serialized(api):
 
 def test_serve_prints_one_line_and_stops_on_sigterm(tmp_path):
     key_file, auth = tmp_path / "api-key", tmp_path / "auth" / "beacon-auth"
-    code = ("from migrator.simulator import serve; "
-            f"serve(0, '24.0', api_key_file={str(key_file)!r}, auth_file={str(auth)!r})")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=os.getcwd())
+    code = (
+        "from migrator.simulator import serve; "
+        f"serve(0, '24.0', api_key_file={str(key_file)!r}, auth_file={str(auth)!r})"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
     try:
         line = process.stdout.readline()
-        match = re.fullmatch(r"XPipe API simulator 24\.0 listening on (http://127\.0\.0\.1:\d+) "
-                             r"\(Local auth file: (.+); API key file: (.+)\)\n", line)
+        match = re.fullmatch(
+            r"XPipe API simulator 24\.0 listening on (http://127\.0\.0\.1:\d+) "
+            r"\(Local auth file: (.+); API key file: (.+)\)\n",
+            line,
+        )
         assert match, line
         assert match.group(2) == str(auth) and match.group(3) == str(key_file)
         key = key_file.read_text()
         assert key not in line and auth.read_text() not in line
-        handshake = requests.post(match.group(1) + "/handshake", json=handshake_key(key), timeout=5,
-                                  allow_redirects=False)
+        handshake = requests.post(
+            match.group(1) + "/handshake", json=handshake_key(key), timeout=5, allow_redirects=False
+        )
         assert handshake.status_code == 200
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)

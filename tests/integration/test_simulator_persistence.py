@@ -25,12 +25,20 @@ def test_vault_survives_a_new_simulator_on_the_same_state_dir(tmp_path, version)
     first = started(version, tmp_path)
     try:
         prod = first.add_category("Prod", C.ALL_CONNECTIONS)
-        identity = first.add("id:Deploy", local_identity(password=inplace_password("s3cret")),
-                             category=C.LOCAL_IDENTITIES)
+        identity = first.add(
+            "id:Deploy", local_identity(password=inplace_password("s3cret")), category=C.LOCAL_IDENTITIES
+        )
         wrapper = first.encrypt(json.dumps(inplace_password("other")))
         bastion = first.add("Bastion", ssh("10.0.0.1", identity={"type": "ref", "ref": identity}), category=prod)
-        inner = first.add("Inner", ssh("10.1.0.1", gateway=bastion, identity={
-            "type": "inPlace", "identityStore": local_identity(password=wrapper)}), category=prod)
+        inner = first.add(
+            "Inner",
+            ssh(
+                "10.1.0.1",
+                gateway=bastion,
+                identity={"type": "inPlace", "identityStore": local_identity(password=wrapper)},
+            ),
+            category=prod,
+        )
         loose_secret = first.encrypt("kept across restarts")
         before = first.info([identity, bastion, inner])
         found_before = first.query()
@@ -48,13 +56,19 @@ def test_vault_survives_a_new_simulator_on_the_same_state_dir(tmp_path, version)
         after = second.info([identity, bastion, inner])
         for old, new in zip(before, after, strict=True):
             assert (new["name"], new["category"], new["rawData"], new["lastModified"]) == (
-                old["name"], old["category"], old["rawData"], old["lastModified"])
+                old["name"],
+                old["category"],
+                old["rawData"],
+                old["lastModified"],
+            )
         assert after[2]["rawData"]["identity"]["identityStore"]["password"] == wrapper
         assert second.decrypt(loose_secret) == "kept across restarts"
         assert second.sim.vault.entries[bastion].name == "Bastion"
         assert second.add_category("Prod", C.ALL_CONNECTIONS) == prod
-        assert second.add("id:again", local_identity(password=inplace_password("s3cret")),
-                          category=C.LOCAL_IDENTITIES) == identity
+        assert (
+            second.add("id:again", local_identity(password=inplace_password("s3cret")), category=C.LOCAL_IDENTITIES)
+            == identity
+        )
         assert second.remove_response([bastion]).status_code == 200
     finally:
         second.sim.stop()

@@ -24,43 +24,49 @@ def api(request):
 # ------------------------------------------------------------------------------------- glob translation
 
 
-@pytest.mark.parametrize("glob,regex", [
-    ("**", ".*"),
-    ("*", "[^/]*"),
-    ("all connections/*", "all connections/[^/]*"),
-    ("**/web01", ".*/web01"),
-    ("{web01,**/web01}", "(web01|.*/web01)"),
-    ("web0?", "web0."),
-    ("[!ab]x", "[^ab]x"),
-    ("a.b(c)+d|e^f$g@h%i", r"a\.b\(c\)\+d\|e\^f\$g\@h\%i"),
-    ("x,y", "x,y"),
-    (r"web\[1]", r"web\[1]"),
-    (r"a\,b", "a,b"),
-    ("***", ".*[^/]*"),
-])
+@pytest.mark.parametrize(
+    "glob,regex",
+    [
+        ("**", ".*"),
+        ("*", "[^/]*"),
+        ("all connections/*", "all connections/[^/]*"),
+        ("**/web01", ".*/web01"),
+        ("{web01,**/web01}", "(web01|.*/web01)"),
+        ("web0?", "web0."),
+        ("[!ab]x", "[^ab]x"),
+        ("a.b(c)+d|e^f$g@h%i", r"a\.b\(c\)\+d\|e\^f\$g\@h\%i"),
+        ("x,y", "x,y"),
+        (r"web\[1]", r"web\[1]"),
+        (r"a\,b", "a,b"),
+        ("***", ".*[^/]*"),
+    ],
+)
 def test_glob_to_regex(glob, regex):
     assert glob_to_regex(glob) == regex
 
 
-@pytest.mark.parametrize("glob,subject,expected", [
-    ("**", "all connections/prod/web", True),
-    ("*", "all connections/prod", False),
-    ("*", "all connections", True),
-    ("all connections/*", "all connections/prod", True),
-    ("all connections/*", "all connections/prod/web", False),
-    ("{web01,**/web01}", "web01", True),
-    ("{web01,**/web01}", "bastion/web01", True),
-    ("{web01,**/web01}", "web010", False),
-    ("WEB0?", "web01", True),
-    ("web[0-1]2", "web12", True),
-    ("web[!0-1]2", "web12", False),
-    (r"web\[1]", "web[1]", True),
-    ("web[1]", "web[1]", False),
-    (r"a\*b", "a*b", True),
-    (r"a\*b", "axb", False),
-    ("a.b", "axb", False),
-    ("default", "all connections/default", False),
-])
+@pytest.mark.parametrize(
+    "glob,subject,expected",
+    [
+        ("**", "all connections/prod/web", True),
+        ("*", "all connections/prod", False),
+        ("*", "all connections", True),
+        ("all connections/*", "all connections/prod", True),
+        ("all connections/*", "all connections/prod/web", False),
+        ("{web01,**/web01}", "web01", True),
+        ("{web01,**/web01}", "bastion/web01", True),
+        ("{web01,**/web01}", "web010", False),
+        ("WEB0?", "web01", True),
+        ("web[0-1]2", "web12", True),
+        ("web[!0-1]2", "web12", False),
+        (r"web\[1]", "web[1]", True),
+        ("web[1]", "web[1]", False),
+        (r"a\*b", "a*b", True),
+        (r"a\*b", "axb", False),
+        ("a.b", "axb", False),
+        ("default", "all connections/default", False),
+    ],
+)
 def test_glob_matching(glob, subject, expected):
     assert glob_matches(glob, subject) is expected
 
@@ -70,8 +76,16 @@ def test_glob_matching(glob, subject, expected):
 
 def test_builtin_categories_and_paths(api):
     found = api.category_query("**")
-    builtin = {C.ALL_CONNECTIONS, C.DEFAULT_CATEGORY, C.ALL_IDENTITIES, C.LOCAL_IDENTITIES, C.ALL_SCRIPTS,
-               C.CUSTOM_SCRIPTS, C.SCRIPT_SOURCES, C.ALL_MACROS}
+    builtin = {
+        C.ALL_CONNECTIONS,
+        C.DEFAULT_CATEGORY,
+        C.ALL_IDENTITIES,
+        C.LOCAL_IDENTITIES,
+        C.ALL_SCRIPTS,
+        C.CUSTOM_SCRIPTS,
+        C.SCRIPT_SOURCES,
+        C.ALL_MACROS,
+    }
     assert builtin <= set(found)
     assert C.SYNCED_IDENTITIES not in found
     infos = {info["category"]: info for info in api.ok("/category/info", {"categories": found})["infos"]}
@@ -81,8 +95,14 @@ def test_builtin_categories_and_paths(api):
     assert infos[C.ALL_CONNECTIONS]["parentCategory"] is None
     assert infos[C.CUSTOM_SCRIPTS]["name"] == ["all scripts", "custom"]
     assert set(infos[C.DEFAULT_CATEGORY]["config"]) == {
-        "color", "dontAllowScripts", "confirmAllModifications", "sync", "freezeConfigurations",
-        "defaultIdentityStore", "defaultGatewayStore"}
+        "color",
+        "dontAllowScripts",
+        "confirmAllModifications",
+        "sync",
+        "freezeConfigurations",
+        "defaultIdentityStore",
+        "defaultGatewayStore",
+    }
     for info in infos.values():
         datetime.fromisoformat(info["lastModified"].replace("Z", "+00:00"))
 
@@ -134,8 +154,10 @@ def vault(api):
 
 def test_query_everything_returns_all_complete_entries(api, vault):
     found = api.query()
-    assert set(found) == {C.LOCAL_MACHINE, *[vault[k] for k in
-                          ("web01", "db01", "bastion", "slashed", "bracket", "identity", "inner")]}
+    assert set(found) == {
+        C.LOCAL_MACHINE,
+        *[vault[k] for k in ("web01", "db01", "bastion", "slashed", "bracket", "identity", "inner")],
+    }
 
 
 def test_single_star_matches_one_path_segment(api, vault):
@@ -155,7 +177,13 @@ def test_info_names_are_lower_cased_display_paths(api, vault):
 
 def test_category_filters_use_the_full_path_including_root(api, vault):
     assert set(api.query(category="all connections/*")) == {
-        C.LOCAL_MACHINE, vault["db01"], vault["bastion"], vault["slashed"], vault["bracket"], vault["inner"]}
+        C.LOCAL_MACHINE,
+        vault["db01"],
+        vault["bastion"],
+        vault["slashed"],
+        vault["bracket"],
+        vault["inner"],
+    }
     assert api.query(category="all connections/prod/web") == [vault["web01"]]
     assert api.query(category="*") == []
     assert api.query(category="default") == []
@@ -166,8 +194,9 @@ def test_category_filters_use_the_full_path_including_root(api, vault):
 def test_name_and_type_filters_are_case_insensitive(api, vault):
     assert api.query(name="WEB01") == [vault["web01"]]
     assert api.query(type_filter="localIdentity") == [vault["identity"]]
-    assert set(api.query(type_filter="SSH")) == {vault[k] for k in
-                                                 ("web01", "db01", "bastion", "slashed", "bracket", "inner")}
+    assert set(api.query(type_filter="SSH")) == {
+        vault[k] for k in ("web01", "db01", "bastion", "slashed", "bracket", "inner")
+    }
 
 
 def test_slashes_in_names_become_underscores_and_brackets_need_escapes(api, vault):

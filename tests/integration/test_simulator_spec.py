@@ -27,8 +27,7 @@ SPEC["components"]["schemas"]["ServerErrorResponse"]["properties"]["error"]["pro
 
 
 def validator(name: str, *, items: bool = False) -> OAS30Validator:
-    schema = {"$ref": f"#/components/schemas/{name}" + ("/items" if items else ""),
-              "components": SPEC["components"]}
+    schema = {"$ref": f"#/components/schemas/{name}" + ("/items" if items else ""), "components": SPEC["components"]}
     return OAS30Validator(schema)
 
 
@@ -50,11 +49,15 @@ def test_success_responses_match_the_spec(api):
 
     category = api.ok("/category/add", {"name": "spec", "parent": C.ALL_CONNECTIONS})
     check("CategoryAddResponse", category)
-    added = api.ok("/connection/add", {"name": "spec-web", "validate": False, "category": category["category"],
-                                       "data": ssh("10.0.0.1")})
+    added = api.ok(
+        "/connection/add",
+        {"name": "spec-web", "validate": False, "category": category["category"], "data": ssh("10.0.0.1")},
+    )
     check("ConnectionAddResponse", added)
-    check("ConnectionQueryResponse", api.ok("/connection/query", {
-        "categoryFilter": "**", "connectionFilter": "**", "typeFilter": "*"}))
+    check(
+        "ConnectionQueryResponse",
+        api.ok("/connection/query", {"categoryFilter": "**", "connectionFilter": "**", "typeFilter": "*"}),
+    )
     check("CategoryQueryResponse", api.ok("/category/query", {"filter": "**"}))
     encrypted = api.ok("/secret/encrypt", {"value": "x"})
     check("SecretEncryptResponse", encrypted)
@@ -79,8 +82,18 @@ def test_error_responses_match_the_spec(api):
     identity = local_identity(password={"type": "inPlace", "value": api.ok("/secret/encrypt", {"value": "p"})})
     refused = api.post("/connection/add", {"name": "id:x", "validate": False, "data": identity})
     check("ServerErrorResponse", refused.json())
-    assert api.post("/connection/add", {"name": "id:y", "validate": False, "category": C.LOCAL_IDENTITIES,
-                                        "data": local_identity(password=inplace_password("p"))}).status_code == 200
+    assert (
+        api.post(
+            "/connection/add",
+            {
+                "name": "id:y",
+                "validate": False,
+                "category": C.LOCAL_IDENTITIES,
+                "data": local_identity(password=inplace_password("p")),
+            },
+        ).status_code
+        == 200
+    )
 
 
 def test_known_spec_errors_are_not_followed(api):

@@ -15,15 +15,22 @@ PASSWORDS = ("Nightly-Pass-1", "Nightly-Pass-2", "Nightly-Pass-3", "Nightly-Pass
 
 
 def rows(n=12):
-    out = [{"name": "bastion", "host": "bastion.example.net", "user": "ops", "password": PASSWORDS[0],
-            "folder": "Infra"}]
+    out = [
+        {"name": "bastion", "host": "bastion.example.net", "user": "ops", "password": PASSWORDS[0], "folder": "Infra"}
+    ]
     for i in range(1, n):
-        out.append({"name": f"app{i:02d}", "host": f"app{i:02d}.example.net", "port": "22", "user": "deploy",
-                    "password": PASSWORDS[1 + i % 2], "folder": "Prod/App" if i % 2 else "Prod/Db",
-                    "jump": "bastion" if i % 3 == 0 else ""})
+        out.append(
+            {
+                "name": f"app{i:02d}",
+                "host": f"app{i:02d}.example.net",
+                "port": "22",
+                "user": "deploy",
+                "password": PASSWORDS[1 + i % 2],
+                "folder": "Prod/App" if i % 2 else "Prod/Db",
+                "jump": "bastion" if i % 3 == 0 else "",
+            }
+        )
     return out
-
-
 
 
 @pytest.fixture
@@ -68,13 +75,15 @@ def sync(capsys, job, *extra) -> tuple[int, dict, str]:
 
 
 def actions(doc, *skip) -> list[tuple[str, str]]:
-    return sorted((c["action"], c["name"]) for c in doc["changes"]
-                  if c["action"] not in ("unchanged", *skip) and c["kind"] != "category")
+    return sorted(
+        (c["action"], c["name"])
+        for c in doc["changes"]
+        if c["action"] not in ("unchanged", *skip) and c["kind"] != "category"
+    )
 
 
 def edit_in_xpipe(client, name, **changes):
-    uuid = next(u for u in client.query_stores("**", "**", "ssh")
-                if client.store_info([u])[0][0]["name"][-1] == name)
+    uuid = next(u for u in client.query_stores("**", "**", "ssh") if client.store_info([u])[0][0]["name"][-1] == name)
     raw = client.store_info([uuid])[0][0]["rawData"]
     client.add_store(name, dict(raw, type="ssh", **changes))
     return uuid
@@ -96,8 +105,11 @@ def test_nightly_sequence(sim, client, job, tmp_path, capsys):
     code, doc, _ = sync(capsys, job, "--dry-run")
     assert code == 2
     assert actions(doc) == [("update", "app01"), ("update", "app05")]
-    fields = {c["name"]: [(f["path"], f["old"], f["new"]) for f in c["fields"]]
-              for c in doc["changes"] if c["action"] == "update"}
+    fields = {
+        c["name"]: [(f["path"], f["old"], f["new"]) for f in c["fields"]]
+        for c in doc["changes"]
+        if c["action"] == "update"
+    }
     # app05 had a password it shared with others (a shared identity); now it has its own: in place
     assert fields == {"app01": [("port", 22, 2201)], "app05": [("identity", "<ref>", "<inPlace>")]}
     assert sync(capsys, job)[0] == 0
@@ -109,7 +121,8 @@ def test_nightly_sequence(sim, client, job, tmp_path, capsys):
     assert code == 0 and actions(doc) == []
     drift = [c for c in doc["changes"] if any(f["drift"] for f in c["fields"])]
     assert [(c["name"], c["fields"][0]["path"], c["fields"][0]["old"], c["fields"][0]["kept"]) for c in drift] == [
-        ("app02", "port", 2999, True)]
+        ("app02", "port", 2999, True)
+    ]
     assert doc["summary"]["drift"] == 1
     assert client.store_info([drift[0]["uuid"]])[0][0]["rawData"]["port"] == 2999
     code, doc, _ = sync(capsys, job, "--force")
@@ -173,24 +186,53 @@ def test_quarantine_expires_into_delete_and_comes_back_when_restored(sim, client
     db.close()
     code, doc, _ = sync(capsys, job)
     assert actions(doc) == [("delete", "app11")]
-    assert not [u for u in client.query_stores("**", "**", "ssh")
-                if client.store_info([u])[0][0]["name"][-1] == "app11"]
+    assert not [
+        u for u in client.query_stores("**", "**", "ssh") if client.store_info([u])[0][0]["name"][-1] == "app11"
+    ]
     write_csv(tmp_path / "servers.csv", data)
     assert actions(sync(capsys, job)[1]) == [("create", "app11")]
 
 
 def test_entries_not_created_by_the_job_are_never_touched_unless_adopted(sim, client, job, tmp_path, capsys):
     cat = client.add_category("Nightly", client.add_category("Imported", "bfb0b51a-e7a3-4ce4-8878-8d4cb5828d6c"))
-    theirs = client.add_store("app01", {"type": "ssh", "host": "mine.example.org", "port": 22,
-                                        "gateway": "f0ec68aa-63f5-405c-b178-9a4454556d6b",
-                                        "identity": {"type": "inPlace", "identityStore": {
-                                            "type": "localIdentity", "username": "me", "password": {"type": "none"},
-                                            "sshIdentity": {"type": "none"}}}}, category=cat)
-    client.add_store("other", {"type": "ssh", "host": "other.example.org", "port": 22,
-                               "gateway": "f0ec68aa-63f5-405c-b178-9a4454556d6b",
-                               "identity": {"type": "inPlace", "identityStore": {
-                                   "type": "localIdentity", "username": "me", "password": {"type": "none"},
-                                   "sshIdentity": {"type": "none"}}}}, category=DEFAULT_CATEGORY)
+    theirs = client.add_store(
+        "app01",
+        {
+            "type": "ssh",
+            "host": "mine.example.org",
+            "port": 22,
+            "gateway": "f0ec68aa-63f5-405c-b178-9a4454556d6b",
+            "identity": {
+                "type": "inPlace",
+                "identityStore": {
+                    "type": "localIdentity",
+                    "username": "me",
+                    "password": {"type": "none"},
+                    "sshIdentity": {"type": "none"},
+                },
+            },
+        },
+        category=cat,
+    )
+    client.add_store(
+        "other",
+        {
+            "type": "ssh",
+            "host": "other.example.org",
+            "port": 22,
+            "gateway": "f0ec68aa-63f5-405c-b178-9a4454556d6b",
+            "identity": {
+                "type": "inPlace",
+                "identityStore": {
+                    "type": "localIdentity",
+                    "username": "me",
+                    "password": {"type": "none"},
+                    "sshIdentity": {"type": "none"},
+                },
+            },
+        },
+        category=DEFAULT_CATEGORY,
+    )
     code, doc, _ = sync(capsys, job)
     conflict = next(c for c in doc["changes"] if c["name"] == "app01")
     assert conflict["action"] == "conflict" and "not created by this job" in conflict["reason"]

@@ -32,10 +32,18 @@ WRITES = ("/connection/add", "/connection/remove", "/category/add")
 
 def write_inventory(path: Path) -> None:
     rows = [{"name": "kill-bastion", "host": "bastion.example.net", "user": "jump", "folder": "Infra"}]
-    rows += [{"name": f"kill-{i:03d}", "host": f"10.{i // 250}.{i % 250}.10", "port": "22",
-              "user": ("deploy", "ops", "root")[i % 3], "password": f"Kill-Pass-{i % 5}",
-              "folder": f"Site{i % 4}/Rack{i % 7}", "jump": "kill-bastion" if i % 10 == 0 else ""}
-             for i in range(1, HOSTS)]
+    rows += [
+        {
+            "name": f"kill-{i:03d}",
+            "host": f"10.{i // 250}.{i % 250}.10",
+            "port": "22",
+            "user": ("deploy", "ops", "root")[i % 3],
+            "password": f"Kill-Pass-{i % 5}",
+            "folder": f"Site{i % 4}/Rack{i % 7}",
+            "jump": "kill-bastion" if i % 10 == 0 else "",
+        }
+        for i in range(1, HOSTS)
+    ]
     write_csv(path, rows)
 
 
@@ -44,7 +52,8 @@ def setup(tmp_path):
     write_inventory(tmp_path / "servers.csv")
     sim = Simulator(version="23.8", auth_file=tmp_path / "auth" / "beacon-auth").start()
     job = tmp_path / "job.toml"
-    job.write_text(f"""
+    job.write_text(
+        f"""
 name = "killtest"
 state = "state.sqlite"
 [[source]]
@@ -56,7 +65,9 @@ auth = "local"
 auth_file = "{sim.auth_file}"
 [import]
 root_category = "Imported"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     try:
         yield sim, job, tmp_path
     finally:
@@ -64,8 +75,13 @@ root_category = "Imported"
 
 
 def start_sync(job: Path, *extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "migrator", "--no-progress", "sync", str(job), *extra],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "migrator", "--no-progress", "sync", str(job), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def writes(sim) -> int:

@@ -12,8 +12,14 @@ from migrator.sources.putty.sessions import DEFAULT_SETTINGS, _Conn, _Session, _
 
 # ProxyMethod values (conf-enums.h proxy_type) and the older ProxyType values they replaced.
 _PROXY_NAMES = {
-    1: "SOCKS 4", 2: "SOCKS 5", 3: "HTTP", 4: "Telnet", 5: "local command",
-    6: "SSH jump host", 7: "SSH to proxy and execute a command", 8: "SSH to proxy and invoke a subsystem",
+    1: "SOCKS 4",
+    2: "SOCKS 5",
+    3: "HTTP",
+    4: "Telnet",
+    5: "local command",
+    6: "SSH jump host",
+    7: "SSH to proxy and execute a command",
+    8: "SSH to proxy and invoke a subsystem",
 }
 _PROXY_SSH_JUMP = 6
 _OLD_PROXY_TYPES = {0: 0, 1: 3, 3: 4, 4: 5}  # 2 (SOCKS) depends on ProxySOCKSVersion
@@ -36,8 +42,15 @@ class ProxyChains:
         if 0 <= method <= 8:
             return method
         if method != -1:
-            self._diag("warning", "proxy", f"ProxyMethod {method} is unknown; the older ProxyType is used",
-                       file=s.file, line=s.line, field="ProxyMethod", entry=s.name)
+            self._diag(
+                "warning",
+                "proxy",
+                f"ProxyMethod {method} is unknown; the older ProxyType is used",
+                file=s.file,
+                line=s.line,
+                field="ProxyMethod",
+                entry=s.name,
+            )
         old = self._int(s, "ProxyType", 0)
         if old in _OLD_PROXY_TYPES:
             return _OLD_PROXY_TYPES[old]
@@ -66,8 +79,9 @@ class ProxyChains:
                 return True
         return False
 
-    def _chain(self, top: _Session, s: _Session, conn: _Conn, store: _Store,
-               visiting: tuple[str, ...]) -> list[JumpHop]:
+    def _chain(
+        self, top: _Session, s: _Session, conn: _Conn, store: _Store, visiting: tuple[str, ...]
+    ) -> list[JumpHop]:
         """Jump hops to reach ``s`` (imported as ``top``), first hop first.
 
         Raises _ChainError when PuTTY itself could not connect (a loop, a jump session that is not
@@ -87,19 +101,21 @@ class ProxyChains:
         if target is not None:
             ident = target.entry_id
             if ident in visiting:
-                raise _ChainError("jump-loop", "its jump chain loops: "
-                                  + " -> ".join([*visiting, ident]), "ProxyHost")
+                raise _ChainError("jump-loop", "its jump chain loops: " + " -> ".join([*visiting, ident]), "ProxyHost")
             if target.name == DEFAULT_SETTINGS and not self._str(target, "HostName", ""):
-                raise _ChainError("jump-invalid", "its ProxyHost names 'Default Settings', which has no "
-                                  "host name", "ProxyHost")
+                raise _ChainError(
+                    "jump-invalid", "its ProxyHost names 'Default Settings', which has no host name", "ProxyHost"
+                )
             hop_conn = self._conn(target, report=False)
             if hop_conn.protocol != "ssh":
-                raise _ChainError("jump-invalid", f"its jump session {target.name!r} is not an SSH session "
-                                  f"(Protocol {hop_conn.protocol!r})", "ProxyHost")
+                raise _ChainError(
+                    "jump-invalid",
+                    f"its jump session {target.name!r} is not an SSH session (Protocol {hop_conn.protocol!r})",
+                    "ProxyHost",
+                )
             hop_host, at_user, _ = prepare_host(self._str(target, "HostName", ""))
             if not hop_host:
-                raise _ChainError("jump-invalid", f"its jump session {target.name!r} has no host name",
-                                  "ProxyHost")
+                raise _ChainError("jump-invalid", f"its jump session {target.name!r} has no host name", "ProxyHost")
             user = at_user or proxy_user or hop_conn.user
             hop = _hop(hop_host, hop_conn.port, user, ref=target.name, ref_key=store.keys.get(ident))
             return [*self._chain(top, target, hop_conn, store, (*visiting, ident)), hop]
@@ -108,30 +124,56 @@ class ProxyChains:
         if not host:
             raise _ChainError("jump-invalid", "ProxyHost is empty", "ProxyHost")
         if dropped:
-            self._diag("warning", "host-suffix", f"ProxyHost ends in {dropped!r}; PuTTY discards such a "
-                       "suffix (the jump port is ProxyPort)", file=s.file, line=s.line, field="ProxyHost",
-                       entry=s.name)
+            self._diag(
+                "warning",
+                "host-suffix",
+                f"ProxyHost ends in {dropped!r}; PuTTY discards such a suffix (the jump port is ProxyPort)",
+                file=s.file,
+                line=s.line,
+                field="ProxyHost",
+                entry=s.name,
+            )
         near = store.near_miss(proxy_host)
         if near is not None:
-            self._diag("warning", "jump-name-case", f"ProxyHost {proxy_host!r} is not the name of a saved "
-                       f"session (session {near.name!r} differs in case, which PuTTY does not ignore here), "
-                       "so it is used as a host name", file=s.file, line=s.line, field="ProxyHost",
-                       entry=s.name)
+            self._diag(
+                "warning",
+                "jump-name-case",
+                f"ProxyHost {proxy_host!r} is not the name of a saved "
+                f"session (session {near.name!r} differs in case, which PuTTY does not ignore here), "
+                "so it is used as a host name",
+                file=s.file,
+                line=s.line,
+                field="ProxyHost",
+                entry=s.name,
+            )
         default_key = self._str(defaults, "PublicKeyFile", "")
         if default_key:
-            self._diag("warning", "jump-key", f"jump host {host!r} is given by host name, so PuTTY uses the "
-                       f"key of Default Settings ({default_key}) for it; give that hop the key in XPipe",
-                       file=s.file, line=s.line, field="ProxyHost", entry=s.name)
+            self._diag(
+                "warning",
+                "jump-key",
+                f"jump host {host!r} is given by host name, so PuTTY uses the "
+                f"key of Default Settings ({default_key}) for it; give that hop the key in XPipe",
+                file=s.file,
+                line=s.line,
+                field="ProxyHost",
+                entry=s.name,
+            )
         if not s.has("ProxyPort"):
-            self._diag("warning", "proxy-port", f"no ProxyPort: PuTTY's default 80 is used for jump host "
-                       f"{host!r}", file=s.file, line=s.line, field="ProxyPort", entry=s.name)
+            self._diag(
+                "warning",
+                "proxy-port",
+                f"no ProxyPort: PuTTY's default 80 is used for jump host {host!r}",
+                file=s.file,
+                line=s.line,
+                field="ProxyPort",
+                entry=s.name,
+            )
         port = self._int(s, "ProxyPort", 80)
         user = at_user or proxy_user or self._str(defaults, "UserName", "")
         hop = _hop(host, port, user)
         ident = f"{DEFAULT_SETTINGS} ({host})"
         if any(v.startswith(DEFAULT_SETTINGS) for v in visiting):
-            raise _ChainError("jump-loop", "its jump chain loops through Default Settings' own proxy",
-                              "ProxyHost")
+            raise _ChainError("jump-loop", "its jump chain loops through Default Settings' own proxy", "ProxyHost")
         hop_conn = _Conn("ssh", host, port, user or None)
         return [*self._chain(top, defaults, hop_conn, store, (*visiting, ident)), hop]
 
@@ -145,14 +187,14 @@ class ProxyChains:
         if s is top:
             message = f"uses {what}; imported without the proxy, set it up in XPipe by hand"
         else:
-            message = (f"its jump session {s.name!r} uses {what}; the chain is imported from that session "
-                       "on, set the rest up in XPipe by hand")
-        self._diag("warning", "unsupported-proxy", message, file=top.file, line=top.line, field=fld,
-                   entry=top.name)
+            message = (
+                f"its jump session {s.name!r} uses {what}; the chain is imported from that session "
+                "on, set the rest up in XPipe by hand"
+            )
+        self._diag("warning", "unsupported-proxy", message, file=top.file, line=top.line, field=fld, entry=top.name)
 
 
-def _hop(host: str, port: int, user: str | None, ref: str | None = None,
-         ref_key: str | None = None) -> JumpHop:
+def _hop(host: str, port: int, user: str | None, ref: str | None = None, ref_key: str | None = None) -> JumpHop:
     """A validated jump hop; a bad host or port raises ValueError naming it."""
     if not 1 <= port <= 65535:
         raise ValueError(f"jump host {host!r} has port {port}, outside 1-65535")

@@ -15,8 +15,17 @@ _STORES = (
     ("KiTTY", "\\software\\9bis.com\\kitty\\sessions\\"),
 )
 _PRODUCT_KEYS = ("\\software\\simontatham", "\\software\\9bis.com\\kitty")
-_HEX_TYPES = {None: "binary", "0": "none", "1": "sz", "2": "expand_sz", "3": "binary", "4": "dword",
-              "5": "dword_be", "7": "multi_sz", "b": "qword"}
+_HEX_TYPES = {
+    None: "binary",
+    "0": "none",
+    "1": "sz",
+    "2": "expand_sz",
+    "3": "binary",
+    "4": "dword",
+    "5": "dword_be",
+    "7": "multi_sz",
+    "b": "qword",
+}
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _QUOTED_ESCAPE = re.compile(r'\\([\\"])')
 _DWORD = re.compile(r"[0-9A-Fa-f]{1,8}")
@@ -36,24 +45,35 @@ class RegReader:
         if data.startswith(codecs.BOM_UTF8):
             return self._decode(data[3:], "utf-8", "UTF-8"), True
         if len(data) >= 4 and data[1] == 0 and data[3] == 0 and data[0] != 0:
-            self._diag("warning", "encoding", "the file is UTF-16LE without a byte-order mark "
-                       "(regedit would refuse it); read as UTF-16LE")
+            self._diag(
+                "warning",
+                "encoding",
+                "the file is UTF-16LE without a byte-order mark (regedit would refuse it); read as UTF-16LE",
+            )
             return self._decode(data, "utf-16-le", "UTF-16LE"), True
         if data.lstrip().startswith(b"REGEDIT4"):
             return self._decode(data, self.codepage, f"code page {self.codepage}"), False
         try:
             return data.decode("utf-8"), True
         except UnicodeDecodeError:
-            self._diag("warning", "encoding", f"the file is neither UTF-16 nor UTF-8; read it in code page "
-                       f"{self.codepage} (set the codepage option if names look wrong)")
+            self._diag(
+                "warning",
+                "encoding",
+                f"the file is neither UTF-16 nor UTF-8; read it in code page "
+                f"{self.codepage} (set the codepage option if names look wrong)",
+            )
             return self._decode(data, self.codepage, f"code page {self.codepage}"), False
 
     def _decode(self, data: bytes, encoding: str, label: str, file: str | None = None) -> str:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError as exc:
-            self._diag("warning", "encoding", f"bytes at offset {exc.start} are not valid {label}; "
-                       "they were replaced with U+FFFD", file=file)
+            self._diag(
+                "warning",
+                "encoding",
+                f"bytes at offset {exc.start} are not valid {label}; they were replaced with U+FFFD",
+                file=file,
+            )
             return data.decode(encoding, errors="replace")
 
     def _read_reg(self, data: bytes) -> list[_Session]:
@@ -62,8 +82,13 @@ class RegReader:
         lines = re.split(r"\r\n|\r|\n", text)
         first = next((ln.strip() for ln in lines if ln.strip()), "")
         if first not in ("Windows Registry Editor Version 5.00", "REGEDIT4"):
-            self._diag("warning", "reg-header", "the file does not start with a registry export header "
-                       "('Windows Registry Editor Version 5.00' or 'REGEDIT4'); read it anyway", line=1)
+            self._diag(
+                "warning",
+                "reg-header",
+                "the file does not start with a registry export header "
+                "('Windows Registry Editor Version 5.00' or 'REGEDIT4'); read it anyway",
+                line=1,
+            )
         sessions: dict[tuple[str, str], _Session] = {}
         current: _Session | None = None
         in_other_key = False
@@ -79,8 +104,12 @@ class RegReader:
             if stripped.startswith("["):
                 current, in_other_key = None, False
                 if not stripped.endswith("]"):
-                    self._diag("error", "reg-syntax", "registry key line has no closing ']'; the values "
-                               "under it are ignored", line=lineno)
+                    self._diag(
+                        "error",
+                        "reg-syntax",
+                        "registry key line has no closing ']'; the values under it are ignored",
+                        line=lineno,
+                    )
                     in_other_key = True
                     continue
                 keypath = stripped[1:-1]
@@ -94,30 +123,49 @@ class RegReader:
                 saw_product = True
                 store, escaped = located
                 if "\\" in escaped:
-                    self._diag("info", "not-a-session", f"registry key {keypath} is below a session key, "
-                               "not a session; ignored", line=lineno)
+                    self._diag(
+                        "info",
+                        "not-a-session",
+                        f"registry key {keypath} is below a session key, not a session; ignored",
+                        line=lineno,
+                    )
                     in_other_key = True
                     continue
                 name, clean = unescape_session_name(escaped, self.codepage)
                 if not clean:
-                    self._diag("warning", "session-name", f"session key name {escaped!r} has a '%' that is "
-                               f"not followed by two hex digits or bytes invalid in {self.codepage}; "
-                               f"read as {name!r}", line=lineno, entry=name)
+                    self._diag(
+                        "warning",
+                        "session-name",
+                        f"session key name {escaped!r} has a '%' that is "
+                        f"not followed by two hex digits or bytes invalid in {self.codepage}; "
+                        f"read as {name!r}",
+                        line=lineno,
+                        entry=name,
+                    )
                 ident = (store, escaped.translate(_ASCII_LOWER))
                 if deleting:
                     sessions.pop(ident, None)
-                    self._diag("info", "deleted-key", f"the file deletes session {name!r} ([-...] key); "
-                               "not imported", line=lineno, entry=name)
+                    self._diag(
+                        "info",
+                        "deleted-key",
+                        f"the file deletes session {name!r} ([-...] key); not imported",
+                        line=lineno,
+                        entry=name,
+                    )
                     in_other_key = True
                     continue
                 if ident in sessions:
                     current = sessions[ident]
-                    self._diag("info", "repeated-key", f"session {name!r} appears again (first at line "
-                               f"{current.line}); its values are merged, later ones win",
-                               line=lineno, entry=name)
+                    self._diag(
+                        "info",
+                        "repeated-key",
+                        f"session {name!r} appears again (first at line "
+                        f"{current.line}); its values are merged, later ones win",
+                        line=lineno,
+                        entry=name,
+                    )
                 else:
-                    current = _Session(name=name, store=store, file=self.display_path, line=lineno,
-                                       section=keypath)
+                    current = _Session(name=name, store=store, file=self.display_path, line=lineno, section=keypath)
                     sessions[ident] = current
                 continue
             if stripped[0] not in '"@':
@@ -126,14 +174,17 @@ class RegReader:
                 continue
             if current is None:
                 if not in_other_key and stripped:
-                    self._diag("warning", "reg-syntax", "value outside any registry key; ignored",
-                               line=lineno)
+                    self._diag("warning", "reg-syntax", "value outside any registry key; ignored", line=lineno)
                 continue
             self._parse_value_line(current, stripped, lineno, wide)
         if not sessions and not saw_product:
-            self._diag("warning", "no-sessions", "no PuTTY or KiTTY session keys "
-                       "(...\\SimonTatham\\PuTTY\\Sessions\\ or ...\\9bis.com\\KiTTY\\Sessions\\) "
-                       "in this file")
+            self._diag(
+                "warning",
+                "no-sessions",
+                "no PuTTY or KiTTY session keys "
+                "(...\\SimonTatham\\PuTTY\\Sessions\\ or ...\\9bis.com\\KiTTY\\Sessions\\) "
+                "in this file",
+            )
         return list(sessions.values())
 
     @staticmethod
@@ -142,8 +193,9 @@ class RegReader:
         i = 0
         while i < len(lines):
             start, text = i + 1, lines[i]
-            while (text.rstrip().endswith("\\") and re.search(r"=\s*hex(\([0-9A-Fa-f]+\))?:", text)
-                   and i + 1 < len(lines)):
+            while (
+                text.rstrip().endswith("\\") and re.search(r"=\s*hex(\([0-9A-Fa-f]+\))?:", text) and i + 1 < len(lines)
+            ):
                 i += 1
                 text = text.rstrip()[:-1] + lines[i].strip()
             yield start, text
@@ -154,14 +206,21 @@ class RegReader:
             return  # a key's default value; PuTTY stores nothing there
         parsed = _parse_quoted(line, 0)
         if parsed is None:
-            self._diag("error", "reg-syntax", "value name has no closing quote; line ignored",
-                       line=lineno, entry=session.name)
+            self._diag(
+                "error", "reg-syntax", "value name has no closing quote; line ignored", line=lineno, entry=session.name
+            )
             return
         name, pos = parsed
         rest = line[pos:].lstrip()
         if not rest.startswith("="):
-            self._diag("error", "reg-syntax", f"no '=' after value name {name!r}; line ignored",
-                       line=lineno, field=name, entry=session.name)
+            self._diag(
+                "error",
+                "reg-syntax",
+                f"no '=' after value name {name!r}; line ignored",
+                line=lineno,
+                field=name,
+                entry=session.name,
+            )
             return
         rest = rest[1:].lstrip()
         key = name.casefold()
@@ -171,8 +230,14 @@ class RegReader:
         try:
             value = self._parse_data(rest, wide)
         except ValueError as exc:
-            self._diag("error", "reg-value", f"value {name!r} cannot be read: {exc}; PuTTY's default is used",
-                       line=lineno, field=name, entry=session.name)
+            self._diag(
+                "error",
+                "reg-value",
+                f"value {name!r} cannot be read: {exc}; PuTTY's default is used",
+                line=lineno,
+                field=name,
+                entry=session.name,
+            )
             return
         value.line = lineno
         session.values[key] = value
@@ -182,7 +247,7 @@ class RegReader:
             parsed = _parse_quoted(rest, 0)
             if parsed is None:
                 raise ValueError("the string has no closing quote")
-            if rest[parsed[1]:].strip():
+            if rest[parsed[1] :].strip():
                 raise ValueError("there is text after the closing quote")
             return _Value("str", parsed[0], None)
         low = rest.casefold()
@@ -195,7 +260,7 @@ class RegReader:
         m = _HEX_PREFIX.match(rest)
         if m:
             kind = _HEX_TYPES.get(m.group(1).lower().lstrip("0") or "0" if m.group(1) else None, "binary")
-            body = rest[m.end():].replace(" ", "").replace("\t", "").rstrip(",")
+            body = rest[m.end() :].replace(" ", "").replace("\t", "").rstrip(",")
             try:
                 raw = bytes(int(b, 16) for b in body.split(",")) if body else b""
             except ValueError:
@@ -237,7 +302,7 @@ def _locate_session(keypath: str) -> tuple[str, str] | None:
     for store, marker in _STORES:
         at = low.find(marker)
         if at >= 0:
-            escaped = keypath[at + len(marker):]
+            escaped = keypath[at + len(marker) :]
             return (store, escaped) if escaped else None
     return None
 

@@ -64,12 +64,12 @@ def prepare_host(raw: str) -> tuple[str, str | None, str | None]:
     if host:
         at = host.rfind("@")
         if at >= 0:
-            user, host = host[:at], host[at + 1:]
+            user, host = host[:at], host[at + 1 :]
     colons = [i for i, c in enumerate(host) if c == ":" and not _inside_brackets(host, i)]
     dropped = None
     if len(colons) == 1:
-        dropped = host[colons[0]:]
-        host = host[:colons[0]]
+        dropped = host[colons[0] :]
+        host = host[: colons[0]]
     return host.replace(" ", "").replace("\t", ""), user, dropped
 
 
@@ -132,7 +132,6 @@ class _Store:
         return self._folded.get(name.casefold())
 
 
-
 class UnixSessionReader:
     """The Unix half of ``PuttySource``: a ``sessions`` folder or one session file (mixed in)."""
 
@@ -151,13 +150,23 @@ class UnixSessionReader:
                 continue
             name, clean = unescape_session_name(entry.name, "utf-8")
             if not clean:
-                self._diag("warning", "session-name", f"file name {entry.name!r} has a '%' that is not "
-                           f"followed by two hex digits or is not UTF-8; read as {name!r}",
-                           file=entry.as_posix(), entry=name)
+                self._diag(
+                    "warning",
+                    "session-name",
+                    f"file name {entry.name!r} has a '%' that is not "
+                    f"followed by two hex digits or is not UTF-8; read as {name!r}",
+                    file=entry.as_posix(),
+                    entry=name,
+                )
             if name in seen:
-                self._diag("warning", "repeated-session", f"files {seen[name]!r} and {entry.name!r} both "
-                           f"decode to session {name!r}; the second is not imported",
-                           file=entry.as_posix(), entry=name)
+                self._diag(
+                    "warning",
+                    "repeated-session",
+                    f"files {seen[name]!r} and {entry.name!r} both "
+                    f"decode to session {name!r}; the second is not imported",
+                    file=entry.as_posix(),
+                    entry=name,
+                )
                 continue
             seen[name] = entry.name
             session = self._read_unix_file(entry, name)
@@ -173,14 +182,18 @@ class UnixSessionReader:
             data = read_source_bytes(path, file)
         except InputError as exc:
             reason = str(exc).removeprefix(f"{file}: ")
-            self._diag("error", "unreadable", f"session file not read ({reason}); not imported",
-                       file=file, entry=name)
+            self._diag("error", "unreadable", f"session file not read ({reason}); not imported", file=file, entry=name)
             return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            self._diag("warning", "encoding", f"session file is not UTF-8; read in code page {self.codepage}",
-                       file=file, entry=name)
+            self._diag(
+                "warning",
+                "encoding",
+                f"session file is not UTF-8; read in code page {self.codepage}",
+                file=file,
+                entry=name,
+            )
             text = data.decode(self.codepage, errors="replace")
         session = _Session(name=name, store="unix", file=file, line=None, section=name)
         for lineno, line in enumerate(re.split(r"\r\n|\n|\r", text), start=1):

@@ -165,8 +165,15 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             return default
         if v.kind in ("str", "text"):
             return v.data  # type: ignore[return-value]
-        self._diag("warning", "value-type", f"{key} is stored as {v.kind}, PuTTY reads it only as a string; "
-                   f"PuTTY's default {default!r} is used", file=s.file, line=v.line, field=key, entry=s.name)
+        self._diag(
+            "warning",
+            "value-type",
+            f"{key} is stored as {v.kind}, PuTTY reads it only as a string; PuTTY's default {default!r} is used",
+            file=s.file,
+            line=v.line,
+            field=key,
+            entry=s.name,
+        )
         return default
 
     def _int(self, s: _Session, key: str, default: int) -> int:
@@ -179,11 +186,25 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             m = _INT_TEXT.fullmatch(v.data)  # type: ignore[arg-type]
             if m:
                 return int(m.group(1))
-            self._diag("warning", "value-type", f"{key}={v.data!r} is not a number; PuTTY's default "
-                       f"{default} is used", file=s.file, line=v.line, field=key, entry=s.name)
+            self._diag(
+                "warning",
+                "value-type",
+                f"{key}={v.data!r} is not a number; PuTTY's default {default} is used",
+                file=s.file,
+                line=v.line,
+                field=key,
+                entry=s.name,
+            )
             return default
-        self._diag("warning", "value-type", f"{key} is stored as {v.kind}, PuTTY reads it only as a DWORD; "
-                   f"PuTTY's default {default} is used", file=s.file, line=v.line, field=key, entry=s.name)
+        self._diag(
+            "warning",
+            "value-type",
+            f"{key} is stored as {v.kind}, PuTTY reads it only as a DWORD; PuTTY's default {default} is used",
+            file=s.file,
+            line=v.line,
+            field=key,
+            entry=s.name,
+        )
         return default
 
     def _conn(self, s: _Session, *, report: bool) -> _Conn:
@@ -197,14 +218,27 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
                 ignored = ""
                 if s.has("PortNumber") and self._int(s, "PortNumber", 22) != 22:
                     ignored = f"; its PortNumber {self._int(s, 'PortNumber', 22)} is ignored, as PuTTY does"
-                self._diag("warning", "default-protocol", f"{what}: putty.exe then uses SSH on port 22"
-                           f"{ignored}", file=s.file, line=s.line, field="Protocol", entry=s.name)
+                self._diag(
+                    "warning",
+                    "default-protocol",
+                    f"{what}: putty.exe then uses SSH on port 22{ignored}",
+                    file=s.file,
+                    line=s.line,
+                    field="Protocol",
+                    entry=s.name,
+                )
             protocol, port = "ssh", 22
         host, at_user, dropped = prepare_host(self._str(s, "HostName", ""))
         if dropped and report:
-            self._diag("warning", "host-suffix", f"HostName ends in {dropped!r}; PuTTY discards such a "
-                       "suffix (it is not used as the port)", file=s.file, line=s.line, field="HostName",
-                       entry=s.name)
+            self._diag(
+                "warning",
+                "host-suffix",
+                f"HostName ends in {dropped!r}; PuTTY discards such a suffix (it is not used as the port)",
+                file=s.file,
+                line=s.line,
+                field="HostName",
+                entry=s.name,
+            )
         user = at_user if at_user is not None else self._str(s, "UserName", "")
         return _Conn(protocol=protocol, host=host, port=port, user=user or None)
 
@@ -222,9 +256,15 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             return [p for p in re.split(r"[\\/]", folder) if p.strip()]
         if s.has("PsmPath"):
             path = self._str(s, "PsmPath", "")
-            self._diag("info", "folder-guess", f"folder taken from PsmPath '{path}' (a PuTTY Session Manager "
-                       "value whose format is not documented)", file=s.file, line=s.line, field="PsmPath",
-                       entry=s.name)
+            self._diag(
+                "info",
+                "folder-guess",
+                f"folder taken from PsmPath '{path}' (a PuTTY Session Manager value whose format is not documented)",
+                file=s.file,
+                line=s.line,
+                field="PsmPath",
+                entry=s.name,
+            )
             return [p for p in path.split("\\") if p.strip()]
         if self.name_folders and "/" in s.name:
             return [p for p in s.name.split("/")[:-1] if p.strip()]
@@ -243,19 +283,39 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
         candidates: list[tuple[_Session, _Conn]] = []
         for s in sessions:
             if norm(s.name) == norm(DEFAULT_SETTINGS):
-                self._diag("info", "template", "Default Settings is PuTTY's template for new sessions, not a "
-                           "server; not imported (its user name and key still apply to jump hosts given "
-                           "by host name)", file=s.file, line=s.line, entry=s.name)
+                self._diag(
+                    "info",
+                    "template",
+                    "Default Settings is PuTTY's template for new sessions, not a "
+                    "server; not imported (its user name and key still apply to jump hosts given "
+                    "by host name)",
+                    file=s.file,
+                    line=s.line,
+                    entry=s.name,
+                )
                 continue
             conn = self._conn(s, report=True)
             if conn.protocol != "ssh":
-                self._diag("warning", "not-ssh", f"not imported: {_NOT_SSH[conn.protocol]} "
-                           f"(Protocol {conn.protocol!r}){self._where(s)}", file=s.file, line=s.line,
-                           field="Protocol", entry=s.name)
+                self._diag(
+                    "warning",
+                    "not-ssh",
+                    f"not imported: {_NOT_SSH[conn.protocol]} (Protocol {conn.protocol!r}){self._where(s)}",
+                    file=s.file,
+                    line=s.line,
+                    field="Protocol",
+                    entry=s.name,
+                )
                 continue
             if not conn.host:
-                self._diag("warning", "no-host", "not imported: the session has no HostName (PuTTY would "
-                           "ask for one)", file=s.file, line=s.line, field="HostName", entry=s.name)
+                self._diag(
+                    "warning",
+                    "no-host",
+                    "not imported: the session has no HostName (PuTTY would ask for one)",
+                    file=s.file,
+                    line=s.line,
+                    field="HostName",
+                    entry=s.name,
+                )
                 continue
             candidates.append((s, conn))
 
@@ -266,13 +326,27 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             try:
                 jump = self._chain(s, s, conn, stores[s.store], (s.entry_id,))
             except _ChainError as exc:
-                self._diag("error", exc.code, f"not imported: {exc.message}", file=s.file, line=s.line,
-                           field=exc.field, entry=s.name)
+                self._diag(
+                    "error",
+                    exc.code,
+                    f"not imported: {exc.message}",
+                    file=s.file,
+                    line=s.line,
+                    field=exc.field,
+                    entry=s.name,
+                )
                 self._held.add(keys.pop(s.entry_id))
                 continue
             except ValueError as exc:
-                self._diag("error", "bad-jump-host", "not imported: a jump host is invalid: "
-                           f"{_first_error(exc)}", file=s.file, line=s.line, field="ProxyHost", entry=s.name)
+                self._diag(
+                    "error",
+                    "bad-jump-host",
+                    f"not imported: a jump host is invalid: {_first_error(exc)}",
+                    file=s.file,
+                    line=s.line,
+                    field="ProxyHost",
+                    entry=s.name,
+                )
                 self._held.add(keys.pop(s.entry_id))
                 continue
             built.append((s, conn, jump))
@@ -288,8 +362,10 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
         final = {h.key for h in hosts}
         for h in hosts:
             if any(hop.ref_key and hop.ref_key not in final for hop in h.jump):
-                h.jump = [hop if hop.ref_key in final or not hop.ref_key
-                          else hop.model_copy(update={"ref_key": None}) for hop in h.jump]
+                h.jump = [
+                    hop if hop.ref_key in final or not hop.ref_key else hop.model_copy(update={"ref_key": None})
+                    for hop in h.jump
+                ]
         return hosts
 
     def _keys(self, sessions: list[_Session]) -> dict[str, str]:
@@ -315,17 +391,30 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
     def _make_host(self, s: _Session, conn: _Conn, jump: list[JumpHop], keys) -> Host | None:
         user = conn.user
         if user is None and self._int(s, "UserNameFromEnvironment", 0):
-            self._diag("warning", "user-from-environment", "the session logs in with the local Windows user "
-                       "name (UserNameFromEnvironment=1), which is not known here; no user set",
-                       file=s.file, line=s.line, field="UserNameFromEnvironment", entry=s.name)
+            self._diag(
+                "warning",
+                "user-from-environment",
+                "the session logs in with the local Windows user "
+                "name (UserNameFromEnvironment=1), which is not known here; no user set",
+                file=s.file,
+                line=s.line,
+                field="UserNameFromEnvironment",
+                entry=s.name,
+            )
         creds = Credentials()
         key_file = self._str(s, "PublicKeyFile", "")
         if key_file:
             creds.key_files.append(key_file)
             if key_file.casefold().endswith(".ppk"):
-                self._diag("warning", "ppk-key", ppk_message(key_file), file=s.file,
-                           line=s.values["publickeyfile"].line or s.line, field="PublicKeyFile",
-                           entry=s.name)
+                self._diag(
+                    "warning",
+                    "ppk-key",
+                    ppk_message(key_file),
+                    file=s.file,
+                    line=s.values["publickeyfile"].line or s.line,
+                    field="PublicKeyFile",
+                    entry=s.name,
+                )
         cert = self._str(s, "DetachedCertificate", "")
         if cert:
             creds.certificate_files.append(cert)
@@ -338,17 +427,30 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
             name = name.rsplit("/", 1)[1] or name
         try:
             return Host(
-                key=keys[s.entry_id], name=name, address=conn.host, port=conn.port, user=user,
-                category=category, credentials=creds, jump=jump, ssh_options=options,
+                key=keys[s.entry_id],
+                name=name,
+                address=conn.host,
+                port=conn.port,
+                user=user,
+                category=category,
+                credentials=creds,
+                jump=jump,
+                ssh_options=options,
                 source=self.provenance(line=s.line, section=s.section, file=s.file),
             )
         except ValidationError as exc:
             fld = {"address": "HostName", "port": "PortNumber", "user": "UserName", "name": "session name"}
             loc = str(exc.errors()[0]["loc"][0]) if exc.errors() else ""
-            self._diag("error", "invalid-value", f"not imported: {_first_error(exc)}", file=s.file,
-                       line=s.line, field=fld.get(loc, loc), entry=s.name)
+            self._diag(
+                "error",
+                "invalid-value",
+                f"not imported: {_first_error(exc)}",
+                file=s.file,
+                line=s.line,
+                field=fld.get(loc, loc),
+                entry=s.name,
+            )
             return None
-
 
 
 def _first_error(exc: Exception) -> str:

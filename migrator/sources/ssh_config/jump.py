@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 MAX_JUMP_DEPTH = 32
 
+
 @dataclass(frozen=True)
 class HopSpec:
     """One ``[user@]host[:port]`` of a ProxyJump value, as written (tokens not yet expanded)."""
@@ -41,7 +42,7 @@ def _hpdelim2(s: str) -> tuple[str, str | None, str | None] | None:
         return s, None, None
     if s[i] not in ":/":
         return None
-    return s[:i], s[i], s[i + 1:]
+    return s[:i], s[i], s[i + 1 :]
 
 
 def _clean_host(h: str) -> str:
@@ -53,7 +54,7 @@ def parse_user_host_port(s: str) -> HopSpec | None:
     rest = s
     at = s.rfind("@")
     if at >= 0:
-        user, rest = s[:at], s[at + 1:]
+        user, rest = s[:at], s[at + 1 :]
         if not user:
             return None
     parts = _hpdelim2(rest)
@@ -75,7 +76,7 @@ def _urldecode(s: str) -> str | None:
     while i < len(raw):
         c = raw[i]
         if c == ord("%"):
-            h = raw[i + 1:i + 3]
+            h = raw[i + 1 : i + 3]
             if len(h) < 2 or not re.fullmatch(rb"[0-9A-Fa-f]{2}", h) or h == b"00":
                 return None
             out.append(int(h, 16))
@@ -93,14 +94,14 @@ def parse_ssh_uri(s: str) -> HopSpec | None | bool:
     """``ssh://[user@]host[:port]``: a HopSpec, None when malformed, False when not a URI at all."""
     if not s.startswith("ssh://"):
         return False
-    rest = s[len("ssh://"):]
+    rest = s[len("ssh://") :]
     user = None
     at = rest.find("@")
     if at >= 0:
         user = _urldecode(rest[:at])
         if user is None or not user:
             return None
-        rest = rest[at + 1:]
+        rest = rest[at + 1 :]
     parts = _hpdelim2(rest)
     if parts is None or not parts[0]:
         return None
@@ -109,7 +110,7 @@ def parse_ssh_uri(s: str) -> HopSpec | None | bool:
     if delim == ":":
         m = re.match(r"[^/]*", tail or "")
         port_s = m.group(0) if m else ""
-        tail = (tail or "")[len(port_s):]
+        tail = (tail or "")[len(port_s) :]
         port = a2port(port_s)
         if port <= 0:
             return None
@@ -143,9 +144,11 @@ class JumpSetting:
         assert self.last is not None
         bracket = ":" in self.last.host or not self.last.host.strip("0123456789.")
         host = f"[{self.last.host}]" if bracket else self.last.host
-        out = (f"{self.extra}," if self.extra is not None else "") + (
-            f"{self.last.user}@" if self.last.user else ""
-        ) + host
+        out = (
+            (f"{self.extra}," if self.extra is not None else "")
+            + (f"{self.last.user}@" if self.last.user else "")
+            + host
+        )
         return out + (f":{self.last.port}" if self.last.port else "")
 
     def hop_strings(self) -> list[str]:
@@ -161,7 +164,7 @@ def parse_jump(raw: str) -> JumpSetting | None:
     # after the first one, not only trailing ones: "gw1 # note" and "gw1 gw2" both leave "gw1".
     space = re.search(r"[ \t\n\v\f\r]", cut[1:])
     if space:
-        cut = cut[:space.start() + 1]
+        cut = cut[: space.start() + 1]
     hops = cut.split(",")
     last = parse_hop(hops[-1])
     if last is None:
@@ -182,6 +185,7 @@ def loops_on_itself(res: Resolution, local_user: str) -> bool:
     last = res.jump.last
     user = res.user or local_user
     return last.host == res.hostname and res.port == (last.port or 22) and (last.user or user) == user
+
 
 def jump_chain(cfg: SshConfig, res: Resolution, _path: tuple = ()) -> list[JumpHop] | str:
     """The hops of ``res``, nearest first, or why there is no usable chain.
@@ -205,9 +209,11 @@ def jump_chain(cfg: SshConfig, res: Resolution, _path: tuple = ()) -> list[JumpH
         for text in res.jump.hop_strings():
             if text == "LAST":
                 last = res.jump.last
-                spec: HopSpec | None = HopSpec(percent_expand(last.host, tokens),
-                                               percent_expand(last.user, tokens) if last.user else None,
-                                               last.port)
+                spec: HopSpec | None = HopSpec(
+                    percent_expand(last.host, tokens),
+                    percent_expand(last.user, tokens) if last.user else None,
+                    last.port,
+                )
             else:
                 spec = parse_hop(percent_expand(text, tokens))
             if spec is None:
@@ -228,19 +234,21 @@ def jump_chain(cfg: SshConfig, res: Resolution, _path: tuple = ()) -> list[JumpH
             return sub
         hops.extend(sub)
     elif first_res.proxy_command is not None:
-        return (f"jump host {first.host!r} is reached through ProxyCommand "
-                f"{show_command(first_res.proxy_command)!r}, "
-                "which cannot be represented as a jump chain")
+        return (
+            f"jump host {first.host!r} is reached through ProxyCommand "
+            f"{show_command(first_res.proxy_command)!r}, "
+            "which cannot be represented as a jump chain"
+        )
     aliases = cfg.alias_names()
     for i, spec in enumerate(specs):
-        hop_res = first_res if i == 0 else cfg.resolve(spec.host, user=spec.user, port=spec.port,
-                                                         jump_given=True)
+        hop_res = first_res if i == 0 else cfg.resolve(spec.host, user=spec.user, port=spec.port, jump_given=True)
         if hop_res.hostname_error:
             return f"jump host {spec.host!r}: {hop_res.hostname_error}"
         try:
             address = validate_address(hop_res.hostname)
         except ValueError as exc:
             return f"jump host {spec.host!r}: {exc}"
-        hops.append(JumpHop(host=address, port=hop_res.port, user=hop_res.user,
-                            ref=spec.host if spec.host in aliases else None))
+        hops.append(
+            JumpHop(host=address, port=hop_res.port, user=hop_res.user, ref=spec.host if spec.host in aliases else None)
+        )
     return hops

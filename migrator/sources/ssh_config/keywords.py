@@ -59,12 +59,19 @@ def _keywords() -> dict[str, Keyword]:
     add("UpdateHostKeys", "choice", choices=_FLAG + ("ask",))
     add("VerifyHostKeyDNS", "choice", choices=_FLAG + ("ask",))
     add("FingerprintHash", "choice", choices=("md5", "sha1", "sha256", "sha384", "sha512"))
-    add("LogLevel", "choice",
-        choices=("quiet", "fatal", "error", "info", "verbose", "debug", "debug1", "debug2", "debug3"))
-    add("SyslogFacility", "choice",
-        choices=("daemon", "user", "auth", "authpriv") + tuple(f"local{i}" for i in range(8)))
-    for name in "CanonicalizeMaxDots ConnectionAttempts NumberOfPasswordPrompts RequiredRSASize " \
-                "ServerAliveCountMax".split():
+    add(
+        "LogLevel",
+        "choice",
+        choices=("quiet", "fatal", "error", "info", "verbose", "debug", "debug1", "debug2", "debug3"),
+    )
+    add(
+        "SyslogFacility",
+        "choice",
+        choices=("daemon", "user", "auth", "authpriv") + tuple(f"local{i}" for i in range(8)),
+    )
+    for name in (
+        "CanonicalizeMaxDots ConnectionAttempts NumberOfPasswordPrompts RequiredRSASize ServerAliveCountMax".split()
+    ):
         add(name, "int")
     for name in "ConnectTimeout ForwardX11Timeout ServerAliveInterval".split():
         add(name, "time")
@@ -95,8 +102,10 @@ def _keywords() -> dict[str, Keyword]:
     add("TISAuthentication", "choice", choices=_FLAG, slot="KbdInteractiveAuthentication")
     add("DSAAuthentication", "choice", choices=_FLAG, slot="PubkeyAuthentication")
     add("KeepAlive", "choice", choices=_FLAG, slot="TCPKeepAlive")
-    for name in "GlobalKnownHostsFile UserKnownHostsFile CanonicalDomains CanonicalizePermittedCNAMEs " \
-                "LogVerbose PermitRemoteOpen".split():
+    for name in (
+        "GlobalKnownHostsFile UserKnownHostsFile CanonicalDomains CanonicalizePermittedCNAMEs "
+        "LogVerbose PermitRemoteOpen".split()
+    ):
         add(name, "multi", max_args=None)
     add("SetEnv", "setenv", max_args=None)
     add("SendEnv", "sendenv", max_args=None)
@@ -114,11 +123,15 @@ def _keywords() -> dict[str, Keyword]:
     add("Match", "match", max_args=None)
     add("Include", "include", max_args=None)
     add("Protocol", "ignore", max_args=None)
-    for name in "Cipher FallBackToRsh GlobalKnownHostsFile2 RhostsAuthentication UseBlacklistedKeys " \
-                "UsePrivilegedPort UserKnownHostsFile2 UseRoaming UseRsh".split():
+    for name in (
+        "Cipher FallBackToRsh GlobalKnownHostsFile2 RhostsAuthentication UseBlacklistedKeys "
+        "UsePrivilegedPort UserKnownHostsFile2 UseRoaming UseRsh".split()
+    ):
         add(name, "deprecated", max_args=None)
-    for name in "AFSTokenPassing CompressionLevel KerberosAuthentication KerberosTGTPassing " \
-                "RhostsRSAAuthentication RSAAuthentication".split():
+    for name in (
+        "AFSTokenPassing CompressionLevel KerberosAuthentication KerberosTGTPassing "
+        "RhostsRSAAuthentication RSAAuthentication".split()
+    ):
         add(name, "unsupported", max_args=None)
     return {ascii_lower(k.name): k for k in table}
 
@@ -127,12 +140,16 @@ KEYWORDS: dict[str, Keyword] = _keywords()
 
 # Keywords that ``Host`` carries in its own fields; every other one goes to ``ssh_options``.
 MODEL_KEYWORDS = frozenset(
-    "HostName Port User IdentityFile CertificateFile IdentitiesOnly IdentityAgent ProxyJump "
-    "ProxyCommand".split()
+    "HostName Port User IdentityFile CertificateFile IdentitiesOnly IdentityAgent ProxyJump ProxyCommand".split()
 )
 # Match criteria newer than OpenSSH 9.2: valid for a newer ssh, not decidable offline.
-_NEWER_MATCH_CRITERIA = {"localnetwork": "9.4", "tagged": "9.4", "version": "10.0", "command": "10.0",
-                         "sessiontype": "10.0"}
+_NEWER_MATCH_CRITERIA = {
+    "localnetwork": "9.4",
+    "tagged": "9.4",
+    "version": "10.0",
+    "command": "10.0",
+    "sessiontype": "10.0",
+}
 _MATCH_CRITERIA = {"all", "canonical", "final", "exec", "host", "originalhost", "user", "localuser"}
 
 

@@ -34,7 +34,7 @@ def strdelim(s: str, pos: int | None) -> tuple[str | None, int | None]:
         j = s.find('"', i + 1)
         if j < 0:
             return None, None
-        token = s[pos:i] + s[i + 1:j]
+        token = s[pos:i] + s[i + 1 : j]
         k = j + 1
         while k < n and s[k] in WHITESPACE:
             k += 1

@@ -47,26 +47,55 @@ class ConfigReader:
     an Include fan-out over a big file stops at a cap instead of eating the machine.
     """
 
-    def _diag(self, level: str, code: str, message: str, *, file: str | None = None, line: int | None = None,
-              field_: str | None = None, entry: str | None = None) -> None:
+    def _diag(
+        self,
+        level: str,
+        code: str,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field_: str | None = None,
+        entry: str | None = None,
+    ) -> None:
         key = (code, file, line, entry, message)
         if key in self._seen_diags:
             return
         self._seen_diags.add(key)
-        self.diagnostics.append(Diagnostic(
-            level=level, code=code, message=message, file=file or self.display_path, line=line, field=field_,
-            entry=entry))
+        self.diagnostics.append(
+            Diagnostic(
+                level=level,
+                code=code,
+                message=message,
+                file=file or self.display_path,
+                line=line,
+                field=field_,
+                entry=entry,
+            )
+        )
 
     def _line_error(self, file: str, line: int, keyword: str, message: str) -> None:
         count = self._error_count.get(file, 0) + 1
         self._error_count[file] = count
         if count <= self.max_line_errors:
-            self._diag("error", "ssh-rejected-line",
-                       f"{message}; OpenSSH refuses the whole file because of this line; it is ignored here",
-                       file=file, line=line, field_=keyword or None)
+            self._diag(
+                "error",
+                "ssh-rejected-line",
+                f"{message}; OpenSSH refuses the whole file because of this line; it is ignored here",
+                file=file,
+                line=line,
+                field_=keyword or None,
+            )
 
-    def _read_file(self, path: Path, display: str, depth: int, stack: tuple[str, ...], main: bool = False,
-                   include_at: tuple[str, int] | None = None) -> list[Directive]:
+    def _read_file(
+        self,
+        path: Path,
+        display: str,
+        depth: int,
+        stack: tuple[str, ...],
+        main: bool = False,
+        include_at: tuple[str, int] | None = None,
+    ) -> list[Directive]:
         self._files_read += 1
         self._error_count[display] = 0
         self.files.setdefault(display, path)
@@ -85,8 +114,13 @@ class ConfigReader:
         if data is None:
             file, line = include_at or (None, None)
             self.partial = True
-            self._diag("error", "ssh-include-unreadable", f"included file {display} is not read ({reason})",
-                       file=file, line=line)
+            self._diag(
+                "error",
+                "ssh-include-unreadable",
+                f"included file {display} is not read ({reason})",
+                file=file,
+                line=line,
+            )
             return []
         self._budget.spend_bytes(len(data), display)
         text = self._decode(data, display)
@@ -95,23 +129,34 @@ class ConfigReader:
 
     def _decode(self, data: bytes, display: str) -> str:
         if data.startswith(b"\xef\xbb\xbf"):
-            self._diag("warning", "ssh-bom",
-                       "the file starts with a UTF-8 byte-order mark, which makes OpenSSH reject it; it is "
-                       "ignored here", file=display, line=1)
+            self._diag(
+                "warning",
+                "ssh-bom",
+                "the file starts with a UTF-8 byte-order mark, which makes OpenSSH reject it; it is ignored here",
+                file=display,
+                line=1,
+            )
             data = data[3:]
         elif data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
             codec = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-16-le"
-            self._diag("warning", "ssh-encoding",
-                       "the file is UTF-16, which OpenSSH cannot read; it was decoded as UTF-16 anyway",
-                       file=display)
+            self._diag(
+                "warning",
+                "ssh-encoding",
+                "the file is UTF-16, which OpenSSH cannot read; it was decoded as UTF-16 anyway",
+                file=display,
+            )
             return data.decode(codec, errors="replace")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            self._diag("warning", "ssh-encoding",
-                       "the file is not valid UTF-8; it was read as Latin-1 (check names with accents)",
-                       file=display, line=line)
+            line = data[: exc.start].count(b"\n") + 1
+            self._diag(
+                "warning",
+                "ssh-encoding",
+                "the file is not valid UTF-8; it was read as Latin-1 (check names with accents)",
+                file=display,
+                line=line,
+            )
             return data.decode("latin-1")
 
     def _parse_text(self, text: str, display: str, depth: int, stack: tuple[str, ...]) -> list[Directive]:
@@ -122,9 +167,13 @@ class ConfigReader:
             lines.pop()
         for number, line in enumerate(lines, 1):
             if "\0" in line:
-                self._diag("warning", "ssh-nul-byte",
-                           "the line contains a NUL byte; OpenSSH ignores the rest of the line, and so does "
-                           "this import", file=display, line=number)
+                self._diag(
+                    "warning",
+                    "ssh-nul-byte",
+                    "the line contains a NUL byte; OpenSSH ignores the rest of the line, and so does this import",
+                    file=display,
+                    line=number,
+                )
                 line = line.split("\0", 1)[0]
             d = self._parse_line(line, display, number)
             if d is None:
@@ -195,11 +244,11 @@ class ConfigReader:
                 return "SetEnv needs NAME=VALUE"
             if kind == "sendenv" and any("=" in a for a in args):
                 return "invalid environment name in SendEnv"
-            if spec.name == "CanonicalizePermittedCNAMEs" and any(
-                    not re.fullmatch(r"[^:]+:[^:]+", a) for a in args):
+            if spec.name == "CanonicalizePermittedCNAMEs" and any(not re.fullmatch(r"[^:]+:[^:]+", a) for a in args):
                 return "invalid permitted CNAME (expected source:target)"
             if spec.name == "PermitRemoteOpen" and any(
-                    ascii_lower(a) not in ("any", "none") and _permit_open_port(a) is None for a in args):
+                ascii_lower(a) not in ("any", "none") and _permit_open_port(a) is None for a in args
+            ):
                 return "bad port number in PermitRemoteOpen"
             return None
         if not args or args[0] == "":
@@ -226,8 +275,9 @@ class ConfigReader:
                 return "unsupported AddKeysToAgent value"
             if len(args) == 1 and choice not in _FLAG + ("ask", "confirm") and convtime(value) < 0:
                 return "unsupported AddKeysToAgent value"
-        if kind == "escape" and not (value == "none" or len(value) == 1 or (
-                len(value) == 2 and value[0] == "^" and 64 <= ord(value[1]) < 128)):
+        if kind == "escape" and not (
+            value == "none" or len(value) == 1 or (len(value) == 2 and value[0] == "^" and 64 <= ord(value[1]) < 128)
+        ):
             return f"bad escape character {value!r}"
         if kind == "mask" and (not re.fullmatch(r"[0-7]+", value) or int(value, 8) > 0o777):
             return f"bad mask {value!r}"
@@ -239,8 +289,11 @@ class ConfigReader:
             except TokenError as exc:
                 if "malformed" in str(exc):
                     return "invalid environment expansion"
-            if value.startswith("$") and not value.startswith("${") and not re.fullmatch(
-                    r"[A-Za-z_][A-Za-z0-9_]*", value[1:]):
+            if (
+                value.startswith("$")
+                and not value.startswith("${")
+                and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value[1:])
+            ):
                 return f"invalid environment name {value!r}"
         return None
 
@@ -248,48 +301,78 @@ class ConfigReader:
         out: list[IncludedFile] = []
         if depth + 1 > MAX_INCLUDE_DEPTH:
             self.partial = True
-            self._diag("error", "ssh-include-depth",
-                       f"Include nesting deeper than {MAX_INCLUDE_DEPTH} files; OpenSSH stops with 'Too many "
-                       "recursive configuration includes'; the include is ignored here",
-                       file=d.file, line=d.line, field_="Include")
+            self._diag(
+                "error",
+                "ssh-include-depth",
+                f"Include nesting deeper than {MAX_INCLUDE_DEPTH} files; OpenSSH stops with 'Too many "
+                "recursive configuration includes'; the include is ignored here",
+                file=d.file,
+                line=d.line,
+                field_="Include",
+            )
             return out
         for arg in d.args:
             pattern = self._include_path(arg)
             matches = _glob(pattern)
             fallback_dir = self.path.parent
-            if not matches and self.include_fallback and not arg.startswith(("/", "~")) and (
-                    _real(fallback_dir) != _real(self.include_dir)):
+            if (
+                not matches
+                and self.include_fallback
+                and not arg.startswith(("/", "~"))
+                and (_real(fallback_dir) != _real(self.include_dir))
+            ):
                 pattern = (fallback_dir / arg).as_posix()
                 matches = _glob(pattern)
                 if matches:
-                    self._diag("warning", "ssh-include-fallback",
-                               f"Include {arg!r} matches nothing in {self.include_dir.as_posix()} (where "
-                               f"OpenSSH looks); the files next to this config ({pattern}) were read instead",
-                               file=d.file, line=d.line, field_="Include")
+                    self._diag(
+                        "warning",
+                        "ssh-include-fallback",
+                        f"Include {arg!r} matches nothing in {self.include_dir.as_posix()} (where "
+                        f"OpenSSH looks); the files next to this config ({pattern}) were read instead",
+                        file=d.file,
+                        line=d.line,
+                        field_="Include",
+                    )
             if not matches:
-                self._diag("info", "ssh-include-missing",
-                           f"Include {arg!r} ({pattern}) matches no file; OpenSSH ignores it silently",
-                           file=d.file, line=d.line, field_="Include")
+                self._diag(
+                    "info",
+                    "ssh-include-missing",
+                    f"Include {arg!r} ({pattern}) matches no file; OpenSSH ignores it silently",
+                    file=d.file,
+                    line=d.line,
+                    field_="Include",
+                )
                 continue
             for match in matches:
                 p = Path(match)
                 if p.is_dir():
                     continue
                 if _real(p) in stack:
-                    self._diag("error", "ssh-include-cycle",
-                               f"Include of {match} loops back to a file that is already being read; OpenSSH "
-                               "stops with 'Too many recursive configuration includes'; the loop is cut here",
-                               file=d.file, line=d.line, field_="Include")
+                    self._diag(
+                        "error",
+                        "ssh-include-cycle",
+                        f"Include of {match} loops back to a file that is already being read; OpenSSH "
+                        "stops with 'Too many recursive configuration includes'; the loop is cut here",
+                        file=d.file,
+                        line=d.line,
+                        field_="Include",
+                    )
                     continue
                 if self._files_read >= MAX_INCLUDED_FILES:
                     self.partial = True
-                    self._diag("error", "ssh-include-depth",
-                               f"more than {MAX_INCLUDED_FILES} included files; the rest are not read",
-                               file=d.file, line=d.line, field_="Include")
+                    self._diag(
+                        "error",
+                        "ssh-include-depth",
+                        f"more than {MAX_INCLUDED_FILES} included files; the rest are not read",
+                        file=d.file,
+                        line=d.line,
+                        field_="Include",
+                    )
                     return out
                 self._check_permissions(p, match, d)
-                out.append(IncludedFile(match, self._read_file(p, match, depth + 1, stack,
-                                                               include_at=(d.file, d.line))))
+                out.append(
+                    IncludedFile(match, self._read_file(p, match, depth + 1, stack, include_at=(d.file, d.line)))
+                )
         return out
 
     def _include_path(self, arg: str) -> str:
@@ -308,12 +391,18 @@ class ConfigReader:
         if uid is None or not stat.S_ISREG(st.st_mode):
             return
         if (st.st_uid not in (0, uid)) or (st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
-            self._diag("warning", "ssh-include-permissions",
-                       f"{shown} is writable by others or owned by another user; OpenSSH refuses it ('Bad "
-                       "owner or permissions') but it is read here",
-                       file=d.file, line=d.line, field_="Include")
+            self._diag(
+                "warning",
+                "ssh-include-permissions",
+                f"{shown} is writable by others or owned by another user; OpenSSH refuses it ('Bad "
+                "owner or permissions') but it is read here",
+                file=d.file,
+                line=d.line,
+                field_="Include",
+            )
 
     # ----- enumerating
+
 
 def _parse_match(raw: str) -> tuple[list[Criterion], str | None]:
     """readconf.c ``match_cfg_line`` syntax: criteria split by ``strdelim`` (``"`` quotes, ``=``)."""

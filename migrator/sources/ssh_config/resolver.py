@@ -55,9 +55,17 @@ class SshConfig(ConfigReader):
     (OpenSSH would read nothing; a warning says so): this is how a copied config finds its conf.d.
     """
 
-    def __init__(self, path: str | Path, *, home: str | Path | None = None, local_user: str | None = None,
-                 include_dir: str | Path | None = None, display_path: str | None = None,
-                 include_fallback: bool = False, max_line_errors: int = MAX_LINE_ERRORS):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        home: str | Path | None = None,
+        local_user: str | None = None,
+        include_dir: str | Path | None = None,
+        display_path: str | None = None,
+        include_fallback: bool = False,
+        max_line_errors: int = MAX_LINE_ERRORS,
+    ):
         self.path = Path(path)
         self.max_line_errors = max_line_errors
         self.include_fallback = include_fallback
@@ -86,9 +94,14 @@ class SshConfig(ConfigReader):
             if d.kind == "unknown" and d.error is None and not self.has_ignore_unknown:
                 self._line_error(d.file, d.line, "", _unknown_message(d.keyword))
             elif d.kind in ("deprecated", "unsupported", "ignore") and d.error is None:
-                self._diag("info", "ssh-obsolete-keyword",
-                           f"{d.spec.name} is obsolete in OpenSSH and has no effect; it is not imported",
-                           file=d.file, line=d.line, field_=d.spec.name)
+                self._diag(
+                    "info",
+                    "ssh-obsolete-keyword",
+                    f"{d.spec.name} is obsolete in OpenSSH and has no effect; it is not imported",
+                    file=d.file,
+                    line=d.line,
+                    field_=d.spec.name,
+                )
 
     # ----- reading
 
@@ -151,15 +164,21 @@ class SshConfig(ConfigReader):
     def rejected_line_summary(self) -> list[Diagnostic]:
         """One diagnostic per file whose rejected lines were too many to list one by one."""
         return [
-            Diagnostic(level="error", code="ssh-rejected-line", file=file,
-                       message=f"{count - self.max_line_errors} more lines were rejected (not listed one by one)")
-            for file, count in self._error_count.items() if count > self.max_line_errors
+            Diagnostic(
+                level="error",
+                code="ssh-rejected-line",
+                file=file,
+                message=f"{count - self.max_line_errors} more lines were rejected (not listed one by one)",
+            )
+            for file, count in self._error_count.items()
+            if count > self.max_line_errors
         ]
 
     # ----- resolving
 
-    def resolve(self, alias: str, *, user: str | None = None, port: int | None = None,
-                jump_given: bool = False) -> Resolution:
+    def resolve(
+        self, alias: str, *, user: str | None = None, port: int | None = None, jump_given: bool = False
+    ) -> Resolution:
         """Resolve ``alias`` as ``ssh [-l user] [-p port] [-J ...] alias`` would see it (``ssh -G``)."""
         key = (alias, user, port, jump_given)
         if key not in self._cache:
@@ -195,11 +214,20 @@ class SshConfig(ConfigReader):
                 options.append((opt, st.values[opt]))
         identities_only = st.values.get("IdentitiesOnly")
         return Resolution(
-            alias=alias, hostname=host, port=st.port or 22, user=st.user,
-            identity_files=list(st.identity_files), certificate_files=list(st.certificate_files),
+            alias=alias,
+            hostname=host,
+            port=st.port or 22,
+            user=st.user,
+            identity_files=list(st.identity_files),
+            certificate_files=list(st.certificate_files),
             identities_only=None if identities_only is None else ascii_lower(identities_only) in ("yes", "true"),
-            identity_agent=st.values.get("IdentityAgent"), jump=jump, proxy_command=proxy_command,
-            options=options, declared=st.declared, hostname_error=hostname_error, final_pass=final,
+            identity_agent=st.values.get("IdentityAgent"),
+            jump=jump,
+            proxy_command=proxy_command,
+            options=options,
+            declared=st.declared,
+            hostname_error=hostname_error,
+            final_pass=final,
         )
 
     def jump_loops_on_itself(self, res: Resolution) -> bool:
@@ -216,8 +244,16 @@ class SshConfig(ConfigReader):
             prog = self._programs[id(directives)] = _Program(directives, self.has_ignore_unknown)
         return prog
 
-    def _run(self, directives: list[Directive], st: _State, host: str, alias: str, final: bool,
-             active: bool, nevermatch: bool) -> None:
+    def _run(
+        self,
+        directives: list[Directive],
+        st: _State,
+        host: str,
+        alias: str,
+        final: bool,
+        active: bool,
+        nevermatch: bool,
+    ) -> None:
         """Walk one file like readconf.c, visiting only the blocks that can concern ``host``."""
         prog = self._program(directives)
         previous = -1
@@ -286,17 +322,27 @@ class SshConfig(ConfigReader):
                 continue
             if c.name == "exec":
                 if result:
-                    self._problem(d, "warning", "ssh-match-exec",
-                                  f"Match exec {show_command(c.arg)!r} was not run (this import never runs "
-                                  "commands); its "
-                                  "block is treated as not matching", alias)
+                    self._problem(
+                        d,
+                        "warning",
+                        "ssh-match-exec",
+                        f"Match exec {show_command(c.arg)!r} was not run (this import never runs "
+                        "commands); its "
+                        "block is treated as not matching",
+                        alias,
+                    )
                     result = False
                 continue
             if c.name in _NEWER_MATCH_CRITERIA:
                 if result:
-                    self._problem(d, "warning", "ssh-match-unsupported",
-                                  f"Match {c.name} (OpenSSH {_NEWER_MATCH_CRITERIA[c.name]}+) cannot be "
-                                  "decided offline; its block is treated as not matching", alias)
+                    self._problem(
+                        d,
+                        "warning",
+                        "ssh-match-unsupported",
+                        f"Match {c.name} (OpenSSH {_NEWER_MATCH_CRITERIA[c.name]}+) cannot be "
+                        "decided offline; its block is treated as not matching",
+                        alias,
+                    )
                     result = False
                 continue
             assert c.arg is not None
@@ -322,11 +368,13 @@ class SshConfig(ConfigReader):
         """Problems found while resolving (Match exec, unknown keywords...), with the aliases affected."""
         out = []
         for (file, line, _), (level, code, message, aliases) in sorted(
-                self._eval_problems.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+            self._eval_problems.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])
+        ):
             names = sorted(aliases)
             shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-            out.append(Diagnostic(level=level, code=code, message=f"{message} (affects: {shown})", file=file,
-                                  line=line))
+            out.append(
+                Diagnostic(level=level, code=code, message=f"{message} (affects: {shown})", file=file, line=line)
+            )
         return out
 
     def _unknown(self, d: Directive, st: _State, active: bool, alias: str) -> None:
@@ -338,9 +386,14 @@ class SshConfig(ConfigReader):
             return
         if not self.has_ignore_unknown:
             return  # already reported once, while reading
-        self._problem(d, "error", "ssh-unknown-keyword",
-                      f"{_unknown_message(d.keyword)} (OpenSSH refuses the whole file unless an earlier "
-                      "IgnoreUnknown lists it); the line is ignored here", alias)
+        self._problem(
+            d,
+            "error",
+            "ssh-unknown-keyword",
+            f"{_unknown_message(d.keyword)} (OpenSSH refuses the whole file unless an earlier "
+            "IgnoreUnknown lists it); the line is ignored here",
+            alias,
+        )
 
     def _apply(self, d: Directive, st: _State) -> None:
         spec = d.spec
@@ -444,14 +497,14 @@ class _Block:
     options: list[Directive]
 
 
-
 def _canonical_host(host: str, address_family: str | None) -> str:
     """ssh.c after HostName substitution: numeric addresses canonicalised, names lowercased."""
     families = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}
     family = families.get(ascii_lower(address_family or ""), socket.AF_UNSPEC)
     try:
-        info = socket.getaddrinfo(host, "22", family, socket.SOCK_STREAM, 0,
-                                  socket.AI_NUMERICHOST | socket.AI_NUMERICSERV)
+        info = socket.getaddrinfo(
+            host, "22", family, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        )
         addr = socket.getnameinfo(info[0][4], socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)[0]
     except (OSError, UnicodeError, ValueError, IndexError):
         # ssh.c is_addr_fast: something that looks like an address is left alone, even when invalid

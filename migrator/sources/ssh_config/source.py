@@ -70,8 +70,20 @@ class SshConfigSource(FileSource):
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         name = path.name.lower()
-        if path.suffix.lower() in (".csv", ".reg", ".xlsx", ".xls", ".xlsm", ".mxtsessions", ".ini", ".json",
-                                   ".yaml", ".yml", ".toml", ".xml"):
+        if path.suffix.lower() in (
+            ".csv",
+            ".reg",
+            ".xlsx",
+            ".xls",
+            ".xlsm",
+            ".mxtsessions",
+            ".ini",
+            ".json",
+            ".yaml",
+            ".yml",
+            ".toml",
+            ".xml",
+        ):
             return 0
         if path.is_dir():
             return 60 if (path / "config").is_file() else 0
@@ -112,16 +124,28 @@ class SshConfigSource(FileSource):
         result = SourceResult()
         config_file = self._config_file()
         home = self.home or Path.home()
-        if self.home is None and config_file.parent.name == ".ssh" and config_file.parent.resolve() != (
-                Path.home() / ".ssh").resolve():
+        if (
+            self.home is None
+            and config_file.parent.name == ".ssh"
+            and config_file.parent.resolve() != (Path.home() / ".ssh").resolve()
+        ):
             home = config_file.parent.parent
-            result.diagnostics.append(self.diag(
-                "info", "ssh-include-base",
-                f"'~' and relative Include paths are resolved against {home.as_posix()} (the account this "
-                "copied .ssh folder belongs to) rather than the importing account's home"))
+            result.diagnostics.append(
+                self.diag(
+                    "info",
+                    "ssh-include-base",
+                    f"'~' and relative Include paths are resolved against {home.as_posix()} (the account this "
+                    "copied .ssh folder belongs to) rather than the importing account's home",
+                )
+            )
         shown = self.display_path if config_file == self.path else config_file.as_posix()
-        cfg = SshConfig(config_file, home=home, local_user=self.local_user, display_path=shown,
-                        include_fallback=self.include_fallback)
+        cfg = SshConfig(
+            config_file,
+            home=home,
+            local_user=self.local_user,
+            display_path=shown,
+            include_fallback=self.include_fallback,
+        )
         result.diagnostics.extend(cfg.diagnostics)
         result.partial = cfg.partial
         self.inputs.extend(cfg.files.values())
@@ -132,16 +156,29 @@ class SshConfigSource(FileSource):
         for alias, d in candidates:
             reason = _unusable_reason(alias)
             if reason:
-                result.diagnostics.append(self.diag(
-                    "warning", "ssh-alias-unusable", f"alias {alias!r} is not imported: {reason}",
-                    file=d.file, line=d.line, entry=alias))
+                result.diagnostics.append(
+                    self.diag(
+                        "warning",
+                        "ssh-alias-unusable",
+                        f"alias {alias!r} is not imported: {reason}",
+                        file=d.file,
+                        line=d.line,
+                        entry=alias,
+                    )
+                )
                 continue
             res = cfg.resolve(alias)
             if not res.declared:
-                result.diagnostics.append(self.diag(
-                    "warning", "ssh-dead-alias",
-                    f"alias {alias!r} is not imported: {_dead_reason(cfg, alias)}",
-                    file=d.file, line=d.line, entry=alias))
+                result.diagnostics.append(
+                    self.diag(
+                        "warning",
+                        "ssh-dead-alias",
+                        f"alias {alias!r} is not imported: {_dead_reason(cfg, alias)}",
+                        file=d.file,
+                        line=d.line,
+                        entry=alias,
+                    )
+                )
                 continue
             usable.append((alias, d, res))
             imported[alias] = self.key(alias)
@@ -152,8 +189,9 @@ class SshConfigSource(FileSource):
         built = {h.key for h in result.hosts}
         for i, host in enumerate(result.hosts):  # a hop's alias that was not imported after all
             if any(hop.ref_key and hop.ref_key not in built for hop in host.jump):
-                hops = [hop.model_copy(update={"ref_key": None}) if hop.ref_key not in built else hop
-                        for hop in host.jump]
+                hops = [
+                    hop.model_copy(update={"ref_key": None}) if hop.ref_key not in built else hop for hop in host.jump
+                ]
                 result.hosts[i] = host.model_copy(update={"jump": hops})
         result.diagnostics.extend(cfg.evaluation_diagnostics())
         result.diagnostics.extend(cfg.rejected_line_summary())
@@ -165,27 +203,50 @@ class SshConfigSource(FileSource):
             for p in d.args:
                 if p.startswith("!"):
                     if p[1:] in positive:
-                        msg = (f"{p!r} keeps this block's settings away from {p[1:]!r}, an alias declared on "
-                               "another Host line (it is imported without them)")
-                        result.diagnostics.append(self.diag("info", "ssh-alias-ambiguous", msg, file=d.file,
-                                                            line=d.line, entry=p[1:]))
+                        msg = (
+                            f"{p!r} keeps this block's settings away from {p[1:]!r}, an alias declared on "
+                            "another Host line (it is imported without them)"
+                        )
+                        result.diagnostics.append(
+                            self.diag("info", "ssh-alias-ambiguous", msg, file=d.file, line=d.line, entry=p[1:])
+                        )
                     else:
-                        result.diagnostics.append(self.diag(
-                            "info", "ssh-negated-pattern",
-                            f"negated pattern {p!r} only excludes hosts from this block; it is not a server",
-                            file=d.file, line=d.line))
+                        result.diagnostics.append(
+                            self.diag(
+                                "info",
+                                "ssh-negated-pattern",
+                                f"negated pattern {p!r} only excludes hosts from this block; it is not a server",
+                                file=d.file,
+                                line=d.line,
+                            )
+                        )
                 elif "*" in p or "?" in p:
-                    result.diagnostics.append(self.diag(
-                        "info", "ssh-default-pattern",
-                        f"Host pattern {p!r} holds defaults for the hosts it matches; it is not a server",
-                        file=d.file, line=d.line))
+                    result.diagnostics.append(
+                        self.diag(
+                            "info",
+                            "ssh-default-pattern",
+                            f"Host pattern {p!r} holds defaults for the hosts it matches; it is not a server",
+                            file=d.file,
+                            line=d.line,
+                        )
+                    )
 
-    def _host(self, cfg: SshConfig, alias: str, d: Directive, res: Resolution, imported: dict[str, str],
-              result: SourceResult) -> Host | None:
+    def _host(
+        self, cfg: SshConfig, alias: str, d: Directive, res: Resolution, imported: dict[str, str], result: SourceResult
+    ) -> Host | None:
         def skip(code: str, message: str, field_: str | None = None) -> None:
             result.held.add(self.key(alias))
-            result.diagnostics.append(self.diag("error", code, f"alias {alias!r} is not imported: {message}",
-                                                file=d.file, line=d.line, entry=alias, field=field_))
+            result.diagnostics.append(
+                self.diag(
+                    "error",
+                    code,
+                    f"alias {alias!r} is not imported: {message}",
+                    file=d.file,
+                    line=d.line,
+                    entry=alias,
+                    field=field_,
+                )
+            )
 
         if res.hostname_error:
             skip("ssh-token", f"{res.hostname_error} (OpenSSH stops with an error too)", "HostName")
@@ -203,29 +264,53 @@ class SshConfigSource(FileSource):
                 return None
             jump = [h.model_copy(update={"ref_key": imported.get(h.ref)}) if h.ref else h for h in chain]
         if res.proxy_command is not None:
-            result.diagnostics.append(self.diag(
-                "warning", "ssh-proxy-command",
-                f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this "
-                "import; the "
-                "target may not support it", file=d.file, line=d.line, entry=alias, field="ProxyCommand"))
+            result.diagnostics.append(
+                self.diag(
+                    "warning",
+                    "ssh-proxy-command",
+                    f"ProxyCommand {show_command(res.proxy_command)!r} is kept as written but never run by this "
+                    "import; the "
+                    "target may not support it",
+                    file=d.file,
+                    line=d.line,
+                    entry=alias,
+                    field="ProxyCommand",
+                )
+            )
         if any(k == "CanonicalDomains" for k, _ in res.options) and res.final_pass:
-            result.diagnostics.append(self.diag(
-                "warning", "ssh-canonicalize",
-                "CanonicalizeHostname with CanonicalDomains needs DNS lookups, which this import does not "
-                "do; the host name is used as written", file=d.file, line=d.line, entry=alias))
+            result.diagnostics.append(
+                self.diag(
+                    "warning",
+                    "ssh-canonicalize",
+                    "CanonicalizeHostname with CanonicalDomains needs DNS lookups, which this import does not "
+                    "do; the host name is used as written",
+                    file=d.file,
+                    line=d.line,
+                    entry=alias,
+                )
+            )
         category = []
         if self.category_from_include and d.file != self.display_path:
             category = [Path(d.file).stem]
         try:
             host = Host(
-                key=self.key(alias), name=alias, address=address, port=res.port, user=res.user,
+                key=self.key(alias),
+                name=alias,
+                address=address,
+                port=res.port,
+                user=res.user,
                 category=category,
                 credentials=Credentials(
-                    key_files=res.identity_files, certificate_files=res.certificate_files,
-                    identities_only=res.identities_only, identity_agent=res.identity_agent,
+                    key_files=res.identity_files,
+                    certificate_files=res.certificate_files,
+                    identities_only=res.identities_only,
+                    identity_agent=res.identity_agent,
                 ),
-                jump=jump, ssh_options=res.options, proxy_command=res.proxy_command,
-                description=d.description, source=self.provenance(line=d.line, file=d.file),
+                jump=jump,
+                ssh_options=res.options,
+                proxy_command=res.proxy_command,
+                description=d.description,
+                source=self.provenance(line=d.line, file=d.file),
             )
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -247,17 +332,34 @@ class SshConfigSource(FileSource):
             try:
                 real = expand_path(path, host, home=cfg.home, local_user=cfg.local_user)
             except TokenError as exc:
-                result.diagnostics.append(self.diag(
-                    "warning", "key-path-token", f"key path {path} cannot be expanded ({exc}); kept as written",
-                    file=d.file, line=d.line, entry=host.name, field="IdentityFile"))
+                result.diagnostics.append(
+                    self.diag(
+                        "warning",
+                        "key-path-token",
+                        f"key path {path} cannot be expanded ({exc}); kept as written",
+                        file=d.file,
+                        line=d.line,
+                        entry=host.name,
+                        field="IdentityFile",
+                    )
+                )
                 expanded.append(path)
                 continue
-            result.diagnostics.append(self.diag(
-                "info", "key-path-expanded", f"key path {path} is {real} for this host (tokens expanded)",
-                file=d.file, line=d.line, entry=host.name, field="IdentityFile"))
+            result.diagnostics.append(
+                self.diag(
+                    "info",
+                    "key-path-expanded",
+                    f"key path {path} is {real} for this host (tokens expanded)",
+                    file=d.file,
+                    line=d.line,
+                    entry=host.name,
+                    field="IdentityFile",
+                )
+            )
             expanded.append(real)
         credentials = host.credentials.model_copy(update={"key_files": expanded})
         return host.model_copy(update={"credentials": credentials})
+
 
 def _unusable_reason(alias: str) -> str | None:
     if alias.startswith("-"):
@@ -274,8 +376,11 @@ def _unusable_reason(alias: str) -> str | None:
 
 def _dead_reason(cfg: SshConfig, alias: str) -> str:
     lines = cfg.host_lines_naming(alias)
-    if any(("!" + alias) in d.args or any(p.startswith("!") and match_pattern(alias, p[1:]) for p in d.args)
-           for d in lines):
+    if any(
+        ("!" + alias) in d.args or any(p.startswith("!") and match_pattern(alias, p[1:]) for p in d.args) for d in lines
+    ):
         return "every Host line naming it also excludes it with a negated pattern, so nothing applies to it"
-    return ("its Host line is in a file Included from inside a Host/Match block that does not apply to this "
-            "alias, so OpenSSH never uses that block for it")
+    return (
+        "its Host line is in a file Included from inside a Host/Match block that does not apply to this "
+        "alias, so OpenSSH never uses that block for it"
+    )

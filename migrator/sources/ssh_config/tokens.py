@@ -71,8 +71,14 @@ def default_local_user() -> str:
             return "user"
 
 
-def expand_path(value: str, host: Host, *, home: str | Path | None = None, local_user: str | None = None,
-                env: dict[str, str] | None = None) -> str:
+def expand_path(
+    value: str,
+    host: Host,
+    *,
+    home: str | Path | None = None,
+    local_user: str | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
     """Expand ``~``, ``${VAR}`` and ``%`` tokens of an IdentityFile/CertificateFile/IdentityAgent value.
 
     ``Host.credentials.key_files`` keeps the paths as written in the config (as ``ssh -G`` prints
@@ -90,7 +96,19 @@ def expand_path(value: str, host: Host, *, home: str | Path | None = None, local
     key_alias = next((v for k, v in host.ssh_options if k == "HostKeyAlias"), host.name)
     conn_hash = hashlib.sha1((local_host + host.address + port + user).encode()).hexdigest()
     uid = str(os.getuid()) if hasattr(os, "getuid") else "0"
-    return percent_expand(value, {
-        "C": conn_hash, "d": home_s, "h": host.address, "i": uid, "k": key_alias,
-        "L": local_host.split(".")[0], "l": local_host, "n": host.name, "p": port, "r": user, "u": local,
-    })
+    return percent_expand(
+        value,
+        {
+            "C": conn_hash,
+            "d": home_s,
+            "h": host.address,
+            "i": uid,
+            "k": key_alias,
+            "L": local_host.split(".")[0],
+            "l": local_host,
+            "n": host.name,
+            "p": port,
+            "r": user,
+            "u": local,
+        },
+    )

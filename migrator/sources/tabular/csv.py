@@ -43,8 +43,11 @@ def decode(data: bytes, forced: str | None = None) -> tuple[str, str, str | None
             return data.decode(forced), forced, None
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            return (data.decode(forced, errors="replace"), forced,
-                    f"bytes on line {line} are not valid {forced}; they were replaced by \ufffd")
+            return (
+                data.decode(forced, errors="replace"),
+                forced,
+                f"bytes on line {line} are not valid {forced}; they were replaced by \ufffd",
+            )
     if data.startswith(codecs.BOM_UTF8):
         enc = "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -54,15 +57,21 @@ def decode(data: bytes, forced: str | None = None) -> tuple[str, str, str | None
             return data.decode("utf-8"), "utf-8", None
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            return (data.decode("cp1252", errors="replace"), "cp1252",
-                    f"the file is not UTF-8 (first at line {line}); read it as Windows-1252 (cp1252). "
-                    "If names look wrong, give the right encoding")
+            return (
+                data.decode("cp1252", errors="replace"),
+                "cp1252",
+                f"the file is not UTF-8 (first at line {line}); read it as Windows-1252 (cp1252). "
+                "If names look wrong, give the right encoding",
+            )
     try:
         return data.decode(enc), enc, None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return (data.decode(enc, errors="replace"), enc,
-                f"bytes near line {line} are not valid {enc}; they were replaced by \ufffd")
+        return (
+            data.decode(enc, errors="replace"),
+            enc,
+            f"bytes near line {line} are not valid {enc}; they were replaced by \ufffd",
+        )
 
 
 def _is_skippable(line: str) -> bool:
@@ -211,22 +220,28 @@ class CsvSource(FileSource):
         chosen = choose_header(head, profiles, forced, self.display_path)
         if chosen is None:
             looked = ", ".join(sorted({c for p in profiles for c in p.fields["host"].columns}))
-            diags.append(self.diag(
-                "error", "no-header",
-                f"no header row with a host column in the first {len(head)} rows (looked for: {looked}); "
-                "nothing was imported. Pass --mapping or rename the columns",
-                line=head[0][0],
-            ))
+            diags.append(
+                self.diag(
+                    "error",
+                    "no-header",
+                    f"no header row with a host column in the first {len(head)} rows (looked for: {looked}); "
+                    "nothing was imported. Pass --mapping or rename the columns",
+                    line=head[0][0],
+                )
+            )
             facts["unmatched"] = [(None, head[0][0], head[0][1])]
             return [], diags, facts
         idx, detection = chosen
         header_line = head[idx][0]
         if idx:
-            diags.append(self.diag(
-                "info", "above-header",
-                f"{idx} row(s) above the header (line {header_line}) are not data and were skipped",
-                line=head[0][0],
-            ))
+            diags.append(
+                self.diag(
+                    "info",
+                    "above-header",
+                    f"{idx} row(s) above the header (line {header_line}) are not data and were skipped",
+                    line=head[0][0],
+                )
+            )
         profile = detection.match.profile
         if profile.path is not None:
             self.inputs.append(profile.path)  # a changed profile changes the plan: part of the fingerprint
@@ -239,15 +254,18 @@ class CsvSource(FileSource):
                 raise too_large(self.display_path, "the number of rows", f"{MAX_LINES:,}")
             if end - start >= _RUNAWAY_LINES:
                 self.partial = True  # the rows after a missing quote are read as one cell
-                diags.append(self.diag(
-                    "warning", "long-record",
-                    f"the row starting on line {start} spans {end - start + 1} lines; a closing quote may be "
-                    "missing", line=start,
-                ))
+                diags.append(
+                    self.diag(
+                        "warning",
+                        "long-record",
+                        f"the row starting on line {start} spans {end - start + 1} lines; a closing quote may be "
+                        "missing",
+                        line=start,
+                    )
+                )
             rows.append(RawRow(line=start, values=fields))
         fmt = RejectFormat(delimiter=delimiter, encoding=encoding, quoting=quoting)
-        table = Table(section=None, header_line=header_line, detection=detection, rows=rows,
-                      reject_format=fmt)
+        table = Table(section=None, header_line=header_line, detection=detection, rows=rows, reject_format=fmt)
         facts["quoting"] = quoting
         return [table], diags, facts
 

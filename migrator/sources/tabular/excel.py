@@ -85,8 +85,9 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     targets = {}
     for rel in ElementTree.fromstring(archive.read(rels_path)).iter(f"{_PKG_REL}Relationship"):
         target = rel.get("Target", "")
-        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(base, target))
+        targets[rel.get("Id")] = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        )
     out = {}
     for sheet in ElementTree.fromstring(archive.read(workbook)).iter(f"{_MAIN}sheet"):
         part = targets.get(sheet.get(f"{_REL}id"))
@@ -164,7 +165,7 @@ def format_date(value: dt.datetime | dt.date | dt.time, number_format: str) -> s
     for i, tok in enumerate(tokens):
         low = tok.lower()
         prev = next((t.lower() for t in reversed(tokens[:i]) if t.strip(" :-./,")), "")
-        nxt = next((t.lower() for t in tokens[i + 1:] if t.strip(" :-./,")), "")
+        nxt = next((t.lower() for t in tokens[i + 1 :] if t.strip(" :-./,")), "")
         minutes = low in ("m", "mm") and (prev.startswith("h") or nxt.startswith("s"))
         hour = value.hour % 12 or 12 if twelve else value.hour
         if tok.startswith('"'):
@@ -228,9 +229,7 @@ def cell_text(value, number_format: str = "General") -> tuple[str, str | None]:
         return repr(value), "Excel stored this cell as a number; format the column as Text and type it again"
     if isinstance(value, dt.datetime | dt.date | dt.time):
         shown = format_date(value, number_format or "General")
-        return shown, (
-            f"Excel turned this cell into a date ({shown}); format the column as Text and type it again"
-        )
+        return shown, (f"Excel turned this cell into a date ({shown}); format the column as Text and type it again")
     if isinstance(value, dt.timedelta):
         return str(value), "Excel stored this cell as a duration"
     return str(value), None
@@ -268,15 +267,16 @@ class ExcelSource(FileSource):
 
         data = read_source_bytes(self.path, self.display_path)
         if data.startswith(b"\xd0\xcf\x11\xe0"):
-            raise InputError(
-                f"{self.display_path}: this is an Excel 97-2003 (.xls) workbook; save it as .xlsx first"
-            )
+            raise InputError(f"{self.display_path}: this is an Excel 97-2003 (.xls) workbook; save it as .xlsx first")
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             for member in archive.infolist():
                 if member.file_size > MAX_XLSX_PART_BYTES:
-                    raise too_large(self.display_path, f"part {member.filename} unpacked "
-                                    f"({size_text(member.file_size)})", size_text(MAX_XLSX_PART_BYTES))
+                    raise too_large(
+                        self.display_path,
+                        f"part {member.filename} unpacked ({size_text(member.file_size)})",
+                        size_text(MAX_XLSX_PART_BYTES),
+                    )
             parts = sheet_parts(archive)
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError, ValueError) as exc:
@@ -301,20 +301,21 @@ class ExcelSource(FileSource):
             folded = str(wanted).casefold()
             chosen = [n for n in names if n == wanted] or [n for n in names if n.casefold() == folded]
             if not chosen:
-                raise ConfigError(
-                    f"{self.display_path}: no sheet named {wanted!r} (sheets: {', '.join(names)})")
+                raise ConfigError(f"{self.display_path}: no sheet named {wanted!r} (sheets: {', '.join(names)})")
             selected = chosen[:1]
         else:
             selected = []
             for n in names:
                 state = parts.get(n, ("", "visible"))[1]
                 if state != "visible" and not include_hidden:
-                    diags.append(self.diag(
-                        "warning", "hidden-sheet",
-                        f"sheet {n!r} is {'very ' if state == 'veryHidden' else ''}hidden and was skipped; "
-                        "include hidden sheets to read it",
-
-                    ))
+                    diags.append(
+                        self.diag(
+                            "warning",
+                            "hidden-sheet",
+                            f"sheet {n!r} is {'very ' if state == 'veryHidden' else ''}hidden and was skipped; "
+                            "include hidden sheets to read it",
+                        )
+                    )
                     continue
                 selected.append(n)
         profiles, forced = profiles_for(self.options.mapping)
@@ -351,8 +352,10 @@ class ExcelSource(FileSource):
                 text, note = cell_text(getattr(cell, "value", None), fmt)
                 values.append(text)
                 if (r, c + 1) in facts.uncached:
-                    note = ("the cell holds a formula without a saved result (the file was written by a "
-                            "program that does not calculate); open and save it in Excel or LibreOffice")
+                    note = (
+                        "the cell holds a formula without a saved result (the file was written by a "
+                        "program that does not calculate); open and save it in Excel or LibreOffice"
+                    )
                 if note:
                     notes[c] = note
             for rng in by_row.get(r, ()):
@@ -370,9 +373,7 @@ class ExcelSource(FileSource):
                         notes[col] = note
             yield r, values, notes
 
-    def _sheet_table(
-        self, ws, name, facts, profiles, forced, include_hidden, diags, unmatched
-    ) -> Table | None:
+    def _sheet_table(self, ws, name, facts, profiles, forced, include_hidden, diags, unmatched) -> Table | None:
         rows = [(r, v, n) for r, v, n in self._sheet_rows(ws, facts) if any(x.strip() for x in v)]
         if not rows:
             diags.append(self.diag("info", "empty-sheet", f"sheet {name!r} is empty"))
@@ -380,11 +381,14 @@ class ExcelSource(FileSource):
         head = [(r, v) for r, v, _ in rows[:HEADER_SCAN_ROWS]]
         chosen = choose_header(head, profiles, forced, f"{self.display_path} sheet {name!r}")
         if chosen is None:
-            diags.append(self.diag(
-                "warning", "no-header",
-                f"sheet {name!r} has no header row with a host column in its first {len(head)} rows; skipped",
-                line=head[0][0],
-            ))
+            diags.append(
+                self.diag(
+                    "warning",
+                    "no-header",
+                    f"sheet {name!r} has no header row with a host column in its first {len(head)} rows; skipped",
+                    line=head[0][0],
+                )
+            )
             unmatched.append((name, head[0][0], head[0][1]))
             return None
         idx, detection = chosen
@@ -392,30 +396,39 @@ class ExcelSource(FileSource):
             self.inputs.append(detection.match.profile.path)
         header_row = head[idx][0]
         if idx:
-            diags.append(self.diag(
-                "info", "above-header",
-                f"sheet {name!r}: {idx} row(s) above the header (row {header_row}) are not data; skipped",
-                line=head[0][0],
-            ))
+            diags.append(
+                self.diag(
+                    "info",
+                    "above-header",
+                    f"sheet {name!r}: {idx} row(s) above the header (row {header_row}) are not data; skipped",
+                    line=head[0][0],
+                )
+            )
         data: list[RawRow] = []
         for r, values, notes in rows:
             if r <= header_row:
                 continue
             if r in facts.hidden_rows and not include_hidden:
-                diags.append(self.diag(
-                    "info", "hidden-row",
-                    f"sheet {name!r} row {r} is hidden and was skipped; include hidden rows to read it",
-                    line=r,
-                ))
+                diags.append(
+                    self.diag(
+                        "info",
+                        "hidden-row",
+                        f"sheet {name!r} row {r} is hidden and was skipped; include hidden rows to read it",
+                        line=r,
+                    )
+                )
                 continue
             data.append(RawRow(line=r, values=values, notes=notes))
         uncached = len(facts.uncached)
         if uncached:
-            diags.append(self.diag(
-                "warning", "formula-no-value",
-                f"sheet {name!r} has {uncached} formula cell(s) without a saved result; they read as blank",
-                field=name,
-            ))
+            diags.append(
+                self.diag(
+                    "warning",
+                    "formula-no-value",
+                    f"sheet {name!r} has {uncached} formula cell(s) without a saved result; they read as blank",
+                    field=name,
+                )
+            )
         fmt = RejectFormat(delimiter=",", encoding="utf-8-sig", quoting="minimal")
         return Table(section=name, header_line=header_row, detection=detection, rows=data, reject_format=fmt)
 

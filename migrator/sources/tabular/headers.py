@@ -63,8 +63,7 @@ def choose_header(
         return None
     _, idx, ranking = best
     if not forced and ambiguous(ranking):
-        close = [m for m in ranking
-                 if ranking[0].score - m.score < AMBIGUITY_MARGIN and m.score >= CONFIDENT_SCORE]
+        close = [m for m in ranking if ranking[0].score - m.score < AMBIGUITY_MARGIN and m.score >= CONFIDENT_SCORE]
         names = ", ".join(f"{m.profile.name} ({m.score:.2f})" for m in close)
         raise ConfigError(
             f"{where}: the header on line {records[idx][0]} fits several mapping profiles equally well "
@@ -83,45 +82,64 @@ def header_diagnostics(source, table: Table, file: str | None = None) -> list[Di
         out.append(source.diag("info", "mapping", f"mapping profile {match.profile.name!r}{where}", **loc))
     elif det.confident:
         runner = (
-            f"; next best {det.ranking[1].profile.name!r} ({det.ranking[1].score:.2f})"
-            if len(det.ranking) > 1 else ""
+            f"; next best {det.ranking[1].profile.name!r} ({det.ranking[1].score:.2f})" if len(det.ranking) > 1 else ""
         )
-        out.append(source.diag(
-            "info", "mapping-detected",
-            f"headers match mapping profile {match.profile.name!r}{where} (score {match.score:.2f}{runner})",
-            **loc,
-        ))
+        out.append(
+            source.diag(
+                "info",
+                "mapping-detected",
+                f"headers match mapping profile {match.profile.name!r}{where} (score {match.score:.2f}{runner})",
+                **loc,
+            )
+        )
     else:
-        out.append(source.diag(
-            "warning", "mapping-guessed",
-            f"headers match no mapping profile well{where}; using {match.profile.name!r} "
-            f"(score {match.score:.2f}) - check the columns with 'mapping check' or pass --mapping",
-            **loc,
-        ))
+        out.append(
+            source.diag(
+                "warning",
+                "mapping-guessed",
+                f"headers match no mapping profile well{where}; using {match.profile.name!r} "
+                f"(score {match.score:.2f}) - check the columns with 'mapping check' or pass --mapping",
+                **loc,
+            )
+        )
     fields = match.column_field()
     for name, idxs in match.duplicates.items():
         fname = fields.get(idxs[0])
         spec = match.profile.spec(fname) if fname else None
         cols = ", ".join(str(i + 1) for i in idxs)
         if spec is not None and spec.join:
-            out.append(source.diag(
-                "info", "duplicate-column",
-                f"column {name!r} appears {len(idxs)} times (columns {cols}); their values are joined",
-                field=name, **loc,
-            ))
+            out.append(
+                source.diag(
+                    "info",
+                    "duplicate-column",
+                    f"column {name!r} appears {len(idxs)} times (columns {cols}); their values are joined",
+                    field=name,
+                    **loc,
+                )
+            )
         else:
             use = f"; the first non-blank one feeds {fname}" if fname else "; none of them is imported"
-            out.append(source.diag(
-                "warning", "duplicate-column",
-                f"column {name!r} appears {len(idxs)} times (columns {cols}){use}", field=name, **loc,
-            ))
+            out.append(
+                source.diag(
+                    "warning",
+                    "duplicate-column",
+                    f"column {name!r} appears {len(idxs)} times (columns {cols}){use}",
+                    field=name,
+                    **loc,
+                )
+            )
     for fname, idxs in match.shared_fields().items():
         cols = " and ".join(repr(match.names[i]) for i in idxs)
-        out.append(source.diag(
-            "warning", "ambiguous-column",
-            f"columns {cols} both fit {fname}; each row uses the first non-blank one in that order "
-            "(a profile that names one of them, given with --mapping, decides)", field=match.names[idxs[0]], **loc,
-        ))
+        out.append(
+            source.diag(
+                "warning",
+                "ambiguous-column",
+                f"columns {cols} both fit {fname}; each row uses the first non-blank one in that order "
+                "(a profile that names one of them, given with --mapping, decides)",
+                field=match.names[idxs[0]],
+                **loc,
+            )
+        )
     if match.unused:
         names = [match.names[i] for i in match.unused]
         shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")

@@ -64,8 +64,23 @@ JOINABLE = frozenset({*(f for f, kind in FIELDS.items() if kind == "list"), "des
 AMBIGUITY_MARGIN = 0.1
 
 _FIELD_KEYS = {
-    "columns", "default", "value", "required", "fallback", "separators", "join", "joiner", "template",
-    "map", "unmapped", "accept", "warn", "split", "regex", "regex_from", "prefix",
+    "columns",
+    "default",
+    "value",
+    "required",
+    "fallback",
+    "separators",
+    "join",
+    "joiner",
+    "template",
+    "map",
+    "unmapped",
+    "accept",
+    "warn",
+    "split",
+    "regex",
+    "regex_from",
+    "prefix",
 }
 _NORMALISE = re.compile(r"[\s_\-]+")
 
@@ -233,8 +248,12 @@ def _str_map(value, where: str) -> dict[str, str]:
 
 
 #: The keys each section of a profile may hold; anything else is a typo, reported by name.
-_SECTION_KEYS = {"profile": {"title", "origin", "delimiter", "quoting"}, "detect": {"headers", "known"},
-                 "tree": {"container"}, "checks": {"column", "unless", "message"}}
+_SECTION_KEYS = {
+    "profile": {"title", "origin", "delimiter", "quoting"},
+    "detect": {"headers", "known"},
+    "tree": {"container"},
+    "checks": {"column", "unless", "message"},
+}
 
 
 def _table(value, where: str, keys: set[str]) -> dict:
@@ -296,11 +315,13 @@ def parse_profile(data: dict, *, name: str, path: Path | None = None) -> Profile
         chk = _table(chk, cw, _SECTION_KEYS["checks"])
         if not isinstance(chk.get("column"), str) or not isinstance(chk.get("message"), str) or not chk["message"]:
             raise ConfigError(f"{cw}: needs column and message (strings)")
-        checks.append(ColumnCheck(
-            column=normalise_header(chk["column"]),
-            unless=tuple(normalise_value(v) for v in _str_list(chk.get("unless", []), cw)),
-            message=chk["message"],
-        ))
+        checks.append(
+            ColumnCheck(
+                column=normalise_header(chk["column"]),
+                unless=tuple(normalise_value(v) for v in _str_list(chk.get("unless", []), cw)),
+                message=chk["message"],
+            )
+        )
     quoting = meta.get("quoting", "minimal")
     if not isinstance(quoting, str) or quoting not in ("minimal", "none"):
         raise ConfigError(f"{where}: [profile] quoting must be 'minimal' or 'none'")
@@ -308,10 +329,17 @@ def parse_profile(data: dict, *, name: str, path: Path | None = None) -> Profile
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise ConfigError(f"{where}: [profile] delimiter must be one character")
     return Profile(
-        name=name, title=_text(meta.get("title", name), f"{where}: [profile] title"),
+        name=name,
+        title=_text(meta.get("title", name), f"{where}: [profile] title"),
         origin=_text(meta.get("origin", ""), f"{where}: [profile] origin").strip(),
-        fields=specs, signature=signature, known=known, delimiter=delimiter, quoting=quoting,
-        tree_containers=containers, checks=tuple(checks), path=path,
+        fields=specs,
+        signature=signature,
+        known=known,
+        delimiter=delimiter,
+        quoting=quoting,
+        tree_containers=containers,
+        checks=tuple(checks),
+        path=path,
     )
 
 
@@ -416,9 +444,14 @@ def match_header(profile: Profile, header: list[str]) -> HeaderMatch:
             if i in header_defaults:
                 defaults[fname] = header_defaults[i]
     missing = [
-        s.name for s in profile.fields.values()
-        if s.required and s.name not in columns and s.value is None and s.default is None
-        and s.name not in defaults and not (s.fallback and s.fallback in columns)
+        s.name
+        for s in profile.fields.values()
+        if s.required
+        and s.name not in columns
+        and s.value is None
+        and s.default is None
+        and s.name not in defaults
+        and not (s.fallback and s.fallback in columns)
     ]
     used = [i for i, n in enumerate(norm) if n]
     unused = [i for i in used if i not in claimed]
@@ -427,8 +460,15 @@ def match_header(profile: Profile, header: list[str]) -> HeaderMatch:
     coverage = recognised / len(used) if used else 0.0
     score = 0.0 if missing else 0.5 * hits / len(profile.signature) + 0.5 * coverage
     return HeaderMatch(
-        profile=profile, header=list(header), names=names, columns=columns, header_defaults=defaults,
-        unused=unused, missing_required=missing, duplicates=duplicates, score=round(score, 4),
+        profile=profile,
+        header=list(header),
+        names=names,
+        columns=columns,
+        header_defaults=defaults,
+        unused=unused,
+        missing_required=missing,
+        duplicates=duplicates,
+        score=round(score, 4),
     )
 
 

@@ -33,8 +33,10 @@ def write_rejects(rejects: Iterable[RejectedRow], path: str | Path) -> list[Path
         opts = {"quoting": csv.QUOTE_NONE, "quotechar": None, "escapechar": None} if none else {}
         with out.open("w", encoding=encoding, errors="replace", newline="") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n", **opts)
-            fh.write(f"# rejected rows from {file}; fix them and import this file again. "
-                     "Password columns are left empty on purpose.\r\n")
+            fh.write(
+                f"# rejected rows from {file}; fix them and import this file again. "
+                "Password columns are left empty on purpose.\r\n"
+            )
             writer.writerow(list(header))
             for r in rows:
                 section = getattr(r, "section", None)

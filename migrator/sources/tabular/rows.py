@@ -30,8 +30,21 @@ _WINDOWS_ABS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 _BARE_SPECS = {"port": FieldSpec(name="port"), "user": FieldSpec(name="user")}
 #: Fields read from one column each, in the order they depend on each other (host before port/user).
 _FIELD_ORDER = (
-    "id", "parent", "node_type", "enabled", "protocol", "host", "port", "user", "password", "key_file",
-    "key_passphrase", "identity", "password_ref", "agent", "jump",
+    "id",
+    "parent",
+    "node_type",
+    "enabled",
+    "protocol",
+    "host",
+    "port",
+    "user",
+    "password",
+    "key_file",
+    "key_passphrase",
+    "identity",
+    "password_ref",
+    "agent",
+    "jump",
 )
 
 
@@ -53,8 +66,15 @@ def parse_port(text: str) -> int:
 
 
 #: Values of an ``agent`` column (normalised) and the agent they name.
-AGENTS = {"pageant": "pageant", "openssh": "openssh", "ssh-agent": "openssh", "sshagent": "openssh",
-          "agent": "openssh", "yes": "openssh", "true": "openssh"}
+AGENTS = {
+    "pageant": "pageant",
+    "openssh": "openssh",
+    "ssh-agent": "openssh",
+    "sshagent": "openssh",
+    "agent": "openssh",
+    "yes": "openssh",
+    "true": "openssh",
+}
 
 
 def parse_bool(text: str) -> bool:
@@ -76,7 +96,7 @@ def split_target(text: str) -> tuple[str | None, str, str | None, str | None]:
     rest = text.strip()
     scheme = _URL_SCHEME.match(rest)
     if scheme:
-        rest = rest[scheme.end():].rstrip("/")
+        rest = rest[scheme.end() :].rstrip("/")
     if "@" in rest:
         user, _, rest = rest.rpartition("@")
         user, colon, secret = user.partition(":")
@@ -272,11 +292,24 @@ class RowDrafter:
         if d.address_password is not None:
             if d.password is None:
                 d.password = d.address_password
-                d.notes.append(("warning", "password-in-address", "the address holds a password "
-                                "(user:password@host); it is imported as the password", None))
+                d.notes.append(
+                    (
+                        "warning",
+                        "password-in-address",
+                        "the address holds a password (user:password@host); it is imported as the password",
+                        None,
+                    )
+                )
             elif d.password != d.address_password:
-                d.notes.append(("warning", "password-in-address", "the address holds a password that differs "
-                                "from the password column; the password column is used", None))
+                d.notes.append(
+                    (
+                        "warning",
+                        "password-in-address",
+                        "the address holds a password that differs "
+                        "from the password column; the password column is used",
+                        None,
+                    )
+                )
 
         # name, after host (it may fall back to the address)
         if "name" in specs:
@@ -297,9 +330,7 @@ class RowDrafter:
         if "description" in specs:
             spec = specs["description"]
             parts = self._parts(table, spec, values)
-            texts = [
-                (spec.template.format(column=c, value=v) if spec.template else v) for c, v in parts if v
-            ]
+            texts = [(spec.template.format(column=c, value=v) if spec.template else v) for c, v in parts if v]
             d.description = spec.joiner.join(texts) if texts else None
         if "tags" in specs:
             spec = specs["tags"]
@@ -358,9 +389,14 @@ class RowDrafter:
             from_host = d.fields.get("port@host")
             port_text = text if in_cell or not from_host else from_host
             if in_cell and from_host and from_host != text:
-                d.notes.append(("warning", "port-conflict",
-                                f"host names port {from_host} but the port column says {text}; "
-                                "using the port column", column))
+                d.notes.append(
+                    (
+                        "warning",
+                        "port-conflict",
+                        f"host names port {from_host} but the port column says {text}; using the port column",
+                        column,
+                    )
+                )
             if port_text:
                 try:
                     d.port = parse_port(port_text)
@@ -414,15 +450,20 @@ class RowDrafter:
     def _key_path(self, d: _Draft, item: str, column: str | None) -> str:
         """Relative key paths are relative to the input file's folder; ``~`` is expanded."""
         if _WINDOWS_ABS.match(item):
-            d.notes.append(("warning", "key-file-windows",
-                            f"key file {item} is a Windows path; it must exist where XPipe runs", column))
+            d.notes.append(
+                (
+                    "warning",
+                    "key-file-windows",
+                    f"key file {item} is a Windows path; it must exist where XPipe runs",
+                    column,
+                )
+            )
             return item
         path = Path(item).expanduser()
         if not path.is_absolute():
             path = (self.base_dir / path).resolve()
         if not path.is_file():
-            d.notes.append(("warning", "key-file-missing", f"key file {path} does not exist on this machine",
-                            column))
+            d.notes.append(("warning", "key-file-missing", f"key file {path} does not exist on this machine", column))
         return str(path)
 
     def _folder(self, d: _Draft, spec: FieldSpec, values: list[str]) -> list[str]:
@@ -441,7 +482,10 @@ class RowDrafter:
                 subject = d.fields.get(spec.regex_from, "")
             m = spec.regex.search(subject or "")
             if m:
-                found = m.group("folder") if "folder" in spec.regex.groupindex else (
-                    m.group(1) if spec.regex.groups else m.group(0))
+                found = (
+                    m.group("folder")
+                    if "folder" in spec.regex.groupindex
+                    else (m.group(1) if spec.regex.groups else m.group(0))
+                )
                 parts = split_list(found or "", seps)
         return [*spec.prefix, *parts] if parts or spec.prefix else []

@@ -106,7 +106,6 @@ class TableMapper(RowDrafter):
             self.source.diag(level, code, message, line=line, field=field, entry=entry, file=self._file)
         )
 
-
     def run(self) -> SourceResult:
         for table in self.tables:
             self.result.diagnostics.extend(header_diagnostics(self.source, table, self.file))
@@ -132,13 +131,22 @@ class TableMapper(RowDrafter):
                     for i, chk in check_cols:
                         v = _cell(row.values, i)
                         if normalise_value(v) not in chk.unless:
-                            self._diag("warning", "column-check", chk.message.replace("{value}", v), d,
-                                       field=table.match.names[i])
+                            self._diag(
+                                "warning",
+                                "column-check",
+                                chk.message.replace("{value}", v),
+                                d,
+                                field=table.match.names[i],
+                            )
                 self.drafts.append(d)
             if shifted_rows:
-                self._diag("warning", "extra-fields",
-                           f"{shifted_rows} row(s) have more values than the header has columns (first on "
-                           f"line {first_shift}); the extra values are ignored", line=first_shift)
+                self._diag(
+                    "warning",
+                    "extra-fields",
+                    f"{shifted_rows} row(s) have more values than the header has columns (first on "
+                    f"line {first_shift}); the extra values are ignored",
+                    line=first_shift,
+                )
         self._tree_folders()
         self._assign_keys()
         self._resolve_jumps()
@@ -171,9 +179,12 @@ class TableMapper(RowDrafter):
             if parent in seen:
                 self._diag("warning", "folder-loop", "folder parents form a loop; the path is cut there", d)
             if path:
-                prefix = list(d.table.match.profile.fields["folder"].prefix) if "folder" in \
-                    d.table.match.profile.fields else []
-                d.folder = [*prefix, *path, *d.folder[len(prefix):]]
+                prefix = (
+                    list(d.table.match.profile.fields["folder"].prefix)
+                    if "folder" in d.table.match.profile.fields
+                    else []
+                )
+                d.folder = [*prefix, *path, *d.folder[len(prefix) :]]
         self.drafts = [d for d in self.drafts if not d.container]
 
     def _assign_keys(self):
@@ -190,9 +201,13 @@ class TableMapper(RowDrafter):
             else:
                 d.entry_id = f"{base}#{n}"
                 what = "id" if (d.fields.get("id") or d.tree_id) else "name"
-                self._diag("warning", "duplicate-name",
-                           f"{what} {base!r} is also used on line {first_line[base]}; this entry is kept "
-                           f"with the key suffix #{n}", d)
+                self._diag(
+                    "warning",
+                    "duplicate-name",
+                    f"{what} {base!r} is also used on line {first_line[base]}; this entry is kept "
+                    f"with the key suffix #{n}",
+                    d,
+                )
             d.key = self._key_prefix + d.entry_id
 
     def _resolve_jumps(self):
@@ -208,21 +223,32 @@ class TableMapper(RowDrafter):
         hop_for: dict[int, JumpHop] = {}
 
         def target_of(d: _Draft, token: str) -> _Draft | None:
-            hits = by_name.get(token) or by_fold.get(token.casefold()) or (
-                by_address.get(token.casefold()) if "@" not in token else None)
+            hits = (
+                by_name.get(token)
+                or by_fold.get(token.casefold())
+                or (by_address.get(token.casefold()) if "@" not in token else None)
+            )
             if not hits:
                 gone = self.skipped.get(token.casefold())
                 if gone is not None:
-                    d.problems.append(_Problem(
-                        "jump", d.jump_column,
-                        f"jump host {token!r} (line {gone.row.line}) is not imported: {gone.skipped}"))
+                    d.problems.append(
+                        _Problem(
+                            "jump",
+                            d.jump_column,
+                            f"jump host {token!r} (line {gone.row.line}) is not imported: {gone.skipped}",
+                        )
+                    )
                     return d
                 return None
             if len(hits) > 1:
                 lines = ", ".join(str(h.row.line) for h in hits)
-                self._diag("warning", "ambiguous-jump",
-                           f"jump {token!r} matches the rows on lines {lines}; using line {hits[0].row.line}",
-                           d, field=d.jump_column)
+                self._diag(
+                    "warning",
+                    "ambiguous-jump",
+                    f"jump {token!r} matches the rows on lines {lines}; using line {hits[0].row.line}",
+                    d,
+                    field=d.jump_column,
+                )
             return hits[0]
 
         def valid(d: _Draft) -> bool:
@@ -249,9 +275,13 @@ class TableMapper(RowDrafter):
                         continue
                     if not valid(t):
                         reason = "; ".join(p.message for p in t.problems) or "it is not imported"
-                        d.problems.append(_Problem(
-                            "jump", d.jump_column,
-                            f"jump host {token!r} (line {t.row.line}) is not imported: {reason}"))
+                        d.problems.append(
+                            _Problem(
+                                "jump",
+                                d.jump_column,
+                                f"jump host {token!r} (line {t.row.line}) is not imported: {reason}",
+                            )
+                        )
                         continue
                     hop = hop_for.get(id(t))
                     if hop is None:  # one shared (frozen) hop per jump host: large files reuse a bastion
@@ -265,14 +295,23 @@ class TableMapper(RowDrafter):
                     address = validate_address(host)
                     port = parse_port(port_text) if port_text else None
                 except ValueError as exc:
-                    d.problems.append(_Problem(
-                        "jump", d.jump_column,
-                        f"jump {shown!r} names no row in this file and is not user@host:port ({exc})"))
+                    d.problems.append(
+                        _Problem(
+                            "jump",
+                            d.jump_column,
+                            f"jump {shown!r} names no row in this file and is not user@host:port ({exc})",
+                        )
+                    )
                     continue
                 if secret is not None:
-                    d.problems.append(_Problem(
-                        "jump", d.jump_column, f"jump host {shown!r} is given with a password (user:password@host); "
-                        "a jump host's password goes in its own row, not in the jump column"))
+                    d.problems.append(
+                        _Problem(
+                            "jump",
+                            d.jump_column,
+                            f"jump host {shown!r} is given with a password (user:password@host); "
+                            "a jump host's password goes in its own row, not in the jump column",
+                        )
+                    )
                     continue
                 hops.append(JumpHop(host=address, port=port, user=user))
             d.jump = hops
@@ -288,17 +327,24 @@ class TableMapper(RowDrafter):
             if not d.problems:
                 try:
                     host = Host(
-                        key=d.key, name=d.name, address=d.address, port=d.port, user=d.user,
+                        key=d.key,
+                        name=d.name,
+                        address=d.address,
+                        port=d.port,
+                        user=d.user,
                         category=d.folder,
                         credentials=Credentials(
                             password=SecretStr(d.password) if d.password else None,
                             key_files=d.key_files,
                             key_passphrase=SecretStr(d.key_passphrase) if d.key_passphrase else None,
-                            identity=d.identity, password_manager_ref=d.password_ref, agent=d.agent,
+                            identity=d.identity,
+                            password_manager_ref=d.password_ref,
+                            agent=d.agent,
                         ),
-                        jump=d.jump, tags=d.tags, description=d.description,
-                        source=self.source.provenance(
-                            line=d.row.line, section=d.table.section, file=self._file),
+                        jump=d.jump,
+                        tags=d.tags,
+                        description=d.description,
+                        source=self.source.provenance(line=d.row.line, section=d.table.section, file=self._file),
                     )
                 except ValidationError as exc:
                     for err in exc.errors():
@@ -327,11 +373,19 @@ class TableMapper(RowDrafter):
         header = [match.names[i] if i in secret_cols else cell for i, cell in enumerate(match.header)]
         fmt = d.table.reject_format
         self.result.held.add(d.key)
-        self.result.rejects.append(TabularRejectedRow(
-            file=self.file or self.source.display_path, line=d.row.line, header=header,
-            values=values, reason="; ".join(p.message for p in d.problems), section=d.table.section,
-            delimiter=fmt.delimiter, encoding=fmt.encoding, quoting=fmt.quoting,
-        ))
+        self.result.rejects.append(
+            TabularRejectedRow(
+                file=self.file or self.source.display_path,
+                line=d.row.line,
+                header=header,
+                values=values,
+                reason="; ".join(p.message for p in d.problems),
+                section=d.table.section,
+                delimiter=fmt.delimiter,
+                encoding=fmt.encoding,
+                quoting=fmt.quoting,
+            )
+        )
 
 
 def unsure_reason(table: Table) -> str | None:
@@ -343,8 +397,10 @@ def unsure_reason(table: Table) -> str | None:
     det, match = table.detection, table.match
     where = f"sheet {table.section!r}, " if table.section else ""
     if not det.confident:
-        return (f"{where}the header on line {table.header_line} fits no mapping profile well (best "
-                f"{match.profile.name!r}, score {match.score:.2f} < {CONFIDENT_SCORE})")
+        return (
+            f"{where}the header on line {table.header_line} fits no mapping profile well (best "
+            f"{match.profile.name!r}, score {match.score:.2f} < {CONFIDENT_SCORE})"
+        )
     shared = match.shared_fields().get("host")
     if shared and not det.forced:
         cols = " and ".join(repr(match.names[i]) for i in shared)
@@ -357,6 +413,9 @@ def map_tables(source, tables: list[Table], *, file: str | None = None) -> Sourc
     for table in tables:
         reason = unsure_reason(table)
         if reason:
-            raise MappingUnsure(f"{file or source.display_path}: {reason}; nothing was imported: pass --mapping "
-                                "(see 'xpipe-migrate mapping check')", source=source)
+            raise MappingUnsure(
+                f"{file or source.display_path}: {reason}; nothing was imported: pass --mapping "
+                "(see 'xpipe-migrate mapping check')",
+                source=source,
+            )
     return TableMapper(source, tables, file=file).run()

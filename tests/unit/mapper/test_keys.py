@@ -30,8 +30,15 @@ def _require_ssh_keygen() -> None:
         pytest.fail(f"ssh-keygen is required by these tests and was not found ({SSH_KEYGEN}); install openssh-client")
 
 
-def keygen(directory: Path, name: str, kind: str, passphrase: str = "", fmt: str | None = None,
-           cipher: str | None = None, bits: int | None = None) -> Path:
+def keygen(
+    directory: Path,
+    name: str,
+    kind: str,
+    passphrase: str = "",
+    fmt: str | None = None,
+    cipher: str | None = None,
+    bits: int | None = None,
+) -> Path:
     _require_ssh_keygen()
     path = directory / name
     cmd = [SSH_KEYGEN, "-q", "-t", kind, "-N", passphrase, "-C", "test-key", "-f", str(path)]
@@ -48,8 +55,9 @@ def keygen(directory: Path, name: str, kind: str, passphrase: str = "", fmt: str
 def keygen_fingerprint(public_file: Path) -> str:
     """The SHA256 fingerprint as ``ssh-keygen -lf`` prints it: '<bits> SHA256:... comment (TYPE)'."""
     _require_ssh_keygen()
-    out = subprocess.run([SSH_KEYGEN, "-lf", str(public_file)], check=True, capture_output=True, text=True,
-                         stdin=subprocess.DEVNULL).stdout
+    out = subprocess.run(
+        [SSH_KEYGEN, "-lf", str(public_file)], check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    ).stdout
     return out.split()[1]
 
 
@@ -68,8 +76,15 @@ KEYGEN_CASES = [
     ("ecdsa-openssh", "ecdsa", None, "ecdsa-sha2-nistp256"),
     ("ecdsa-pem", "ecdsa", "PEM", "ecdsa-sha2-nistp256"),
 ]
-OPENSSH_CIPHERS = ["aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes256-cbc", "aes256-gcm@openssh.com",
-                   "chacha20-poly1305@openssh.com"]
+OPENSSH_CIPHERS = [
+    "aes128-ctr",
+    "aes192-ctr",
+    "aes256-ctr",
+    "aes128-cbc",
+    "aes256-cbc",
+    "aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com",
+]
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +204,9 @@ def test_cipher_no_loader_decrypts_is_ok_but_says_the_passphrase_was_not_checked
     assert inspector.inspect(str(path)).status == "needs-passphrase"
 
 
-@pytest.mark.parametrize("key_class,key_type", [(paramiko.RSAKey, "ssh-rsa"),
-                                                (paramiko.ECDSAKey, "ecdsa-sha2-nistp256")])
+@pytest.mark.parametrize(
+    "key_class,key_type", [(paramiko.RSAKey, "ssh-rsa"), (paramiko.ECDSAKey, "ecdsa-sha2-nistp256")]
+)
 def test_paramiko_generated_keys(tmp_path, inspector, key_class, key_type):
     key = key_class.generate(2048) if key_class is paramiko.RSAKey else key_class.generate()
     public = tmp_path / "id.pub"
@@ -213,8 +229,12 @@ def test_secret_str_passphrase_is_accepted(keydir, inspector):
 
 
 def test_no_passphrase_in_any_result(keydir, inspector):
-    results = [inspector.inspect(str(keydir / f"{name}.{kind}"), passphrase)
-               for name, *_ in KEYGEN_CASES for kind in ("plain", "enc") for passphrase in (RIGHT, WRONG, None)]
+    results = [
+        inspector.inspect(str(keydir / f"{name}.{kind}"), passphrase)
+        for name, *_ in KEYGEN_CASES
+        for kind in ("plain", "enc")
+        for passphrase in (RIGHT, WRONG, None)
+    ]
     assert {r.status for r in results} == {"ok", "bad-passphrase", "needs-passphrase"}
     for info in results:
         assert_no_secret(info, RIGHT, WRONG)
@@ -252,8 +272,9 @@ def test_authorized_keys_line_with_options_is_a_public_key(keydir, tmp_path, ins
 
 def test_rfc4716_public_key_is_a_public_key(keydir, tmp_path, inspector):
     public = keydir / "rsa-openssh.plain.pub"
-    exported = subprocess.run([SSH_KEYGEN, "-e", "-f", str(public)], check=True, capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL).stdout
+    exported = subprocess.run(
+        [SSH_KEYGEN, "-e", "-f", str(public)], check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    ).stdout
     assert exported.startswith("---- BEGIN SSH2 PUBLIC KEY ----")
     path = tmp_path / "exported_key"
     path.write_text(exported)
@@ -266,8 +287,12 @@ def test_certificate_is_a_public_key(keydir, tmp_path, inspector):
     shutil.copy(keydir / "ed25519.plain", tmp_path / "id")
     shutil.copy(keydir / "ed25519.plain.pub", tmp_path / "id.pub")
     keygen(tmp_path, "ca", "ed25519")
-    subprocess.run([SSH_KEYGEN, "-q", "-s", str(tmp_path / "ca"), "-I", "test", "-n", "deploy",
-                    str(tmp_path / "id.pub")], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [SSH_KEYGEN, "-q", "-s", str(tmp_path / "ca"), "-I", "test", "-n", "deploy", str(tmp_path / "id.pub")],
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+    )
     info = inspector.inspect(str(tmp_path / "id-cert.pub"))
     assert info.status == "public-key"
     assert info.key_type == "ssh-ed25519-cert-v01@openssh.com"
@@ -279,11 +304,21 @@ def _ppk_text(public_line: str, version: int, encrypted: bool) -> str:
     kind, blob = public_line.split()[:2]
     public = textwrap.wrap(blob, 64)
     private = textwrap.wrap(base64.b64encode(bytes(48)).decode(), 64)
-    lines = [f"PuTTY-User-Key-File-{version}: {kind}", f"Encryption: {'aes256-cbc' if encrypted else 'none'}",
-             "Comment: imported-key", f"Public-Lines: {len(public)}", *public]
+    lines = [
+        f"PuTTY-User-Key-File-{version}: {kind}",
+        f"Encryption: {'aes256-cbc' if encrypted else 'none'}",
+        "Comment: imported-key",
+        f"Public-Lines: {len(public)}",
+        *public,
+    ]
     if encrypted and version == 3:
-        lines += ["Key-Derivation: Argon2id", "Argon2-Memory: 8192", "Argon2-Passes: 13",
-                  "Argon2-Parallelism: 1", "Argon2-Salt: " + "ab" * 16]
+        lines += [
+            "Key-Derivation: Argon2id",
+            "Argon2-Memory: 8192",
+            "Argon2-Passes: 13",
+            "Argon2-Parallelism: 1",
+            "Argon2-Salt: " + "ab" * 16,
+        ]
     lines += [f"Private-Lines: {len(private)}", *private, "Private-MAC: " + "0" * 64]
     return "\r\n".join(lines) + "\r\n"
 
@@ -314,12 +349,15 @@ def test_ppk_content_under_another_name_and_ppk_name_without_ppk_content(keydir,
     assert inspector.inspect(str(tmp_path / "absent.ppk")).status == "ppk"
 
 
-@pytest.mark.parametrize("content,detail", [
-    (random.Random(5).randbytes(700), "binary data"),
-    (b"", "no private key"),
-    (b"just some notes about the server\n", "no private key"),
-    (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "certificate"),
-])
+@pytest.mark.parametrize(
+    "content,detail",
+    [
+        (random.Random(5).randbytes(700), "binary data"),
+        (b"", "no private key"),
+        (b"just some notes about the server\n", "no private key"),
+        (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "certificate"),
+    ],
+)
 def test_garbage_is_not_a_key(tmp_path, inspector, content, detail):
     path = tmp_path / "id_rsa"
     path.write_bytes(content)
@@ -350,8 +388,9 @@ def test_damaged_encrypted_key_reads_as_bad_passphrase(keydir, tmp_path, inspect
     assert "damaged" in info.message
 
 
-@pytest.mark.parametrize("private_format", [serialization.PrivateFormat.OpenSSH,
-                                            serialization.PrivateFormat.TraditionalOpenSSL])
+@pytest.mark.parametrize(
+    "private_format", [serialization.PrivateFormat.OpenSSH, serialization.PrivateFormat.TraditionalOpenSSL]
+)
 def test_dsa_key_is_rejected_with_advice(tmp_path, inspector, private_format):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -447,9 +486,17 @@ def test_relative_path_resolves_against_the_current_directory(keydir, tmp_path, 
     assert (info.status, info.resolved) == ("ok", str(tmp_path / "keys" / "id_rsa"))
 
 
-@pytest.mark.parametrize("path", [r"C:\Keys\id_rsa", "C:/Users/ops/.ssh/id_rsa", r"\\server\share\keys\id",
-                                  r"%USERPROFILE%\.ssh\id_ed25519", "%USERPROFILE%/.ssh/id_ed25519",
-                                  r".ssh\id_rsa"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        r"C:\Keys\id_rsa",
+        "C:/Users/ops/.ssh/id_rsa",
+        r"\\server\share\keys\id",
+        r"%USERPROFILE%\.ssh\id_ed25519",
+        "%USERPROFILE%/.ssh/id_ed25519",
+        r".ssh\id_rsa",
+    ],
+)
 def test_windows_paths_are_not_local_on_linux(inspector, path):
     info = inspector.inspect(path)
     assert (info.status, info.resolved) == ("not-local", None)
@@ -489,12 +536,14 @@ def test_three_hundred_hosts_sharing_a_key_cost_one_parse(keydir, tmp_path, monk
     monkeypatch.setattr(keys, "_analyse_file", lambda *a: analyses.append(a[0]) or real_analyse(*a))
     parses = []
     real_parse = paramiko.Ed25519Key.from_private_key.__func__
-    monkeypatch.setattr(paramiko.Ed25519Key, "from_private_key",
-                        classmethod(lambda cls, *a, **k: parses.append(1) or real_parse(cls, *a, **k)))
+    monkeypatch.setattr(
+        paramiko.Ed25519Key,
+        "from_private_key",
+        classmethod(lambda cls, *a, **k: parses.append(1) or real_parse(cls, *a, **k)),
+    )
     monkeypatch.chdir(home)
     inspector = KeyInspector(home=home, platform="linux")
-    spellings = ["~/.ssh/id_ed25519", str(home / ".ssh" / "id_ed25519"), ".ssh/id_ed25519",
-                 ".ssh/../.ssh/id_ed25519"]
+    spellings = ["~/.ssh/id_ed25519", str(home / ".ssh" / "id_ed25519"), ".ssh/id_ed25519", ".ssh/../.ssh/id_ed25519"]
 
     results = [inspector.inspect(spellings[n % len(spellings)], RIGHT) for n in range(300)]
 

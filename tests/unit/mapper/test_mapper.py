@@ -12,9 +12,16 @@ from migrator.xpipe.inplace import decode_inplace
 
 
 def host(name, address=None, *, jump=(), user="ops", category=(), file="inv.csv", **creds) -> Host:
-    return Host(key=f"csv:{file}#{name}", name=name, address=address or f"{name}.example.net", user=user,
-                category=list(category), jump=list(jump), credentials=Credentials(**creds),
-                source=Provenance(format="csv", file=file, line=1))
+    return Host(
+        key=f"csv:{file}#{name}",
+        name=name,
+        address=address or f"{name}.example.net",
+        user=user,
+        category=list(category),
+        jump=list(jump),
+        credentials=Credentials(**creds),
+        source=Provenance(format="csv", file=file, line=1),
+    )
 
 
 def ref(name, file="inv.csv"):
@@ -78,8 +85,12 @@ def test_self_reference_is_reported():
 
 
 def test_identity_strategies_and_secret_encoding():
-    h = host("p", password=SecretStr("pw-123"), key_files=["~/.ssh/id_ed25519", "~/.ssh/other"],
-             key_passphrase=SecretStr("phrase"))
+    h = host(
+        "p",
+        password=SecretStr("pw-123"),
+        key_files=["~/.ssh/id_ed25519", "~/.ssh/other"],
+        key_passphrase=SecretStr("phrase"),
+    )
     data = mapped([h]).state.entries[0].data
     store = data["identity"]["identityStore"]
     assert data["identity"]["type"] == "inPlace" and store["type"] == "localIdentity" and store["username"] == "ops"
@@ -101,18 +112,31 @@ def test_password_policy_prompt_and_none():
 
 
 def test_agent_and_default_key_strategies():
-    assert mapped([host("p", agent="pageant")]).state.entries[0].data["identity"]["identityStore"][
-        "sshIdentity"].strategy["type"] == "pageant"
+    assert (
+        mapped([host("p", agent="pageant")])
+        .state.entries[0]
+        .data["identity"]["identityStore"]["sshIdentity"]
+        .strategy["type"]
+        == "pageant"
+    )
     assert mapped([host("p")]).state.entries[0].data["identity"]["identityStore"]["sshIdentity"].strategy == {
-        "type": "otherExternal"}
+        "type": "otherExternal"
+    }
 
 
 def test_options_travel_in_additional_options_and_unsafe_ones_are_reported():
-    h = host("o").model_copy(update={
-        "ssh_options": [("ServerAliveInterval", "30"), ("ProxyCommand", "nc %h %p"), ("LocalCommand", "rm x"),
-                        ("ForwardX11", "yes"), ("HostKeyAlias", "o-alias")],
-        "proxy_command": "nc %h %p",
-    })
+    h = host("o").model_copy(
+        update={
+            "ssh_options": [
+                ("ServerAliveInterval", "30"),
+                ("ProxyCommand", "nc %h %p"),
+                ("LocalCommand", "rm x"),
+                ("ForwardX11", "yes"),
+                ("HostKeyAlias", "o-alias"),
+            ],
+            "proxy_command": "nc %h %p",
+        }
+    )
     res = mapped([h])
     data = res.state.entries[0].data
     assert data["additionalOptions"] == "ServerAliveInterval 30\nHostKeyAlias o-alias"
@@ -122,8 +146,11 @@ def test_options_travel_in_additional_options_and_unsafe_ones_are_reported():
 
 
 def test_name_collisions_get_folder_suffix_deterministically():
-    hosts = [host("web", category=["Prod"], file="a.csv"), host("WEB", category=["Test"], file="b.csv"),
-             host("web", category=["Prod"], file="c.csv")]
+    hosts = [
+        host("web", category=["Prod"], file="a.csv"),
+        host("WEB", category=["Test"], file="b.csv"),
+        host("web", category=["Prod"], file="c.csv"),
+    ]
     res = mapped(hosts)
     names = [e.name for e in res.state.entries]
     assert names == ["web (Prod)", "WEB (Test)", "web (Prod) #2"]
@@ -134,17 +161,25 @@ def test_name_collisions_get_folder_suffix_deterministically():
 def test_categories_cover_every_folder_below_the_root():
     res = mapped([host("a", category=["Prod", "Web"]), host("b")], root_category=("Imported", "Lab"))
     paths = [c.path for c in res.state.categories]
-    assert paths == [("All connections", "Imported"), ("All connections", "Imported", "Lab"),
-                     ("All connections", "Imported", "Lab", "Prod"),
-                     ("All connections", "Imported", "Lab", "Prod", "Web")]
+    assert paths == [
+        ("All connections", "Imported"),
+        ("All connections", "Imported", "Lab"),
+        ("All connections", "Imported", "Lab", "Prod"),
+        ("All connections", "Imported", "Lab", "Prod", "Web"),
+    ]
     assert res.state.entries[0].category == ("All connections", "Imported", "Lab", "Prod", "Web")
 
 
 def test_key_paths_reach_the_vault_as_the_source_gave_them():
     # token expansion is the ssh_config source's job: the mapper never rewrites a path
-    h = Host(key="ssh_config:cfg#web", name="web", address="web.example.net", user="ops",
-             credentials=Credentials(key_files=["~/.ssh/id_%h_%r"]),
-             source=Provenance(format="ssh_config", file="cfg", line=3))
+    h = Host(
+        key="ssh_config:cfg#web",
+        name="web",
+        address="web.example.net",
+        user="ops",
+        credentials=Credentials(key_files=["~/.ssh/id_%h_%r"]),
+        source=Provenance(format="ssh_config", file="cfg", line=3),
+    )
     res = mapped([h])
     key = res.state.entries[0].data["identity"]["identityStore"]["sshIdentity"].strategy
     assert key["file"] == "~/.ssh/id_%h_%r"

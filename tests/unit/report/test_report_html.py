@@ -27,16 +27,40 @@ from migrator.xpipe.inplace import encode_inplace
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_CHROMIUM = "XPIPE_MIGRATE_REQUIRE_CHROMIUM"
 HOSTILE = "<script>alert(1)</script>"
-ATTR_HOSTILE = "\"><img src=x onerror=alert(2)>&amp;"
-PASSWORDS = ("bastion-Pw-4711", "db-s3cret-&<>", "web-pw-\"quoted\"")
+ATTR_HOSTILE = '"><img src=x onerror=alert(2)>&amp;'
+PASSWORDS = ("bastion-Pw-4711", "db-s3cret-&<>", 'web-pw-"quoted"')
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 #: every element the renderer emits; anything else in the output came from unescaped input
-ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "span", "div",
-                "section", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "code", "input", "label",
-                "footer"}
+ALLOWED_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "title",
+    "style",
+    "body",
+    "header",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "span",
+    "div",
+    "section",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "li",
+    "code",
+    "input",
+    "label",
+    "footer",
+}
 
-BLOCKS = {"td", "th", "tr", "li", "p", "div", "h1", "h2", "h3", "ul", "table", "section", "header", "footer",
-          "label"}
+BLOCKS = {"td", "th", "tr", "li", "p", "div", "h1", "h2", "h3", "ul", "table", "section", "header", "footer", "label"}
 
 
 class Page(HTMLParser):
@@ -132,21 +156,35 @@ def simulated_client(tmp_path: Path, version: str = "24.0"):
 
 
 def host(name: str, address: str, *, category=("Prod",), password=None, jump=(), port=22) -> Host:
-    return Host(key=f"csv:inventory.csv#{address}", name=name, address=address, port=port, user="ops",
-                category=list(category), jump=list(jump),
-                credentials=Credentials(password=SecretStr(password) if password else None),
-                source=Provenance(format="csv", file="inventory.csv", line=len(name)))
+    return Host(
+        key=f"csv:inventory.csv#{address}",
+        name=name,
+        address=address,
+        port=port,
+        user="ops",
+        category=list(category),
+        jump=list(jump),
+        credentials=Credentials(password=SecretStr(password) if password else None),
+        source=Provenance(format="csv", file="inventory.csv", line=len(name)),
+    )
 
 
 def inventory(web_password: str = PASSWORDS[2]) -> SourceResult:
-    return SourceResult(hosts=[
-        host("bastion", "bastion.example.net", category=("Infra",), password=PASSWORDS[0]),
-        host("db1", "db1.example.net", password=PASSWORDS[1],
-             jump=[JumpHop(host="bastion.example.net", ref="bastion",
-                           ref_key="csv:inventory.csv#bastion.example.net")]),
-        host("web1", "web1.example.net", category=('R&D "lab"',), password=web_password),
-        host(HOSTILE, "hostile.example.net", port=2222),
-    ])
+    return SourceResult(
+        hosts=[
+            host("bastion", "bastion.example.net", category=("Infra",), password=PASSWORDS[0]),
+            host(
+                "db1",
+                "db1.example.net",
+                password=PASSWORDS[1],
+                jump=[
+                    JumpHop(host="bastion.example.net", ref="bastion", ref_key="csv:inventory.csv#bastion.example.net")
+                ],
+            ),
+            host("web1", "web1.example.net", category=('R&D "lab"',), password=web_password),
+            host(HOSTILE, "hostile.example.net", port=2222),
+        ]
+    )
 
 
 def plan_apply_and_change(client):
@@ -164,8 +202,11 @@ def plan_apply_and_change(client):
 def test_pipeline_reports_carry_no_secret_and_escape_hostile_names(tmp_path, version):
     with simulated_client(tmp_path, version) as client:
         (first, first_result), (second, second_result) = plan_apply_and_change(client)
-    pages = [render_html_document(plan_document(first)), render_html_document(plan_document(first, first_result)),
-             render_html_document(plan_document(second, second_result))]
+    pages = [
+        render_html_document(plan_document(first)),
+        render_html_document(plan_document(first, first_result)),
+        render_html_document(plan_document(second, second_result)),
+    ]
     secrets = [*PASSWORDS, "web-pw-ROTATED"]
     secrets += [encode_inplace(p)["encryptedValue"] for p in secrets]
     for text in pages:
@@ -194,15 +235,27 @@ def test_counts_and_timings_appear_in_title_summary_and_apply(tmp_path):
     assert page.title == f"xpipe-migrate apply: {plan.target} — {counts['create']} create"
     summary = page.section("summary")
     s = doc["summary"]
-    for label, value in (("create", s["create"]), ("update", 0), ("re-create", 0), ("unchanged", 0),
-                         ("conflict", 0), ("hosts read", 4), ("entries planned", s["entries"]),
-                         ("API requests (plan)", s["plan_requests"]),
-                         ("planning time (s)", s["plan_seconds"])):
+    for label, value in (
+        ("create", s["create"]),
+        ("update", 0),
+        ("re-create", 0),
+        ("unchanged", 0),
+        ("conflict", 0),
+        ("hosts read", 4),
+        ("entries planned", s["entries"]),
+        ("API requests (plan)", s["plan_requests"]),
+        ("planning time (s)", s["plan_seconds"]),
+    ):
         assert f"{label} {value}" in summary, (label, value, summary)
     applied = page.section("apply")
     a = doc["apply"]
-    for label, value in (("created", a["created"]), ("failed", 0), ("write requests", a["write_requests"]),
-                         ("encrypt requests", a["encrypt_requests"]), ("apply time (s)", a["seconds"])):
+    for label, value in (
+        ("created", a["created"]),
+        ("failed", 0),
+        ("write requests", a["write_requests"]),
+        ("encrypt requests", a["encrypt_requests"]),
+        ("apply time (s)", a["seconds"]),
+    ):
         assert f"{label} {value}" in applied, (label, value, applied)
     assert "No failures." in applied
     for name in ("bastion", "db1", "web1", plan.target):
@@ -215,30 +268,109 @@ def test_counts_and_timings_appear_in_title_summary_and_apply(tmp_path):
 
 def base_doc() -> dict:
     return {
-        "schema": "xpipe-migrate/plan", "version": 1, "target": "http://127.0.0.1:21721",
-        "xpipe_version": "24.0", "dialect": "v24", "root_category": "Imported",
-        "summary": {"create": 1, "update": 1, "recreate": 0, "unchanged": 2, "conflict": 1, "hosts_read": 4,
-                    "entries": 5, "diagnostics": 3, "plan_requests": 7, "plan_seconds": 0.125},
+        "schema": "xpipe-migrate/plan",
+        "version": 1,
+        "target": "http://127.0.0.1:21721",
+        "xpipe_version": "24.0",
+        "dialect": "v24",
+        "root_category": "Imported",
+        "summary": {
+            "create": 1,
+            "update": 1,
+            "recreate": 0,
+            "unchanged": 2,
+            "conflict": 1,
+            "hosts_read": 4,
+            "entries": 5,
+            "diagnostics": 3,
+            "plan_requests": 7,
+            "plan_seconds": 0.125,
+        },
         "changes": [
-            {"action": "create", "kind": "host", "name": "web9", "category": "Imported/Prod",
-             "key": "csv:a.csv#web9", "uuid": None, "source": "a.csv:9", "reason": None, "fields": []},
-            {"action": "update", "kind": "host", "name": "db1", "category": "Imported/Prod", "key": "csv:a.csv#db1",
-             "uuid": "11111111-2222-3333-4444-555555555555", "source": "a.csv:2", "reason": None,
-             "fields": [{"path": "port", "old": 22, "new": 2200}, {"path": "host", "old": None, "new": "db1.x"}]},
-            {"action": "unchanged", "kind": "host", "name": "web1", "category": "Imported/Prod", "key": "k1",
-             "uuid": "u1", "source": None, "reason": None, "fields": []},
-            {"action": "unchanged", "kind": "category", "name": "Prod", "category": "Imported", "key": "k2",
-             "uuid": "u2", "source": None, "reason": None, "fields": []},
-            {"action": "conflict", "kind": "host", "name": "WEB2", "category": "Imported", "key": "k3",
-             "uuid": "u3", "source": "b.csv:4", "reason": "an entry named 'WEB2' already exists", "fields": []},
+            {
+                "action": "create",
+                "kind": "host",
+                "name": "web9",
+                "category": "Imported/Prod",
+                "key": "csv:a.csv#web9",
+                "uuid": None,
+                "source": "a.csv:9",
+                "reason": None,
+                "fields": [],
+            },
+            {
+                "action": "update",
+                "kind": "host",
+                "name": "db1",
+                "category": "Imported/Prod",
+                "key": "csv:a.csv#db1",
+                "uuid": "11111111-2222-3333-4444-555555555555",
+                "source": "a.csv:2",
+                "reason": None,
+                "fields": [{"path": "port", "old": 22, "new": 2200}, {"path": "host", "old": None, "new": "db1.x"}],
+            },
+            {
+                "action": "unchanged",
+                "kind": "host",
+                "name": "web1",
+                "category": "Imported/Prod",
+                "key": "k1",
+                "uuid": "u1",
+                "source": None,
+                "reason": None,
+                "fields": [],
+            },
+            {
+                "action": "unchanged",
+                "kind": "category",
+                "name": "Prod",
+                "category": "Imported",
+                "key": "k2",
+                "uuid": "u2",
+                "source": None,
+                "reason": None,
+                "fields": [],
+            },
+            {
+                "action": "conflict",
+                "kind": "host",
+                "name": "WEB2",
+                "category": "Imported",
+                "key": "k3",
+                "uuid": "u3",
+                "source": "b.csv:4",
+                "reason": "an entry named 'WEB2' already exists",
+                "fields": [],
+            },
         ],
         "diagnostics": [
-            {"level": "info", "code": "guess", "message": "assumed port 22", "file": "a.csv", "line": 3,
-             "field": "port", "entry": "web9"},
-            {"level": "error", "code": "bad-address", "message": "address is empty", "file": "a.csv", "line": 7,
-             "field": "host", "entry": "row7"},
-            {"level": "warning", "code": "unsafe-option", "message": "ProxyCommand dropped", "file": "config",
-             "line": 12, "field": "ProxyCommand", "entry": "jump"},
+            {
+                "level": "info",
+                "code": "guess",
+                "message": "assumed port 22",
+                "file": "a.csv",
+                "line": 3,
+                "field": "port",
+                "entry": "web9",
+            },
+            {
+                "level": "error",
+                "code": "bad-address",
+                "message": "address is empty",
+                "file": "a.csv",
+                "line": 7,
+                "field": "host",
+                "entry": "row7",
+            },
+            {
+                "level": "warning",
+                "code": "unsafe-option",
+                "message": "ProxyCommand dropped",
+                "file": "config",
+                "line": 12,
+                "field": "ProxyCommand",
+                "entry": "jump",
+            },
         ],
         "apply": None,
     }
@@ -249,13 +381,23 @@ def test_every_document_value_is_escaped_in_text_and_attributes():
     doc["target"] = f"http://{HOSTILE}"
     doc["root_category"] = ATTR_HOSTILE
     change = doc["changes"][1]
-    change.update(name=HOSTILE, category=ATTR_HOSTILE, reason=f"because {HOSTILE}", source=f"{HOSTILE}.csv:1",
-                  uuid=ATTR_HOSTILE, key=HOSTILE)
+    change.update(
+        name=HOSTILE,
+        category=ATTR_HOSTILE,
+        reason=f"because {HOSTILE}",
+        source=f"{HOSTILE}.csv:1",
+        uuid=ATTR_HOSTILE,
+        key=HOSTILE,
+    )
     change["fields"] = [{"path": HOSTILE, "old": ATTR_HOSTILE, "new": HOSTILE}]
     diag = doc["diagnostics"][0]
     diag.update(message=HOSTILE, file=ATTR_HOSTILE, entry=HOSTILE, field=HOSTILE, code=HOSTILE, level=HOSTILE)
-    doc["apply"] = {"created": 0, "failed": 1, "failures": [{"name": HOSTILE, "kind": "host", "error": ATTR_HOSTILE}],
-                    "problems": [HOSTILE]}
+    doc["apply"] = {
+        "created": 0,
+        "failed": 1,
+        "failures": [{"name": HOSTILE, "kind": "host", "error": ATTR_HOSTILE}],
+        "problems": [HOSTILE],
+    }
     doc["probe"] = [{"name": HOSTILE, "host": "h", "port": 22, "status": HOSTILE, "banner": ATTR_HOSTILE}]
     doc[HOSTILE] = {HOSTILE: [ATTR_HOSTILE, {"k": HOSTILE}]}
     doc["changes"].append(dict(change, action=HOSTILE))
@@ -269,8 +411,19 @@ def test_every_document_value_is_escaped_in_text_and_attributes():
     assert {"title": f"key {HOSTILE}; uuid {ATTR_HOSTILE}"} in names
     for attrs in (a for _, a in page.tags):
         for name, value in attrs.items():
-            assert name in ("lang", "charset", "http-equiv", "content", "name", "class", "id", "title", "type",
-                            "for", "checked"), name
+            assert name in (
+                "lang",
+                "charset",
+                "http-equiv",
+                "content",
+                "name",
+                "class",
+                "id",
+                "title",
+                "type",
+                "for",
+                "checked",
+            ), name
             if name in ("class", "id", "for"):
                 assert value is None or all(c.isalnum() or c in " -_" for c in value), value
 
@@ -282,7 +435,7 @@ def test_page_is_self_contained_and_declares_its_charset():
     assert head.index('<meta charset="utf-8">') < head.index("<title>")
     csp = page.find("meta", **{"http-equiv": "Content-Security-Policy"})
     assert csp and "default-src 'none'" in csp[0]["content"]
-    for needle in ("src=", "href=", "<link", "<script", "@import", "url(", "http-equiv=\"refresh\""):
+    for needle in ("src=", "href=", "<link", "<script", "@import", "url(", 'http-equiv="refresh"'):
         assert needle not in text, needle
     assert all(t != "a" for t, _ in page.tags)
 
@@ -316,13 +469,40 @@ def test_unknown_actions_summary_keys_and_sections_render_generically():
     doc = base_doc()
     doc["summary"].update(delete=1, drift=2, teleport=1)
     doc["changes"] += [
-        {"action": "delete", "kind": "host", "name": "old1", "category": "Imported", "key": "k9", "uuid": "u9",
-         "source": None, "reason": "no longer in any source", "fields": []},
-        {"action": "quarantine", "kind": "host", "name": "old2", "category": "Imported/Quarantine", "key": "k8",
-         "uuid": "u8", "source": None, "reason": "kept for 30 days", "fields": [], "until": "2030-01-01"},
-        {"action": "teleport", "kind": "gizmo", "name": "zz9", "category": "Imported", "key": "k7",
-         "uuid": None, "source": None, "reason": None,
-         "fields": [{"path": "host", "old": "a.example", "new": "b.example", "drift": True, "seen": "ui"}]},
+        {
+            "action": "delete",
+            "kind": "host",
+            "name": "old1",
+            "category": "Imported",
+            "key": "k9",
+            "uuid": "u9",
+            "source": None,
+            "reason": "no longer in any source",
+            "fields": [],
+        },
+        {
+            "action": "quarantine",
+            "kind": "host",
+            "name": "old2",
+            "category": "Imported/Quarantine",
+            "key": "k8",
+            "uuid": "u8",
+            "source": None,
+            "reason": "kept for 30 days",
+            "fields": [],
+            "until": "2030-01-01",
+        },
+        {
+            "action": "teleport",
+            "kind": "gizmo",
+            "name": "zz9",
+            "category": "Imported",
+            "key": "k7",
+            "uuid": None,
+            "source": None,
+            "reason": None,
+            "fields": [{"path": "host", "old": "a.example", "new": "b.example", "drift": True, "seen": "ui"}],
+        },
     ]
     doc["identities"] = {"created": 2, "shared": ["ops@prod", "ops@db"]}
     doc["fingerprints"] = [{"host": "db1.example.net", "type": "ssh-ed25519", "sha256": "SHA256:abc"}]
@@ -345,19 +525,48 @@ def test_unknown_actions_summary_keys_and_sections_render_generically():
 def test_probe_results_render_as_a_table_with_status_colours():
     doc = base_doc()
     doc["probe"] = [
-        {"name": "db1", "host": "db1.example.net", "port": 22, "status": "ok", "banner": "SSH-2.0-OpenSSH_9.2",
-         "host_key_type": "ssh-ed25519", "host_key_fingerprint": "SHA256:Zm9v", "seconds": 0.031, "message": None},
-        {"name": "web9", "host": "web9.example.net", "port": 2222, "status": "timeout", "banner": None,
-         "host_key_type": None, "host_key_fingerprint": None, "seconds": 5.0, "message": "no answer in 5 s",
-         "attempts": 3},
-        {"name": "odd", "host": "odd.example.net", "port": 22, "status": "weird", "banner": None,
-         "host_key_type": None, "host_key_fingerprint": None, "seconds": 0.2, "message": None},
+        {
+            "name": "db1",
+            "host": "db1.example.net",
+            "port": 22,
+            "status": "ok",
+            "banner": "SSH-2.0-OpenSSH_9.2",
+            "host_key_type": "ssh-ed25519",
+            "host_key_fingerprint": "SHA256:Zm9v",
+            "seconds": 0.031,
+            "message": None,
+        },
+        {
+            "name": "web9",
+            "host": "web9.example.net",
+            "port": 2222,
+            "status": "timeout",
+            "banner": None,
+            "host_key_type": None,
+            "host_key_fingerprint": None,
+            "seconds": 5.0,
+            "message": "no answer in 5 s",
+            "attempts": 3,
+        },
+        {
+            "name": "odd",
+            "host": "odd.example.net",
+            "port": 22,
+            "status": "weird",
+            "banner": None,
+            "host_key_type": None,
+            "host_key_fingerprint": None,
+            "seconds": 0.2,
+            "message": None,
+        },
     ]
     page = parse(render_html_document(doc))
     probe = page.section("probe")
     assert probe.startswith("Probe (3) 1 ok, 1 timeout, 1 weird")
-    assert ("name host port status banner host key type host key fingerprint seconds message attempts "
-            "db1 db1.example.net 22 ok SSH-2.0-OpenSSH_9.2 ssh-ed25519 SHA256:Zm9v 0.031 none") in probe
+    assert (
+        "name host port status banner host key type host key fingerprint seconds message attempts "
+        "db1 db1.example.net 22 ok SSH-2.0-OpenSSH_9.2 ssh-ed25519 SHA256:Zm9v 0.031 none"
+    ) in probe
     assert "web9 web9.example.net 2222 timeout none none none 5.0 no answer in 5 s 3" in probe
     statuses = [a["class"] for a in page.find("td") if a.get("class", "").startswith("status-")]
     assert statuses == ["status-good", "status-bad", "status-other"]
@@ -371,8 +580,17 @@ def test_no_probe_section_without_probe_data():
 
 def test_diagnostics_are_grouped_by_level_with_their_location():
     doc = base_doc()
-    doc["diagnostics"].append({"level": "notice", "code": "x", "message": "custom level", "file": None,
-                               "line": 4, "field": None, "entry": None})
+    doc["diagnostics"].append(
+        {
+            "level": "notice",
+            "code": "x",
+            "message": "custom level",
+            "file": None,
+            "line": 4,
+            "field": None,
+            "entry": None,
+        }
+    )
     page = parse(render_html_document(doc))
     diags = page.section("diagnostics")
     order = [diags.index(h) for h in ("Errors (1)", "Warnings (1)", "Notes (1)", "notice (1)")]
@@ -385,11 +603,21 @@ def test_diagnostics_are_grouped_by_level_with_their_location():
 
 def test_apply_failures_and_problems_are_listed():
     doc = base_doc()
-    doc["apply"] = {"created": 1, "updated": 0, "recreated": 0, "unchanged": 2, "skipped": 1, "failed": 1,
-                    "requests": 9, "write_requests": 2, "encrypt_requests": 1, "seconds": 0.5,
-                    "entries_per_second": None,
-                    "failures": [{"name": "db1", "kind": "host", "error": "HTTP 500 from /store/add"}],
-                    "problems": ["read-back of web9 differs in port"]}
+    doc["apply"] = {
+        "created": 1,
+        "updated": 0,
+        "recreated": 0,
+        "unchanged": 2,
+        "skipped": 1,
+        "failed": 1,
+        "requests": 9,
+        "write_requests": 2,
+        "encrypt_requests": 1,
+        "seconds": 0.5,
+        "entries_per_second": None,
+        "failures": [{"name": "db1", "kind": "host", "error": "HTTP 500 from /store/add"}],
+        "problems": ["read-back of web9 differs in port"],
+    }
     page = parse(render_html_document(doc))
     assert page.title.endswith("1 conflict, 1 failed")
     applied = page.section("apply")
@@ -399,9 +627,15 @@ def test_apply_failures_and_problems_are_listed():
 
 
 def test_a_document_of_another_schema_renders_whatever_it_holds():
-    doc = {"schema": "xpipe-migrate/audit", "version": 1, "target": "http://127.0.0.1:1",
-           "entries": [{"name": "db1", "status": "managed"}, {"name": "x", "status": "foreign", "note": "<b>"}],
-           "summary": {"managed": 1, "foreign": 1}, "empty": [], "nothing": None}
+    doc = {
+        "schema": "xpipe-migrate/audit",
+        "version": 1,
+        "target": "http://127.0.0.1:1",
+        "entries": [{"name": "db1", "status": "managed"}, {"name": "x", "status": "foreign", "note": "<b>"}],
+        "summary": {"managed": 1, "foreign": 1},
+        "empty": [],
+        "nothing": None,
+    }
     page = parse(render_html_document(doc))
     assert page.title == "xpipe-migrate audit: http://127.0.0.1:1 — 1 managed, 1 foreign"
     assert "name status note db1 managed x foreign <b>" in page.section("extra-entries")
@@ -428,11 +662,22 @@ def _chromium_or_skip() -> Path:
 
 
 def _chromium(binary: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [str(binary), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={profile}", *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "HOME": str(profile)})
+    command = [
+        str(binary),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(profile)}
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done
 
@@ -442,8 +687,8 @@ def _png_facts(data: bytes) -> tuple[int, int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height = 8, b"", 0, 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height = struct.unpack(">II", chunk[:8])
         elif kind == b"IDAT":
@@ -457,9 +702,19 @@ def test_report_renders_in_headless_chromium(tmp_path):
     with simulated_client(tmp_path) as client:
         _, (plan, result) = plan_apply_and_change(client)
     doc = plan_document(plan, result)
-    doc["probe"] = [{"name": "db1", "host": "db1.example.net", "port": 22, "status": "ok",
-                     "banner": "SSH-2.0-OpenSSH_9.2p1", "host_key_type": "ssh-ed25519",
-                     "host_key_fingerprint": "SHA256:q7Lh1bT0", "seconds": 0.012, "message": None}]
+    doc["probe"] = [
+        {
+            "name": "db1",
+            "host": "db1.example.net",
+            "port": 22,
+            "status": "ok",
+            "banner": "SSH-2.0-OpenSSH_9.2p1",
+            "host_key_type": "ssh-ed25519",
+            "host_key_fingerprint": "SHA256:q7Lh1bT0",
+            "seconds": 0.012,
+            "message": None,
+        }
+    ]
     report = tmp_path / "report.html"
     report.write_text(render_html_document(doc), encoding="utf-8")
     profile = tmp_path / "profile"

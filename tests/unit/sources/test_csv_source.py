@@ -101,7 +101,7 @@ def test_cp1252_semicolon_file_is_read_with_a_warning(tmp_path):
     text = (
         "Name;Host;Port;User;Folder;Description\r\n"
         "srv-münchen;muc.example.com;22;jörg;Büro/München;Preis 5€, Größe L\r\n"
-        "srv-köln;koeln.example.com;2222;anna;Büro;\"Zeile mit ; Semikolon\"\r\n"
+        'srv-köln;koeln.example.com;2222;anna;Büro;"Zeile mit ; Semikolon"\r\n'
     )
     path = tmp_path / "excel-export.csv"
     path.write_bytes(text.encode("cp1252"))
@@ -133,8 +133,7 @@ def test_utf16_tab_separated_unicode_text(tmp_path):
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiter_is_sniffed(tmp_path, delimiter):
-    rows = [["name", "host", "description"], ["a", "a.example.com", "x, y; z"],
-            ["b", "b.example.com", "plain"]]
+    rows = [["name", "host", "description"], ["a", "a.example.com", "x, y; z"], ["b", "b.example.com", "plain"]]
     path = tmp_path / "d.csv"
     with path.open("w", newline="") as fh:
         csv.writer(fh, delimiter=delimiter).writerows(rows)
@@ -151,7 +150,7 @@ def test_blank_and_comment_lines_are_skipped_and_line_numbers_stay_physical(tmp_
         "# production\n"
         "c-1,c1.example.com,,,,,,,,,\n"
         "\n"
-        "c-2,c2.example.com,,,,,,,,,\"note\n# not a comment inside quotes\"\n"
+        'c-2,c2.example.com,,,,,,,,,"note\n# not a comment inside quotes"\n'
         "c-3,c3.example.com,bad,,,,,,,,\n"
     )
     path = tmp_path / "c.csv"
@@ -177,8 +176,7 @@ def test_duplicated_header_names_are_reported(tmp_path):
     result = read(path)
     dup = [d for d in result.diagnostics if d.code == "duplicate-column"]
     assert dup and dup[0].level == "warning" and "columns 2, 3" in dup[0].message
-    assert [(h.name, h.address) for h in result.hosts] == [
-        ("d-1", "d1.example.com"), ("d-2", "d2a.example.com")]
+    assert [(h.name, h.address) for h in result.hosts] == [("d-1", "d1.example.com"), ("d-2", "d2a.example.com")]
 
 
 def test_no_header_is_an_error_not_an_exception(tmp_path):
@@ -281,8 +279,9 @@ def test_rejects_are_written_in_the_input_dialect_and_can_be_fed_back(tmp_path):
     # fed back unchanged, the same rows are rejected again; fixed, they import
     again = read(out)
     assert [r.values[0] for r in again.rejects] == ["bad-1", "bad-2"]
-    out.write_bytes(written.replace("zweiundzwanzig", "22").replace("bad-2;;", "bad-2;b2.example.com;")
-                    .encode("cp1252"))
+    out.write_bytes(
+        written.replace("zweiundzwanzig", "22").replace("bad-2;;", "bad-2;b2.example.com;").encode("cp1252")
+    )
     fixed = read(out)
     assert sorted(h.name for h in fixed.hosts) == ["bad-1", "bad-2"] and not fixed.rejects
 
@@ -295,8 +294,11 @@ def test_rejects_from_files_with_different_headers_go_to_numbered_files(tmp_path
     result = read_sources([str(a), str(b)])
     paths = write_rejects(result.rejects, tmp_path / "rej.csv")
     assert [p.name for p in paths] == ["rej-1.csv", "rej-2.csv"]
-    assert paths[1].read_text().splitlines()[1:] == ["name,host,port", "# line 2: port 0 is outside 1-65535",
-                                                      "b-1,b.example.com,0"]
+    assert paths[1].read_text().splitlines()[1:] == [
+        "name,host,port",
+        "# line 2: port 0 is outside 1-65535",
+        "b-1,b.example.com,0",
+    ]
 
 
 # -- keys, names, jumps -----------------------------------------------------------------------------

@@ -133,7 +133,10 @@ def write_profile(folder: Path, name: str, text: str) -> Path:
 
 
 def test_transforms_regex_folder_joins_value_maps_fixed_values_and_booleans(tmp_path):
-    profile = write_profile(tmp_path, "cmdb", """
+    profile = write_profile(
+        tmp_path,
+        "cmdb",
+        """
 [profile]
 title = "CMDB export"
 [detect]
@@ -164,7 +167,8 @@ map = { "SSH" = "ssh", "SSH (key)" = "ssh", "RDP" = "rdp" }
 unmapped = "error"
 [fields.enabled]
 columns = ["In Service"]
-""")
+""",
+    )
     data = tmp_path / "cmdb.csv"
     data.write_text(
         "ci name,  IP-ADDRESS ,Site,Owner,OS,Environment,Role,Access,In Service\n"
@@ -194,7 +198,10 @@ columns = ["In Service"]
 def test_mappings_folder_can_be_overridden_and_ambiguity_asks_for_a_mapping(tmp_path, monkeypatch):
     folder = tmp_path / "profiles"
     for name, user_col in (("alpha", "owner"), ("beta", "login")):
-        write_profile(folder, name, f"""
+        write_profile(
+            folder,
+            name,
+            f"""
 [profile]
 title = "{name}"
 [detect]
@@ -203,7 +210,8 @@ headers = ["server", "owner", "login"]
 columns = ["server"]
 [fields.user]
 columns = ["{user_col}"]
-""")
+""",
+        )
     monkeypatch.setenv(ENV_MAPPINGS, str(folder))
     assert profile_names() == ["alpha", "beta"]
     data = tmp_path / "x.csv"
@@ -220,16 +228,23 @@ def test_header_aliases_ignore_case_spaces_and_underscores():
     assert match.columns == {"name": [0], "host": [1], "key_file": [2], "port": [3]}
 
 
-@pytest.mark.parametrize("text, problem", [
-    ('[fields.host]\ncolumns=["h"]\n[fields.colour]\ncolumns=["c"]', "unknown field"),
-    ('[detect]\nheaders=["h"]\n[fields.user]\ncolumns=["u"]', "does not map the host"),
-    ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\n[fields.folder]\nregex="("\nregex_from="name"',
-     "regex does not compile"),
-    ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\nunmapped="drop"', "unmapped must be"),
-    ('[fields.host]\ncolumns=["h"]', "[detect] headers"),
-    ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\n[fields.tags]\ncolumns=["t"]\ntemplate="{x}{value}"',
-     "template may only use"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ('[fields.host]\ncolumns=["h"]\n[fields.colour]\ncolumns=["c"]', "unknown field"),
+        ('[detect]\nheaders=["h"]\n[fields.user]\ncolumns=["u"]', "does not map the host"),
+        (
+            '[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\n[fields.folder]\nregex="("\nregex_from="name"',
+            "regex does not compile",
+        ),
+        ('[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\nunmapped="drop"', "unmapped must be"),
+        ('[fields.host]\ncolumns=["h"]', "[detect] headers"),
+        (
+            '[detect]\nheaders=["h"]\n[fields.host]\ncolumns=["h"]\n[fields.tags]\ncolumns=["t"]\ntemplate="{x}{value}"',
+            "template may only use",
+        ),
+    ],
+)
 def test_invalid_profiles_are_config_errors(text, problem):
     from migrator.sources.tabular.profiles import tomllib
 

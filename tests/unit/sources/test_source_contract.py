@@ -77,8 +77,12 @@ def test_missing_location_is_an_input_error(tmp_path):
 def test_cli_refuses_an_unknown_source_option(tmp_path):
     csv = tmp_path / "a.csv"
     csv.write_text("host\nweb\n")
-    proc = subprocess.run([sys.executable, "-m", "migrator", "inspect", str(csv), "--source-option", "encodng=utf-8"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrator", "inspect", str(csv), "--source-option", "encodng=utf-8"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "unknown option 'encodng' for csv sources (did you mean 'encoding'?)" in proc.stderr
     assert "internal error" not in proc.stderr

@@ -122,8 +122,12 @@ def test_an_include_fan_out_over_a_big_file_stops_at_a_cap(tmp_path, monkeypatch
 
 def read_with_home(specs, home):
     """Read specs; ssh_config sources resolve '~' against ``home`` (the other formats take no such option)."""
-    return read_inventory([SourceInput(spec, options={"home": str(home)} if spec.startswith("ssh_config:") else {},
-                                       where=spec) for spec in specs])
+    return read_inventory(
+        [
+            SourceInput(spec, options={"home": str(home)} if spec.startswith("ssh_config:") else {}, where=spec)
+            for spec in specs
+        ]
+    )
 
 
 def test_a_source_over_a_cap_is_an_error_and_the_other_sources_are_read(tmp_path, monkeypatch):

@@ -44,7 +44,9 @@ def home(tmp_path):
 
 
 def test_hosts_carry_every_resolved_field(home):
-    config = write(home / ".ssh" / "config", """\
+    config = write(
+        home / ".ssh" / "config",
+        """\
 # Jump host for the lab
 Host gw
     HostName GW.Example.NET
@@ -70,7 +72,8 @@ Host app
 
 Host plain
     Port 22
-""")
+""",
+    )
     result = read(config, home)
     hosts = by_name(result)
     assert list(hosts) == ["gw", "app", "plain"]
@@ -82,11 +85,16 @@ Host plain
     assert app.credentials.certificate_files == ["~/.ssh/app-cert.pub"]
     assert app.credentials.identities_only is True
     assert app.credentials.identity_agent == "~/.agent.sock"
-    assert app.jump == [JumpHop(host="gw.example.net", port=2201, user="jumper", ref="gw",
-                                ref_key=f"ssh_config:{config.as_posix()}#gw")]
+    assert app.jump == [
+        JumpHop(host="gw.example.net", port=2201, user="jumper", ref="gw", ref_key=f"ssh_config:{config.as_posix()}#gw")
+    ]
     assert app.ssh_options == [
-        ("ForwardAgent", "yes"), ("SendEnv", "LANG"), ("SendEnv", "LC_*"),
-        ("LocalForward", "8080 localhost:80"), ("SetEnv", '"GREETING=hello world"'), ("ServerAliveInterval", "30"),
+        ("ForwardAgent", "yes"),
+        ("SendEnv", "LANG"),
+        ("SendEnv", "LC_*"),
+        ("LocalForward", "8080 localhost:80"),
+        ("SetEnv", '"GREETING=hello world"'),
+        ("ServerAliveInterval", "30"),
     ]
     assert app.description == "Application server (second comment line)"
     assert (app.source.file, app.source.line) == (config.as_posix(), 9)
@@ -98,14 +106,17 @@ Host plain
 
 
 def test_key_paths_with_tokens_are_expanded_by_the_source_per_host(home):
-    config = write(home / ".ssh" / "config", """\
+    config = write(
+        home / ".ssh" / "config",
+        """\
 Host web db
     User ops
     IdentityFile ~/.ssh/id_%h_%r
     IdentityFile ~/.ssh/id_plain
 Host broken
     IdentityFile ~/.ssh/id_%q
-""")
+""",
+    )
     result = read(config, home)
     hosts = by_name(result)
     assert hosts["web"].credentials.key_files == [f"{home.as_posix()}/.ssh/id_web_ops", "~/.ssh/id_plain"]
@@ -117,7 +128,9 @@ Host broken
 
 
 def test_jump_chain_resolves_each_hop_like_openssh(home):
-    config = write(home / ".ssh" / "config", """\
+    config = write(
+        home / ".ssh" / "config",
+        """\
 Host outer
     HostName outer.example.org
     User o
@@ -130,7 +143,8 @@ Host target
 Host second
     HostName second.internal
     ProxyJump nowhere-used
-""")
+""",
+    )
     hosts = by_name(read(config, home))
     assert [(h.host, h.port, h.user, h.ref) for h in hosts["target"].jump] == [
         ("outer.example.org", 22, "o", "outer"),
@@ -150,7 +164,9 @@ def test_proxyjump_tokens_use_the_target_values(home):
 
 
 def test_jump_loops_and_unrepresentable_hops_are_not_imported(home):
-    config = write(home / ".ssh" / "config", """\
+    config = write(
+        home / ".ssh" / "config",
+        """\
 Host a
     ProxyJump b
 Host b
@@ -165,7 +181,8 @@ Host fine
     ProxyJump none
 Host via-broken
     ProxyJump fine,self
-""")
+""",
+    )
     result = read(config, home)
     assert list(by_name(result)) == ["cmdhop", "fine", "via-broken"]
     hops = by_name(result)["via-broken"].jump
@@ -180,7 +197,9 @@ Host via-broken
 
 def test_servers_defaults_dead_and_unusable_aliases(home):
     write(home / ".ssh" / "inner.conf", "Host only-inside\n  Port 1\n")
-    config = write(home / ".ssh" / "config", """\
+    config = write(
+        home / ".ssh" / "config",
+        """\
 Host *.corp web-?? !legacy
     User corp
 Host real "with space" user@host -dash good.alias comma,name
@@ -191,7 +210,8 @@ Host gated
     Include inner.conf
 Host web[12]
     Port 4
-""")
+""",
+    )
     result = read(config, home)
     assert list(by_name(result)) == ["real", "good.alias", "gated"]
     diags = {(d.code, d.entry) for d in result.diagnostics}
@@ -272,7 +292,9 @@ def test_bom_and_latin1_are_read_with_a_warning(home):
 def test_match_exec_and_commands_are_never_run(tmp_path):
     home = tmp_path / "home"
     markers = [tmp_path / f"marker{i}" for i in range(6)]
-    config = write(home / ".ssh" / "config", f"""\
+    config = write(
+        home / ".ssh" / "config",
+        f"""\
 Match exec "touch {markers[0]}"
     Port 1
 Match host target exec "touch {markers[1]}"
@@ -286,7 +308,8 @@ Host target other
     LocalCommand touch {markers[5]}
     PermitLocalCommand yes
     KnownHostsCommand touch {markers[5]}
-""")
+""",
+    )
     cfg = SshConfig(config, home=home, local_user=LOCAL_USER)
     for alias in ("target", "other", "unlisted"):
         res = cfg.resolve(alias)
@@ -302,22 +325,25 @@ Host target other
 # ----- detection
 
 
-@pytest.mark.parametrize(("name", "content", "expected"), [
-    ("config", b"Host x\n  Port 1\n", 95),
-    ("ssh_config", b"# comment\n\nInclude conf.d/*\n", 95),
-    ("work.conf", b"Match all\n", 95),
-    ("hosts.ssh_config", b"User me\n", 90),
-    ("anything", b"# mine\nHost a\n", 85),
-    ("anything", b"ServerAliveInterval 30\n", 70),
-    ("servers.csv", b"Host,Port\nweb,22\n", 0),
-    ("sessions.reg", b"Windows Registry Editor Version 5.00\n", 0),
-    ("book.xlsx", b"PK\x03\x04", 0),
-    ("moba.mxtsessions", b"[Bookmarks]\n", 0),
-    ("inventory.ini", b"[web]\nhost1\n", 0),
-    ("notes", b"hello world\n", 0),
-    ("bastion", b"HostName=bastion.example.org\nProtocol=ssh\nPortNumber=22\nUserName=jump\n", 0),
-    ("config", b"", 30),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("config", b"Host x\n  Port 1\n", 95),
+        ("ssh_config", b"# comment\n\nInclude conf.d/*\n", 95),
+        ("work.conf", b"Match all\n", 95),
+        ("hosts.ssh_config", b"User me\n", 90),
+        ("anything", b"# mine\nHost a\n", 85),
+        ("anything", b"ServerAliveInterval 30\n", 70),
+        ("servers.csv", b"Host,Port\nweb,22\n", 0),
+        ("sessions.reg", b"Windows Registry Editor Version 5.00\n", 0),
+        ("book.xlsx", b"PK\x03\x04", 0),
+        ("moba.mxtsessions", b"[Bookmarks]\n", 0),
+        ("inventory.ini", b"[web]\nhost1\n", 0),
+        ("notes", b"hello world\n", 0),
+        ("bastion", b"HostName=bastion.example.org\nProtocol=ssh\nPortNumber=22\nUserName=jump\n", 0),
+        ("config", b"", 30),
+    ],
+)
 def test_detect(tmp_path, name, content, expected):
     path = write(tmp_path / name, content)
     assert SshConfigSource.detect(path, content) == expected
@@ -335,58 +361,135 @@ def test_registry_detects_the_sample_and_reads_it():
 def test_sample_every_field(tmp_path):
     result = read(SAMPLE, tmp_path)
     hosts = by_name(result)
-    assert list(hosts) == ["ssh-lab1", "ssh-lab2", "ssh-winbuild", "ssh-bastion", "ssh-web1", "ssh-web2", "ssh-db",
-                           "ssh-dbgw", "ssh-legacy", "ssh-nas", "ssh-monitor"]
+    assert list(hosts) == [
+        "ssh-lab1",
+        "ssh-lab2",
+        "ssh-winbuild",
+        "ssh-bastion",
+        "ssh-web1",
+        "ssh-web2",
+        "ssh-db",
+        "ssh-dbgw",
+        "ssh-legacy",
+        "ssh-nas",
+        "ssh-monitor",
+    ]
     assert all(name.startswith("ssh-") for name in hosts)
     key = f"ssh_config:{SAMPLE.as_posix()}#"
     common = [("ServerAliveInterval", "30"), ("Compression", "yes"), ("AddKeysToAgent", "yes")]
-    bastion_hop = JumpHop(host="bastion.example.net", port=2222, user="jump", ref="ssh-bastion",
-                          ref_key=key + "ssh-bastion")
+    bastion_hop = JumpHop(
+        host="bastion.example.net", port=2222, user="jump", ref="ssh-bastion", ref_key=key + "ssh-bastion"
+    )
     lab_file = (SAMPLE.parent / "ssh_config.d" / "10-lab.conf").as_posix()
     expected = {
-        "ssh-lab1": dict(address="lab1.lab.example.com", port=22, user="tester", description="Lab machines",
-                         source=(lab_file, 2)),
-        "ssh-lab2": dict(address="lab2.lab.example.com", port=2202, user=None,
-                         certificate_files=["~/.ssh/lab-cert.pub"], source=(lab_file, 6)),
-        "ssh-winbuild": dict(address="winbuild.corp.example.com", user="builder",
-                             ssh_options=[("RequestTTY", "yes")] + common,
-                             description="Windows build server (OpenSSH for Windows)",
-                             source=((SAMPLE.parent / "ssh_config.d" / "20-windows.conf").as_posix(), 2)),
-        "ssh-bastion": dict(address="bastion.example.net", port=2222, user="jump",
-                            key_files=["~/.ssh/bastion_ed25519", "~/.ssh/id_ed25519"], identities_only=True,
-                            ssh_options=[("AddKeysToAgent", "yes")], description="Bastion for the production network",
-                            source=(SAMPLE.as_posix(), 9)),
-        "ssh-web1": dict(address="ssh-web1.prod.example.net", user="deploy", jump=[bastion_hop],
-                         description="Public web servers, reached through the bastion", source=(SAMPLE.as_posix(), 17)),
-        "ssh-web2": dict(address="ssh-web2.prod.example.net", user="deploy", jump=[bastion_hop],
-                         description="Public web servers, reached through the bastion", source=(SAMPLE.as_posix(), 17)),
-        "ssh-db": dict(address="10.20.0.15", user="postgres",
-                       jump=[bastion_hop, JumpHop(host="dbgw.prod.example.net", port=2200, user="ops", ref="ssh-dbgw",
-                                                  ref_key=key + "ssh-dbgw")],
-                       ssh_options=[("LocalForward", "5432 localhost:5432")] + common, source=(SAMPLE.as_posix(), 22)),
-        "ssh-dbgw": dict(address="dbgw.prod.example.net", user=None, jump=[bastion_hop],
-                         source=(SAMPLE.as_posix(), 28)),
-        "ssh-legacy": dict(address="legacy.example.org", proxy_command="nc -X connect -x proxy.example.org:3128 %h %p",
-                           description="Legacy box behind an HTTP proxy: kept as a ProxyCommand, never run by the "
-                           "import",
-                           source=(SAMPLE.as_posix(), 33)),
-        "ssh-nas": dict(address="192.168.1.20", port=22, user="admin", identity_agent="~/.1password/agent.sock",
-                        source=(SAMPLE.as_posix(), 37)),
-        "ssh-monitor": dict(address="2001:db8::42", user="nagios", description="IPv6-only monitoring host",
-                            source=(SAMPLE.as_posix(), 44)),
+        "ssh-lab1": dict(
+            address="lab1.lab.example.com", port=22, user="tester", description="Lab machines", source=(lab_file, 2)
+        ),
+        "ssh-lab2": dict(
+            address="lab2.lab.example.com",
+            port=2202,
+            user=None,
+            certificate_files=["~/.ssh/lab-cert.pub"],
+            source=(lab_file, 6),
+        ),
+        "ssh-winbuild": dict(
+            address="winbuild.corp.example.com",
+            user="builder",
+            ssh_options=[("RequestTTY", "yes")] + common,
+            description="Windows build server (OpenSSH for Windows)",
+            source=((SAMPLE.parent / "ssh_config.d" / "20-windows.conf").as_posix(), 2),
+        ),
+        "ssh-bastion": dict(
+            address="bastion.example.net",
+            port=2222,
+            user="jump",
+            key_files=["~/.ssh/bastion_ed25519", "~/.ssh/id_ed25519"],
+            identities_only=True,
+            ssh_options=[("AddKeysToAgent", "yes")],
+            description="Bastion for the production network",
+            source=(SAMPLE.as_posix(), 9),
+        ),
+        "ssh-web1": dict(
+            address="ssh-web1.prod.example.net",
+            user="deploy",
+            jump=[bastion_hop],
+            description="Public web servers, reached through the bastion",
+            source=(SAMPLE.as_posix(), 17),
+        ),
+        "ssh-web2": dict(
+            address="ssh-web2.prod.example.net",
+            user="deploy",
+            jump=[bastion_hop],
+            description="Public web servers, reached through the bastion",
+            source=(SAMPLE.as_posix(), 17),
+        ),
+        "ssh-db": dict(
+            address="10.20.0.15",
+            user="postgres",
+            jump=[
+                bastion_hop,
+                JumpHop(host="dbgw.prod.example.net", port=2200, user="ops", ref="ssh-dbgw", ref_key=key + "ssh-dbgw"),
+            ],
+            ssh_options=[("LocalForward", "5432 localhost:5432")] + common,
+            source=(SAMPLE.as_posix(), 22),
+        ),
+        "ssh-dbgw": dict(
+            address="dbgw.prod.example.net", user=None, jump=[bastion_hop], source=(SAMPLE.as_posix(), 28)
+        ),
+        "ssh-legacy": dict(
+            address="legacy.example.org",
+            proxy_command="nc -X connect -x proxy.example.org:3128 %h %p",
+            description="Legacy box behind an HTTP proxy: kept as a ProxyCommand, never run by the import",
+            source=(SAMPLE.as_posix(), 33),
+        ),
+        "ssh-nas": dict(
+            address="192.168.1.20",
+            port=22,
+            user="admin",
+            identity_agent="~/.1password/agent.sock",
+            source=(SAMPLE.as_posix(), 37),
+        ),
+        "ssh-monitor": dict(
+            address="2001:db8::42",
+            user="nagios",
+            description="IPv6-only monitoring host",
+            source=(SAMPLE.as_posix(), 44),
+        ),
     }
     for name, want in expected.items():
         h = hosts[name]
         got = dict(
-            address=h.address, port=h.port, user=h.user, key_files=h.credentials.key_files,
-            certificate_files=h.credentials.certificate_files, identities_only=h.credentials.identities_only,
-            identity_agent=h.credentials.identity_agent, jump=h.jump, ssh_options=h.ssh_options,
-            proxy_command=h.proxy_command, description=h.description, source=(h.source.file, h.source.line),
-            key=h.key, category=h.category, tags=h.tags,
+            address=h.address,
+            port=h.port,
+            user=h.user,
+            key_files=h.credentials.key_files,
+            certificate_files=h.credentials.certificate_files,
+            identities_only=h.credentials.identities_only,
+            identity_agent=h.credentials.identity_agent,
+            jump=h.jump,
+            ssh_options=h.ssh_options,
+            proxy_command=h.proxy_command,
+            description=h.description,
+            source=(h.source.file, h.source.line),
+            key=h.key,
+            category=h.category,
+            tags=h.tags,
         )
-        full = dict(port=22, user=None, key_files=["~/.ssh/id_ed25519"], certificate_files=[], identities_only=None,
-                    identity_agent=None, jump=[], ssh_options=common, proxy_command=None, description=None,
-                    key=key + name, category=[], tags=[])
+        full = dict(
+            port=22,
+            user=None,
+            key_files=["~/.ssh/id_ed25519"],
+            certificate_files=[],
+            identities_only=None,
+            identity_agent=None,
+            jump=[],
+            ssh_options=common,
+            proxy_command=None,
+            description=None,
+            key=key + name,
+            category=[],
+            tags=[],
+        )
         full.update(want)
         assert got == full, name
         assert h.credentials.password is None and h.credentials.key_passphrase is None
@@ -422,24 +525,79 @@ def _assert_survives(path: Path, home: Path) -> None:
         assert h.name and h.address
 
 
-@settings(max_examples=150, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=600))
 def test_fuzz_random_bytes(home, data):
     _assert_survives(write(home / ".ssh" / "config", data), home)
 
 
-FRAGMENTS = ["Host", "Match", "Include", "HostName", "Port", "User", "ProxyJump", "ProxyCommand", "IdentityFile",
-             "IgnoreUnknown", "UseKeychain", "all", "final", "canonical", "exec", "host", "!", "*", "?", ",", "=",
-             "\"", "'", "\\", "#", " ", " ", "\t", "\n", "\n", "\n  ", "%h", "%", "%%", "~", "~/", "none",
-             "a", "b", "gw", "web1", "22", "0", "70000", "ssh://", "@", ":", "[", "]", "conf.d/*", "/", "\r",
-             "\x00", "\ufeff", "\u00e9", "${HOME}", "CanonicalizeHostname yes", "Match final\n"]
+FRAGMENTS = [
+    "Host",
+    "Match",
+    "Include",
+    "HostName",
+    "Port",
+    "User",
+    "ProxyJump",
+    "ProxyCommand",
+    "IdentityFile",
+    "IgnoreUnknown",
+    "UseKeychain",
+    "all",
+    "final",
+    "canonical",
+    "exec",
+    "host",
+    "!",
+    "*",
+    "?",
+    ",",
+    "=",
+    '"',
+    "'",
+    "\\",
+    "#",
+    " ",
+    " ",
+    "\t",
+    "\n",
+    "\n",
+    "\n  ",
+    "%h",
+    "%",
+    "%%",
+    "~",
+    "~/",
+    "none",
+    "a",
+    "b",
+    "gw",
+    "web1",
+    "22",
+    "0",
+    "70000",
+    "ssh://",
+    "@",
+    ":",
+    "[",
+    "]",
+    "conf.d/*",
+    "/",
+    "\r",
+    "\x00",
+    "\ufeff",
+    "\u00e9",
+    "${HOME}",
+    "CanonicalizeHostname yes",
+    "Match final\n",
+]
 
 
-@settings(max_examples=300, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=80),
-       encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "utf-16-le"]))
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    parts=st.lists(st.sampled_from(FRAGMENTS), max_size=80),
+    encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "utf-16-le"]),
+)
 def test_fuzz_config_like_text(home, parts, encoding):
     text = "".join(parts)
     write(home / ".ssh" / "conf.d" / "x", "Host gw\n  ProxyJump web1\n")

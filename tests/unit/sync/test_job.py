@@ -17,8 +17,19 @@ from migrator.sync.job import Job, SourceFilter, load_job, parse_job
 from migrator.xpipe.auth import ApiKeyAuth, LocalAuth
 
 SAMPLES = REPO_ROOT / "samples"
-COLUMNS = ["name", "host", "port", "user", "password", "key_file", "key_passphrase", "folder", "jump", "tags",
-           "description"]
+COLUMNS = [
+    "name",
+    "host",
+    "port",
+    "user",
+    "password",
+    "key_file",
+    "key_passphrase",
+    "folder",
+    "jump",
+    "tags",
+    "description",
+]
 #: name, folder, tags, jump
 INVENTORY = [
     ("gw", "Infrastructure", "bastion;SSH", ""),
@@ -80,7 +91,11 @@ def test_sample_job_loads_with_everything_under_out():
     assert all(out in path.parents for path in job.reports.outputs().values())
     assert set(job.reports.outputs()) == {"markdown", "html", "json", "rejects"}
     assert [s.path.name for s in job.sources] == [
-        "servers.csv", "putty-sessions.reg", "mobaxterm.mxtsessions", "ssh_config"]
+        "servers.csv",
+        "putty-sessions.reg",
+        "mobaxterm.mxtsessions",
+        "ssh_config",
+    ]
     assert all(s.path.is_file() for s in job.sources)
     assert job.sources[0].mapping == "generic"
     assert job.import_.root_path == ("Imported", "Sample job")
@@ -118,12 +133,13 @@ def test_extra_sample_jobs_load_and_read(path):
         ('nmae = "x"\n' + MINIMAL, "unknown key 'nmae' (did you mean 'name'?)"),
         ('name = "t"\n[[sources]]\npath = "a.csv"\n', "unknown key 'sources' (did you mean 'source'?)"),
         (MINIMAL + 'fromat = "csv"\n', "[[source]] #1 unknown key 'fromat' (did you mean 'format'?)"),
-        (MINIMAL + '[source.filter]\ninclude_tag = ["a"]\n',
-         "[[source]] #1 unknown key 'filter.include_tag' (did you mean 'filter.include_tags'?)"),
+        (
+            MINIMAL + '[source.filter]\ninclude_tag = ["a"]\n',
+            "[[source]] #1 unknown key 'filter.include_tag' (did you mean 'filter.include_tags'?)",
+        ),
         (MINIMAL + '[target]\nurl = "embedded"\nport = 1\n', "[target] unknown key 'port'"),
         (MINIMAL + '[import]\nroot = "A"\n', "[import] unknown key 'root'"),
-        (MINIMAL + "[prune]\nmax_precent = 3.0\n",
-         "[prune] unknown key 'max_precent' (did you mean 'max_percent'?)"),
+        (MINIMAL + "[prune]\nmax_precent = 3.0\n", "[prune] unknown key 'max_precent' (did you mean 'max_percent'?)"),
         (MINIMAL + '[reports]\npdf = "a.pdf"\n', "[reports] unknown key 'pdf'"),
     ],
     ids=["top", "sources-plural", "source", "filter", "target", "import", "prune", "reports"],
@@ -140,38 +156,59 @@ def test_unknown_keys_are_named(tmp_path, body, expected):
     [
         ("name = 5\n[[source]]\npath = 'a.csv'\n", "name: input should be a valid string (got an integer)"),
         ('name = "a b"\n[[source]]\npath = "a.csv"\n', "name: use only letters"),
-        ('name = "t"\n[[source]]\npath = "a.csv"\n[[source]]\npath = "b"\nformat = "xls"\n',
-         "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm, ansible, xo"),
+        (
+            'name = "t"\n[[source]]\npath = "a.csv"\n[[source]]\npath = "b"\nformat = "xls"\n',
+            "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm, ansible, xo",
+        ),
         ('name = "t"\n[[source]]\npath = 3\n', "[[source]] #1 path: input is not a valid path"),
         ('name = "t"\n[[source]]\nformat = "csv"\n', "[[source]] #1 path: required key is missing"),
-        (MINIMAL + '[source.filter]\ninclude_tags = "web"\n',
-         "[[source]] #1 filter.include_tags: input should be a valid list (got a string)"),
-        (MINIMAL + '[source.filter]\nexclude_names = ["ok", 7]\n',
-         "[[source]] #1 filter.exclude_names item 2: input should be a valid string (got an integer)"),
+        (
+            MINIMAL + '[source.filter]\ninclude_tags = "web"\n',
+            "[[source]] #1 filter.include_tags: input should be a valid list (got a string)",
+        ),
+        (
+            MINIMAL + '[source.filter]\nexclude_names = ["ok", 7]\n',
+            "[[source]] #1 filter.exclude_names item 2: input should be a valid string (got an integer)",
+        ),
         (MINIMAL + '[target]\nauth = "apikey"\n', "[target] auth: input should be 'local' or 'api-key'"),
         (MINIMAL + '[target]\ntimeout = "30"\n', "[target] timeout: input should be a valid number"),
         (MINIMAL + "[target]\ntimeout = 0\n", "[target] timeout: input should be greater than 0"),
         (MINIMAL + '[target]\nptb = "yes"\n', "[target] ptb: input should be a valid boolean"),
         (MINIMAL + "[target]\ndialect = 25\n", "[target] dialect: input should be '23' or '24'"),
-        (MINIMAL + '[target]\nurl = "ftp://host"\n', "[target] url: must be \"embedded\" or an XPipe API URL (the URL "
-         "must be an http"),
+        (
+            MINIMAL + '[target]\nurl = "ftp://host"\n',
+            '[target] url: must be "embedded" or an XPipe API URL (the URL must be an http',
+        ),
         (MINIMAL + '[target]\nurl = "https://u:pw@host"\n', "[target] url: must not contain a user name"),
-        (MINIMAL + '[target]\nembedded_version = "23.8"\n',
-         "[target] embedded_version: only used with url = \"embedded\""),
-        (MINIMAL + '[target]\nauth_file = "x"\nauth = "api-key"\n',
-         "[target] auth_file: only used with auth = \"local\""),
-        (MINIMAL + '[target]\napi_key_file = "k"\n',
-         "[target] api_key_file: only used with auth = \"api-key\""),
-        (MINIMAL + '[target]\nauth = "api-key"\napi_key_file = "k"\napi_key_env = "K"\n',
-         "[target] api_key_env: give api_key_file or api_key_env, not both"),
-        (MINIMAL + '[target]\nurl = "embedded"\nauth = "api-key"\n',
-         "[target] auth: the embedded simulator uses Local authentication"),
-        (MINIMAL + "[import]\nidentity_threshold = 0\n",
-         "[import] identity_threshold: input should be greater than or equal to 1"),
-        (MINIMAL + "[import]\nidentity_threshold = 2.0\n",
-         "[import] identity_threshold: input should be a valid integer (got a float)"),
-        (MINIMAL + '[import]\npassword_policy = "ask"\n',
-         "[import] password_policy: input should be 'source', 'prompt' or 'none'"),
+        (
+            MINIMAL + '[target]\nembedded_version = "23.8"\n',
+            '[target] embedded_version: only used with url = "embedded"',
+        ),
+        (
+            MINIMAL + '[target]\nauth_file = "x"\nauth = "api-key"\n',
+            '[target] auth_file: only used with auth = "local"',
+        ),
+        (MINIMAL + '[target]\napi_key_file = "k"\n', '[target] api_key_file: only used with auth = "api-key"'),
+        (
+            MINIMAL + '[target]\nauth = "api-key"\napi_key_file = "k"\napi_key_env = "K"\n',
+            "[target] api_key_env: give api_key_file or api_key_env, not both",
+        ),
+        (
+            MINIMAL + '[target]\nurl = "embedded"\nauth = "api-key"\n',
+            "[target] auth: the embedded simulator uses Local authentication",
+        ),
+        (
+            MINIMAL + "[import]\nidentity_threshold = 0\n",
+            "[import] identity_threshold: input should be greater than or equal to 1",
+        ),
+        (
+            MINIMAL + "[import]\nidentity_threshold = 2.0\n",
+            "[import] identity_threshold: input should be a valid integer (got a float)",
+        ),
+        (
+            MINIMAL + '[import]\npassword_policy = "ask"\n',
+            "[import] password_policy: input should be 'source', 'prompt' or 'none'",
+        ),
         (MINIMAL + '[import]\nroot_category = "A//B"\n', "[import] root_category: the root category needs"),
         (MINIMAL + "[prune]\nmax_percent = 101\n", "[prune] max_percent: input should be less than or equal"),
         (MINIMAL + "[prune]\nquarantine_days = -1\n", "[prune] quarantine_days: input should be greater"),
@@ -185,7 +222,9 @@ def test_wrong_values_name_the_toml_key(tmp_path, body, expected):
 
 
 def test_all_problems_are_listed_one_per_line(tmp_path):
-    message = job_error(tmp_path, """\
+    message = job_error(
+        tmp_path,
+        """\
         name = "t"
         colour = "blue"
         [[source]]
@@ -195,7 +234,8 @@ def test_all_problems_are_listed_one_per_line(tmp_path):
         auth = "apikey"
         [prune]
         max_precent = 3.0
-    """)
+    """,
+    )
     lines = message.splitlines()
     assert len(lines) == 4
     assert any("unknown key 'colour'" in x for x in lines)
@@ -226,8 +266,7 @@ def test_api_key_env_must_name_a_variable(tmp_path):
 @pytest.mark.parametrize("fmt", ["ssh_config", "putty", "mobaxterm"])
 def test_mapping_on_a_non_tabular_format_is_refused(tmp_path, fmt):
     body = f'name = "t"\n[[source]]\npath = "x"\nformat = "{fmt}"\nmapping = "generic"\n'
-    expected = ("[[source]] #1 mapping: only CSV and Excel sources take a mapping; "
-                f"this source's format is '{fmt}'")
+    expected = f"[[source]] #1 mapping: only CSV and Excel sources take a mapping; this source's format is '{fmt}'"
     assert expected in job_error(tmp_path, body)
 
 
@@ -241,8 +280,11 @@ def test_mapping_on_a_detected_non_tabular_source_is_refused_when_read(tmp_path)
     reg.write_bytes((SAMPLES / "putty-sessions.reg").read_bytes())
     body = 'name = "t"\n[[source]]\npath = "sessions.reg"\nmapping = "generic"\n'
     job = load_job(write_job(tmp_path, body))
-    with pytest.raises(ConfigError, match=r"job\.toml: \[\[source\]\] #1 mapping: only CSV and Excel sources "
-                                          r"take 'mapping', but .*sessions\.reg was detected as 'putty'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"job\.toml: \[\[source\]\] #1 mapping: only CSV and Excel sources "
+        r"take 'mapping', but .*sessions\.reg was detected as 'putty'",
+    ):
         read_inventory([job.sources[0].to_input()])
 
 
@@ -314,7 +356,9 @@ def test_paths_resolve_relative_to_the_job_file_not_the_cwd(tmp_path, monkeypatc
     jobs.mkdir()
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    write_job(jobs, """\
+    write_job(
+        jobs,
+        """\
         name = "t"
         state = "state/t.sqlite"
         [[source]]
@@ -329,7 +373,8 @@ def test_paths_resolve_relative_to_the_job_file_not_the_cwd(tmp_path, monkeypatc
         markdown = "out/plan.md"
         json = "out/plan.json"
         rejects = "../rejects.csv"
-    """)
+    """,
+    )
     job = load_job(Path("../jobs/job.toml"))
     base = jobs.resolve()
     assert job.job_dir == base and job.job_file == base / "job.toml"
@@ -339,18 +384,25 @@ def test_paths_resolve_relative_to_the_job_file_not_the_cwd(tmp_path, monkeypatc
     assert job.sources[1].path == Path("/abs/ssh/config")
     assert job.target.embedded_state == base / "sim"
     assert job.reports.outputs() == {
-        "markdown": base / "out" / "plan.md", "json": base / "out" / "plan.json",
+        "markdown": base / "out" / "plan.md",
+        "json": base / "out" / "plan.json",
         "rejects": tmp_path.resolve() / "rejects.csv",
     }
 
 
 def test_home_is_expanded_and_absolute_paths_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    job = load_job(write_job(tmp_path, MINIMAL + """\
+    job = load_job(
+        write_job(
+            tmp_path,
+            MINIMAL
+            + """\
         [target]
         auth = "api-key"
         api_key_file = "~/xpipe.key"
-    """))
+    """,
+        )
+    )
     assert job.target.api_key_file == (tmp_path / "home" / "xpipe.key").resolve()
     job = load_job(write_job(tmp_path, MINIMAL + '[target]\nauth_file = "/tmp/xpipe/ops/beacon-auth"\n'))
     assert job.target.auth_file == Path("/tmp/xpipe/ops/beacon-auth").resolve()
@@ -378,7 +430,11 @@ def test_target_auth_from_job(tmp_path):
 
 
 def test_sections_convert_to_the_tools_options(tmp_path):
-    job = load_job(write_job(tmp_path, MINIMAL + """\
+    job = load_job(
+        write_job(
+            tmp_path,
+            MINIMAL
+            + """\
         [target]
         url = "embedded"
         embedded_version = "24.0"
@@ -389,7 +445,9 @@ def test_sections_convert_to_the_tools_options(tmp_path):
         root_category = "All connections / Servers / Imported "
         identities = "shared"
         identity_threshold = 3
-    """))
+    """,
+        )
+    )
     opts = job.target.to_options()
     assert (opts.target, opts.embedded_version, opts.api_dialect) == ("embedded", "24.0", "24")
     assert opts.timeout == 5.0
@@ -426,18 +484,21 @@ def test_no_filter_keeps_everything_without_a_filter_diagnostic(tmp_path):
         ('include_folders = ["Production/*"]', ["web-01", "web-02", "db-01"]),
         ('include_folders = ["Production/*"]\nexclude_folders = ["*/Database"]', ["web-01", "web-02"]),
         ('include_folders = ["**/Web"]', ["web-01", "web-02", "stage-web"]),
-        ('include_folders = ["Production**"]',
-         ["web-01", "web-02", "web-old", "db-01", "Prod-top", "ProductionX"]),
+        ('include_folders = ["Production**"]', ["web-01", "web-02", "web-old", "db-01", "Prod-top", "ProductionX"]),
         ('include_folders = [""]', ["dev-box"]),
-        ('exclude_folders = ["**/Retired", "Staging/**"]',
-         ["gw", "web-01", "web-02", "db-01", "Prod-top", "dev-box", "ProductionX"]),
+        (
+            'exclude_folders = ["**/Retired", "Staging/**"]',
+            ["gw", "web-01", "web-02", "db-01", "Prod-top", "dev-box", "ProductionX"],
+        ),
         ('include_tags = ["PROD"]', ["web-01", "web-02", "db-01", "Prod-top", "ProductionX"]),
         ('include_tags = ["web"]\nexclude_tags = ["Legacy", "staging"]', ["web-01", "web-02"]),
         ('include_names = ["web-*"]', ["web-01", "web-02", "web-old"]),
         ('include_names = ["prod-*"]', []),
         ('exclude_names = ["*-old", "[A-Z]*"]', ["gw", "web-01", "web-02", "db-01", "stage-web", "dev-box"]),
-        ('include_folders = ["Production/**"]\ninclude_tags = ["prod"]\nexclude_names = ["*-02"]',
-         ["web-01", "db-01", "Prod-top"]),
+        (
+            'include_folders = ["Production/**"]\ninclude_tags = ["prod"]\nexclude_names = ["*-02"]',
+            ["web-01", "db-01", "Prod-top"],
+        ),
     ],
 )
 def test_filter_semantics(tmp_path, filter_toml, kept):
@@ -514,12 +575,18 @@ def test_folder_globs(pattern, matches, misses):
 def test_source_options_are_passed_to_the_source(tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("name;host;folder\nsemi-1;192.0.2.50;A\nsemi-2;192.0.2.51;B\n", encoding="cp1252")
-    job = load_job(write_job(tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\n'
-                                       'options = { delimiter = ";" }\n'))
+    job = load_job(
+        write_job(
+            tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\noptions = { delimiter = ";" }\n'
+        )
+    )
     assert job.sources[0].options == {"delimiter": ";"}
     assert [h.name for h in read_inventory([job.sources[0].to_input()]).hosts] == ["semi-1", "semi-2"]
-    job = load_job(write_job(tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\n'
-                                       'options = { delimiter = "|" }\n'))
+    job = load_job(
+        write_job(
+            tmp_path, 'name = "t"\n[[source]]\npath = "semi.csv"\nformat = "csv"\noptions = { delimiter = "|" }\n'
+        )
+    )
     assert read_inventory([job.sources[0].to_input()]).hosts == []
 
 
