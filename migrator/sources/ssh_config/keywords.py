@@ -69,9 +69,8 @@ def _keywords() -> dict[str, Keyword]:
         "choice",
         choices=("daemon", "user", "auth", "authpriv") + tuple(f"local{i}" for i in range(8)),
     )
-    for name in (
-        "CanonicalizeMaxDots ConnectionAttempts NumberOfPasswordPrompts RequiredRSASize ServerAliveCountMax".split()
-    ):
+    counts = "CanonicalizeMaxDots ConnectionAttempts NumberOfPasswordPrompts RequiredRSASize ServerAliveCountMax"
+    for name in counts.split():
         add(name, "int")
     for name in "ConnectTimeout ForwardX11Timeout ServerAliveInterval".split():
         add(name, "time")
