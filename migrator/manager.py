@@ -8,6 +8,7 @@ reported shared identities, one dropped duplicate source keys silently).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,7 +52,6 @@ class Inventory(SourceResult):
 
     empty: list[str] = field(default_factory=list)
     partial_sources: list[str] = field(default_factory=list)  # read only in part (``SourceResult.partial``)
-    unreadable: list[str] = field(default_factory=list)
     failures: list[MigratorError] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
 
@@ -70,6 +70,7 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
     failed = inventory.failures
     for item in inputs:
         label = item.where if item.where and item.where != item.location else None
+        shown = f"{item.location} ({label})" if label else item.location
         try:
             source = item.open()
             result = source.read()
@@ -77,8 +78,7 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
             raise
         except (InputError, SourceServiceError) as exc:
             failed.append(exc)
-            inventory.unreadable.append(item.location)
-            inventory.empty.append(f"{item.location} ({label})" if label else item.location)
+            inventory.empty.append(shown)
             inventory.diagnostics.append(
                 Diagnostic(
                     level="error",
@@ -89,7 +89,6 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
             )
             continue
         inventory.fingerprints.append(f"{source.format}:{source.key_location}:{source.fingerprint()}")
-        shown = f"{source.location} ({label})" if label else source.location
         if not result.hosts:
             inventory.empty.append(shown)
         elif result.partial:
@@ -159,7 +158,7 @@ class Session:
     def __init__(self, run: Run, client: XPipeClient, ledger: Ledger | None):
         self.run, self.client, self.ledger = run, client, ledger
 
-    def plan(self, inventory: SourceResult) -> Plan:
+    def plan(self, inventory: Inventory) -> Plan:
         run = self.run
         mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
         mapped.state.held |= inventory.held  # present in a source but not importable: never touched
@@ -175,9 +174,9 @@ class Session:
         plan = planner.plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
         plan.hosts_read = len(inventory.hosts)
         plan.identities = mapped.identities.as_dict()
-        plan.empty_sources = list(getattr(inventory, "empty", []))
-        plan.partial_sources = list(getattr(inventory, "partial_sources", []))
-        plan.fingerprints["sources"] = _digest(getattr(inventory, "fingerprints", []))
+        plan.empty_sources = list(inventory.empty)
+        plan.partial_sources = list(inventory.partial_sources)
+        plan.fingerprints["sources"] = _digest(inventory.fingerprints)
         plan.fingerprints.update(run.fingerprints)
         return plan
 
@@ -187,6 +186,14 @@ class Session:
 
 def plan_inventory(client: XPipeClient, inventory: SourceResult, mapper: MapperOptions | None = None) -> Plan:
     """Plan an inventory already read against an open client, without a ledger (tests, benchmarks)."""
+    if not isinstance(inventory, Inventory):
+        inventory = Inventory(
+            hosts=inventory.hosts,
+            diagnostics=inventory.diagnostics,
+            rejects=inventory.rejects,
+            held=inventory.held,
+            partial=inventory.partial,
+        )
     return Session(Run(sources=[], mapper=mapper or MapperOptions()), client, None).plan(inventory)
 
 
@@ -238,6 +245,4 @@ class Manager:
 
 
 def _digest(parts: list[str]) -> str:
-    import hashlib
-
     return hashlib.sha256("\n".join(sorted(parts)).encode("utf-8")).hexdigest()
