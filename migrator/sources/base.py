@@ -117,6 +117,8 @@ class Source(ABC):
     Options: ClassVar[type[SourceOptions]] = SourceOptions
     #: True when the location is a URL rather than a local path.
     remote: ClassVar[bool] = False
+    #: True for spreadsheet formats: mapped by a column profile, with ``--rejects`` and ``mapping check``.
+    tabular: ClassVar[bool] = False
 
     def __init__(
         self, location: str | Path, options: SourceOptions | None = None, *, key_location: str | None = None, **raw: Any
@@ -131,6 +133,9 @@ class Source(ABC):
     @classmethod
     def parse_options(cls, raw: dict[str, Any] | None, where: str | None = None) -> SourceOptions:
         """Validate ``raw`` against this format's options model; all problems in one ``ConfigError``."""
+        from migrator.sources.secrets import refuse_secret_values
+
+        refuse_secret_values(raw, where or cls.format)
         try:
             return cls.Options.model_validate(raw or {})
         except ValidationError as exc:
@@ -146,6 +151,15 @@ class Source(ABC):
     def detect(cls, path: Path, head: bytes) -> int:
         """How sure this format is that local ``path`` (first bytes ``head``) is its kind: 0 (no) to 100."""
         return 0
+
+    @classmethod
+    def example(cls, folder: Path) -> str | None:
+        """Write a small valid input of this format into ``folder`` and return its location.
+
+        The contract tests run every registered format (plugins included) through the same checks
+        with it: it must read to at least one host and no error. None only for a remote format.
+        """
+        return None
 
     @abstractmethod
     def read(self) -> SourceResult: ...
