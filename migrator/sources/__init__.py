@@ -26,6 +26,7 @@ FORMATS: dict[str, str] = {
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "remmina": "migrator.sources.remmina.source:RemminaSource",
 }
 
 
