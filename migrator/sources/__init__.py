@@ -27,6 +27,7 @@ FORMATS: dict[str, str] = {
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
     "remmina": "migrator.sources.remmina.source:RemminaSource",
+    "tabby": "migrator.sources.tabby.source:TabbySource",
 }
 
 
