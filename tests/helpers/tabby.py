@@ -23,7 +23,7 @@ import re
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-_DEPRECATED_BOOLEANS = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"}
+_DEPRECATED_BOOLEANS = set("y Y yes Yes YES on On ON n N no No NO off Off OFF".split())
 _BASE60 = re.compile(r"[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?")
 _ESCAPES = {
     0x00: "\\0",
