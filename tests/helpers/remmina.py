@@ -120,3 +120,42 @@ def write_pref(folder: Path, secret_b64: str | None, **extra: str) -> Path:
     path = folder / "remmina.pref"
     path.write_text(pref_text(secret_b64, extra), encoding="utf-8")
     return path
+
+
+SAMPLE_SECRET = gen_secret(bytes(range(7, 39)))
+SAMPLE_PASSWORDS = {"bastion": "Bastion-Sample-Pw1", "web-01": "Web01 sample pw %s 'q' \"d\" ü"}
+
+
+def write_samples(folder: Path) -> None:
+    """``samples/remmina``: regenerate with ``python -c 'from helpers.remmina import write_samples; ...'``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_pref(folder, SAMPLE_SECRET)
+    sec = SAMPLE_SECRET
+    files = {
+        "prod_ssh_bastion_bastion-example-net.remmina": ssh_profile(
+            "bastion", "bastion.example.net", secret=sec, password=SAMPLE_PASSWORDS["bastion"], user="ops", group="Prod"
+        ),
+        "prod_ssh_web-01_10-20-0-11.remmina": ssh_profile(
+            "web-01",
+            "10.20.0.11",
+            secret=sec,
+            password=SAMPLE_PASSWORDS["web-01"],
+            group="Prod",
+            ssh_tunnel_enabled="1",
+            ssh_tunnel_server="bastion.example.net",
+            ssh_tunnel_username="ops",
+            notes_text="Front%20web%20server",
+        ),
+        "prod-db_ssh_db-01_-2001-db8--10--2222.remmina": ssh_profile(
+            "db-01", "[2001:db8::10]:2222", user="postgres", group="Prod/DB", auth=2, ssh_forward_x11="0"
+        ),
+        "lab_ssh_lab-box_lab-example-net.remmina": ssh_profile(
+            "lab-box", "lab.example.net:2200", user="tester", group="Lab", password=".", ssh_compression="1"
+        ),
+        "office_rdp_desktop_10-30-0-5.remmina": ssh_profile("desktop", "10.30.0.5", group="Office", protocol="RDP"),
+        "lab_sftp_files_files-example-net.remmina": ssh_profile(
+            "files", "files.example.net", group="Lab", protocol="SFTP"
+        ),
+    }
+    for name, settings in files.items():
+        write_profile(folder, name, settings)

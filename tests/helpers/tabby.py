@@ -283,3 +283,86 @@ def encrypted_config(config: dict, passphrase: str, secrets: list[dict] | None =
     """The file ``maybeEncryptConfig`` writes: the config inside the vault, only vault/encrypted outside."""
     inner = {k: v for k, v in config.items() if k not in ("vault", "encrypted", "configSync")}
     return {"vault": encrypt_vault({"config": inner, "secrets": secrets or []}, passphrase), "encrypted": True}
+
+
+SAMPLE_PASSPHRASE = "Tabby-Sample-Vault-9"
+SAMPLE_PASSWORDS = {"web-01": "Tabby web pw: 'q' \"d\" %s ü", "db-01": "Db sample pw 42"}
+
+
+def sample_config() -> dict:
+    groups = [
+        {"id": "1b0c8f64-0d6a-4f0e-9a0c-3e2f8c1d9a01", "name": "Prod"},
+        {
+            "id": "7d2e4a90-5b1c-4e7f-8a3d-6c9b0e1f2a02",
+            "name": "DB",
+            "parentGroupId": "1b0c8f64-0d6a-4f0e-9a0c-3e2f8c1d9a01",
+        },
+    ]
+    prod, db = groups[0]["id"], groups[1]["id"]
+    profiles = [
+        ssh_profile(
+            "ssh:custom:bastion:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e01",
+            "bastion",
+            "bastion.example.net",
+            prod,
+            user="ops",
+            privateKeys=["/home/ops/.ssh/id_ed25519"],
+            auth="publicKey",
+        ),
+        ssh_profile(
+            "ssh:custom:web-01:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e02",
+            "web-01",
+            "10.20.0.11",
+            prod,
+            user="deploy",
+            jumpHost="ssh:custom:bastion:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e01",
+            auth="password",
+        ),
+        ssh_profile(
+            "ssh:custom:db-01:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e03",
+            "db-01",
+            "2001:db8::10",
+            db,
+            port=2222,
+            user="postgres",
+            agentForward=True,
+        ),
+        ssh_profile("ssh:custom:lab:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e04", "lab-box", "lab.example.net", auth="agent"),
+        {
+            "type": "local",
+            "name": "zsh",
+            "id": "local:custom:zsh:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e05",
+            "options": {"command": "zsh"},
+        },
+        {
+            "type": "serial",
+            "name": "console",
+            "id": "serial:custom:console:5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e06",
+            "options": {"port": "/dev/ttyUSB0"},
+        },
+    ]
+    return config_doc(profiles, groups, ssh={"agentType": "auto"})
+
+
+def sample_secrets() -> list[dict]:
+    return [
+        password_secret("deploy", "10.20.0.11", 22, SAMPLE_PASSWORDS["web-01"]),
+        password_secret("postgres", "2001:db8::10", 2222, SAMPLE_PASSWORDS["db-01"]),
+    ]
+
+
+def write_samples(folder) -> None:
+    """``samples/tabby``: ``config.yaml`` (a vault with saved passwords) and ``encrypted-config.yaml``."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    salt, iv = bytes(range(8)), bytes(range(16, 32))
+    plain = dict(
+        sample_config(), vault=encrypt_vault({"secrets": sample_secrets()}, SAMPLE_PASSPHRASE, salt=salt, iv=iv)
+    )
+    (folder / "config.yaml").write_text(js_yaml_dump(plain), encoding="utf-8")
+    inner = {"config": sample_config(), "secrets": sample_secrets()}
+    locked = {"vault": encrypt_vault(inner, SAMPLE_PASSPHRASE, salt=salt, iv=iv), "encrypted": True}
+    (folder / "encrypted-config.yaml").write_text(js_yaml_dump(locked), encoding="utf-8")
+    (folder / "vault-passphrase.txt").write_text(SAMPLE_PASSPHRASE + "\n", encoding="utf-8")

@@ -155,7 +155,7 @@ class ProfileMapper:
                 ssh_options=options,
                 proxy_command=s.get("ssh_proxycommand"),
                 description=self.notes(p),
-                source=self._provenance(line=s.line("name"), section=p.file.name, file=p.shown),
+                source=self._provenance(line=s.line("name"), file=p.shown),
             )
         except ValidationError as exc:
             err = exc.errors()[0]
