@@ -151,8 +151,9 @@ class TabbySource(FileSource):
     def _entries(self, raw_profiles, config: dict, groups: dict) -> list[Entry]:
         out: list[Entry] = []
         counts: dict[str, int] = {}
+        fallback = getattr(config, "lines", {}).get("profiles")  # a list item has no line of its own
         for raw, legacy in raw_profiles:
-            line = _line(raw)
+            line = _line(raw) or fallback
             if not isinstance(raw, dict):
                 self._diag("error", "invalid-profile", "a profiles entry is not a mapping; not read", line=line)
                 self._partial = True
