@@ -285,7 +285,7 @@ class ProfileMapper:
                 p,
                 "warning",
                 "tunnel-credentials",
-                f"the SSH tunnel's {' and '.join(carried)} are not carried (no SSH profile in this folder is that "
+                f"the SSH tunnel's {' and '.join(carried)} cannot be carried (no SSH profile in this folder is that "
                 "tunnel host): XPipe reaches the jump host with ssh's defaults; add it as its own SSH profile to "
                 "carry them",
                 "ssh_tunnel_auth",
