@@ -50,6 +50,25 @@ class WrongPassphrase(ValueError):
 class Vault:
     config: dict | None
     secrets: list[dict]
+    _index: dict | None = None
+
+    def index(self) -> dict:
+        """(type, lookup fields) -> first matching secret, for the fields Tabby looks secrets up by.
+
+        A lookup is a linear search in Tabby; here each secret is indexed once under its own
+        values, so a config with many profiles and secrets stays linear (``find_secret``)."""
+        if self._index is None:
+            self._index = {}
+            for secret in self.secrets:
+                stored = secret.get("key")
+                if not isinstance(stored, dict):
+                    continue
+                fields = LOOKUP_FIELDS.get(secret.get("type"))
+                if fields is None:
+                    continue
+                signature = (secret.get("type"), tuple(_js_identity(stored.get(f, _MISSING)) for f in fields))
+                self._index.setdefault(signature, secret)
+        return self._index
 
 
 def _field(stored: dict, name: str) -> str:
@@ -109,10 +128,34 @@ def js_equal(a, b) -> bool:
 
 
 _MISSING = object()
+#: the key fields each secret type is looked up by (``PasswordStorageService``, ``VaultFileProvider``)
+LOOKUP_FIELDS = {PASSWORD: ("user", "host", "port"), PASSPHRASE: ("hash",), FILE: ("id",)}
+
+
+def _js_identity(value):
+    """A hashable stand-in for a JSON value under ``===`` (numbers by value, other types apart)."""
+    if value is _MISSING:
+        return ("undefined",)
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, str):
+        return ("string", value)
+    if value is None:
+        return ("null",)
+    return ("object", id(value))
 
 
 def find_secret(vault: Vault, kind: str, key: dict) -> dict | None:
     """``getSecret``: every field of ``key`` matches (absent fields are ``undefined``), else host null."""
+    fields = LOOKUP_FIELDS.get(kind)
+    if fields is not None and set(key) == set(fields):
+        index = vault.index()
+        found = index.get((kind, tuple(_js_identity(key[f]) for f in fields)))
+        if found is None and "host" in key:
+            found = index.get((kind, tuple(_js_identity(None if f == "host" else key[f]) for f in fields)))
+        return found
 
     def matches(secret: dict, lookup: dict) -> bool:
         stored = secret.get("key")
