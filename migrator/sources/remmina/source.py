@@ -19,7 +19,7 @@ from pathlib import Path
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic, Host, SourceResult
-from migrator.sources.base import FileSource, SourceOptions
+from migrator.sources.base import FileSource, SourceOptions, files_fingerprint
 from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes, too_large
 from migrator.sources.remmina.crypto import BadSecret, Decrypted, decrypt, glib_base64_decode, parse_secret
 from migrator.sources.remmina.keyfile import BadValue, KeyFileError, parse_keyfile, string_value
@@ -67,6 +67,14 @@ class RemminaSource(FileSource):
         if not path.name.endswith(SUFFIX):
             return 0
         return 95 if b"[remmina]" in head else 40
+
+    def fingerprint(self) -> str:
+        """The profile files Remmina would list and their prefs, not everything below a home folder."""
+        folders = data_folders(self.path) if self.path.is_dir() else [self.path.parent]
+        files = [self.path] if not self.path.is_dir() else []
+        files += [f for d in folders if self.path.is_dir() for f in _listing(d) if f.name.endswith(SUFFIX)]
+        prefs = [p for p in (self._pref_for(d) for d in folders) if p is not None]
+        return files_fingerprint([*files, *prefs, *self.inputs])
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -133,9 +141,13 @@ class RemminaSource(FileSource):
         for folder, file in self._files():
             shown = self._shown(file)
             if root is not None and file.is_symlink():
-                target = file.resolve()
-                if not target.is_relative_to(root):
-                    self._diag("error", "outside-folder", "links outside the folder named; not read", file=shown)
+                try:
+                    target = file.resolve(strict=True)
+                except (OSError, RuntimeError):  # a dangling link or a link loop
+                    target = None
+                if target is None or not target.is_relative_to(root):
+                    message = "a link that is broken, loops or leads outside the folder named; not read"
+                    self._diag("error", "outside-folder", message, file=shown)
                     self._partial = True
                     continue
             if file.is_dir():

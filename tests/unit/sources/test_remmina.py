@@ -443,3 +443,37 @@ def test_detection(tmp_path):
 
 def test_keyfile_value_escapes_like_glib():
     assert keyfile_value("  a b\\c\n\t") == "\\s\\sa b\\\\c\\n\t"
+
+
+def test_link_loops_and_dangling_links_are_reported(tmp_path):
+    folder = folder_with(tmp_path, {"ok.remmina": ssh_profile("ok", "ok.example.net")})
+    (folder / "loop.remmina").symlink_to(folder / "loop.remmina")
+    (folder / "gone.remmina").symlink_to(folder / "missing-target")
+    result = read(folder)
+    assert [h.name for h in result.hosts] == ["ok"] and result.partial
+    assert sorted(d.file.rsplit("/", 1)[-1] for d in result.errors) == ["gone.remmina", "loop.remmina"]
+
+
+def test_the_fingerprint_covers_profiles_and_pref_but_not_the_rest_of_a_home(tmp_path):
+    home = tmp_path / "home"
+    data = home / ".local/share/remmina"
+    data.mkdir(parents=True)
+    secret = gen_secret()
+    write_profile(data, "a.remmina", ssh_profile("a", "a.example.net", secret=secret, password="pw"))
+    pref = write_pref(home / ".config/remmina", secret)
+    (home / "unrelated.bin").write_bytes(b"x")
+    source = RemminaSource(home)
+    before = source.fingerprint()
+    (home / "unrelated.bin").write_bytes(b"y")
+    assert source.fingerprint() == before
+    pref.write_text(pref.read_text() + "# edited\n")
+    assert source.fingerprint() != before
+
+
+def test_a_value_that_is_not_utf8_is_reported_and_treated_as_empty(tmp_path):
+    folder = folder_with(tmp_path, {})
+    (folder / "a.remmina").write_bytes(b"[remmina]\nname=a\nprotocol=SSH\nserver=a.example.net\nusername=caf\xe9\n")
+    result = read(folder)
+    assert result.hosts[0].user is None and [(d.code, d.field) for d in result.diagnostics] == [
+        ("bad-value", "username")
+    ]

@@ -384,3 +384,26 @@ def test_detection(tmp_path):
     assert detect_format(path) == "tabby"
     locked = write(tmp_path, encrypted_config(config_doc([]), PASS), "other.yaml")
     assert detect_format(locked) == "tabby"
+
+
+def test_a_bom_is_skipped_and_bad_utf8_is_a_warning_like_tabby_reads_it(tmp_path):
+    path = tmp_path / "config.yaml"
+    text = js_yaml_dump(config_doc([ssh_profile("ssh:1", "caf\u00e9", "h.example.net")]))
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert [h.name for h in read(path).hosts] == ["caf\u00e9"]
+    path.write_bytes(
+        text.replace("caf\u00e9", "caf\u00e9").encode("utf-8").replace("caf\xc3\xa9".encode("latin-1"), b"caf\xe9")
+    )
+    result = read(path)
+    assert [h.name for h in result.hosts] == ["caf\ufffd"] and [d.code for d in result.diagnostics] == ["encoding"]
+
+
+def test_a_pre_v5_group_name_is_the_folder(tmp_path):
+    doc = {
+        "version": 4,
+        "profiles": [
+            {"type": "ssh", "name": "a", "id": "ssh:a", "group": "Old Group", "options": {"host": "a.example.net"}}
+        ],
+    }
+    (host,) = read(write(tmp_path, doc)).hosts
+    assert host.category == ["Old Group"]
