@@ -156,6 +156,8 @@ class RemminaSource(FileSource):
             try:
                 keyfile = parse_keyfile(read_source_bytes(file, shown))
             except InputError as exc:
+                if root is None:  # the one file named cannot be read: the source cannot be read at all
+                    raise
                 self._diag("error", "unreadable", str(exc).removeprefix(f"{shown}: "), file=shown)
                 self._partial = True
                 continue
