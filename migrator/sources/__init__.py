@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
     "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
+    "winscp": "migrator.sources.winscp.source:WinScpSource",
 }
 
 
