@@ -266,13 +266,13 @@ def test_api_key_env_must_name_a_variable(tmp_path):
 @pytest.mark.parametrize("fmt", ["ssh_config", "putty", "mobaxterm"])
 def test_mapping_on_a_non_tabular_format_is_refused(tmp_path, fmt):
     body = f'name = "t"\n[[source]]\npath = "x"\nformat = "{fmt}"\nmapping = "generic"\n'
-    expected = f"[[source]] #1 mapping: only CSV and Excel sources take a mapping; this source's format is '{fmt}'"
+    expected = f"[[source]] #1 mapping: only csv and excel sources take a mapping; this source's format is '{fmt}'"
     assert expected in job_error(tmp_path, body)
 
 
 def test_sheet_only_for_excel(tmp_path):
     message = job_error(tmp_path, 'name = "t"\n[[source]]\npath = "x.csv"\nformat = "csv"\nsheet = "S"\n')
-    assert "[[source]] #1 sheet: only Excel sources take a sheet" in message
+    assert "[[source]] #1 sheet: only excel sources take a sheet" in message
 
 
 def test_mapping_on_a_detected_non_tabular_source_is_refused_when_read(tmp_path):
@@ -282,7 +282,7 @@ def test_mapping_on_a_detected_non_tabular_source_is_refused_when_read(tmp_path)
     job = load_job(write_job(tmp_path, body))
     with pytest.raises(
         ConfigError,
-        match=r"job\.toml: \[\[source\]\] #1 mapping: only CSV and Excel sources "
+        match=r"job\.toml: \[\[source\]\] #1 mapping: only csv and excel sources "
         r"take 'mapping', but .*sessions\.reg was detected as 'putty'",
     ):
         read_inventory([job.sources[0].to_input()])
