@@ -9,13 +9,15 @@ passphrase, SecureCRT's default, when none is given).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
+from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, SourceResult
 from migrator.sources.base import FileSource, TextCodec
-from migrator.sources.limits import read_source_bytes
+from migrator.sources.limits import open_source_file, read_source_bytes
 from migrator.sources.secrets import SecretOptions, source_secret
 from migrator.sources.securecrt.fields import FieldReader, Problem, SessionFields, as_number
 from migrator.sources.securecrt.folder import FolderReader, sessions_folder
@@ -53,15 +55,7 @@ class SecureCrtSource(FileSource):
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             located = sessions_folder(path)
-            if located is None:
-                return 0
-            try:
-                names = [p.name.casefold() for p in located[0].iterdir()][:500]
-            except OSError:
-                return 0
-            if "default.ini" in names or "__folderdata__.ini" in names:
-                return 90
-            return 60 if any(n.endswith(".ini") for n in names) else 0
+            return _detect_sessions(located[0]) if located is not None else 0
         text = head.decode("utf-8", errors="replace")
         if "<VanDyke" in text[:4096]:
             return 95
@@ -71,6 +65,7 @@ class SecureCrtSource(FileSource):
     def example(cls, folder: Path) -> str:
         sessions = folder / "Config" / "Sessions"
         (sessions / "Servers").mkdir(parents=True, exist_ok=True)
+        (sessions / "Default.ini").write_text('S:"Protocol Name"=SSH2\r\nS:"Hostname"=\r\n', encoding="utf-8-sig")
         (sessions / "Servers" / "web01.ini").write_text(
             'S:"Protocol Name"=SSH2\r\nS:"Hostname"=web01.example.net\r\nS:"Username"=deploy\r\n'
             'D:"[SSH2] Port"=00000016\r\nS:"Firewall Name"=None\r\nZ:"Description"=00000001\r\n web server\r\n',
@@ -293,3 +288,33 @@ class SecureCrtSource(FileSource):
 def _line(s: RawSession, name: str) -> int:
     setting = s.get(name)
     return setting.line if setting is not None else s.line
+
+
+def _detect_sessions(root: Path) -> int:
+    """90 for SecureCRT's own files at the top of ``Sessions``; 70 for a session file found a few levels down."""
+    try:
+        top = [p for _, p in zip(range(500), root.iterdir(), strict=False)]
+    except OSError:
+        return 0
+    if any(p.name.casefold() in ("default.ini", "__folderdata__.ini") for p in top):
+        return 90
+    pending, seen = [root], 0
+    while pending and seen < 200:
+        folder = pending.pop()
+        try:
+            entries = sorted(folder.iterdir())[:200]
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if entry.is_dir() and not entry.is_symlink():
+                pending.append(entry)
+            elif entry.suffix.casefold() == ".ini" and entry.is_file():
+                try:
+                    with open_source_file(entry) as fh:
+                        head = fh.read(512).decode("utf-8-sig", errors="replace")
+                except (OSError, InputError):
+                    continue
+                if re.match(r'[SDZB]:"[^"]+"=', head.lstrip("\ufeff")):
+                    return 70
+    return 0
