@@ -105,6 +105,9 @@ class WinScpSource(FileSource):
             else:
                 hosts[key] = host
         self._tunnels(ssh, keys, hosts, held, passwords)
+        for site in ssh:  # numbers WinSCP would read as their defaults, found while reading the site
+            for fld, message, line in site.warnings:
+                self._diag("warning", "invalid-value", message, line=line, field=fld, entry=site.name)
         return SourceResult(
             hosts=[h for k, h in hosts.items() if k not in held],
             diagnostics=list(dict.fromkeys(self._diags)),
@@ -251,8 +254,6 @@ class WinScpSource(FileSource):
     # ---- hosts --------------------------------------------------------------------------------
 
     def _host(self, site: Site, key: str, passwords: dict) -> Host | None:
-        for fld, message, line in site.warnings:
-            self._diag("warning", "invalid-value", message, line=line, field=fld, entry=site.name)
         user, host = site.user_and_host("UserName", "HostName")
         creds = Credentials()
         outcome = passwords.get((key, "Password"))
