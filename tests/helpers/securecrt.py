@@ -152,9 +152,10 @@ def write_config(
     encoding: str = "utf-8-sig",
     newline: str = "\r\n",
     templates: bool = True,
+    config_name: str = "Config",
 ) -> Path:
     """``root/Config`` with ``Sessions/<path>.ini`` for each ``"Folder/Sub/name": settings``; returns Config."""
-    config = root / "Config"
+    config = root / config_name
     sessions_dir = config / "Sessions"
     sessions_dir.mkdir(parents=True, exist_ok=True)
     if templates:
@@ -251,3 +252,57 @@ def export_xml(
         + "</VanDyke>\n"
     )
     return b"\xef\xbb\xbf" + body.encode("utf-8")
+
+
+SAMPLE_PASSWORDS = {"bastion": "Bastion-Sample-Pw", "web01": "Web01 pässword!", "db01": "Db01-Legacy-Pw"}
+SAMPLE_PASSPHRASE = "Sample-Config-Passphrase"
+
+
+def sample_sessions(scheme: str, passphrase: str = "") -> dict[str, dict]:
+    """The sessions of ``samples/securecrt``: folders, a jump session, stored passwords, non-SSH sessions."""
+
+    def pw(name: str) -> str:
+        return encrypt_v2(SAMPLE_PASSWORDS[name], passphrase, scheme)
+
+    return {
+        "Infrastructure/bastion": session_settings(
+            "bastion.example.net", user="jump", port=2222, password=pw("bastion"), description=["jump host"]
+        ),
+        "Production/Web/web01": session_settings(
+            "web01.example.net",
+            user="deploy",
+            password=pw("web01"),
+            firewall="Session:Infrastructure\\bastion",
+            description=["front end", "behind the bastion"],
+        ),
+        "Production/db01": session_settings(
+            "db01.example.net",
+            user="postgres",
+            key="C:\\Users\\ops\\.ssh\\db01_ed25519",
+            extra={"Password": encrypt_legacy(SAMPLE_PASSWORDS["db01"]), "Session Password Saved": 1},
+        ),
+        "Production/legacy-box": session_settings("legacy.example.net", user="root", protocol="SSH1"),
+        "Network/core-switch": session_settings("10.0.0.1", protocol="Telnet", port=23),
+        "Network/console-rdp": session_settings("console.example.net", protocol="RDP", port=3389),
+    }
+
+
+def write_samples(folder: Path) -> None:
+    """``samples/securecrt``: a configuration folder (02 values, no passphrase, SecureCRT 7.3.3-9.3) and an
+    XML export (03 values with the configuration passphrase ``SAMPLE_PASSPHRASE``, SecureCRT 9.4+)."""
+    write_config(folder, sample_sessions("02"), config_name="vandyke-config")
+    check = encrypt_v2("", SAMPLE_PASSPHRASE, "03")
+    (folder / "export.xml").write_bytes(
+        export_xml(
+            sample_sessions("03", SAMPLE_PASSPHRASE),
+            passphrase_check=check,
+            global_key="${VDS_SSH_DATA_PATH}\\Identity",
+        )
+    )
+    (folder / "config-passphrase.txt").write_text(SAMPLE_PASSPHRASE + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python tests/helpers/securecrt.py samples/securecrt
+    import sys
+
+    write_samples(Path(sys.argv[1]))

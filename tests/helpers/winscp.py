@@ -152,3 +152,66 @@ def _values(values: dict) -> list[str]:
         else:
             out.append(f"{key}={munge(value)}")
     return out
+
+
+SAMPLE_PASSWORDS = {"bastion": "Bastion-WinSCP-Pw", "web01": "Web01 pässword %1", "gateway": "Gw-Tunnel-Pw"}
+SAMPLE_MASTER = "Sample-WinSCP-Master"
+
+
+def sample_sites(secret) -> dict[str, dict]:
+    """The sites of ``samples/winscp``; ``secret(password, key)`` stores a password."""
+    p = SAMPLE_PASSWORDS
+    return {
+        "Infrastructure/bastion": site(
+            "bastion.example.net",
+            UserName="jump",
+            PortNumber=2222,
+            Password=secret(p["bastion"], "jumpbastion.example.net"),
+        ),
+        "Production/web01": site(
+            "web01.example.net",
+            UserName="deploy",
+            Password=secret(p["web01"], "deployweb01.example.net"),
+            FSProtocol=2,
+            Note="front end, reached through the bastion",
+            Tunnel=1,
+            TunnelHostName="bastion.example.net",
+            TunnelPortNumber=2222,
+            TunnelUserName="jump",
+        ),
+        "Production/db01": site(
+            "db01.internal",
+            UserName="postgres",
+            PublicKeyFile="C:\\Users\\ops\\.ssh\\db01.ppk",
+            Tunnel=1,
+            TunnelHostName="gw@gateway.example.net",
+            TunnelPassword=secret(p["gateway"], "gwgateway.example.net"),
+        ),
+        "Production/uploads": site("uploads.example.net", UserName="www", FSProtocol=5, PortNumber=21),
+        "Release workspace/0000": site("web01.example.net", UserName="deploy", IsWorkspace=1),
+    }
+
+
+def write_samples(folder) -> None:
+    """``samples/winscp``: ``WinSCP.ini`` (obfuscated passwords, no master password) and
+    ``master-password/WinSCP.ini`` (encrypted with ``SAMPLE_MASTER``, kept in ``master-password.txt``)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    defaults = {"UserName": "root", "PortNumber": 22}
+    (folder / "WinSCP.ini").write_text(
+        ini_text(sample_sites(encrypt_password), default_settings=defaults), encoding="ascii"
+    )
+    master = folder / "master-password"
+    master.mkdir(parents=True, exist_ok=True)
+    (master / "WinSCP.ini").write_text(
+        ini_text(sample_sites(lambda pw, key: encrypt_with_master(pw, SAMPLE_MASTER)), master=SAMPLE_MASTER),
+        encoding="ascii",
+    )
+    (master / "master-password.txt").write_text(SAMPLE_MASTER + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python tests/helpers/winscp.py samples/winscp
+    import sys
+
+    write_samples(sys.argv[1])
