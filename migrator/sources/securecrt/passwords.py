@@ -24,6 +24,9 @@ from migrator.sources.securecrt.crypto import (
 )
 
 SECRET_NAME = "configuration passphrase"
+#: Distinct salts one read derives in pure Python (several seconds each). SecureCRT writes one salt per
+#: configuration; a file with more is unusual, and past this cap a crafted one would run for hours.
+MAX_PURE_SALTS = 16
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Unlocker:
         self.passphrase = secret.value if secret is not None else ""
         self.shown = shown
         self.pure_derivations = 0
-        self.salts: set[bytes] = set()
+        self._pure_salts: set[bytes] = set()
 
     def unlock(
         self, values: list[StoredSecret], verifier: StoredSecret | None
@@ -69,9 +72,15 @@ class Unlocker:
                     plain[secret.key] = decrypt_legacy(secret.value)
                     continue
                 check_v2(secret.value)
-                salt = v2_salt(secret.value)
-                if salt is not None:
-                    self.salts.add(salt)
+                if not self._may_derive(v2_salt(secret.value)):
+                    failures.append(
+                        Failure(
+                            secret,
+                            f"the value needs one more slow key derivation, and this configuration already "
+                            f"needed {MAX_PURE_SALTS} (one per salt; SecureCRT uses one salt per configuration)",
+                        )
+                    )
+                    continue
                 plain[secret.key] = decrypt_v2(secret.value, self.passphrase)
                 opened += 1
             except CorruptValue as exc:
@@ -91,12 +100,22 @@ class Unlocker:
         self.pure_derivations = bcrypt_pbkdf.pure_derivations - before
         return plain, failures, notes
 
+    def _may_derive(self, salt: bytes | None) -> bool:
+        """False when the value would need a pure-Python derivation past ``MAX_PURE_SALTS``."""
+        if salt is None or self.passphrase or salt in self._pure_salts:
+            return True
+        if len(self._pure_salts) >= MAX_PURE_SALTS:
+            return False
+        self._pure_salts.add(salt)
+        return True
+
     def _verify(self, verifier: StoredSecret | None, notes: list[str]) -> bool:
         """True when the configuration's own passphrase check opens with the passphrase; wrong_secret if not."""
         if verifier is None or not verifier.value.strip():
             return False
         try:
             check_v2(verifier.value)
+            self._may_derive(v2_salt(verifier.value))
             decrypt_v2(verifier.value, self.passphrase)
         except CorruptValue:
             notes.append(f"the passphrase check ({verifier.field}) is damaged; each value is checked on its own")

@@ -104,7 +104,7 @@ class WinScpSource(FileSource):
                 held.add(key)
             else:
                 hosts[key] = host
-        self._tunnels(ssh, keys, hosts, held, passwords)
+        self._tunnels(ssh, keys, hosts, held)
         for site in ssh:  # numbers WinSCP would read as their defaults, found while reading the site
             for fld, message, line in site.warnings:
                 self._diag("warning", "invalid-value", message, line=line, field=fld, entry=site.name)
@@ -315,7 +315,7 @@ class WinScpSource(FileSource):
             )
             return None
 
-    def _tunnels(self, ssh: list[Site], keys, hosts: dict[str, Host], held: set[str], passwords) -> None:
+    def _tunnels(self, ssh: list[Site], keys, hosts: dict[str, Host], held: set[str]) -> None:
         """``Tunnel=1``: one jump hop, referring to a saved site with the same host, port and user if one exists."""
         for site in ssh:
             key = keys[id(site)]

@@ -444,6 +444,23 @@ def test_the_slow_derivation_is_reported_once(tmp_path, monkeypatch):
     bcrypt_pbkdf.derive.cache_clear()
 
 
+def test_pure_derivations_stop_at_a_cap_and_hold_the_rest(tmp_path, monkeypatch):
+    from migrator.sources.securecrt import bcrypt_pbkdf, passwords
+
+    monkeypatch.setattr(bcrypt_pbkdf, "pure_bcrypt_pbkdf", lambda p, s, n, r: (s * n)[:n])
+    monkeypatch.setattr(passwords, "MAX_PURE_SALTS", 2)
+    sessions = {
+        f"s{i}": session_settings(f"s{i}.example.net", password=encrypt_v2(f"pw{i}", "", "03", bytes([i]) * 16))
+        for i in range(1, 5)
+    }
+    config = write_config(tmp_path, sessions)
+    result = read(config)
+    bcrypt_pbkdf.derive.cache_clear()
+    assert sorted(password(h) for h in result.hosts) == ["pw1", "pw2"]
+    assert {d.entry for d in result.errors} == {"s3", "s4"} and len(result.held) == 2
+    assert all("slow key derivation" in d.message for d in result.errors)
+
+
 def test_the_example_is_a_small_valid_configuration(tmp_path):
     location = SecureCrtSource.example(tmp_path)
     result = read(Path(location))
