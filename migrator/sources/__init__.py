@@ -26,6 +26,8 @@ FORMATS: dict[str, str] = {
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
+    "winscp": "migrator.sources.winscp.source:WinScpSource",
     "remmina": "migrator.sources.remmina.source:RemminaSource",
     "tabby": "migrator.sources.tabby.source:TabbySource",
 }
