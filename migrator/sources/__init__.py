@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
+    "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
 }
 
