@@ -22,6 +22,7 @@ from migrator.sources.mremoteng.document import net_enum, net_int
 from migrator.sources.mremoteng.sshoptions import PuttyArgs, parse_putty_args
 from migrator.sources.mremoteng.tree import (
     ADDRESS_PROVIDERS,
+    CONTAINER,
     CREDENTIAL_PROVIDERS,
     DEFAULT_PUTTY_SESSION,
     PROPERTIES,
@@ -48,6 +49,7 @@ SSH_PROPERTIES = (
     "ExternalCredentialProvider",
     "UserViaAPI",
 )
+_SINCE_27 = ("SSHOptions", "SSHTunnelConnectionName", "OpeningCommand")
 _STALE_CHECKED = ("Username", "Port", "Protocol", "PuttySession", "SSHOptions", "SSHTunnelConnectionName")
 _PROVIDER_NAMES = {1: "Delinea Secret Server", 2: "Clickstudios Passwordstate"}
 _WORD = re.compile(r"[A-Za-z0-9_.+-]{1,40}")
@@ -173,17 +175,18 @@ class HostBuilder:
 
     def _notes(self, node: TreeNode, number: int, psource: TreeNode) -> None:
         r = self.r
+        unread = [a for a in _SINCE_27 if not r.readable(a) and (node.attr(a) or "").strip()]
+        if unread:
+            self.report(
+                "warning",
+                "not-read",
+                f"{', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read by mRemoteNG only from "
+                f"ConfVersion 2.7 (this file is {r.version:g}); ignored",
+                node,
+                unread[0],
+            )
         if node.parent is None:
-            flags = [r.flag_text(node, p)[0] for p in SSH_PROPERTIES if r.flag(node, p)]
-            if flags:
-                self.report(
-                    "info",
-                    "top-level-inherit",
-                    f"{', '.join(dict.fromkeys(flags))} on a top-level connection has no effect: mRemoteNG 1.77 "
-                    "inherits only from folders, so its own values are used",
-                    node,
-                    flags[0],
-                )
+            self.top_level_flags(node)
         stale = []
         for prop in _STALE_CHECKED:
             attribute = PROPERTIES[prop][0]
@@ -191,7 +194,7 @@ class HostBuilder:
             own = node.attr(attribute)
             if source is not node and r.readable(prop) and own is not None and own != value:
                 stale.append(attribute)
-        password, source = r.value(node, "Password")
+        _, source = r.value(node, "Password")
         if source is not node and (node.attr("Password") or "").strip():
             stale.append("Password")
         if stale:
@@ -236,6 +239,20 @@ class HostBuilder:
         if domain.strip():
             self.report(
                 "info", "domain", "Domain is not used by SSH connections (mRemoteNG ignores it too)", node, "Domain"
+            )
+
+    def top_level_flags(self, node: TreeNode) -> None:
+        """Inherit flags on a node directly under the root do nothing in 1.77 (1.76 took the root's defaults)."""
+        flags = [self.r.flag_text(node, p)[0] for p in SSH_PROPERTIES if self.r.flag(node, p)]
+        if flags:
+            what = "folder" if node.kind == CONTAINER else "connection"
+            self.report(
+                "info",
+                "top-level-inherit",
+                f"{', '.join(dict.fromkeys(flags))} on a top-level {what} has no effect: mRemoteNG 1.77 inherits "
+                "only from folders, so its own values are used",
+                node,
+                flags[0],
             )
 
     def _providers(self, node: TreeNode) -> None:

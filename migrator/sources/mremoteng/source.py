@@ -30,7 +30,8 @@ from migrator.sources.secrets import SecretOptions, SourceSecret, source_secret,
 MAX_CONF_VERSION = 2.8
 _ENGINES = {"AES": 0, "Twofish": 1, "Serpent": 2}
 _MODES = {"GCM": 0, "CCM": 1, "EAX": 2}
-_HEAD_ROOT = re.compile(r"<\s*(?:[A-Za-z_][\w.-]*:)?Connections\b[^>]*?\sConfVersion\s*=", re.S)
+_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+_HEAD_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?Connections\s[^>]*?\bConfVersion\s*=", re.S)
 
 
 class MremotengOptions(SecretOptions):
@@ -52,7 +53,10 @@ class MremotengSource(FileSource):
             return 0
         named = path.name.casefold().startswith("confcons")
         text = _head_text(head)
-        if _HEAD_ROOT.search(text):
+        start = 0
+        while m := _PROLOG.match(text, start):
+            start = m.end()
+        if _HEAD_ROOT.match(text, _skip_blank(text, start)):
             return 95 if named or path.suffix.lower() == ".xml" else 85
         blob = text.strip()
         if named and blob and re.fullmatch(r"[A-Za-z0-9+/=\s]+", blob[:4096]):
@@ -300,20 +304,25 @@ class MremotengSource(FileSource):
             b = builder.build(node, keys[id(node)])
             if b is not None:
                 built[id(node)] = b
+        for node in tree.containers:
+            if node.parent is None:
+                builder.top_level_flags(node)
         first_ssh: dict[str, TreeNode] = {}
         for node in ssh:
             first_ssh.setdefault(node.name, node)
+        # A tunnel is opened without its own tunnel, so only its own fields decide whether it is usable.
+        usable = {key: b.host for key, b in built.items()}
         result = SourceResult()
         for b in built.values():
             if b.host is not None and b.tunnel:
-                self._tunnel(b, tree, first_ssh, built)
+                self._tunnel(b, tree, first_ssh, built, usable)
             if b.host is None:
                 result.held.add(b.key)
             else:
                 result.hosts.append(b.host)
         return result
 
-    def _tunnel(self, b: Built, tree: Tree, first_ssh: dict[str, TreeNode], built: dict[int, Built]) -> None:
+    def _tunnel(self, b: Built, tree: Tree, first_ssh: dict[str, TreeNode], built: dict[int, Built], usable) -> None:
         """``SSHTunnelConnectionName``: the first SSH connection of exactly that name, one hop only."""
         name, node = b.tunnel, b.node
         where = inherited(node, b.tunnel_from)
@@ -329,14 +338,14 @@ class MremotengSource(FileSource):
             problem = f"its SSH tunnel '{name}'{where} is the connection itself"
         else:
             tb = built.get(id(target))
-            if tb is None or tb.host is None:
+            if tb is None or usable.get(id(target)) is None:
                 line, suffix = self._where(target.line, target.encrypted)
                 problem = f"its SSH tunnel '{name}'{where} (line {line}{suffix}) is not imported (see its error)"
         if problem:
             self._report("error", "tunnel", f"not imported: {problem}", node, "SSHTunnelConnectionName")
             b.host = None
             return
-        t = tb.host
+        t = usable[id(target)]
         if tb.tunnel:
             self._report(
                 "warning",
@@ -376,6 +385,12 @@ def _head_text(head: bytes) -> str:
         if head.startswith(bom):
             return head[len(bom) :].decode(codec, errors="replace")
     return head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _skip_blank(text: str, start: int) -> int:
+    while start < len(text) and text[start] in " \t\r\n":
+        start += 1
+    return start
 
 
 def _looks_like_xml(data: bytes) -> bool:
