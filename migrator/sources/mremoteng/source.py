@@ -129,6 +129,9 @@ class MremotengSource(FileSource):
             raise InputError(f"{shown}: neither XML nor an encrypted mRemoteNG connection file") from None
         if not re.fullmatch(r"[A-Za-z0-9+/=\s]+", blob):
             raise InputError(f"{shown}: neither XML nor an encrypted mRemoteNG connection file")
+        shape = crypto.shape_error(Scheme(crypto.LEGACY), blob)
+        if shape:
+            raise InputError(f"{shown}: neither XML nor an encrypted mRemoteNG connection file (the content {shape})")
         opened = crypto.decrypt_document(blob, masters)
         if opened is None:
             raise wrong_secret(shown, secret, "master password")
