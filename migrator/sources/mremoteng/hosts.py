@@ -192,7 +192,7 @@ class HostBuilder:
             attribute = PROPERTIES[prop][0]
             value, source = r.value(node, prop)
             own = node.attr(attribute)
-            if source is not node and r.readable(prop) and own is not None and own != value:
+            if source is not node and r.readable(prop) and own and own.strip() and own != value:
                 stale.append(attribute)
         _, source = r.value(node, "Password")
         if source is not node and (node.attr("Password") or "").strip():
