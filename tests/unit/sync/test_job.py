@@ -158,7 +158,8 @@ def test_unknown_keys_are_named(tmp_path, body, expected):
         ('name = "a b"\n[[source]]\npath = "a.csv"\n', "name: use only letters"),
         (
             'name = "t"\n[[source]]\npath = "a.csv"\n[[source]]\npath = "b"\nformat = "xls"\n',
-            "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm, ansible, xo",
+            "[[source]] #2 format: unknown format 'xls'; known: csv, excel, ssh_config, putty, mobaxterm, ansible, "
+            "mremoteng, xo",
         ),
         ('name = "t"\n[[source]]\npath = 3\n', "[[source]] #1 path: input is not a valid path"),
         ('name = "t"\n[[source]]\nformat = "csv"\n', "[[source]] #1 path: required key is missing"),
