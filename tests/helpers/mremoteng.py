@@ -250,3 +250,37 @@ def write(path: Path, nodes: list[Node], style: Style | None = None, **kw) -> Pa
     style = style or Style(**kw)
     Path(path).write_bytes(render(nodes, style).encode("utf-8"))
     return Path(path)
+
+
+# ---- reading back, for the tests ------------------------------------------------------------------
+
+
+def read(path: Path, master: str | None = None, tmp: Path | None = None):
+    """Read ``path`` with the source; ``master`` goes into a password file, as a user gives it."""
+    from migrator.sources.mremoteng.source import MremotengSource
+
+    options = {}
+    if master is not None:
+        secret = (tmp or path.parent) / "master.txt"
+        secret.write_text(master + "\n", encoding="utf-8")
+        options["password_file"] = str(secret)
+    return MremotengSource(path, **options).read()
+
+
+def summary(result) -> dict[str, dict]:
+    """Each host's fields by name, keys and jump references without the ``format:file#`` prefix."""
+    out = {}
+    for h in result.hosts:
+        out[h.name] = {
+            "key": h.key.split("#", 1)[1],
+            "address": h.address,
+            "port": h.port,
+            "user": h.user,
+            "category": h.category,
+            "password": h.credentials.password.get_secret_value() if h.credentials.password else None,
+            "key_files": h.credentials.key_files,
+            "jump": [(j.host, j.port, j.user, j.ref, j.ref_key and j.ref_key.split("#", 1)[1]) for j in h.jump],
+            "ssh_options": h.ssh_options,
+            "description": h.description,
+        }
+    return out
