@@ -25,6 +25,7 @@ FORMATS: dict[str, str] = {
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
+    "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
     "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
     "winscp": "migrator.sources.winscp.source:WinScpSource",
