@@ -240,12 +240,13 @@ class Manager:
             raise LedgerError(f"{path}: cannot create the ledger's folder ({exc.strerror})") from None
         lock = stack.enter_context(RunLock(path, wait=self.run.lock_wait))
         if lock.previous:
+            holder = describe_holder(lock.previous, holding=False)
             notes.append(
                 Diagnostic(
                     level="warning",
                     code="lock-taken-over",
                     file=str(path),
-                    message=f"the last run with this ledger ({describe_holder(lock.previous, holding=False)}) ended without "
+                    message=f"the last run with this ledger ({holder}) ended without "
                     "releasing it (killed?); the writes it left open are checked against the vault now",
                 )
             )

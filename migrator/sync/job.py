@@ -310,6 +310,7 @@ class Job(_Section):
         adopt: bool = False,
         progress: bool = True,
         with_auth: bool = True,
+        lock_wait: float | None = None,
     ):
         """The manager's ``Run`` for this job; ``prune`` None means as the job file says."""
         from migrator.manager import Run
@@ -333,6 +334,7 @@ class Job(_Section):
             adopt=adopt,
             progress=progress,
             fingerprints={"job": self.fingerprint()},
+            lock_wait=Run.lock_wait if lock_wait is None else lock_wait,
         )
 
 

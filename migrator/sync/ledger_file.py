@@ -137,25 +137,38 @@ def connect(path: Path, *, writable: bool) -> tuple[sqlite3.Connection, int]:
             f"{path}: the ledger is empty (truncated?); restore it from a backup, or remove it to start "
             "a new one (this job then owns nothing it wrote before)"
         )
+    if not writable:
+        return _connect_readonly(path)
     with translated(path, "cannot open the ledger"):
-        if writable:
-            db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_SECONDS)
-        else:
-            db = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_SECONDS
-            )
+        db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_SECONDS)
     try:
         with translated(path, "cannot read the ledger"):
             version = _check(db, path)
-        if writable:
-            with translated(path, "cannot prepare the ledger"):
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=FULL")
-                _upgrade(db, version)
+        with translated(path, "cannot prepare the ledger"):
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            _upgrade(db, version)
     except BaseException:
         db.close()
         raise
     return db, version
+
+
+def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, int]:
+    """Read-only: SQLite's WAL needs its ``-shm`` file, which a read-only folder cannot get; there no
+    writer can be at work either, so the file is then read as it stands (``immutable``)."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    for options in ("", "&immutable=1"):
+        with translated(path, "cannot open the ledger"):
+            db = sqlite3.connect(uri + options, uri=True, isolation_level=None, timeout=BUSY_SECONDS)
+        try:
+            with translated(path, "cannot read the ledger"):
+                return db, _check(db, path)
+        except LedgerError as exc:
+            db.close()
+            if options or "cannot be opened" not in str(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _check(db: sqlite3.Connection, path: Path) -> int:

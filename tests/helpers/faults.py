@@ -5,15 +5,20 @@ a job against a simulator that fails writes (``FaultPlan``), and the checks a co
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import struct
 import subprocess
 import sys
+import threading
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import requests
 
 from helpers.csv_files import write_csv
 from helpers.paths import REPO_ROOT
-
 from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
 
@@ -125,3 +130,85 @@ def assert_vault_equals_source(sim, rows: list[dict], ledger: Path) -> None:
 
 def report(proc: subprocess.CompletedProcess) -> dict:
     return json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
+
+
+class LosingProxy:
+    """Forwards every request to ``target``. The first write for which ``pick(path, body)`` is true is
+    forwarded (XPipe applies it) and then its answer is lost: the connection is reset. After that,
+    ``then="vanish"`` stops the proxy (XPipe gone: every later request is refused, as after a crash),
+    ``then="fail"`` answers the next ``fail_next`` requests with a 500 (the check cannot be made) and
+    forwards the rest."""
+
+    def __init__(self, target: str, pick, *, then: str = "vanish", fail_next: int = 2):
+        self.target = target.rstrip("/")
+        self.lost: list[tuple[str, dict]] = []
+        self.failing = 0
+        proxy = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    body = {}
+                with lock:
+                    if proxy.failing > 0:
+                        proxy.failing -= 1
+                        self._send(500, b'{"error":{"message":"injected failure"},"documentationLink":null}')
+                        return
+                    lose = not proxy.lost and self.path.endswith(("/add", "/remove")) and pick(self.path, body)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                upstream = requests.post(proxy.target + self.path, data=raw, headers=headers, timeout=10)
+                if not lose:
+                    self._send(upstream.status_code, upstream.content)
+                    return
+                proxy.lost.append((self.path, body))
+                self.close_connection = True
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                if then == "vanish":
+                    threading.Thread(target=proxy.stop, daemon=True).start()
+                else:
+                    proxy.failing = fail_next
+
+            def _send(self, status: int, content: bytes):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._stopped = threading.Event()
+
+    def __enter__(self) -> LosingProxy:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self.server.shutdown()
+            self.server.server_close()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.thread.join(timeout=10)
+
+
+def journal(ledger: Path) -> list[tuple[str, str, str]]:
+    """(op, name, status) of every journal row, oldest first."""
+    db = sqlite3.connect(ledger)
+    try:
+        return db.execute("SELECT op, name, status FROM journal ORDER BY id").fetchall()
+    finally:
+        db.close()
