@@ -46,6 +46,7 @@ from migrator.sync.job_sections import (
     JobPath,
     PruneSettings,
     Reports,
+    StatePath,
     Target,
     _is_path_field,
     _is_remote,
@@ -219,7 +220,7 @@ class Job(_Section):
     """A whole job file. Build it with ``load_job`` (or ``parse_job``) so paths resolve against its folder."""
 
     name: str
-    state: JobPath | None = None
+    state: StatePath | None = None
     sources: list[SourceSpec] = Field(alias="source", min_length=1)
     target: Target = Field(default_factory=Target)
     import_: ImportSettings = Field(default_factory=ImportSettings, alias="import")

@@ -20,6 +20,7 @@ On Windows ``msvcrt.locking`` plays the part (not tested: no Windows here).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -114,9 +115,10 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
+            why = "its folder is not writable" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "error"
             raise LedgerError(
-                f"{self.path}: cannot create the run lock beside the ledger ({exc.strerror}); this run "
-                "must be able to write the ledger's folder"
+                f"{self.path}: cannot create the run lock beside the ledger: {why} ({exc.strerror}); a run that "
+                "writes must be able to write the ledger's folder"
             ) from None
         deadline = time.monotonic() + self.wait
         try:
