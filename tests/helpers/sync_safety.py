@@ -4,7 +4,7 @@ The fault proxy sits on 127.0.0.1 between the migrator and a simulator and answe
 request (``add``/``remove``), and the ``times - 1`` writes after it, with ``status`` (XPipe's 500 or
 400) instead of forwarding them, so a test can fail any step of a multi-request change and look at
 what is left in the vault. A 500 is a write whose outcome the client cannot know: it checks the vault
-and sends the write once more, so failing it for sure takes ``times=2``.
+and sends the write again, up to ``ATTEMPTS`` sends, so failing it for sure takes ``times=ATTEMPTS``.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ the ledger as it is on disk). After at most 5 plain re-runs (``sync``, no ``--ad
 
 Bounds: at most 6 faults and 2 kills. A fault alone cannot spoil a run (an answer lost after the
 write is checked and found; a write that failed before applying is checked, found missing, and
-sent once more): failing an entry takes two faults on it, so 6 faults and 2 kills spoil at most 5
-runs. Derandomized; a deeper random run: ``HYPOTHESIS_PROFILE=deep python -m pytest -q
-tests/integration/test_sync_fault_property.py`` (README, "Development").
+sent again): failing an entry takes a fault on each of its sends (``ATTEMPTS``, at least two), so
+6 faults and 2 kills spoil at most 5 runs. Derandomized; a deeper random run:
+``HYPOTHESIS_PROFILE=deep python -m pytest -q tests/integration/test_sync_fault_property.py``
+(README, "Development").
 """
 
 from __future__ import annotations
