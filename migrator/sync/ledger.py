@@ -306,6 +306,8 @@ class Ledger:
         rows = self.db.execute(
             "SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries ORDER BY key"
         ).fetchall()
+        hidden = set(self.repaired) if not self.writable else set()  # as a writer will see it, repaired
+        rows = [r for r in rows if r[0] not in hidden]
         return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
 
     # -- journal --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -137,9 +138,10 @@ class LosingProxy:
     forwarded (XPipe applies it) and then its answer is lost: the connection is reset. After that,
     ``then="vanish"`` stops the proxy (XPipe gone: every later request is refused, as after a crash),
     ``then="fail"`` answers the next ``fail_next`` requests with a 500 (the check cannot be made) and
-    forwards the rest."""
+    forwards the rest; ``then="stall"`` holds the answer back for ``stall`` seconds first (past the
+    client's timeout) and forwards the rest."""
 
-    def __init__(self, target: str, pick, *, then: str = "vanish", fail_next: int = 2):
+    def __init__(self, target: str, pick, *, then: str = "vanish", fail_next: int = 2, stall: float = 3.0):
         self.target = target.rstrip("/")
         self.lost: list[tuple[str, dict]] = []
         self.failing = 0
@@ -167,6 +169,8 @@ class LosingProxy:
                     self._send(upstream.status_code, upstream.content)
                     return
                 proxy.lost.append((self.path, body))
+                if then == "stall":
+                    time.sleep(stall)
                 self.close_connection = True
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()

@@ -142,6 +142,21 @@ def test_xpipe_gone_after_applying_a_write_the_next_run_takes_it_as_ours(sim, tm
     assert kept <= set(vault_entries(sim))  # what had arrived was taken over, not made again
 
 
+def test_a_write_that_timed_out_stops_the_run_and_the_next_run_takes_it_as_ours(sim, tmp_path):
+    rows = inventory_rows(12)
+    with LosingProxy(sim.url, _is_host("flt-003"), then="stall", stall=3) as proxy:
+        job = write_job(tmp_path, proxy.url, sim.auth_file, rows)
+        job.write_text(job.read_text().replace("timeout = 10\n", "timeout = 1\n", 1))
+        first = sync_cli(job)
+    assert first.returncode == 5 and "did not answer" in first.stderr, first.stderr
+    ledger = tmp_path / "state" / "faults.sqlite"
+    assert [r for r in journal(ledger) if r[2] == "uncertain"] == [("add", "flt-003", "uncertain")]
+    second = sync_cli(write_job(tmp_path, sim.url, sim.auth_file, rows))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "journal-reconciled" in {d["code"] for d in report(second)["diagnostics"]}
+    assert_vault_equals_source(sim, rows, ledger)
+
+
 def test_a_lost_answer_whose_check_also_fails_is_reconciled_by_the_next_run(sim, tmp_path):
     rows = inventory_rows(12)
     with LosingProxy(sim.url, _is_host("flt-005"), then="fail", fail_next=3) as proxy:
