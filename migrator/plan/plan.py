@@ -371,12 +371,15 @@ class Planner(Ownership, Reconcile):
         want_cat = tuple(s.lower() for s in entry.category[1:])
         renamed = not self._same_name(owned, entry.name)
         if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
-            outsiders = [r.name for r in self._live.referrers(owned.uuid) if shown_key(r.name) not in desired_names]
+            # XPipe's remove deletes the entries under it and empties the identity of those that use it:
+            # only entries this plan writes again may be among them
+            users = self._live.referrers(owned.uuid) + self._live.identity_users(owned.uuid)
+            outsiders = {r.name for r in users if shown_key(r.name) not in desired_names}
             if outsiders:
                 change.action = "conflict"
                 change.reason = (
-                    f"moving or renaming it needs a remove and re-add, which would also delete entries "
-                    f"that use it as gateway: {', '.join(sorted(outsiders))}"
+                    f"moving or renaming it needs a remove and re-add, which would also delete or change entries "
+                    f"that use it as gateway or identity: {', '.join(sorted(outsiders))}"
                 )
                 return change
             change.action = "recreate"
