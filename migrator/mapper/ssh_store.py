@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.mapper.gateways import GatewayResolver, Node
-from migrator.mapper.identity_names import IdentityHistory
 from migrator.mapper.identities import (
     CredentialResolver,
     IdentityConsolidator,
@@ -20,6 +19,7 @@ from migrator.mapper.identities import (
     identity_data,
     no_key_auth,
 )
+from migrator.mapper.identity_names import IdentityHistory
 from migrator.model import Diagnostic, Host, Provenance
 from migrator.names import name_key
 from migrator.xpipe.constants import LOCAL_MACHINE

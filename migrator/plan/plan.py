@@ -406,7 +406,13 @@ class Planner(Ownership, Reconcile):
                 continue
             drift = False
             last = ledger_row.fields.get(leaf.path) if ledger_row else None
-            if last is not None and self.ledger is not None and last != self.ledger.digest(leaf.live):
+            # drift: the live value is not what was last applied (a secret that was replaced by one of
+            # another shape, e.g. a password by none, is compared whole, not reduced to the new shape)
+            if (
+                last is not None
+                and self.ledger is not None
+                and all(last != self.ledger.digest(v) for v in leaf.lives())
+            ):
                 drift = True
             if leaf.group:
                 path, old, new = leaf.group
