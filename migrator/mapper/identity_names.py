@@ -46,6 +46,8 @@ class PreviousIdentity:
     contents: tuple[dict[str, str], ...] = ()
     #: source keys of the entries that referenced it when they were last applied
     members: frozenset[str] = frozenset()
+    #: other names it may have in XPipe: an open write's (a rename whose answer was lost)
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -53,7 +55,7 @@ class IdentityHistory:
     """What earlier runs left: the identities, and how to digest desired data like the ledger does."""
 
     previous: list[PreviousIdentity] = field(default_factory=list)
-    content: Callable[[dict], dict[str, str]] = dict
+    content: Callable[[dict], dict[str, str]] = lambda data: {}
 
 
 @dataclass
@@ -126,7 +128,7 @@ def settle_names(groups: list[IdentityGroup], taken: set[str], history: Identity
     # names in use: the hosts, every previous identity (still in XPipe until pruned) and every key's name
     reserved = set(taken)
     for prev in previous:
-        reserved.add(name_key(prev.name))
+        reserved |= {name_key(n) for n in (prev.name, *prev.aliases)}
         if prev.key.startswith(KEY_PREFIX):
             reserved.add(name_key(prev.key[len(KEY_PREFIX) :]))
     kept: set[str] = set()
@@ -135,10 +137,12 @@ def settle_names(groups: list[IdentityGroup], taken: set[str], history: Identity
         if prev is None:
             continue
         group.key = prev.key
-        prev_k = name_key(prev.name)
-        if family_number(prev_k, name_key(group.base)) is not None and prev_k not in taken and prev_k not in kept:
-            group.name = prev.name
-            kept.add(prev_k)
+        for name in (prev.name, *prev.aliases):  # an alias: the name a rename whose answer was lost sent
+            name_k = name_key(name)
+            if family_number(name_k, name_key(group.base)) is not None and name_k not in taken and name_k not in kept:
+                group.name = name
+                kept.add(name_k)
+                break
 
     # 3. new names: the base, else the smallest free "#n"
     fresh: dict[str, list[IdentityGroup]] = {}

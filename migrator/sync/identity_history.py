@@ -22,6 +22,7 @@ MAPPED_IDENTITY_TYPES = ("localIdentity", "syncedIdentity")
 def identity_history(ledger: Ledger) -> IdentityHistory:
     rows = ledger.entries()
     names: dict[str, str] = {}
+    aliases: dict[str, set[str]] = defaultdict(set)
     contents: dict[str, list[dict]] = defaultdict(list)
     for key, row in rows.items():
         if row.kind == "identity":
@@ -38,7 +39,8 @@ def identity_history(ledger: Ledger) -> IdentityHistory:
         is_identity = record.get("kind") == "identity" if record else open_row.type in MAPPED_IDENTITY_TYPES
         if open_row.op != "add" or not is_identity:
             continue
-        names.setdefault(open_row.key, open_row.name)
+        if names.setdefault(open_row.key, open_row.name) != open_row.name:
+            aliases[open_row.key].add(open_row.name)
         if record.get("fields"):
             contents[open_row.key].append(record["fields"])
 
@@ -47,7 +49,9 @@ def identity_history(ledger: Ledger) -> IdentityHistory:
         return {path: ledger.digest(leaves[path]) for path in CONTENT_PATHS if path in leaves}
 
     previous = [
-        PreviousIdentity(key, name, tuple(contents.get(key, ())), frozenset(members.get(key, ())))
+        PreviousIdentity(
+            key, name, tuple(contents.get(key, ())), frozenset(members.get(key, ())), tuple(sorted(aliases[key]))
+        )
         for key, name in sorted(names.items())
     ]
     return IdentityHistory(previous=previous, content=content)

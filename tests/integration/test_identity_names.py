@@ -220,6 +220,36 @@ def test_an_identity_add_whose_answer_was_lost_keeps_its_name_through_a_reorder(
     converged(job)
 
 
+@pytest.mark.parametrize("then", ["vanish", "fail"])
+def test_a_rename_whose_add_answer_was_lost_is_finished_under_the_new_name(sim, tmp_path, then):
+    """A rename is a remove and an add; the add arrives, its answer does not. The next run (or the same
+    one, when XPipe stays) finds the identity under the name it was sent with and re-points the hosts."""
+    rows = two_groups()[:2]
+    template = 'identity_name = "{user} ({n} hosts)"\n'
+    job = write_job(tmp_path, sim.url, sim.auth_file, rows)
+    job.write_text(job.read_text() + template)
+    assert sync_cli(job).returncode == 0
+    rows.append({"name": "a3", "host": "10.0.0.8", "user": "ops", "password": "Pass-A"})
+    write_csv(tmp_path / "servers.csv", rows)
+
+    def renamed(path, body):
+        return path.endswith("/add") and body.get("name") == "ops (3 hosts)"
+
+    with LosingProxy(sim.url, renamed, then=then, fail_next=3) as proxy:
+        job = write_job(tmp_path, proxy.url, sim.auth_file, rows)
+        job.write_text(job.read_text() + template)
+        first = sync_cli(job)
+    assert proxy.lost and first.returncode in (4, 5), first.stderr[-2000:]
+    job = write_job(tmp_path, sim.url, sim.auth_file, rows)
+    job.write_text(job.read_text() + template)
+    second = sync_cli(job)
+    assert second.returncode == 0, second.stderr[-3000:]
+    identities, _ = assert_hosts_use_their_own_credentials(sim, rows)
+    assert [i.name for i in identities.values()] == ["ops (3 hosts)"]
+    assert [r for r in journal(tmp_path / "state" / "faults.sqlite") if r[2] in ("pending", "uncertain", "drift")] == []
+    converged(job)
+
+
 def test_a_ledger_the_previous_version_left_stuck_converges_in_one_run(tmp_path):
     """``tests/data/ledgers/stuck-identity-names``: the vault and ledger that version 2debc84 wrote for
     an inventory, and the edit (hosts renamed, rows reversed) that made every later run of that version

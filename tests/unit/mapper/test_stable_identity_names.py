@@ -201,3 +201,24 @@ def test_family_numbers_compare_like_equals_ignore_case(name, number):
     assert family_number(name_key(name), name_key("ops (password)")) == number
     if name.startswith("\u212a"):
         assert family_number(name_key(name), name_key("kate (password)")) == 3
+
+
+def test_a_rename_whose_answer_was_lost_is_finished_under_the_name_it_sent(ledger):
+    template = "{user} ({n} hosts)"
+    first = run(ledger, hosts(("a1", "A"), ("a2", "A")), identity_name=template)
+    uuids = record(ledger, first)
+    grown = run(ledger, hosts(("a1", "A"), ("a2", "A"), ("a3", "A")), identity_name=template)
+    (identity,) = [e for e in grown.entries if e.kind == "identity"]
+    fields = {path: ledger.digest(v) for path, v in desired_leaves(identity.data, uuids.get).items()}
+    row = LedgerEntry(identity.key, "", identity.name, identity.type, identity.kind, "Local", fields)
+    sent = ledger.journal_begin(identity.key, "add", identity.name, identity.type, effect=effect(row))
+    ledger.journal_end(sent, "uncertain")
+    assert plain(grown) == {"Pass-A": ("identity:ops (2 hosts)", "ops (3 hosts)")}
+    again = run(ledger, hosts(("a3", "A"), ("a2", "A"), ("a1", "A")), identity_name=template)
+    assert plain(again) == plain(grown)
+    # another template: both are named anew in its series, A under its key
+    other = run(ledger, hosts(("a1", "A"), ("a2", "A"), ("a3", "A"), ("b1", "B"), ("b2", "B"), ("b3", "B")))
+    assert plain(other) == {
+        "Pass-A": ("identity:ops (2 hosts)", "ops (password) #1"),
+        "Pass-B": ("identity:ops (password) #2", "ops (password) #2"),
+    }
