@@ -81,6 +81,17 @@ def family_number(name_k: str, base_k: str) -> int | None:
     return None
 
 
+def _series(keys: set[str]) -> dict[str, set[int]]:
+    """Base -> the numbers of ``keys`` in its series (0: the base itself), in one pass over ``keys``."""
+    out: dict[str, set[int]] = {}
+    for key in keys:
+        out.setdefault(key, set()).add(0)
+        stem, sep, number = key.rpartition(" #")
+        if sep and family_number(key, stem):
+            out.setdefault(stem, set()).add(int(number))
+    return out
+
+
 def _content(digests: dict[str, str]) -> tuple | None:
     if any(p not in digests for p in CONTENT_PATHS):
         return None
@@ -149,16 +160,16 @@ def settle_names(groups: list[IdentityGroup], taken: set[str], history: Identity
     for group in groups:
         if not group.name:
             fresh.setdefault(name_key(group.base), []).append(group)
-    in_use = reserved | kept
+    series = _series(reserved | kept)
     for base_k, members in fresh.items():
-        used = {n for n in (family_number(k, base_k) for k in in_use) if n is not None}
+        used = series.setdefault(base_k, set())
         n = 0 if not used and len(members) == 1 else 2 if 0 in used else 1
         for group in members:
             while n in used:
                 n += 1
             group.name = group.base if n == 0 else f"{group.base} #{n}"
-            used.add(n)
-            in_use.add(name_key(group.name))
+            for base_of, number in _series({name_key(group.name)}).items():
+                series.setdefault(base_of, set()).update(number)
             if not group.key:
                 group.key = KEY_PREFIX + group.name
     taken |= {name_key(g.name) for g in groups}
