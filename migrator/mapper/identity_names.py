@@ -26,6 +26,7 @@ written before this change used the same keys, so they are read as they are.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -121,15 +122,16 @@ def settle_names(groups: list[IdentityGroup], taken: set[str], history: Identity
             claimed.add(group.previous.key)
 
     # 2. a changed credential: the unclaimed identity of that base name its connections used
+    used_by = {member: prev for prev in previous for member in prev.members}  # one identity per entry
     pairs = []
     for index, group in enumerate(groups):
         if group.previous is not None:
             continue
-        base_k, members = name_key(group.base), set(group.members)
-        for prev in previous:
-            overlap = len(prev.members & members)
-            if overlap and prev.key not in claimed and family_number(name_key(prev.name), base_k) is not None:
-                pairs.append((-overlap, index, prev.key, prev))
+        base_k = name_key(group.base)
+        overlaps = Counter(used_by[m].key for m in group.members if m in used_by)
+        for prev in {used_by[m].key: used_by[m] for m in group.members if m in used_by}.values():
+            if prev.key not in claimed and family_number(name_key(prev.name), base_k) is not None:
+                pairs.append((-overlaps[prev.key], index, prev.key, prev))
     for _, index, _, prev in sorted(pairs, key=lambda p: p[:3]):
         group = groups[index]
         if group.previous is None and prev.key not in claimed:
