@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "asbru": "migrator.sources.asbru.source:AsbruSource",
 }
 
 
