@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
     "asbru": "migrator.sources.asbru.source:AsbruSource",
+    "windows_terminal": "migrator.sources.windows_terminal.source:WindowsTerminalSource",
 }
 
 

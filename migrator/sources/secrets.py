@@ -126,4 +126,6 @@ def wrong_secret(shown: str, secret: SourceSecret | None, what: str = "password"
             f"{shown}: the file is protected by a {what}; put it in a file and pass "
             f"--source-option password_file=PATH, or set {PASSWORD_ENV} (nothing was imported)"
         )
-    return WrongSourceSecret(f"{shown}: the {what} from {secret.origin} does not unlock this file (nothing was imported)")
+    return WrongSourceSecret(
+        f"{shown}: the {what} from {secret.origin} does not unlock this file (nothing was imported)"
+    )
