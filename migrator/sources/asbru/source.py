@@ -120,6 +120,8 @@ class AsbruSource(FileSource):
                     )
                 )
         for place in placed:
+            if export:  # __dupNodes appends " - copy" to every exported group too
+                place.folder = [n.removesuffix(" - copy") for n in place.folder]
             self._one(envs, place, lines.get(place.uuid), builder, result)
         result.diagnostics = list(dict.fromkeys(result.diagnostics))
         return result
