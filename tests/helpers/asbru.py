@@ -269,7 +269,10 @@ class AsbruFile:
         gvs = {}
         for name, gv in defaults["global variables"].items():
             hidden = gv["hidden"] == "1"
-            gvs[name] = {"hidden": gv["hidden"], "value": encrypt_hex(gv["value"], self.salt) if hidden else gv["value"]}
+            gvs[name] = {
+                "hidden": gv["hidden"],
+                "value": encrypt_hex(gv["value"], self.salt) if hidden else gv["value"],
+            }
         defaults["global variables"] = gvs
         defaults.setdefault("keepass", {"database": "", "password": encrypt_hex("", self.salt), "use_keepass": 0})
         defaults.setdefault("sudo password", encrypt_hex("<<ASK_PASS>>", self.salt))

@@ -1,17 +1,18 @@
-"""A Windows command line split into arguments the way ``CommandLineToArgvW`` splits it.
+"""A Windows command line split into arguments the way ``ssh.exe`` receives them.
 
 Windows Terminal hands a profile's ``commandline`` to ``CreateProcessW`` after
 ``ExpandEnvironmentStringsW`` (``src/cascadia/TerminalConnection/ConptyConnection.cpp``,
-microsoft/terminal 20588130d8ef); the program then splits it itself. ``ssh.exe`` (Win32-OpenSSH)
-gets its ``argv`` from the C runtime, which follows the same rules as ``CommandLineToArgvW`` for
-these cases (inferred from Microsoft's documentation of both):
+microsoft/terminal 20588130d8ef); the program then splits it itself. ``ssh.exe`` (Win32-OpenSSH, a
+``wmain`` program) gets its ``argv`` from the Microsoft C runtime, whose rules ("Parsing C++
+command-line arguments", Microsoft Learn; the six documented examples are the tests) are those of
+``CommandLineToArgvW`` except for ``""`` inside quotes:
 
 - the program name (argument 0) ends at the first space or tab, or, when it starts with ``"``, at the
   next ``"`` (no backslash rules there; text right after that quote starts the next argument);
 - elsewhere ``2n`` backslashes before a ``"`` are ``n`` backslashes and the quote opens or closes
   quoting; ``2n+1`` backslashes before a ``"`` are ``n`` backslashes and a literal ``"``; backslashes
-  not before a ``"`` are literal; inside quotes, ``""`` is a literal ``"`` (the counting of three
-  quotes per literal quote that Windows uses since 2008, as Wine documents it);
+  not before a ``"`` are literal; inside quotes, ``""`` is a literal ``"`` and quoting goes on (the
+  C runtime since Visual C++ 2008; ``CommandLineToArgvW`` instead ends the quoting there);
 - spaces and tabs outside quotes separate arguments.
 
 ``%NAME%`` is expanded by Windows Terminal before the split, from the Windows user's environment,
@@ -43,53 +44,37 @@ def split_program(line: str) -> tuple[str, int]:
 
 
 def split_arguments(line: str, start: int = 0) -> list[str]:
-    """The arguments after argument 0 (``start`` from ``split_program``)."""
+    """The arguments after argument 0 (``start`` from ``split_program``), by the C runtime's rules."""
     args: list[str] = []
     i, n = start, len(line)
-    current: list[str] = []
-    in_arg = False
-    quotes = 0  # 0 outside quotes, 1 inside; the "three quotes" counter of Wine's implementation
-    backslashes = 0
-    while i < n:
-        c = line[i]
-        if c in " \t" and quotes == 0:
-            if in_arg:
-                args.append("".join(current))
-                current, in_arg = [], False
-            backslashes = 0
+    while True:
+        while i < n and line[i] in " \t":
             i += 1
-            continue
-        in_arg = True
-        if c == "\\":
-            backslashes += 1
-            current.append(c)
-            i += 1
-            continue
-        if c == '"':
-            if backslashes % 2 == 0:
-                if backslashes:
-                    del current[len(current) - backslashes // 2 :]
-                quotes += 1
-            else:
-                del current[len(current) - backslashes // 2 - 1 :]
-                current.append('"')
-            backslashes = 0
-            i += 1
-            while i < n and line[i] == '"':
-                quotes += 1
-                if quotes == 3:
-                    current.append('"')
-                    quotes = 0
+        if i >= n:
+            return args
+        current: list[str] = []
+        in_quotes = False
+        while True:
+            slashes = 0
+            while i < n and line[i] == "\\":
+                slashes += 1
                 i += 1
-            if quotes == 2:
-                quotes = 0
-            continue
-        backslashes = 0
-        current.append(c)
-        i += 1
-    if in_arg:
+            copy = True
+            if i < n and line[i] == '"':
+                if slashes % 2 == 0:
+                    if in_quotes and i + 1 < n and line[i + 1] == '"':
+                        i += 1  # "" inside quotes: one literal quote, still inside
+                    else:
+                        copy = False
+                        in_quotes = not in_quotes
+                slashes //= 2
+            current.append("\\" * slashes)
+            if i >= n or (not in_quotes and line[i] in " \t"):
+                break
+            if copy:
+                current.append(line[i])
+            i += 1
         args.append("".join(current))
-    return args
 
 
 def command_line_to_argv(line: str) -> list[str]:
