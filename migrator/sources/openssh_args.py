@@ -204,10 +204,11 @@ def _flag(letter: str, out: SshCommand) -> None:
 
 def _with_arg(letter: str, arg: str, out: SshCommand) -> None:
     if letter == "p":
-        port = a2port(arg)
-        if port <= 0:
-            raise SshCommandError("-p is not a port ssh accepts")
-        out.port = out.port if out.port is not None else port
+        if out.port is None:  # ssh.c checks -p only while no port is set
+            port = a2port(arg)
+            if port <= 0:
+                raise SshCommandError("-p is not a port ssh accepts")
+            out.port = port
     elif letter == "l":
         out.user = out.user if out.user is not None else arg
     elif letter == "i":

@@ -5,6 +5,7 @@ identity files and switches, or be refused by both."""
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 
@@ -97,7 +98,7 @@ def test_command_lines_read_like_ssh_reads_them(tmp_path_factory, data):
     assert real is not None, args
     assert real["hostname"][0].lower() == (ours.address or "").lower(), args
     assert int(real["port"][0]) == (ours.port or 22), args
-    assert real["user"][0] == (ours.user or "tester"), args
+    assert real["user"][0] == (ours.user or pwd.getpwuid(os.getuid()).pw_name), args
     jump = real.get("proxyjump", [None])[0]
     assert jump == (ours.jump.ssh_g() if ours.jump is not None and not ours.jump.none else None), args
     ids = [i for i in real.get("identityfile", []) if i == key]
