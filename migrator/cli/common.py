@@ -11,13 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from migrator.cli.argtypes import count, seconds
+from migrator.cli.argtypes import count, seconds, wait_seconds
 from migrator.errors import ConfigError
 from migrator.manager import Run, SourceInput
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.plan.plan import PruneOptions
 from migrator.report import FORMAT_NAMES
-from migrator.sources import FORMATS, parse_source_spec
+from migrator.sources import FORMATS, formats_where, parse_source_spec, source_class
 from migrator.sync.state import has_persistent_vault
 from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
 
@@ -55,8 +55,8 @@ def add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
         "sources",
         nargs="+" if required else "*",
         metavar="SOURCE",
-        help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}), "
-        "otherwise a local file's format is detected",
+        help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}, "
+        "or a plugin's: 'xpipe-migrate formats' lists them), otherwise a local file's format is detected",
     )
     p.add_argument("--mapping", help="column-mapping profile for CSV/Excel (bundled name or a .toml path)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every visible sheet)")
@@ -170,6 +170,18 @@ def add_job_run_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lock_arg(p: argparse.ArgumentParser) -> None:
+    """``--lock-wait``: commands that write take the ledger's run lock (``migrator.sync.lock``)."""
+    p.add_argument(
+        "--lock-wait",
+        type=wait_seconds,
+        default=Run.lock_wait,
+        metavar="SECONDS",
+        help="while another apply or sync writes with the same ledger, wait this long, then stop with "
+        f"exit 1 naming it (0: do not wait; default {Run.lock_wait:g})",
+    )
+
+
 def add_state_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--state",
@@ -261,11 +273,12 @@ def check_output_args(args) -> None:
 
 
 def check_rejects(args, inputs: list[SourceInput]) -> None:
-    """``--rejects`` writes rejected CSV/Excel rows: with no such source it could only do nothing."""
+    """``--rejects`` writes rejected spreadsheet rows: with no tabular source it could only do nothing."""
     if getattr(args, "rejects", None) and not any(
-        (item.format or item.open().format) in ("csv", "excel") for item in inputs
+        source_class(item.format or item.open().format).tabular for item in inputs
     ):
-        raise ConfigError("--rejects writes rejected CSV/Excel rows, and no source is CSV or Excel")
+        tabular = ", ".join(formats_where(lambda cls: cls.tabular))
+        raise ConfigError(f"--rejects writes rejected rows of tabular sources ({tabular}), and no source is one")
 
 
 def run_options(args) -> dict:
@@ -336,7 +349,7 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
     target = target_options(args)
     state = getattr(args, "state", None)
     if not state and not has_persistent_vault(target):
-        flags = [f for f in given(args, *RUN_DESTS) if f != "--no-prune"]
+        flags = [f for f in given(args, *RUN_DESTS, "lock_wait") if f != "--no-prune"]
         if flags:
             raise ConfigError(
                 f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
@@ -356,4 +369,5 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
         force=getattr(args, "force", False),
         adopt=getattr(args, "adopt", False),
         progress=progress,
+        lock_wait=getattr(args, "lock_wait", Run.lock_wait),
     )

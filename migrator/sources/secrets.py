@@ -65,6 +65,7 @@ def refuse_secret_values(raw: Mapping | None, where: str) -> None:
 class SecretOptions(SourceOptions):
     """Options of a format whose files can be locked: ``password_file`` names the file holding the secret."""
 
+    #: file holding the password that unlocks the file (default: the XPIPE_MIGRATE_SOURCE_PASSWORD variable)
     password_file: Path | None = None
 
 
