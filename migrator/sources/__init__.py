@@ -26,6 +26,8 @@ FORMATS: dict[str, str] = {
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "royalts": "migrator.sources.royalts.source:RoyalTsSource",
+    "rdm": "migrator.sources.rdm.source:RdmSource",
 }
 
 
