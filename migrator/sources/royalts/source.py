@@ -74,7 +74,7 @@ class RoyalTsSource(FileSource):
         data = read_source_bytes(self.path, shown)
         diagnostics: list[Diagnostic] = []
         partial = False
-        if safexml.strip_bom(data).startswith(b"{"):
+        if self.path.suffix.lower() == ".rjson" or safexml.strip_bom(data).startswith((b"{", b"[")):
             if getattr(self.options, "password_file", None) is not None:
                 raise ConfigError(
                     f"{shown}: password_file does not apply: an rJSON document holds its passwords as plain text"
