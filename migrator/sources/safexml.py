@@ -21,7 +21,7 @@ from xml.parsers import expat
 from migrator.errors import InputError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One element: its tag as written, the line of its start tag, kept children, its text."""
 

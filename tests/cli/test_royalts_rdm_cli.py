@@ -102,27 +102,63 @@ def test_inspect_of_every_sample(doc_pass):
 def test_apply_puts_every_password_byte_exact_into_the_vault_then_nothing_to_do(tmp_path):
     password = "Dök pass %s 'q\" \\ ✓"
     doc = gen.RoyalDoc(password=password)
-    gw = doc.gateway("jumpbox", "jump.example.net", SecureGatewayPort=2200, SecureGatewayCredentialMode=1,
-                     SecureGatewayUsername="jumper", SecureGatewayPassword=doc.enc("gw ✓ 'x' \"y\""))
+    gw = doc.gateway(
+        "jumpbox",
+        "jump.example.net",
+        SecureGatewayPort=2200,
+        SecureGatewayCredentialMode=1,
+        SecureGatewayUsername="jumper",
+        SecureGatewayPassword=doc.enc("gw ✓ 'x' \"y\""),
+    )
     folder = doc.folder("Prod", SecureGatewayUsageMode=1, SecureGatewayID=gw)
-    doc.ssh("alpha", "alpha.example.net", parent=folder, SecureGatewayFromParent=True, CredentialMode=2,
-            CredentialUsername="root", CredentialPassword=doc.enc("  spaced\tand 100% \"quoted\"  "))
-    doc.ssh("beta", "beta.example.net", parent=folder, CredentialMode=2, CredentialUsername="ops",
-            CredentialPassword=doc.enc("ünïcødé-пароль-密码"))
+    doc.ssh(
+        "alpha",
+        "alpha.example.net",
+        parent=folder,
+        SecureGatewayFromParent=True,
+        CredentialMode=2,
+        CredentialUsername="root",
+        CredentialPassword=doc.enc('  spaced\tand 100% "quoted"  '),
+    )
+    doc.ssh(
+        "beta",
+        "beta.example.net",
+        parent=folder,
+        CredentialMode=2,
+        CredentialUsername="ops",
+        CredentialPassword=doc.enc("ünïcødé-пароль-密码"),
+    )
     source = doc.write(tmp_path / "prod.rtsz")
     secret = tmp_path / "secret.txt"
     secret.write_text(password, encoding="utf-8")
     state = tmp_path / "vault"
-    common = [f"royalts:{source}", "--source-option", f"password_file={secret}", "--target", "embedded",
-              "--embedded-state", str(state)]
+    common = [
+        f"royalts:{source}",
+        "--source-option",
+        f"password_file={secret}",
+        "--target",
+        "embedded",
+        "--embedded-state",
+        str(state),
+    ]
     first = cli("apply", *common, "--yes")
     assert first.returncode == 0, first.stdout + first.stderr
     got = vault_secrets(state)
-    assert got["alpha"] == {"user": "root", "password": '  spaced\tand 100% "quoted"  ', "gateway": "jumpbox",
-                            "port": 22, "host": "alpha.example.net"}
+    assert got["alpha"] == {
+        "user": "root",
+        "password": '  spaced\tand 100% "quoted"  ',
+        "gateway": "jumpbox",
+        "port": 22,
+        "host": "alpha.example.net",
+    }
     assert got["beta"]["password"] == "ünïcødé-пароль-密码" and got["beta"]["gateway"] is None
-    assert got["jumpbox"] == {"user": "jumper", "password": "gw ✓ 'x' \"y\"", "gateway": None, "port": 2200,
-                              "host": "jump.example.net"}
+    assert got["jumpbox"] == {
+        "user": "jumper",
+        "password": "gw ✓ 'x' \"y\"",
+        "gateway": None,
+        "port": 2200,
+        "host": "jump.example.net",
+    }
     again = cli("plan", *common)
     assert again.returncode == 0, again.stdout + again.stderr
     second = cli("apply", *common, "--yes", "--format", "json")
@@ -131,10 +167,14 @@ def test_apply_puts_every_password_byte_exact_into_the_vault_then_nothing_to_do(
 
 def test_rdm_passwords_arrive_byte_exact(tmp_path):
     path = tmp_path / "export.rdm"
-    path.write_bytes(rdm_gen.export([
-        rdm_gen.ssh("s1", "s1.example.net", user="u1", password="rdm ✓ %x \"q\" 'y' ", group="A\\B"),
-        rdm_gen.ssh("s2", "s2.example.net", port=2222, user="u2", password="x" * 200),
-    ]))
+    path.write_bytes(
+        rdm_gen.export(
+            [
+                rdm_gen.ssh("s1", "s1.example.net", user="u1", password="rdm ✓ %x \"q\" 'y' ", group="A\\B"),
+                rdm_gen.ssh("s2", "s2.example.net", port=2222, user="u2", password="x" * 200),
+            ]
+        )
+    )
     state = tmp_path / "vault"
     proc = cli("apply", str(path), "--target", "embedded", "--embedded-state", str(state), "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -149,8 +189,9 @@ def test_a_wrong_document_password_exits_1_with_one_line_and_writes_nothing(tmp_
     bad.write_text("Not-The-Password-73", encoding="utf-8")
     state = tmp_path / "vault"
     for extra in (["--source-option", f"password_file={bad}"], []):
-        proc = cli("apply", f"royalts:{source}", *extra, "--target", "embedded", "--embedded-state", str(state),
-                   "--yes")
+        proc = cli(
+            "apply", f"royalts:{source}", *extra, "--target", "embedded", "--embedded-state", str(state), "--yes"
+        )
         assert proc.returncode == 1, proc.stdout + proc.stderr
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "document password" in lines[0] and "nothing was imported" in lines[0]
@@ -175,8 +216,13 @@ def test_password_file_relative_to_a_job_file_and_the_environment_variable(tmp_p
     got = vault_secrets(job_dir / "vault")
     assert got["web-01"]["password"] == "ops-Secret-1" and got["web-01"]["gateway"] == "bastion"
     assert got["db-01"]["password"] == "pg-Secret-3" and got["db-01"]["port"] == 2222
-    assert got["app-01"] == {"user": "svc", "password": "svc-Secret-5", "gateway": "edge", "port": 22,
-                             "host": "172.16.0.10"}
+    assert got["app-01"] == {
+        "user": "svc",
+        "password": "svc-Secret-5",
+        "gateway": "edge",
+        "port": 22,
+        "host": "172.16.0.10",
+    }
     assert got["app-02"]["password"] == "batch-Secret-6" and {"bastion", "web-02", "edge"} <= set(got)
     again = cli("sync", "job.toml", "--dry-run", cwd=job_dir)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -207,17 +253,41 @@ def test_no_secret_reaches_any_output_report_plan_ledger_or_vault_file(tmp_path)
         "damaged value": "DamagedPw-On27-unique",
     }
     doc = gen.RoyalDoc(password=planted["document password"])
-    gw = doc.gateway("gw", "gw.example.net", SecureGatewayCredentialMode=1, SecureGatewayUsername="g",
-                     SecureGatewayPassword=doc.enc(planted["gateway password"]))
-    doc.ssh("c1", "c1.example.net", CredentialMode=2, CredentialUsername="u",
-            CredentialPassword=doc.enc(planted["connection password"]), CredentialKeyFile="/nonexistent/id",
-            CredentialPassphrase=doc.enc(planted["key passphrase"]), SecureGatewayUsageMode=1, SecureGatewayID=gw)
+    gw = doc.gateway(
+        "gw",
+        "gw.example.net",
+        SecureGatewayCredentialMode=1,
+        SecureGatewayUsername="g",
+        SecureGatewayPassword=doc.enc(planted["gateway password"]),
+    )
+    doc.ssh(
+        "c1",
+        "c1.example.net",
+        CredentialMode=2,
+        CredentialUsername="u",
+        CredentialPassword=doc.enc(planted["connection password"]),
+        CredentialKeyFile="/nonexistent/id",
+        CredentialPassphrase=doc.enc(planted["key passphrase"]),
+        SecureGatewayUsageMode=1,
+        SecureGatewayID=gw,
+    )
     doc.ssh("broken", "b.example.net", CredentialMode=2, CredentialPassword=planted["damaged value"])
     doc.write(tmp_path / "doc.rtsz")
-    (tmp_path / "doc.rjson").write_bytes(gen.rjson([{"Type": "TerminalConnection", "Name": "r1", "ComputerName":
-                                                     "r1.example.net", "Password": planted["rjson password"]}]))
-    (tmp_path / "export.rdm").write_bytes(rdm_gen.export([rdm_gen.ssh("d1", "d1.example.net",
-                                                                      password=planted["rdm password"])]))
+    (tmp_path / "doc.rjson").write_bytes(
+        gen.rjson(
+            [
+                {
+                    "Type": "TerminalConnection",
+                    "Name": "r1",
+                    "ComputerName": "r1.example.net",
+                    "Password": planted["rjson password"],
+                }
+            ]
+        )
+    )
+    (tmp_path / "export.rdm").write_bytes(
+        rdm_gen.export([rdm_gen.ssh("d1", "d1.example.net", password=planted["rdm password"])])
+    )
     (tmp_path / "pw.txt").write_text(planted["document password"], encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
@@ -230,8 +300,15 @@ def test_no_secret_reaches_any_output_report_plan_ledger_or_vault_file(tmp_path)
         "inspect": ["inspect", "royalts:doc.rtsz", "--source-option", "password_file=pw.txt"],
         "inspect json": ["inspect", "--format", "json", "doc.rjson", "export.rdm"],
         "plan": ["plan", *sources, *target, "--format", "json", *reports],
-        "apply": ["apply", *sources, *target, "--yes", "--state", "out/ledger.sqlite",
-                  *[r.replace("r.", "a.") for r in reports]],
+        "apply": [
+            "apply",
+            *sources,
+            *target,
+            "--yes",
+            "--state",
+            "out/ledger.sqlite",
+            *[r.replace("r.", "a.") for r in reports],
+        ],
         "wrong": ["inspect", "royalts:doc.rtsz"],
     }.items():
         proc = cli(*argv, cwd=tmp_path, env=None if label.startswith(("inspect", "wrong")) else env)
@@ -245,6 +322,7 @@ def test_no_secret_reaches_any_output_report_plan_ledger_or_vault_file(tmp_path)
         blobs["ledger"] = "\n".join(db.iterdump())
     assert find_leaks(planted, blobs) == []
     got = vault_secrets(tmp_path / "vault")  # and yet they are all in the vault, encrypted
-    assert got["c1"]["password"] == planted["connection password"] and got["gw"]["password"] == planted[
-        "gateway password"]
+    assert (
+        got["c1"]["password"] == planted["connection password"] and got["gw"]["password"] == planted["gateway password"]
+    )
     assert got["r1"]["password"] == planted["rjson password"] and got["d1"]["password"] == planted["rdm password"]

@@ -99,12 +99,27 @@ def write_samples(folder) -> None:
     entries = [
         Entry("Group", "Linux", id="0b8a7c1e-5f1d-4a8e-9a77-3f0c2a1b0001", values={"Group": "Linux"}),
         Entry("Group", "Web", id="0b8a7c1e-5f1d-4a8e-9a77-3f0c2a1b0002", values={"Group": "Linux\\Web"}),
-        ssh("web-01", "10.30.0.11", port=22, user="deploy", password="rdm-Secret-1", group="Linux\\Web",
-            description="front end", PrivateKeyPromptForPassPhrase=False),
+        ssh(
+            "web-01",
+            "10.30.0.11",
+            port=22,
+            user="deploy",
+            password="rdm-Secret-1",
+            group="Linux\\Web",
+            description="front end",
+            PrivateKeyPromptForPassPhrase=False,
+        ),
         ssh("web-02", "10.30.0.12", port=2222, user="deploy", password="rdm-Secret-1", group="Linux\\Web"),
         ssh("db-01", "10.30.1.5", user="postgres", group="Linux", PrivateKeyFileName="C:\\Users\\ops\\.ssh\\id_db"),
-        Entry("RDPConfigured", "win-01", values={"Group": "Windows", "Url": "10.30.2.2:3389",
-                                                 "RDP": {"UserName": "admin", "SafePassword": safe_password("w", "RDP")}}),
+        Entry(
+            "RDPConfigured",
+            "win-01",
+            values={
+                "Group": "Windows",
+                "Url": "10.30.2.2:3389",
+                "RDP": {"UserName": "admin", "SafePassword": safe_password("w", "RDP")},
+            },
+        ),
         Entry("Telnet", "switch-01", values={"Group": "Network", "Terminal": {"Host": "10.30.3.1", "HostPort": 23}}),
     ]
     for i, entry in enumerate(entries[2:], start=3):

@@ -168,44 +168,94 @@ def write_samples(folder) -> None:
     doc = RoyalDoc(password=SAMPLE_PASSWORD, name="Datacenter")
     ops = doc.credential("ops", UserName="ops", Password=doc.enc("ops-Secret-1"))
     gateways = doc.folder("Gateways")
-    bastion = doc.gateway("bastion", "bastion.example.net", parent=gateways, SecureGatewayPort=22,
-                          SecureGatewayCredentialMode=1, SecureGatewayUsername="jump",
-                          SecureGatewayPassword=doc.enc("jump-Secret-2"))
-    prod = doc.folder("Prod", CredentialMode=3, CredentialId=ops, SecureGatewayUsageMode=1,
-                      SecureGatewayID=bastion)
+    bastion = doc.gateway(
+        "bastion",
+        "bastion.example.net",
+        parent=gateways,
+        SecureGatewayPort=22,
+        SecureGatewayCredentialMode=1,
+        SecureGatewayUsername="jump",
+        SecureGatewayPassword=doc.enc("jump-Secret-2"),
+    )
+    prod = doc.folder("Prod", CredentialMode=3, CredentialId=ops, SecureGatewayUsageMode=1, SecureGatewayID=bastion)
     web = doc.folder("Web", parent=prod, CredentialMode=1, SecureGatewayFromParent=True)
-    doc.ssh("web-01", "10.20.0.11", parent=web, Port=22, CredentialMode=1, SecureGatewayFromParent=True,
-            Description="nginx front end")
+    doc.ssh(
+        "web-01",
+        "10.20.0.11",
+        parent=web,
+        Port=22,
+        CredentialMode=1,
+        SecureGatewayFromParent=True,
+        Description="nginx front end",
+    )
     doc.ssh("web-02", "10.20.0.12", parent=web, Port=22, CredentialMode=1, SecureGatewayFromParent=True)
     db = doc.folder("DB", parent=prod)
-    doc.ssh("db-01", "10.20.1.5", parent=db, Port=2222, CredentialMode=2, CredentialUsername="postgres",
-            CredentialPassword=doc.enc("pg-Secret-3"), SecureGatewayFromParent=True)
+    doc.ssh(
+        "db-01",
+        "10.20.1.5",
+        parent=db,
+        Port=2222,
+        CredentialMode=2,
+        CredentialUsername="postgres",
+        CredentialPassword=doc.enc("pg-Secret-3"),
+        SecureGatewayFromParent=True,
+    )
     doc.add("RoyalRDSConnection", parent=prod, Name="win-jump", URI="10.20.2.2")
     doc.ssh("old-switch", "10.20.3.1", parent=prod, ConnectionType="telnet;Telnet")
     doc.ssh("decommissioned", "10.20.9.9", parent=doc.trash)
     doc.write(folder / "datacenter.rtsz")
 
     lab = RoyalDoc(name="Lab")
-    lab.ssh("lab-01", "lab01.example.net", CredentialMode=2, CredentialUsername="pi",
-            CredentialPassword=lab.enc("lab-Secret-4"), CredentialKeyMode=0, CredentialKeyFile="~/.ssh/id_lab")
+    lab.ssh(
+        "lab-01",
+        "lab01.example.net",
+        CredentialMode=2,
+        CredentialUsername="pi",
+        CredentialPassword=lab.enc("lab-Secret-4"),
+        CredentialKeyMode=0,
+        CredentialKeyFile="~/.ssh/id_lab",
+    )
     lab.write(folder / "lab.rtsz")
 
     (folder / "dynamic.rjson").write_bytes(
         rjson(
             [
                 {"Type": "Credential", "Name": "svc", "ID": "cred-svc", "Username": "svc", "Password": "svc-Secret-5"},
-                {"Type": "SecureGateway", "Name": "edge", "ID": "gw-edge", "ComputerName": "edge.example.net",
-                 "CredentialID": "cred-svc"},
-                {"Type": "Folder", "Name": "Cloud", "CredentialID": "cred-svc", "SecureGatewayID": "gw-edge",
-                 "Objects": [
-                     {"Type": "TerminalConnection", "TerminalConnectionType": "SSH", "Name": "app-01",
-                      "ID": "vm-1001", "ComputerName": "172.16.0.10", "CredentialsFromParent": True,
-                      "SecureGatewayFromParent": True},
-                     {"Type": "TerminalConnection", "TerminalConnectionType": "SSH", "Name": "app-02",
-                      "ID": "vm-1002", "ComputerName": "172.16.0.11", "Path": "Cloud/Batch",
-                      "Username": "batch", "Password": "batch-Secret-6"},
-                     {"Type": "RemoteDesktopConnection", "Name": "build-win", "ComputerName": "172.16.0.20"},
-                 ]},
+                {
+                    "Type": "SecureGateway",
+                    "Name": "edge",
+                    "ID": "gw-edge",
+                    "ComputerName": "edge.example.net",
+                    "CredentialID": "cred-svc",
+                },
+                {
+                    "Type": "Folder",
+                    "Name": "Cloud",
+                    "CredentialID": "cred-svc",
+                    "SecureGatewayID": "gw-edge",
+                    "Objects": [
+                        {
+                            "Type": "TerminalConnection",
+                            "TerminalConnectionType": "SSH",
+                            "Name": "app-01",
+                            "ID": "vm-1001",
+                            "ComputerName": "172.16.0.10",
+                            "CredentialsFromParent": True,
+                            "SecureGatewayFromParent": True,
+                        },
+                        {
+                            "Type": "TerminalConnection",
+                            "TerminalConnectionType": "SSH",
+                            "Name": "app-02",
+                            "ID": "vm-1002",
+                            "ComputerName": "172.16.0.11",
+                            "Path": "Cloud/Batch",
+                            "Username": "batch",
+                            "Password": "batch-Secret-6",
+                        },
+                        {"Type": "RemoteDesktopConnection", "Name": "build-win", "ComputerName": "172.16.0.20"},
+                    ],
+                },
             ],
             name="Cloud inventory",
         )

@@ -21,7 +21,7 @@ TOP = frozenset({"connectiontype", "name", "id", "description", "group", "url", 
 BLOCKS = frozenset({"terminal", "rdp", "vnc", "web", "putty", "host"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One ``<Connection>``: its line, connection-level values, and its settings blocks."""
 

@@ -78,7 +78,7 @@ _EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 _INT = re.compile(r"\s*([+-]?\d+)\s*")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RoyalObject:
     """An object of the document; ``oid`` is unique within the file even when ``ID`` is not."""
 

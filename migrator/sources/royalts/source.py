@@ -20,7 +20,7 @@ from migrator.sources.limits import read_source_bytes
 from migrator.sources.royalts.credentials import DocumentSecrets
 from migrator.sources.royalts.document import ROOT, read_document
 from migrator.sources.royalts.hosts import HostMapper
-from migrator.sources.royalts.objects import ENCRYPTED
+from migrator.sources.royalts.objects import CREDENTIAL, DOCUMENT, ENCRYPTED, FOLDER, GATEWAY, SSH
 from migrator.sources.royalts.rjson import read_rjson
 from migrator.sources.royalts.tree import Tree
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
@@ -97,10 +97,11 @@ class RoyalTsSource(FileSource):
                 )
         tree = Tree(objects)
         secrets = DocumentSecrets("")
+        used = (SSH, FOLDER, DOCUMENT, CREDENTIAL, GATEWAY)  # the objects whose secrets can be imported
         values = [
             x.text(prop)
             for x in objects
-            if not x.plain and not tree.trashed(x)
+            if x.type in used and not x.plain and not tree.trashed(x)
             for prop in ENCRYPTED
             if x.text(prop).strip()
         ]

@@ -57,12 +57,23 @@ def realistic() -> list[gen.Entry]:
     return [
         gen.Entry("Group", "Prod", values={"Group": "Prod"}),
         gen.Entry("Group", "Linux", values={"Group": "Prod\\Linux"}),
-        gen.ssh("web-01", "web01.example.net", port=2222, user="deploy", password='p@ss "wörd" %1 ',
-                group="Prod\\Linux", description="front end", PrivateKeyPromptForPassPhrase=False),
+        gen.ssh(
+            "web-01",
+            "web01.example.net",
+            port=2222,
+            user="deploy",
+            password='p@ss "wörd" %1 ',
+            group="Prod\\Linux",
+            description="front end",
+            PrivateKeyPromptForPassPhrase=False,
+        ),
         gen.ssh("key-host", "10.0.0.7", user="root", group="Prod", PrivateKeyFileName="C:\\keys\\id_rsa"),
         gen.ssh("colon", "c.example.net:2200", HostPort=0),
-        gen.Entry("RDPConfigured", "win", values={"Url": "win.example.net:3389",
-                                                   "RDP": {"SafePassword": gen.safe_password("x", "RDP")}}),
+        gen.Entry(
+            "RDPConfigured",
+            "win",
+            values={"Url": "win.example.net:3389", "RDP": {"SafePassword": gen.safe_password("x", "RDP")}},
+        ),
         gen.Entry("Telnet", "sw", values={"Terminal": {"Host": "sw", "SafePassword": gen.safe_password("t")}}),
         gen.Entry("Credential", "shared"),
         gen.Entry("WebBrowser", "site"),
@@ -122,8 +133,11 @@ def test_one_undecryptable_password_holds_its_entry_only(tmp_path):
         ({"Host": "h", "HostPort": "twenty"}, "invalid-value", "Terminal/HostPort"),
         ({"Host": "h", "HostPort": "99999"}, "invalid-value", "Terminal/HostPort"),
         ({"Host": "bad host"}, "invalid-value", "Terminal/Host"),
-        ({"Host": "h", "PrivateKeyType": "Data", "PrivateKeyData": "c2VjcmV0a2V5"}, "embedded-key",
-         "Terminal/PrivateKeyData"),
+        (
+            {"Host": "h", "PrivateKeyType": "Data", "PrivateKeyData": "c2VjcmV0a2V5"},
+            "embedded-key",
+            "Terminal/PrivateKeyData",
+        ),
     ],
 )
 def test_unusable_ssh_entries_are_held(tmp_path, terminal, code, field):

@@ -42,24 +42,55 @@ def inventory(password: str = "") -> tuple[gen.RoyalDoc, dict[str, str]]:
     doc = gen.RoyalDoc(password=password, name="Ops")
     ids: dict[str, str] = {}
     ids["cred"] = doc.credential(
-        "Deploy key", UserName="deploy", Password=doc.enc("cr€d pass"), PrivateKeyMode=0,
-        PrivateKeyPath="/home/ops/.ssh/id_deploy", Passphrase=doc.enc("key phrase"),
+        "Deploy key",
+        UserName="deploy",
+        Password=doc.enc("cr€d pass"),
+        PrivateKeyMode=0,
+        PrivateKeyPath="/home/ops/.ssh/id_deploy",
+        Passphrase=doc.enc("key phrase"),
     )
     ids["prod"] = doc.folder("Prod", CredentialMode=2, CredentialUsername="root", CredentialPassword=doc.enc("r00t"))
     ids["web"] = doc.folder("Web", parent=ids["prod"], CredentialMode=1, CredentialFromParent=True)
     ids["gwdir"] = doc.folder("Gateways")
-    ids["outer"] = doc.gateway("outer", "outer.example.net", parent=ids["gwdir"], SecureGatewayPort=2200,
-                               SecureGatewayCredentialMode=1, SecureGatewayUsername="jump",
-                               SecureGatewayPassword=doc.enc("gw-outer"))
-    ids["inner"] = doc.gateway("inner", "10.9.0.1", parent=ids["gwdir"], DependsOnSecureGatewayID=ids["outer"],
-                               SecureGatewayCredentialMode=2, SecureGatewayCredentialID=ids["cred"])
-    ids["web1"] = doc.ssh("web-01", "web01.example.net", parent=ids["web"], Port=2222, CredentialMode=1,
-                          Description="front end", SecureGatewayUsageMode=1, SecureGatewayID=ids["inner"])
+    ids["outer"] = doc.gateway(
+        "outer",
+        "outer.example.net",
+        parent=ids["gwdir"],
+        SecureGatewayPort=2200,
+        SecureGatewayCredentialMode=1,
+        SecureGatewayUsername="jump",
+        SecureGatewayPassword=doc.enc("gw-outer"),
+    )
+    ids["inner"] = doc.gateway(
+        "inner",
+        "10.9.0.1",
+        parent=ids["gwdir"],
+        DependsOnSecureGatewayID=ids["outer"],
+        SecureGatewayCredentialMode=2,
+        SecureGatewayCredentialID=ids["cred"],
+    )
+    ids["web1"] = doc.ssh(
+        "web-01",
+        "web01.example.net",
+        parent=ids["web"],
+        Port=2222,
+        CredentialMode=1,
+        Description="front end",
+        SecureGatewayUsageMode=1,
+        SecureGatewayID=ids["inner"],
+    )
     ids["db"] = doc.ssh("db-01", "10.0.0.5", parent=ids["prod"], CredentialMode=3, CredentialId=ids["cred"])
     ids["named"] = doc.ssh("named", "named.example.net", CredentialMode=4, CredentialName="deploy KEY")
-    ids["own"] = doc.ssh("own", "own.example.net", CredentialMode=2, CredentialUsername="me",
-                         CredentialPassword=doc.enc(' q"uo\'te %s '), CredentialKeyMode=0,
-                         CredentialKeyFile="C:\\Keys\\me.ppk", SSHAuthAgent=2)
+    ids["own"] = doc.ssh(
+        "own",
+        "own.example.net",
+        CredentialMode=2,
+        CredentialUsername="me",
+        CredentialPassword=doc.enc(" q\"uo'te %s "),
+        CredentialKeyMode=0,
+        CredentialKeyFile="C:\\Keys\\me.ppk",
+        SSHAuthAgent=2,
+    )
     ids["rdp"] = doc.add("RoyalRDSConnection", Name="win", URI="win.example.net")
     ids["gone"] = doc.ssh("gone", "gone.example.net", parent=doc.trash)
     return doc, ids
@@ -83,12 +114,20 @@ def test_every_field_of_a_realistic_document_arrives_exact(tmp_path):
     assert [(j.host, j.port, j.user, j.ref_key) for j in inner.jump] == [("outer.example.net", 2200, "jump", outer.key)]
     assert (outer.port, outer.user, pw(outer), outer.jump) == (2200, "jump", "gw-outer", [])
     db = hosts["db-01"]
-    assert (db.user, pw(db), db.credentials.key_files, db.category) == ("deploy", "cr€d pass",
-                                                                       ["/home/ops/.ssh/id_deploy"], ["Prod"])
+    assert (db.user, pw(db), db.credentials.key_files, db.category) == (
+        "deploy",
+        "cr€d pass",
+        ["/home/ops/.ssh/id_deploy"],
+        ["Prod"],
+    )
     assert hosts["named"].user == "deploy"
     own = hosts["own"]
     assert (own.user, pw(own), own.credentials.key_files, own.credentials.agent) == (
-        "me", ' q"uo\'te %s ', ["C:\\Keys\\me.ppk"], "pageant")
+        "me",
+        " q\"uo'te %s ",
+        ["C:\\Keys\\me.ppk"],
+        "pageant",
+    )
     assert "not-ssh" in codes(result, "warning") and "in-trash" in codes(result, "info")
     assert "credential-name-case" in codes(result, "info")
     assert [h.name for h in result.hosts] == ["outer", "inner", "web-01", "db-01", "named", "own"]
@@ -104,7 +143,7 @@ def test_document_passwords_decrypt_every_secret(tmp_path, password):
 def test_the_password_can_come_from_the_environment(tmp_path, monkeypatch):
     doc, _ = inventory("from-env")
     monkeypatch.setenv(PASSWORD_ENV, "from-env")
-    assert pw(by_name(read(tmp_path, doc))["own"]) == ' q"uo\'te %s '
+    assert pw(by_name(read(tmp_path, doc))["own"]) == " q\"uo'te %s "
 
 
 def test_a_wrong_document_password_is_one_line_and_nothing_is_imported(tmp_path):
@@ -124,8 +163,9 @@ def test_a_protected_document_without_a_password_says_how_to_give_it(tmp_path):
 
 def test_the_public_vectors_inside_a_document(tmp_path):
     doc = gen.RoyalDoc()
-    doc.ssh("v1", "v1.example.net", CredentialMode=2, CredentialUsername="root",
-            CredentialPassword=gen.VECTOR_NO_PASSWORD)
+    doc.ssh(
+        "v1", "v1.example.net", CredentialMode=2, CredentialUsername="root", CredentialPassword=gen.VECTOR_NO_PASSWORD
+    )
     assert pw(read(tmp_path, doc).hosts[0]) == gen.VECTOR_PLAINTEXT
     doc = gen.RoyalDoc()
     doc.ssh("v2", "v2.example.net", CredentialMode=2, CredentialPassword=gen.VECTOR_ROYAL_PASS)
@@ -144,9 +184,15 @@ def test_one_damaged_value_holds_its_entry_only(tmp_path):
     assert all(d.field == "CredentialPassword" and d.line for d in result.errors)
 
 
-@pytest.mark.parametrize("variant", [
-    {"bom": True}, {"newline": "\n"}, {"declaration": False}, {"bom": True, "newline": "\n"},
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"bom": True},
+        {"newline": "\n"},
+        {"declaration": False},
+        {"bom": True, "newline": "\n"},
+    ],
+)
 def test_encoding_and_layout_variants_read_the_same(tmp_path, variant):
     doc, _ = inventory("v")
     base = [(h.key, h.name, h.address, pw(h)) for h in read(tmp_path, doc, password="v").hosts]
@@ -216,8 +262,11 @@ def test_gateways_from_parent_and_usage_modes(tmp_path):
         ({"URI": "bad host!"}, "invalid-value", "URI"),
         ({"SecureGatewayUsageMode": 1, "SecureGatewayID": gen.guid()}, "broken-reference", "SecureGatewayID"),
         ({"SecureGatewayUsageMode": 9}, "invalid-value", "SecureGatewayUsageMode"),
-        ({"CredentialMode": 2, "CredentialKeyMode": 1, "CredentialKeyContent": "LS0tLS1CRUdJTg=="}, "embedded-key",
-         "CredentialKeyContent"),
+        (
+            {"CredentialMode": 2, "CredentialKeyMode": 1, "CredentialKeyContent": "LS0tLS1CRUdJTg=="},
+            "embedded-key",
+            "CredentialKeyContent",
+        ),
     ],
 )
 def test_unusable_ssh_entries_are_held_with_file_line_entry_and_field(tmp_path, props, code, field):
@@ -260,8 +309,10 @@ def test_gateway_loops_and_broken_gateways_hold_everyone_using_them(tmp_path):
     bad = doc.gateway("bad", "", SecureGatewayPort=22)
     self_loop = doc.gateway("self", "s.example.net")
     doc.objects[-1][1]["DependsOnSecureGatewayID"] = self_loop
-    users = [doc.ssh(f"via-{n}", f"{n}.example.org", SecureGatewayUsageMode=1, SecureGatewayID=g)
-             for n, g in (("g1", g1), ("bad", bad), ("self", self_loop))]
+    users = [
+        doc.ssh(f"via-{n}", f"{n}.example.org", SecureGatewayUsageMode=1, SecureGatewayID=g)
+        for n, g in (("g1", g1), ("bad", bad), ("self", self_loop))
+    ]
     result = read(tmp_path, doc)
     key = RoyalTsSource(tmp_path / "doc.rtsz").key
     assert not result.hosts
@@ -330,8 +381,12 @@ def test_element_names_and_booleans_in_any_case(tmp_path):
     doc = gen.RoyalDoc()
     folder = doc.folder("F", CredentialMode=2, CredentialUsername="u")
     doc.ssh("x", "x.example.net", parent=folder, CredentialMode=1)
-    text = doc.xml().decode().replace("<CredentialUsername>", "<credentialusername>").replace(
-        "</CredentialUsername>", "</credentialusername>")
+    text = (
+        doc.xml()
+        .decode()
+        .replace("<CredentialUsername>", "<credentialusername>")
+        .replace("</CredentialUsername>", "</credentialusername>")
+    )
     doc2 = gen.RoyalDoc()
     doc2.ssh("y", "y.example.net", CredentialFromParent="TRUE")
     assert by_name(read(tmp_path, text.encode()))["x"].user == "u"
@@ -400,8 +455,9 @@ def test_many_nested_folders_cost_linear_time(tmp_path):
     doc = gen.RoyalDoc()
     parent = doc.root
     for i in range(3000):
-        parent = doc.folder(f"f{i}", parent=parent, CredentialMode=1 if i else 2,
-                            CredentialUsername="top" if not i else None)
+        parent = doc.folder(
+            f"f{i}", parent=parent, CredentialMode=1 if i else 2, CredentialUsername="top" if not i else None
+        )
     for i in range(300):
         doc.ssh(f"h{i}", f"h{i}.example.net", parent=parent, CredentialMode=1)
     result = read(tmp_path, doc)

@@ -37,10 +37,20 @@ DOCS_SAMPLE = [  # the structure of royalapplications/docs rjson/object-referenc
         "Type": "Folder",
         "Name": "Shared",
         "Objects": [
-            {"Type": "Credential", "Name": "Domain Admin", "Username": "administrator", "Password": "@he38q!",
-             "ID": "00001"},
-            {"Type": "SecureGateway", "Name": "Gateway 01", "ComputerName": "gateway01", "CredentialID": "00001",
-             "ID": "00002"},
+            {
+                "Type": "Credential",
+                "Name": "Domain Admin",
+                "Username": "administrator",
+                "Password": "@he38q!",
+                "ID": "00001",
+            },
+            {
+                "Type": "SecureGateway",
+                "Name": "Gateway 01",
+                "ComputerName": "gateway01",
+                "CredentialID": "00001",
+                "ID": "00002",
+            },
         ],
     },
     {
@@ -49,13 +59,31 @@ DOCS_SAMPLE = [  # the structure of royalapplications/docs rjson/object-referenc
         "CredentialID": "00001",
         "SecureGatewayID": "00002",
         "Objects": [
-            {"Type": "RemoteDesktopConnection", "Name": "Hyper-V VM 01", "ComputerName": "hyper-v-vm-01",
-             "CredentialsFromParent": True, "SecureGatewayFromParent": True},
-            {"Type": "TerminalConnection", "TerminalConnectionType": "SSH", "Name": "MailServer 01",
-             "ComputerName": "mail-server-01", "Username": "root", "Password": "@(h8e3r12!",
-             "SecureGatewayFromParent": True},
-            {"Type": "TerminalConnection", "Name": "Inherits", "ComputerName": "inherits.example.net", "Port": 2022,
-             "CredentialsFromParent": True, "SecureGatewayFromParent": True, "Description": "via folder"},
+            {
+                "Type": "RemoteDesktopConnection",
+                "Name": "Hyper-V VM 01",
+                "ComputerName": "hyper-v-vm-01",
+                "CredentialsFromParent": True,
+                "SecureGatewayFromParent": True,
+            },
+            {
+                "Type": "TerminalConnection",
+                "TerminalConnectionType": "SSH",
+                "Name": "MailServer 01",
+                "ComputerName": "mail-server-01",
+                "Username": "root",
+                "Password": "@(h8e3r12!",
+                "SecureGatewayFromParent": True,
+            },
+            {
+                "Type": "TerminalConnection",
+                "Name": "Inherits",
+                "ComputerName": "inherits.example.net",
+                "Port": 2022,
+                "CredentialsFromParent": True,
+                "SecureGatewayFromParent": True,
+                "Description": "via folder",
+            },
         ],
     },
 ]
@@ -67,7 +95,12 @@ def test_the_documented_structure_reads_with_references_and_inheritance(tmp_path
     assert set(hosts) == {"Gateway 01", "MailServer 01", "Inherits"}
     gw, mail, inh = hosts["Gateway 01"], hosts["MailServer 01"], hosts["Inherits"]
     assert (gw.address, gw.user, pw(gw), gw.category, gw.key.endswith("#00002")) == (
-        "gateway01", "administrator", "@he38q!", ["Shared"], True)
+        "gateway01",
+        "administrator",
+        "@he38q!",
+        ["Shared"],
+        True,
+    )
     assert (mail.user, pw(mail), mail.category) == ("root", "@(h8e3r12!", ["Connections"])
     assert [j.ref_key for j in mail.jump] == [gw.key]
     assert (inh.user, pw(inh), inh.port, inh.description) == ("administrator", "@he38q!", 2022, "via folder")
@@ -82,16 +115,38 @@ def test_trailing_commas_like_the_official_samples_and_case_insensitive_names(tm
 
 def test_path_wins_over_nesting_and_merges_with_existing_folders(tmp_path):
     objects = [
-        {"Type": "Folder", "Name": "Client A", "Objects": [
-            {"Type": "Folder", "Name": "Connections", "Username": "folder-user", "Objects": [
-                {"Type": "TerminalConnection", "Name": "nested", "ComputerName": "n.example.net",
-                 "CredentialsFromParent": True},
-                {"Type": "TerminalConnection", "Name": "moved", "ComputerName": "m.example.net",
-                 "Path": "\\Client B/Linux"},
-            ]},
-        ]},
-        {"Type": "TerminalConnection", "Name": "placed", "ComputerName": "p.example.net",
-         "Path": "/Client A/Connections", "CredentialsFromParent": True},
+        {
+            "Type": "Folder",
+            "Name": "Client A",
+            "Objects": [
+                {
+                    "Type": "Folder",
+                    "Name": "Connections",
+                    "Username": "folder-user",
+                    "Objects": [
+                        {
+                            "Type": "TerminalConnection",
+                            "Name": "nested",
+                            "ComputerName": "n.example.net",
+                            "CredentialsFromParent": True,
+                        },
+                        {
+                            "Type": "TerminalConnection",
+                            "Name": "moved",
+                            "ComputerName": "m.example.net",
+                            "Path": "\\Client B/Linux",
+                        },
+                    ],
+                },
+            ],
+        },
+        {
+            "Type": "TerminalConnection",
+            "Name": "placed",
+            "ComputerName": "p.example.net",
+            "Path": "/Client A/Connections",
+            "CredentialsFromParent": True,
+        },
     ]
     hosts = by_name(read(tmp_path, gen.rjson(objects)))
     assert hosts["nested"].category == ["Client A", "Connections"] and hosts["nested"].user == "folder-user"
@@ -104,8 +159,12 @@ def test_ids_of_any_string_and_name_keys_for_objects_without_one(tmp_path):
         {"Type": "TerminalConnection", "Name": "web", "ComputerName": "a.example.net", "ID": "ext-42"},
         {"Type": "TerminalConnection", "Name": "web", "ComputerName": "b.example.net"},
         {"Type": "TerminalConnection", "Name": "web", "ComputerName": "c.example.net"},
-        {"Type": "TerminalConnection", "Name": "g", "ComputerName": "d.example.net",
-         "ID": "041471CD-1202-40A6-84E3-83F3CEB57A99"},
+        {
+            "Type": "TerminalConnection",
+            "Name": "g",
+            "ComputerName": "d.example.net",
+            "ID": "041471CD-1202-40A6-84E3-83F3CEB57A99",
+        },
     ]
     keys = [h.key.partition("rjson#")[2] for h in read(tmp_path, gen.rjson(objects)).hosts]
     assert keys == ["ext-42", "web", "web#2", "041471cd-1202-40a6-84e3-83f3ceb57a99"]
@@ -126,10 +185,20 @@ def test_terminal_kinds_other_than_ssh_and_other_types_are_reported(tmp_path):
 
 def test_embedded_key_content_is_held_and_key_paths_are_carried(tmp_path):
     objects = [
-        {"Type": "TerminalConnection", "Name": "embedded", "ComputerName": "e.example.net",
-         "KeyFileContent": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----"},
-        {"Type": "TerminalConnection", "Name": "file", "ComputerName": "f.example.net", "Username": "k",
-         "KeyFilePath": "~/.ssh/id_ed25519", "KeyFilePassphrase": "p phrase"},
+        {
+            "Type": "TerminalConnection",
+            "Name": "embedded",
+            "ComputerName": "e.example.net",
+            "KeyFileContent": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----",
+        },
+        {
+            "Type": "TerminalConnection",
+            "Name": "file",
+            "ComputerName": "f.example.net",
+            "Username": "k",
+            "KeyFilePath": "~/.ssh/id_ed25519",
+            "KeyFilePassphrase": "p phrase",
+        },
     ]
     result = read(tmp_path, gen.rjson(objects))
     (host,) = result.hosts
@@ -141,12 +210,21 @@ def test_embedded_key_content_is_held_and_key_paths_are_carried(tmp_path):
 
 def test_gateway_usage_values_and_properties(tmp_path):
     objects = [
-        {"Type": "SecureGateway", "Name": "gw", "ComputerName": "gw.example.net", "SecureGatewayPort": 2200,
-         "ID": "g"},
-        {"Type": "TerminalConnection", "Name": "never", "ComputerName": "a", "SecureGatewayID": "g",
-         "SecureGatewayUsage": "Never"},
-        {"Type": "TerminalConnection", "Name": "ondemand", "ComputerName": "b", "SecureGatewayID": "g",
-         "SecureGatewayUsage": "OnDemand"},
+        {"Type": "SecureGateway", "Name": "gw", "ComputerName": "gw.example.net", "SecureGatewayPort": 2200, "ID": "g"},
+        {
+            "Type": "TerminalConnection",
+            "Name": "never",
+            "ComputerName": "a",
+            "SecureGatewayID": "g",
+            "SecureGatewayUsage": "Never",
+        },
+        {
+            "Type": "TerminalConnection",
+            "Name": "ondemand",
+            "ComputerName": "b",
+            "SecureGatewayID": "g",
+            "SecureGatewayUsage": "OnDemand",
+        },
         {"Type": "TerminalConnection", "Name": "raw", "ComputerName": "c", "Properties": {"Port": "2201"}},
     ]
     hosts = by_name(read(tmp_path, gen.rjson(objects)))
@@ -180,12 +258,17 @@ def test_broken_rjson_is_one_input_error(tmp_path, data, match):
 
 
 def test_objects_without_type_make_the_read_partial_and_bad_items_are_named_by_line(tmp_path):
-    text = json.dumps({"Objects": [
-        {"Type": "TerminalConnection", "Name": "a", "ComputerName": "a.example.net"},
-        {"Name": "no type", "ComputerName": "x"},
-        "not an object",
-        {"Type": "TerminalConnection", "Name": "b", "ComputerName": ["list"]},
-    ]}, indent=2).encode()
+    text = json.dumps(
+        {
+            "Objects": [
+                {"Type": "TerminalConnection", "Name": "a", "ComputerName": "a.example.net"},
+                {"Name": "no type", "ComputerName": "x"},
+                "not an object",
+                {"Type": "TerminalConnection", "Name": "b", "ComputerName": ["list"]},
+            ]
+        },
+        indent=2,
+    ).encode()
     result = read(tmp_path, text)
     assert result.partial and [h.name for h in result.hosts] == ["a"]
     lines = {d.code: d.line for d in result.diagnostics}
