@@ -85,6 +85,8 @@ def read_export(data: bytes, shown: str) -> Export:
     holder = doc.root
     if doc.root.local == "RDMExport":
         holder = doc.root.first("Connections")
+        if holder is None and not doc.error:
+            raise InputError(f"{shown}:{doc.root.line}: <RDMExport> without <Connections>; no entries to read")
     out = Export()
     for node in holder.children if holder is not None else []:
         if not node.closed and doc.error:

@@ -75,7 +75,7 @@ DYNAMIC_FOLDER = "RoyalDynamicFolder"
 CONTAINERS = frozenset({FOLDER, DYNAMIC_FOLDER})
 
 _EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-_INT = re.compile(r"\s*([+-]?\d+)\s*")
+_INT = re.compile(r"\s*([+-]?)0*(\d{1,18})\s*")  # more digits are no int (and int() refuses 4,300+)
 
 
 @dataclass(eq=False, slots=True)
@@ -112,7 +112,7 @@ class RoyalObject:
         if value is None or not value.strip():
             return None
         m = _INT.fullmatch(value)
-        return int(m.group(1)) if m else "bad"
+        return int(m.group(1) + m.group(2)) if m else "bad"
 
     def ref(self, prop: str) -> str | None:
         """An ID property, normalised like ``norm_id``; None for empty and ``Guid.Empty``."""

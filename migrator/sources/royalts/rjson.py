@@ -312,6 +312,8 @@ def read_rjson(data: bytes, shown: str) -> tuple[list[RoyalObject], list[Diagnos
         raise InputError(f"{shown}:{exc.lineno}: not valid JSON ({exc.msg}); nothing is read") from None
     except RecursionError:
         raise InputError(f"{shown}: the JSON is nested too deeply to be an rJSON document") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise InputError(f"{shown}: the JSON holds a number too long to be read; nothing is read") from None
     if not isinstance(root, dict):
         raise InputError(f"{shown}: the root of an rJSON document must be an object with 'Objects', not an array")
     lines = [m.start() for m in re.finditer("\n", text)]

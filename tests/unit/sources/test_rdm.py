@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import rdm as gen
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from migrator.errors import InputError
@@ -176,6 +176,7 @@ def test_keys_without_ids_use_names_and_repeated_ids_are_errors(tmp_path):
         (b"<Connections><Node/></Connections>", "not an RDM export"),
         (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><ArrayOfConnection/>', "DOCTYPE"),
         (b"<ArrayOfConnection", "not a readable XML"),
+        (b"<RDMExport><Entries/></RDMExport>", "without <Connections>"),
     ],
 )
 def test_unreadable_files_are_one_input_error(tmp_path, data, match):
@@ -200,3 +201,21 @@ def test_detection(tmp_path):
     (tmp_path / "a.rdm").write_bytes(gen.export(realistic()))
     (tmp_path / "b.xml").write_bytes(gen.export(realistic(), root="RDMExport"))
     assert detect_format(tmp_path / "a.rdm") == "rdm" and detect_format(tmp_path / "b.xml") == "rdm"
+
+
+_FUZZ_XML = gen.export(realistic())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, len(_FUZZ_XML) - 1), st.binary(min_size=0, max_size=6)), max_size=4))
+def test_mutated_exports_end_in_diagnostics_or_one_input_error(tmp_path, edits):
+    data = bytearray(_FUZZ_XML)
+    for pos, junk in edits:
+        data[pos : pos + len(junk) or pos + 1] = junk
+    try:
+        result = read(tmp_path, bytes(data))
+    except InputError as exc:
+        assert str(exc).strip() and "\n" not in str(exc)
+        return
+    for d in result.diagnostics:
+        assert d.file and d.message and "\n" not in str(d)

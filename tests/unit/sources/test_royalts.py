@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from helpers import royalts as gen
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from migrator.errors import InputError
 from migrator.sources.royalts.source import RoyalTsSource
@@ -472,3 +474,31 @@ def test_unparsed_values_are_never_echoed(tmp_path):
     result = read(tmp_path, doc)
     text = " ".join(str(d) for d in result.diagnostics)
     assert "hunter2secret" not in text and "hunter3notbase64" not in text and len(result.held) == 2
+
+
+_FUZZ_DOC, _ = inventory()
+_FUZZ_XML = _FUZZ_DOC.xml()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, len(_FUZZ_XML) - 1), st.binary(min_size=0, max_size=6)), max_size=4))
+def test_mutated_documents_end_in_diagnostics_or_one_input_error(tmp_path, edits):
+    data = bytearray(_FUZZ_XML)
+    for pos, junk in edits:
+        data[pos : pos + len(junk) or pos + 1] = junk
+    try:
+        result = read(tmp_path, bytes(data))
+    except InputError as exc:
+        assert str(exc).strip() and "\n" not in str(exc)
+        return
+    for d in result.diagnostics:
+        assert d.file and d.message and "\n" not in str(d)
+    assert {h.key for h in result.hosts}.isdisjoint(result.held)
+
+
+def test_huge_numbers_are_bad_values_not_a_crash(tmp_path):
+    doc = gen.RoyalDoc()
+    doc.ssh("a", "a.example.net", Port="9" * 5000)
+    doc.ssh("b", "b.example.net", Port="0000000000000000000000022")
+    result = read(tmp_path, doc)
+    assert [h.port for h in result.hosts] == [22] and [d.field for d in result.errors] == ["Port"]

@@ -6,6 +6,8 @@ import json
 
 import pytest
 from helpers import royalts as gen
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from migrator.errors import ConfigError, InputError
 from migrator.sources import detect_format
@@ -287,3 +289,47 @@ def test_detection_by_suffix_and_content(tmp_path):
     (tmp_path / "b.json").write_bytes(gen.rjson(DOCS_SAMPLE))
     assert detect_format(tmp_path / "a.rjson") == "royalts"
     assert detect_format(tmp_path / "b.json") == "royalts"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "Type",
+                        "Name",
+                        "ID",
+                        "Objects",
+                        "Path",
+                        "Port",
+                        "ComputerName",
+                        "CredentialID",
+                        "SecureGatewayID",
+                        "Properties",
+                        "Username",
+                    ]
+                ),
+                inner,
+                max_size=6,
+            )
+        ),
+        max_leaves=30,
+    )
+)
+def test_any_json_shape_ends_in_diagnostics_or_one_input_error(tmp_path, objects):
+    try:
+        result = read(tmp_path, json.dumps({"Objects": objects}).encode())
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    for d in result.diagnostics:
+        assert d.file and d.message and "\n" not in str(d)
+
+
+def test_a_number_too_long_for_python_is_one_input_error(tmp_path):
+    with pytest.raises(InputError, match="number too long"):
+        read(tmp_path, b'{"Objects": [{"Type": "Folder", "Name": "x", "Port": ' + b"9" * 5000 + b"}]}")
