@@ -157,7 +157,11 @@ class CredentialResolver:
                 )
                 creds = Creds()
             else:
-                creds = self._defined(holder, self.mode(holder), conn)
+                try:
+                    creds = self._defined(holder, self.mode(holder), conn)
+                except Unusable as exc:
+                    where = f"in the credentials of {self.tree.describe(holder)!r}, which it inherits"
+                    raise Unusable(exc.field, f"{exc.message} ({where})", exc.code) from None
         else:
             creds = self._defined(conn, mode, conn)
         if creds.key_file is None and conn.text("PrivateKeyPath").strip():
@@ -174,11 +178,12 @@ class CredentialResolver:
         if mode == 0:
             return Creds()
         if mode == 2:
+            key_file = self._key(obj, "CredentialKeyMode", "CredentialKeyFile", "CredentialKeyContent")
             return Creds(
                 user=obj.text("CredentialUsername").strip() or None,
                 password=self.secrets.reveal(obj, "CredentialPassword"),
-                key_file=self._key(obj, "CredentialKeyMode", "CredentialKeyFile", "CredentialKeyContent"),
-                passphrase=self.secrets.reveal(obj, "CredentialPassphrase"),
+                key_file=key_file,
+                passphrase=self.secrets.reveal(obj, "CredentialPassphrase") if key_file else None,
             )
         if mode == 3:
             return self._credential(self._by_id(obj, "CredentialId", where), user_of, "CredentialId")
@@ -252,12 +257,16 @@ class CredentialResolver:
             )
         if self.tree.trashed(target):
             raise Unusable(prop, f"its credential {label!r} is in the Trash", "broken-reference")
-        return Creds(
-            user=target.text("UserName").strip() or None,
-            password=self.secrets.reveal(target, "Password"),
-            key_file=self._key(target, "PrivateKeyMode", "PrivateKeyPath", "PrivateKeyContent"),
-            passphrase=self.secrets.reveal(target, "Passphrase"),
-        )
+        try:
+            key_file = self._key(target, "PrivateKeyMode", "PrivateKeyPath", "PrivateKeyContent")
+            return Creds(
+                user=target.text("UserName").strip() or None,
+                password=self.secrets.reveal(target, "Password"),
+                key_file=key_file,
+                passphrase=self.secrets.reveal(target, "Passphrase") if key_file else None,
+            )
+        except Unusable as exc:
+            raise Unusable(exc.field, f"{exc.message} (in its credential {label!r})", exc.code) from None
 
     def _key(self, obj: RoyalObject, mode_prop: str, file_prop: str, content_prop: str) -> str | None:
         mode = obj.number(mode_prop)
