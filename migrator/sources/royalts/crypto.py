@@ -11,9 +11,12 @@ checked here against its two public vectors (tests/data/README.md):
 - body = data units of that size, each XTS with tweak = its index (u128 LE), the plaintext
   zero-padded to a multiple of 16 bytes.
 
-``cryptography``'s XTS needs one ``update`` call per data unit of at least 16 bytes and distinct key
-halves. A body exactly as long as the plaintext (no padding) would be XTS ciphertext stealing,
-which Royal is not known to write; it is decrypted the same way (cryptography steals) [inferred].
+``cryptography``'s XTS (checked with 51): a 32-byte key is AES-128-XTS; each data unit is one
+``update`` call of at least 16 bytes (0 bytes gives nothing: an empty password has no body); it
+refuses equal key halves when encrypting (PBKDF2 output never has them in practice) and a unit
+under 16 bytes, which is reported as a damaged value. Zero padding means no unit needs ciphertext
+stealing; a body exactly as long as the plaintext would be stealing, which Royal is not known to
+write, and is decrypted the same way (cryptography steals) [inferred].
 """
 
 from __future__ import annotations
