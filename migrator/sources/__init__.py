@@ -25,9 +25,14 @@ FORMATS: dict[str, str] = {
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
+    "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
     "royalts": "migrator.sources.royalts.source:RoyalTsSource",
     "rdm": "migrator.sources.rdm.source:RdmSource",
+    "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
+    "winscp": "migrator.sources.winscp.source:WinScpSource",
+    "remmina": "migrator.sources.remmina.source:RemminaSource",
+    "tabby": "migrator.sources.tabby.source:TabbySource",
 }
 
 
