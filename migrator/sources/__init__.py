@@ -27,6 +27,8 @@ FORMATS: dict[str, str] = {
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "royalts": "migrator.sources.royalts.source:RoyalTsSource",
+    "rdm": "migrator.sources.rdm.source:RdmSource",
     "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
     "winscp": "migrator.sources.winscp.source:WinScpSource",
     "remmina": "migrator.sources.remmina.source:RemminaSource",
