@@ -22,6 +22,7 @@ from migrator.model import Diagnostic, SourceResult
 from migrator.plan.plan import Plan, Planner, PruneOptions
 from migrator.sources import open_source
 from migrator.sources.base import Source
+from migrator.sync.identity_history import identity_history
 from migrator.sync.ledger import Ledger
 from migrator.sync.ledger_file import check_path
 from migrator.sync.lock import RunLock, describe_holder
@@ -165,7 +166,8 @@ class Session:
 
     def plan(self, inventory: Inventory) -> Plan:
         run = self.run
-        mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
+        history = identity_history(self.ledger) if self.ledger is not None else None  # names stay stable
+        mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
         mapped.state.held |= inventory.held  # present in a source but not importable: never touched
         planner = Planner(
             self.client,

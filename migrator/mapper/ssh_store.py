@@ -19,6 +19,7 @@ from migrator.mapper.identities import (
     identity_data,
     no_key_auth,
 )
+from migrator.mapper.identity_names import IdentityHistory
 from migrator.model import Diagnostic, Host, Provenance
 from migrator.names import name_key
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -95,8 +96,10 @@ def _key_inspector(enabled: bool):
 class SshStoreMapper:
     """Maps hosts to desired XPipe entries. One instance per run."""
 
-    def __init__(self, options: MapperOptions | None = None):
+    def __init__(self, options: MapperOptions | None = None, history: IdentityHistory | None = None):
+        """``history``: the shared identities earlier runs made (from the ledger), so they keep their names."""
         self.options = options or MapperOptions()
+        self.history = history
         self.diagnostics: list[Diagnostic] = []
 
     def _diag(self, host: Host, level: str, code: str, message: str, field: str | None = None):
@@ -228,7 +231,7 @@ class SshStoreMapper:
         self._resolve_names(ssh_entries)
         taken = {name_key(e.name) for e in ssh_entries}
         node_creds = {e.key: creds[e.key] for e in ssh_entries}
-        shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken)
+        shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken, self.history)
         stats = IdentityStats(shared=len(shared.entries))
         graph_by_key = {n.key: n for n in nodes}
         for entry in ssh_entries:
