@@ -8,7 +8,7 @@ gateways, identities and which ssh options travel in ``additionalOptions``. Secr
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.mapper.gateways import GatewayResolver, Node
@@ -260,7 +260,7 @@ class SshStoreMapper:
         if node.via:
             label += " via " + " > ".join(self._node_name(k, graph, by_key) for k in node.via)
         if owner is not None:
-            return owner.model_copy(update={"name": label, "jump": [], "key": node.key})
+            return replace(owner, name=label, jump=[], key=node.key)
         return Host(
             key=node.key,
             name=label,

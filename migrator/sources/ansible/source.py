@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -208,7 +209,7 @@ def _resolve_jump_refs(hosts: list[Host]) -> list[Host]:
             if ref is not None and ref is not host and hop.user in (None, ref.user) and hop.port in (None, ref.port):
                 hop = JumpHop(host=ref.address, port=ref.port, user=ref.user, ref=ref.name, ref_key=ref.key)
             hops.append(hop)
-        out.append(host.model_copy(update={"jump": hops}))
+        out.append(replace(host, jump=hops))
     return out
 
 
