@@ -213,7 +213,9 @@ def outcome(make, data):
     try:
         obj = make(data)
     except ValidationError as exc:
-        return "invalid", [(e["loc"], e["type"], e["msg"].replace("instance of Old", "instance of ")) for e in exc.errors()]
+        return "invalid", [
+            (e["loc"], e["type"], e["msg"].replace("instance of Old", "instance of ")) for e in exc.errors()
+        ]
     if isinstance(obj, BaseModel):
         return "ok", obj.model_dump(mode="json")
     return "ok", record_json(obj)
