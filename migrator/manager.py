@@ -13,19 +13,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migrator.apply.loader import ApplyResult, Loader
 from migrator.errors import ConfigError, InputError, MigratorError, SourceServiceError
-from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.model import Diagnostic, SourceResult
-from migrator.plan.plan import Plan, Planner, PruneOptions
 from migrator.sources import open_source
-from migrator.sources.base import Source
-from migrator.sync.ledger import Ledger
-from migrator.sync.state import default_state_path, ensure_private_dir
-from migrator.xpipe.client import XPipeClient
-from migrator.xpipe.target import TargetOptions, open_client
+
+# Reading sources (``inspect``) needs none of the stages below: they are imported where a run uses
+# them, so a command loads only what it runs (``benchmarks/bench_inspect.py`` measures start-up).
+if TYPE_CHECKING:
+    from migrator.apply.loader import ApplyResult
+    from migrator.mapper.ssh_store import MapperOptions
+    from migrator.plan.plan import Plan, PruneOptions
+    from migrator.sources.base import Source
+    from migrator.sync.ledger import Ledger
+    from migrator.xpipe.client import XPipeClient
+    from migrator.xpipe.target import TargetOptions
 
 #: The diagnostic code of a source that could not be read at all.
 UNREADABLE = "source-unreadable"
@@ -125,14 +128,32 @@ def read_sources(specs: list[str], options: dict[str, Any] | None = None) -> Inv
     return read_inventory([SourceInput(spec, options=dict(options or {}), where=spec) for spec in specs])
 
 
+def _target_options() -> TargetOptions:
+    from migrator.xpipe.target import TargetOptions
+
+    return TargetOptions()
+
+
+def _mapper_options() -> MapperOptions:
+    from migrator.mapper.ssh_store import MapperOptions
+
+    return MapperOptions()
+
+
+def _prune_options() -> PruneOptions:
+    from migrator.plan.plan import PruneOptions
+
+    return PruneOptions()
+
+
 @dataclass
 class Run:
     """Everything one command needs: what to read, the XPipe to talk to, and the policies."""
 
     sources: list[SourceInput]
-    target: TargetOptions = field(default_factory=TargetOptions)
-    mapper: MapperOptions = field(default_factory=MapperOptions)
-    prune: PruneOptions = field(default_factory=PruneOptions)
+    target: TargetOptions = field(default_factory=_target_options)
+    mapper: MapperOptions = field(default_factory=_mapper_options)
+    prune: PruneOptions = field(default_factory=_prune_options)
     auth: Any = None
     state_path: Path | None = None  # the ledger; None: nothing is owned unless ``adhoc_state``
     adhoc_state: bool = False  # no state_path: use the per-user ledger of the vault talked to (sync/state.py)
@@ -159,6 +180,9 @@ class Session:
         self.run, self.client, self.ledger = run, client, ledger
 
     def plan(self, inventory: Inventory) -> Plan:
+        from migrator.mapper.ssh_store import SshStoreMapper
+        from migrator.plan.plan import Planner
+
         run = self.run
         mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
         mapped.state.held |= inventory.held  # present in a source but not importable: never touched
@@ -181,6 +205,8 @@ class Session:
         return plan
 
     def apply(self, plan: Plan) -> ApplyResult:
+        from migrator.apply.loader import Loader
+
         return Loader(self.client, progress=self.run.progress, ledger=self.ledger).apply(plan)
 
 
@@ -194,7 +220,7 @@ def plan_inventory(client: XPipeClient, inventory: SourceResult, mapper: MapperO
             held=inventory.held,
             partial=inventory.partial,
         )
-    return Session(Run(sources=[], mapper=mapper or MapperOptions()), client, None).plan(inventory)
+    return Session(Run(sources=[], mapper=mapper or _mapper_options()), client, None).plan(inventory)
 
 
 class Manager:
@@ -206,6 +232,10 @@ class Manager:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        from migrator.sync.ledger import Ledger
+        from migrator.sync.state import default_state_path, ensure_private_dir
+        from migrator.xpipe.target import open_client
+
         run = self.run
         ledger = None
         try:

@@ -118,11 +118,23 @@ def _coerce(hint, value, loc: tuple):
         raise ValidationError.from_exception_data(exc.title, _errors(exc, loc)) from None
 
 
+def _plain(hint) -> frozenset:
+    """The classes whose instances ``hint`` takes as they are (``str``, ``int | None``); empty otherwise."""
+    if isinstance(hint, type) and get_origin(hint) is None:
+        return frozenset((hint,))
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        args = get_args(hint)
+        if all(isinstance(a, type) and get_origin(a) is None for a in args):
+            return frozenset(args)
+    return frozenset()
+
+
 class _Field:
-    __slots__ = ("name", "hint", "exact", "copy", "checks")
+    __slots__ = ("name", "hint", "plain", "exact", "copy", "checks")
 
     def __init__(self, name: str, hint, checks: list):
-        self.name, self.hint, self.checks = name, hint, checks
+        self.name, self.hint, self.checks = name, hint, tuple(checks)
+        self.plain = _plain(hint)
         self.exact = _exact(hint)
         self.copy = get_origin(hint) is list
 
@@ -132,30 +144,31 @@ def _validate(self) -> None:
     problems = None
     setter = object.__setattr__
     for f in getattr(type(self), _CHECKS):
-        name = f.name
-        value = getattr(self, name)
-        try:
-            if f.exact(value):
-                if f.copy:
-                    value = list(value)
-                    setter(self, name, value)
-            else:
-                value = _coerce(f.hint, value, (name,))
-                setter(self, name, value)
-        except ValidationError as exc:
-            problems = (problems or []) + _errors(exc, ())
-            continue
+        value = getattr(self, f.name)
+        if type(value) in f.plain:
+            if not f.checks:
+                continue
+        elif f.exact(value):
+            if f.copy:
+                value = list(value)
+                setter(self, f.name, value)
+        else:
+            try:
+                value = _coerce(f.hint, value, (f.name,))
+            except ValidationError as exc:
+                problems = (problems or []) + _errors(exc, ())
+                continue
+            setter(self, f.name, value)
         for fn in f.checks:
             try:
                 checked = fn(value)
             except ValueError as exc:
-                problems = (problems or []) + [
-                    {"type": "value_error", "loc": (name,), "input": value, "ctx": {"error": exc}}
-                ]
+                problem = {"type": "value_error", "loc": (f.name,), "input": value, "ctx": {"error": exc}}
+                problems = (problems or []) + [problem]
                 break
             if checked is not value:
                 value = checked
-                setter(self, name, value)
+                setter(self, f.name, value)
     if problems:
         raise ValidationError.from_exception_data(type(self).__name__, problems)
 

@@ -176,7 +176,9 @@ class SshStoreMapper:
         consolidator = IdentityConsolidator(
             opts.identities, opts.identity_threshold, opts.identity_category, opts.identity_name
         )
-        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys))
+        # paramiko is loaded only when there is a key file to check
+        has_keys = any(h.credentials.key_files for h in hosts)
+        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys and has_keys))
         creds: dict[str, ResolvedCredential] = {}
         usable: list[Host] = []
         for host in hosts:

@@ -55,8 +55,14 @@ class QuoteError(ValueError):
     pass
 
 
+_PLAIN_WORDS = re.compile(r"[^ \t]+")
+_SPECIAL = re.compile(r"[\\\"'#]")
+
+
 def argv_split(s: str) -> list[str]:
     """OpenSSH ``argv_split(..., terminate_on_comment=1)``: shell-like words, ``#`` ends the line."""
+    if not _SPECIAL.search(s):  # no quote, escape or comment: the words between spaces and tabs
+        return _PLAIN_WORDS.findall(s)
     out: list[str] = []
     i, n = 0, len(s)
     while i < n:
@@ -109,7 +115,13 @@ def _pattern_regex(pattern: str) -> re.Pattern[bytes]:
 
 
 def match_pattern(s: str, pattern: str) -> bool:
-    """OpenSSH ``match_pattern``: ``*`` and ``?`` only, byte-wise, case-sensitive."""
+    """OpenSSH ``match_pattern``: ``*`` and ``?`` only, byte-wise, case-sensitive.
+
+    A pattern without wildcards matches only itself (the byte encoding is one-to-one), which spares
+    a regular expression for each of the many literal Host names of a large file.
+    """
+    if "*" not in pattern and "?" not in pattern:
+        return s == pattern
     return _pattern_regex(pattern).fullmatch(s.encode("utf-8", "surrogateescape")) is not None
 
 
