@@ -7,12 +7,14 @@ behaviour sources rely on stays the same: keyword-only construction, and a value
 or one a field check refuses raises pydantic's ``ValidationError`` with the same ``loc``, ``type``
 and ``msg`` (``Value error, ...``) as before, every bad field in one error.
 
-Each field's type hint is checked exactly (``type(v) is str``), which is what sources pass. Any other
-value goes through pydantic's own lax validation for that hint (``TypeAdapter``), so ``port="22"``
-is still 22 and ``name=None`` still fails with pydantic's message; a nested record also accepts a
-dict of its fields. Lists are copied, as pydantic copies them. Field checks (``@check("name")``)
-run on the typed value and may return a normalised one. Records are compared, hashed (``frozen``)
-and copied (``dataclasses.replace``, which checks again) as dataclasses.
+Each field's type hint is checked exactly (``type(v) is str``), which is what sources pass, by a
+``__post_init__`` written out per class. Any other value goes through pydantic's own lax
+validation for that hint (``TypeAdapter``), so ``port="22"`` is still 22 and ``name=None`` still
+fails with pydantic's message; a nested record also accepts a dict of its fields. Lists are
+copied, as pydantic copies them. Field checks (``@check("name")``) run on the typed value and may
+return a normalised one. Records are compared, hashed (``frozen``) and copied
+(``dataclasses.replace``, which checks again) as dataclasses. Unlike a pydantic model, an unknown
+keyword is a ``TypeError``, not silently dropped.
 """
 
 from __future__ import annotations
@@ -139,38 +141,73 @@ class _Field:
         self.copy = get_origin(hint) is list
 
 
-def _validate(self) -> None:
-    """``__post_init__`` of every record: type each field, run its checks, raise all problems at once."""
-    problems = None
-    setter = object.__setattr__
-    for f in getattr(type(self), _CHECKS):
-        value = getattr(self, f.name)
-        if type(value) in f.plain:
-            if not f.checks:
-                continue
-        elif f.exact(value):
-            if f.copy:
-                value = list(value)
-                setter(self, f.name, value)
+def _checked(self, f: _Field, value, problems: list | None) -> list | None:
+    """Run the checks of field ``f`` on its typed ``value``; a refusal is added to ``problems``."""
+    for fn in f.checks:
+        try:
+            checked = fn(value)
+        except ValueError as exc:
+            problem = {"type": "value_error", "loc": (f.name,), "input": value, "ctx": {"error": exc}}
+            return (problems or []) + [problem]
+        if checked is not value:
+            value = checked
+            object.__setattr__(self, f.name, value)
+    return problems
+
+
+def _slow(self, f: _Field, problems: list | None) -> list | None:
+    """A value that is not exactly of its field's type: pydantic's lax conversion, then the checks."""
+    try:
+        value = _coerce(f.hint, getattr(self, f.name), (f.name,))
+    except ValidationError as exc:
+        return (problems or []) + _errors(exc, ())
+    object.__setattr__(self, f.name, value)
+    return _checked(self, f, value, problems)
+
+
+def _raise(self, problems: list) -> None:
+    raise ValidationError.from_exception_data(type(self).__name__, problems)
+
+
+def _post_init(fields: tuple[_Field, ...]):
+    """``__post_init__`` for these fields, written out like dataclasses writes ``__init__``: each field's
+    exact-type test and checks inline, the general path (``_slow``) only for other values."""
+    env: dict = {"_slow": _slow, "_checked": _checked, "_raise": _raise, "_set": object.__setattr__}
+    lines = ["def __post_init__(self):", "    problems = None"]
+    for i, f in enumerate(fields):
+        env[f"_F{i}"] = f
+        origin, args = get_origin(f.hint), get_args(f.hint)
+        if len(f.plain) == 1:
+            (env[f"_T{i}"],) = f.plain
+            test = f"type(v) is _T{i}"
+        elif f.plain:
+            env[f"_P{i}"] = f.plain
+            test = f"type(v) in _P{i}"
+        elif origin is list and isinstance(args[0], type) and get_origin(args[0]) is None:
+            env[f"_T{i}"] = args[0]
+            test = f"type(v) is list and all(type(e) is _T{i} for e in v)"
         else:
-            try:
-                value = _coerce(f.hint, value, (f.name,))
-            except ValidationError as exc:
-                problems = (problems or []) + _errors(exc, ())
-                continue
-            setter(self, f.name, value)
-        for fn in f.checks:
-            try:
-                checked = fn(value)
-            except ValueError as exc:
-                problem = {"type": "value_error", "loc": (f.name,), "input": value, "ctx": {"error": exc}}
-                problems = (problems or []) + [problem]
-                break
-            if checked is not value:
-                value = checked
-                setter(self, f.name, value)
-    if problems:
-        raise ValidationError.from_exception_data(type(self).__name__, problems)
+            env[f"_E{i}"] = f.exact
+            test = f"_E{i}(v)"
+        body = ["        v = list(v)", f"        _set(self, {f.name!r}, v)"] if f.copy else []
+        if len(f.checks) == 1:
+            env[f"_C{i}"] = f.checks[0]
+            body += [
+                "        try:",
+                f"            c = _C{i}(v)",
+                "        except ValueError:",
+                f"            problems = _checked(self, _F{i}, v, problems)",
+                "        else:",
+                "            if c is not v:",
+                f"                _set(self, {f.name!r}, c)",
+            ]
+        elif f.checks:
+            body.append(f"        problems = _checked(self, _F{i}, v, problems)")
+        lines += [f"    v = self.{f.name}", f"    if {test}:", *(body or ["        pass"])]
+        lines += ["    else:", f"        problems = _slow(self, _F{i}, problems)"]
+    lines += ["    if problems:", "        _raise(self, problems)"]
+    exec("\n".join(lines), env)  # the text is made here from field names only
+    return env["__post_init__"]
 
 
 def record(cls=None, *, frozen: bool = False):
@@ -182,13 +219,14 @@ def record(cls=None, *, frozen: bool = False):
             fn = getattr(value, "__func__", None)
             for name in getattr(fn, "__record_check__", ()):
                 checks.setdefault(name, []).append(fn)
-        cls.__post_init__ = _validate
+        cls.__post_init__ = None  # so the generated __init__ calls it; replaced once the hints resolve
         out = dataclasses.dataclass(cls, frozen=frozen, slots=True, kw_only=True)
         hints = typing.get_type_hints(out, globalns=vars(sys.modules[out.__module__]))
-        fields = [_Field(f.name, hints[f.name], checks.pop(f.name, [])) for f in dataclasses.fields(out)]
+        fields = tuple(_Field(f.name, hints[f.name], checks.pop(f.name, [])) for f in dataclasses.fields(out))
         if checks:
             raise TypeError(f"{cls.__name__}: checks for unknown fields {sorted(checks)}")
-        setattr(out, _CHECKS, tuple(fields))
+        setattr(out, _CHECKS, fields)
+        out.__post_init__ = _post_init(fields)
         return out
 
     return wrap if cls is None else wrap(cls)
