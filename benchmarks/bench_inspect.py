@@ -14,7 +14,9 @@ Then ``python -m migrator plan FILE --target embedded`` of a 10-host CSV: wall t
 runs: the machine is shared, the minimum is the least disturbed), and ``-X importtime`` for ``inspect``
 and ``plan``: the time spent importing and which heavy third-party packages were imported.
 ``--tree`` measures another checkout's ``migrator`` (e.g. an older commit unpacked with
-``git archive``) for a before/after table in one run.
+``git archive``) for a before/after table in one run. The children run as an installed tool does,
+from compiled bytecode: it is written once, before the first measurement, into a cache folder of
+the run (``PYTHONPYCACHEPREFIX``), whatever ``PYTHONDONTWRITEBYTECODE`` says.
 """
 
 from __future__ import annotations
@@ -39,9 +41,20 @@ _HOST_LINE = re.compile(rb'^      "key": ', re.MULTILINE)
 _ERROR_LINE = re.compile(rb'^      "level": "error",', re.MULTILINE)
 
 
+_ENV: dict[str, str] = {}
+
+
+def environment(tree: Path, cache: Path) -> None:
+    """The children's environment: ``tree`` first on the path, bytecode compiled once into ``cache``."""
+    _ENV.clear()
+    _ENV.update({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    _ENV.update(PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(cache))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "migrator")], env=_ENV, check=True)
+
+
 def child(argv: list[str], tree: Path, stdout) -> tuple[int, float, float, int]:
-    """Run ``argv`` with ``tree`` first on the path; (exit code, wall s, CPU s, peak RSS KiB) of that child."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    """Run ``argv`` from ``tree``; (exit code, wall s, CPU s, peak RSS KiB) of that child alone."""
+    env = _ENV
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -81,7 +94,7 @@ def plan_wall(folder: Path, tree: Path, runs: int = 5) -> float:
 
 def import_profile(argv: list[str], tree: Path) -> tuple[float, list[str]]:
     """``-X importtime``: the time spent importing modules (s, all top-level imports) and the heavy packages loaded."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = _ENV
     out = subprocess.run(
         [sys.executable, "-X", "importtime", *argv], cwd=tree, env=env, capture_output=True, text=True
     ).stderr
@@ -115,6 +128,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
+        environment(tree, Path(tmp) / "pycache")
         rows = []
         for fmt in args.formats.split(","):
             results = [inspect(fmt, n, folder, tree) for n in sizes]

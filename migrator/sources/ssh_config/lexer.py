@@ -143,8 +143,11 @@ def match_pattern_list(s: str, patterns: str, dolower: bool) -> int:
     return got_positive
 
 
+_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
 def _strtonum(s: str, lo: int, hi: int) -> int | None:
-    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", s)
+    m = _NUMBER.fullmatch(s)
     if not m:
         return None
     value = int(m.group(1))
