@@ -8,6 +8,7 @@ reported shared identities, one dropped duplicate source keys silently).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,24 @@ class Inventory(SourceResult):
     fingerprints: list[str] = field(default_factory=list)
 
 
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a source is read.
+
+    A read builds a dozen objects per entry that all stay alive until it ends; the collector would
+    walk that growing heap again and again and find nothing (half the CPU time of a 100,000-host
+    read, and what made reading superlinear). Garbage is still freed by reference counting, and
+    anything cyclic a source leaves behind is collected once the collector runs again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_inventory(inputs: list[SourceInput]) -> Inventory:
     """Read every source; a key seen twice is reported and the later copy is not imported.
 
@@ -76,7 +95,8 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
         shown = f"{item.location} ({label})" if label else item.location
         try:
             source = item.open()
-            result = source.read()
+            with without_cyclic_gc():
+                result = source.read()
         except ConfigError:
             raise
         except (InputError, SourceServiceError) as exc:

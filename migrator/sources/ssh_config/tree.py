@@ -8,7 +8,7 @@ records are slotted, and a line without criteria or Includes shares one empty tu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from migrator.sources.ssh_config.jump import JumpSetting
 from migrator.sources.ssh_config.keywords import Keyword
@@ -38,10 +38,10 @@ class Directive:
     port: int | None = None
     includes: Sequence[IncludedFile] = ()
     description: str | None = None
+    kind: str = field(init=False)  # the keyword's kind, "unknown" when it is not an OpenSSH keyword
 
-    @property
-    def kind(self) -> str:
-        return self.spec.kind if self.spec else "unknown"
+    def __post_init__(self) -> None:
+        self.kind = self.spec.kind if self.spec else "unknown"
 
     def command(self) -> str:
         return self.raw.lstrip(WHITESPACE + "=")
