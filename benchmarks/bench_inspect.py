@@ -6,9 +6,9 @@ For each format (the inputs of ``bench_parse.py``: csv, excel, ssh_config, putty
 an inventory of N hosts is generated, then ``python -m migrator inspect --format json FILE`` runs as a
 child process with stdout to a file, exactly as a user runs it. Its CPU time (user + system) and peak
 resident memory (``ru_maxrss``) come from ``wait4`` for that child alone, so interpreter start-up and
-imports are included. After the run the output is checked (N hosts, no error), outside the timing.
-Printed: CPU s and peak RSS per size, and the ratio of the largest size to the smallest (about 10 for
-x10 is linear).
+imports are included (the inputs are written by other children, so the parent stays small). After
+the run the output is checked (N hosts, no error), outside the timing. Printed: CPU s and peak RSS
+per size, and the ratio of the largest size to the smallest (about 10 for x10 is linear).
 
 Then ``python -m migrator plan FILE --target embedded`` of a 10-host CSV: wall time (the best of five
 runs: the machine is shared, the minimum is the least disturbed), and ``-X importtime`` for ``inspect``
@@ -69,13 +69,18 @@ def child(argv: list[str], tree: Path, stdout) -> tuple[int, float, float, int]:
     return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def inspect(fmt: str, n: int, folder: Path, tree: Path) -> dict:
-    write, name = WRITERS[fmt]
-    sub = folder / f"{fmt}-{n}"
-    sub.mkdir(parents=True, exist_ok=True)
-    path = sub / name
+def generate(fmt: str, n: int, folder: Path) -> Path:
+    """The input of ``n`` hosts, written by a child process: this one stays small, because a child's
+    ``ru_maxrss`` starts from its parent's resident size (Linux carries it across ``exec``)."""
+    path = folder / f"{fmt}-{n}" / WRITERS[fmt][1]
     if not path.exists():
-        write(path, n)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, __file__, "--generate", fmt, str(n), str(path)], check=True)
+    return path
+
+
+def inspect(fmt: str, n: int, folder: Path, tree: Path) -> dict:
+    path = generate(fmt, n, folder)
     out = folder / "out.json"
     argv = [sys.executable, "-m", "migrator", "inspect", "--format", "json", f"{fmt}:{path}"]
     with out.open("wb") as fh:
@@ -88,8 +93,7 @@ def inspect(fmt: str, n: int, folder: Path, tree: Path) -> dict:
 
 
 def plan_wall(folder: Path, tree: Path, runs: int = 5) -> float:
-    path = folder / "plan-10.csv"
-    WRITERS["csv"][0](path, 10)
+    path = generate("csv", 10, folder)
     argv = [sys.executable, "-m", "migrator", "plan", str(path), "--target", "embedded"]
     return min(child(argv, tree, subprocess.DEVNULL)[1] for _ in range(runs))
 
@@ -119,7 +123,12 @@ def main() -> int:
     ap.add_argument("--formats", default=",".join(FORMATS))
     ap.add_argument("--tree", default=str(ROOT), help="the checkout whose migrator package is measured")
     ap.add_argument("--keep", metavar="DIR", help="generate the inputs here and keep them (reused when present)")
+    ap.add_argument("--generate", nargs=3, metavar=("FORMAT", "N", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.generate:
+        fmt, n, path = args.generate
+        WRITERS[fmt][0](Path(path), int(n))
+        return 0
     tree = Path(args.tree).resolve()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
@@ -140,7 +149,7 @@ def main() -> int:
             rows.append(f"| {fmt} | {cells} | {ratio} |")
             print(rows[-1], flush=True)
         plan = plan_wall(folder, tree)
-        csv10 = folder / "plan-10.csv"
+        csv10 = generate("csv", 10, folder)
         inspect_imports = import_profile(["-m", "migrator", "inspect", "--format", "json", str(csv10)], tree)
         plan_imports = import_profile(["-m", "migrator", "plan", str(csv10), "--target", "embedded"], tree)
     head = " | ".join(f"CPU s {n:,} | peak RSS MiB {n:,}" for n in sizes)
