@@ -1,17 +1,14 @@
 """Every shortcut taken for speed gives exactly what the general code gives, for any input.
 
 Each fast path (a plain-word split, a literal pattern, a value that cannot be a literal, the JSON
-encoder, the console escape, the worksheet scan) is compared with the general implementation it
-stands in for, on generated inputs built from the characters and elements that matter to it.
+encoder, the console escape) is compared with the general implementation it stands in for, on
+generated inputs built from the characters that matter to it.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import shlex
-import zipfile
-from xml.etree import ElementTree
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +19,6 @@ from migrator.sources.ansible.ini import literal_value, parse_value
 from migrator.sources.ansible.sshargs import split_words
 from migrator.sources.putty.sessions import unescape_session_name
 from migrator.sources.ssh_config.lexer import _pattern_regex, argv_split, match_pattern
-from migrator.sources.tabular.excel import SheetFacts, _ref, scan_sheet
 
 MANY = settings(max_examples=1000)
 
@@ -130,80 +126,3 @@ def test_the_json_encoder_writes_what_json_dumps_wrote(doc):
 @given(text=st.text(alphabet="a \n\t\x00\x1f\x7f\x80\x9f\xa0\u200e\u202e\u2028\ufeff\U0001f600\udc80", max_size=12))
 def test_json_console_changes_what_the_character_loop_changed(text):
     assert json_console(text) == by_character(text)
-
-
-# ---- the worksheet scan: expat handlers against the ElementTree pass they replaced -----------------
-
-MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-
-
-def iterparse_scan(data: bytes) -> SheetFacts:
-    """``scan_sheet`` as it was written with ``ElementTree.iterparse``."""
-    facts, row_no, col_no, merges = SheetFacts(), 0, 0, []
-    for _, elem in ElementTree.iterparse(io.BytesIO(data), events=("end",)):
-        if elem.tag == f"{MAIN}c":
-            pos = _ref(elem.get("r", ""))
-            col_no = pos[1] if pos else col_no + 1
-            facts.max_col = max(facts.max_col, col_no)
-            facts.max_row = max(facts.max_row, pos[0] if pos else row_no + 1)
-            if elem.find(f"{MAIN}f") is not None:
-                v = elem.find(f"{MAIN}v")
-                if (v is None or v.text is None) and pos:
-                    facts.uncached.add(pos)
-            elem.clear()
-        elif elem.tag == f"{MAIN}row":
-            r = elem.get("r")
-            row_no = int(r) if r and r.isdigit() else row_no + 1
-            col_no = 0
-            if elem.get("hidden") in ("1", "true"):
-                facts.hidden_rows.add(row_no)
-            elem.clear()
-        elif elem.tag == f"{MAIN}mergeCell":
-            a, _, b = (elem.get("ref") or "").partition(":")
-            start, end = _ref(a), _ref(b or a)
-            if start and end:
-                merges.append((start[0], start[1], end[0], end[1]))
-            elem.clear()
-    for min_row, min_col, max_row, max_col in merges:
-        if min_row <= facts.max_row and min_col <= facts.max_col:
-            facts.merges.append((min_row, min_col, min(max_row, facts.max_row), min(max_col, facts.max_col)))
-    return facts
-
-
-def attr(name: str, value: str | None) -> str:
-    return f' {name}="{value}"' if value is not None else ""
-
-
-refs = st.one_of(st.sampled_from(["", "A1", "B2", "$C$3", "zz9", "A", "1", "AB12"]), st.none())
-cell_children = st.lists(
-    st.sampled_from(["<f>A1+1</f>", "<f/>", "<v>3</v>", "<v/>", "<v></v>", "<v> </v>", "<v><x:b/>t</v>", "<x:f/>"]),
-    max_size=3,
-)
-cells = st.builds(
-    lambda ref, children, nested: f"<c{attr('r', ref)}>{''.join(children)}{nested}</c>",
-    refs,
-    cell_children,
-    st.sampled_from(["", "", '<c r="D4"><f/></c>']),
-)
-rows = st.builds(
-    lambda r, hidden, row_cells: f"<row{attr('r', r)}{attr('hidden', hidden)}>{''.join(row_cells)}</row>",
-    st.one_of(st.none(), st.sampled_from(["1", "2", "7", "x", ""])),
-    st.one_of(st.none(), st.sampled_from(["1", "true", "0"])),
-    st.lists(cells, max_size=3),
-)
-merge_cells = st.lists(st.sampled_from(["A1:B2", "C3", "A1:A1048576", "B1:", "bad", "E5:F9"]), max_size=3)
-
-
-@MANY
-@given(sheet_rows=st.lists(rows, max_size=4), merged=merge_cells)
-def test_the_sheet_scan_finds_what_the_element_tree_pass_found(sheet_rows, merged):
-    merges = "".join(f"<mergeCell{attr('ref', m)}/>" for m in merged)
-    xml = (
-        f'<worksheet xmlns="{MAIN[1:-1]}" xmlns:x="urn:other"><sheetData>{"".join(sheet_rows)}</sheetData>'
-        f"<mergeCells>{merges}</mergeCells></worksheet>"
-    ).encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", xml)
-    with zipfile.ZipFile(buffer) as archive:
-        assert scan_sheet(archive, "xl/worksheets/sheet1.xml") == iterparse_scan(xml)

@@ -8,7 +8,7 @@ come out as the text the user sees: whole numbers without ``.0``; a date keeps t
 number format gives it, and when such a cell should have been an address the error says so.
 
 openpyxl's read-only worksheets expose neither merged ranges nor hidden rows, so one streaming
-(expat) pass over the sheet's XML collects those (and formulas without a saved value) first. Merged
+pass over the sheet's XML collects those (and formulas without a saved value) first. Merged
 ranges repeat their top-left value in every cell they cover (a folder written once beside a
 block of rows applies to each row).
 """
@@ -23,7 +23,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
-from xml.parsers import expat
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
@@ -97,89 +96,49 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     return out
 
 
-class _SheetScan:
-    """The handlers of ``scan_sheet``'s expat pass. Each element is judged at its end, with what was
-    seen inside it, exactly as an ``iterparse`` over "end" events with ``find`` would judge it: a
-    cell's direct ``f`` child, the text of its first direct ``v`` child, a row's number after its
-    cells. No tree is built, which makes the pass several times cheaper than ``iterparse``."""
-
-    _C, _F, _V = (f"{_MAIN[1:-1]} {local}" for local in ("c", "f", "v"))
-    _ROW, _MERGE = f"{_MAIN[1:-1]} row", f"{_MAIN[1:-1]} mergeCell"
-
-    def __init__(self, part: str, shown: str):
-        self.part, self.shown = part, shown
-        self.facts = SheetFacts()
-        self.merges: list[tuple[int, int, int, int]] = []
-        self.row_no = self.col_no = 0
-        # open elements: ["c", ref, has_f, first_v] | ["v", text_open, has_text] | ["", name, attrs]
-        self.stack: list[list] = []
-
-    def start(self, name: str, attrs: dict) -> None:
-        stack = self.stack
-        top = stack[-1] if stack else None
-        if top is not None and top[0] == "v":
-            top[1] = False  # an element's text is what precedes its first child
-        if name == self._C:
-            stack.append(["c", attrs.get("r", ""), False, None])
-            return
-        if top is not None and top[0] == "c":
-            if name == self._F:
-                top[2] = True
-            elif name == self._V and top[3] is None:
-                top[3] = ["v", True, False]
-                stack.append(top[3])
-                return
-        stack.append(["", name, attrs if name in (self._ROW, self._MERGE) else None])
-
-    def text(self, data: str) -> None:
-        top = self.stack[-1] if self.stack else None
-        if top is not None and top[0] == "v" and top[1] and data:
-            top[2] = True
-
-    def end(self, name: str) -> None:
-        entry = self.stack.pop()
-        if entry[0] == "c":
-            _, ref, has_f, first_v = entry
-            facts = self.facts
-            pos = _ref(ref)
-            self.col_no = pos[1] if pos else self.col_no + 1
-            facts.max_col = max(facts.max_col, self.col_no)
-            facts.max_row = max(facts.max_row, pos[0] if pos else self.row_no + 1)
-            if has_f and (first_v is None or not first_v[2]) and pos:
-                facts.uncached.add(pos)
-        elif name == self._ROW:
-            attrs = entry[2]
-            r = attrs.get("r")
-            self.row_no = int(r) if r and r.isdigit() else self.row_no + 1
-            self.col_no = 0
-            if self.row_no > MAX_XLSX_ROWS:
-                raise too_large(self.shown, f"worksheet {self.part}: row {self.row_no}", f"{MAX_XLSX_ROWS:,} rows")
-            if attrs.get("hidden") in ("1", "true"):
-                self.facts.hidden_rows.add(self.row_no)
-        elif name == self._MERGE:
-            a, _, b = (entry[2].get("ref") or "").partition(":")
-            start, end = _ref(a), _ref(b or a)
-            if start and end:
-                self.merges.append((start[0], start[1], end[0], end[1]))
-
-
 def scan_sheet(archive: zipfile.ZipFile, part: str, shown: str = "") -> SheetFacts:
     """Hidden rows, merged ranges, formulas without a saved result and the used range of one sheet.
 
     Merged ranges are clipped to the used range: a merge over whole columns (``A1:A1048576``) would
     otherwise be filled in a million times over. More rows than Excel allows is refused.
     """
-    scan = _SheetScan(part, shown)
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
-    parser.CharacterDataHandler = scan.text
+    facts = SheetFacts()
+    row_no = 0
+    col_no = 0
+    merges: list[tuple[int, int, int, int]] = []
+    cell_tag, formula_tag, value_tag = f"{_MAIN}c", f"{_MAIN}f", f"{_MAIN}v"
+    row_tag, merge_tag = f"{_MAIN}row", f"{_MAIN}mergeCell"
     with archive.open(part) as fh:
-        try:
-            parser.ParseFile(fh)
-        except expat.ExpatError as exc:
-            raise ElementTree.ParseError(str(exc)) from None
-    facts = scan.facts
-    for min_row, min_col, max_row, max_col in scan.merges:
+        for _, elem in ElementTree.iterparse(fh, events=("end",)):
+            tag = elem.tag
+            if tag == cell_tag:
+                pos = _ref(elem.get("r", ""))
+                col_no = pos[1] if pos else col_no + 1
+                facts.max_col = max(facts.max_col, col_no)
+                facts.max_row = max(facts.max_row, pos[0] if pos else row_no + 1)
+                f = elem.find(formula_tag)
+                if f is not None:
+                    v = elem.find(value_tag)
+                    if v is None or v.text is None:
+                        if pos:
+                            facts.uncached.add(pos)
+                elem.clear()
+            elif tag == row_tag:
+                r = elem.get("r")
+                row_no = int(r) if r and r.isdigit() else row_no + 1
+                col_no = 0
+                if row_no > MAX_XLSX_ROWS:
+                    raise too_large(shown, f"worksheet {part}: row {row_no}", f"{MAX_XLSX_ROWS:,} rows")
+                if elem.get("hidden") in ("1", "true"):
+                    facts.hidden_rows.add(row_no)
+                elem.clear()
+            elif tag == merge_tag:
+                a, _, b = (elem.get("ref") or "").partition(":")
+                start, end = _ref(a), _ref(b or a)
+                if start and end:
+                    merges.append((start[0], start[1], end[0], end[1]))
+                elem.clear()
+    for min_row, min_col, max_row, max_col in merges:
         if min_row <= facts.max_row and min_col <= facts.max_col:
             facts.merges.append((min_row, min_col, min(max_row, facts.max_row), min(max_col, facts.max_col)))
     return facts
@@ -391,8 +350,10 @@ class ExcelSource(FileSource):
                 self._cells += 1
                 if self._cells > MAX_XLSX_CELLS:
                     raise too_large(self.display_path, "the number of cells", f"{MAX_XLSX_CELLS:,}")
-                fmt = getattr(cell, "number_format", "General")
-                text, note = cell_text(getattr(cell, "value", None), fmt)
+                value = getattr(cell, "value", None)
+                # the number format only changes how a date reads (a style lookup for every cell otherwise)
+                dated = isinstance(value, (dt.datetime, dt.date, dt.time))
+                text, note = cell_text(value, getattr(cell, "number_format", "General") if dated else "General")
                 values.append(text)
                 if (r, c + 1) in facts.uncached:
                     note = (
