@@ -98,9 +98,12 @@ def argv_split(s: str) -> list[str]:
     return out
 
 
+_NEEDS_QUOTES = re.compile(r"[\s\"'\\#]")
+
+
 def quote_arg(arg: str) -> str:
     """Write one argument so that ``argv_split`` reads it back unchanged."""
-    if arg and not re.search(r"[\s\"'\\#]", arg):
+    if arg and not _NEEDS_QUOTES.search(arg):
         return arg
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import ValidationError
 
@@ -29,9 +29,11 @@ from migrator.redact import show_command
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.ssh_config.keywords import KEYWORDS
 from migrator.sources.ssh_config.lexer import ascii_lower, match_pattern
-from migrator.sources.ssh_config.resolver import SshConfig
 from migrator.sources.ssh_config.tokens import TokenError, expand_path
-from migrator.sources.ssh_config.tree import Directive, Resolution
+
+if TYPE_CHECKING:  # the resolver is imported by a read, not by detection
+    from migrator.sources.ssh_config.resolver import SshConfig
+    from migrator.sources.ssh_config.tree import Directive, Resolution
 
 _UNUSABLE_ALIAS = re.compile(r"[\s'`\"$\\;&<>|(){}\x00-\x1f\x7f@,]")
 
@@ -140,6 +142,8 @@ class SshConfigSource(FileSource):
                 )
             )
         shown = self.display_path if config_file == self.path else config_file.as_posix()
+        from migrator.sources.ssh_config.resolver import SshConfig
+
         cfg = SshConfig(
             config_file,
             home=home,

@@ -22,7 +22,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
@@ -72,6 +71,8 @@ class SheetFacts:
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     """Sheet name -> (part path inside the zip, state: visible/hidden/veryHidden)."""
+    from xml.etree import ElementTree  # here and below: detection of other formats does not need it
+
     workbook = "xl/workbook.xml"
     try:
         root = ElementTree.fromstring(archive.read("_rels/.rels"))
@@ -102,6 +103,8 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, shown: str = "") -> SheetFac
     Merged ranges are clipped to the used range: a merge over whole columns (``A1:A1048576``) would
     otherwise be filled in a million times over. More rows than Excel allows is refused.
     """
+    from xml.etree import ElementTree
+
     facts = SheetFacts()
     row_no = 0
     col_no = 0
@@ -265,6 +268,8 @@ class ExcelSource(FileSource):
         return 0
 
     def _open(self):
+        from xml.etree import ElementTree
+
         import openpyxl
 
         data = read_source_bytes(self.path, self.display_path)
