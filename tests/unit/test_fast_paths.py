@@ -19,6 +19,7 @@ from migrator.sources.ansible.ini import literal_value, parse_value
 from migrator.sources.ansible.sshargs import split_words
 from migrator.sources.putty.sessions import unescape_session_name
 from migrator.sources.ssh_config.lexer import _pattern_regex, argv_split, match_pattern
+from migrator.sources.ssh_config.resolver import _canonical_host, canonical_address
 
 MANY = settings(max_examples=1000)
 
@@ -126,3 +127,9 @@ def test_the_json_encoder_writes_what_json_dumps_wrote(doc):
 @given(text=st.text(alphabet="a \n\t\x00\x1f\x7f\x80\x9f\xa0\u200e\u202e\u2028\ufeff\U0001f600\udc80", max_size=12))
 def test_json_console_changes_what_the_character_loop_changed(text):
     assert json_console(text) == by_character(text)
+
+
+@MANY
+@given(host=st.text(alphabet="abfgxyzAFGX019._-:% ", min_size=1, max_size=10))
+def test_a_plain_host_name_is_canonical_without_the_numeric_parse(host):
+    assert _canonical_host(host, None) == canonical_address(host, None)
