@@ -62,7 +62,9 @@ _SPECIAL = re.compile(r"[\\\"'#]")
 def argv_split(s: str) -> list[str]:
     """OpenSSH ``argv_split(..., terminate_on_comment=1)``: shell-like words, ``#`` ends the line."""
     if not _SPECIAL.search(s):  # no quote, escape or comment: the words between spaces and tabs
-        return _PLAIN_WORDS.findall(s)
+        words = _PLAIN_WORDS.findall(s)
+        # one word that is the whole text (most lines): the same string, not a copy of it
+        return [s] if len(words) == 1 and len(words[0]) == len(s) else words
     out: list[str] = []
     i, n = 0, len(s)
     while i < n:

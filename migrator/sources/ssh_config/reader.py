@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from migrator.errors import InputError
@@ -206,7 +207,8 @@ class ConfigReader:
         rest = line[pos:] if pos is not None else ""
         rest = rest.lstrip(WHITESPACE)
         spec = KEYWORDS.get(ascii_lower(keyword))
-        d = Directive(display, number, keyword, spec, [], rest)
+        # half a million lines of a large file share a few dozen keywords: one string each
+        d = Directive(display, number, sys.intern(keyword), spec, [], rest)
         if not rest:
             d.error = f"no argument after keyword {spec.name}" if spec else _unknown_message(keyword, alone=True)
             self._line_error(display, number, spec.name if spec else "", d.error)
