@@ -22,7 +22,7 @@ from migrator.errors import MappingUnsure, MigratorError
 from migrator.escape import console
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "simulator", "demo", "samples")
+COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "formats", "simulator", "demo", "samples")
 #: The command a module registers, where its name is not the module's.
 _COMMAND_OF = {"mapping_check": "mapping"}
 
@@ -162,11 +162,22 @@ def main(argv: list[str] | None = None) -> int:
     code = None
     try:
         code = _run(args)
+        _warn_unused_plugins(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
         return code
     except BrokenPipeError:
         _pipe_closed()  # the reader asked for no more: the command's code if it had finished, else 0
         return code if code is not None else 0
+
+
+def _warn_unused_plugins(args) -> None:
+    """A plugin this run looked at but could not use is named once on stderr; the run itself went on."""
+    if args.quiet or args.command == "formats":
+        return
+    from migrator.sources import registry
+
+    for problem in registry().problems():
+        print(f"xpipe-migrate: warning: source plugin not used: {console(problem)}", file=sys.stderr)
 
 
 def _run(args) -> int:

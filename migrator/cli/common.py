@@ -16,7 +16,7 @@ from migrator.cli.argtypes import count, seconds
 from migrator.errors import ConfigError
 from migrator.manager import SourceInput
 from migrator.report import FORMAT_NAMES
-from migrator.sources import FORMATS, parse_source_spec
+from migrator.sources import FORMATS, formats_where, parse_source_spec, source_class
 
 # The target and mapper options belong to commands that talk to XPipe: imported where they are used,
 # so ``inspect`` starts without the XPipe client (``benchmarks/bench_inspect.py``).
@@ -59,8 +59,8 @@ def add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
         "sources",
         nargs="+" if required else "*",
         metavar="SOURCE",
-        help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}), "
-        "otherwise a local file's format is detected",
+        help=f"input file, folder or URL; FORMAT:LOCATION names the format ({', '.join(FORMATS)}, "
+        "or a plugin's: 'xpipe-migrate formats' lists them), otherwise a local file's format is detected",
     )
     p.add_argument("--mapping", help="column-mapping profile for CSV/Excel (bundled name or a .toml path)")
     p.add_argument("--sheet", help="Excel sheet to read (default: every visible sheet)")
@@ -270,11 +270,12 @@ def check_output_args(args) -> None:
 
 
 def check_rejects(args, inputs: list[SourceInput]) -> None:
-    """``--rejects`` writes rejected CSV/Excel rows: with no such source it could only do nothing."""
+    """``--rejects`` writes rejected spreadsheet rows: with no tabular source it could only do nothing."""
     if getattr(args, "rejects", None) and not any(
-        (item.format or item.open().format) in ("csv", "excel") for item in inputs
+        source_class(item.format or item.open().format).tabular for item in inputs
     ):
-        raise ConfigError("--rejects writes rejected CSV/Excel rows, and no source is CSV or Excel")
+        tabular = ", ".join(formats_where(lambda cls: cls.tabular))
+        raise ConfigError(f"--rejects writes rejected rows of tabular sources ({tabular}), and no source is one")
 
 
 def run_options(args) -> dict:

@@ -29,6 +29,9 @@ EXAMPLES = {
     "mapping check": """\
   xpipe-migrate mapping check servers.csv
   xpipe-migrate mapping check servers.csv --mapping rdm""",
+    "formats": """\
+  xpipe-migrate formats                              every source format, its options and defaults
+  xpipe-migrate formats mremoteng --format json      one format, for scripts""",
     "simulator": """\
   xpipe-migrate simulator                            XPipe's API on 127.0.0.1:21721
   xpipe-migrate simulator --port 21800 --state-dir vault --api-key-file key.txt""",

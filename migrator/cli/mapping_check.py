@@ -16,7 +16,7 @@ from pathlib import Path
 from migrator.cli.argtypes import non_negative
 from migrator.errors import ConfigError
 from migrator.escape import console_strings
-from migrator.sources import open_source
+from migrator.sources import formats_where, open_source
 from migrator.sources.tabular.headers import profiles_for
 from migrator.sources.tabular.profiles import (
     FIELDS,
@@ -48,8 +48,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     options = {k: v for k, v in (("mapping", args.mapping), ("sheet", args.sheet)) if v}
     source = open_source(args.file, options=options)
-    if source.format not in ("csv", "excel"):
-        raise ConfigError(f"{args.file}: mapping check reads CSV and Excel files, not {source.format}")
+    if not source.tabular:
+        tabular = ", ".join(formats_where(lambda cls: cls.tabular))
+        raise ConfigError(f"{args.file}: mapping check reads tabular sources ({tabular}), not {source.format}")
     report = check_report(source, max(args.rows, 0), args.mapping)
     out = json.dumps(report, indent=2) if args.format == "json" else render(report)
     sys.stdout.write(out + "\n")
@@ -252,7 +253,7 @@ def render(report: dict) -> str:
     facts = report["file_facts"]
     lines = []
     what = report["format"]
-    if report["format"] == "csv":
+    if "delimiter" in facts:
         delim = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(facts.get("delimiter"), "?")
         what += f", {facts.get('encoding')}, {delim}-separated"
     elif facts.get("sheets"):

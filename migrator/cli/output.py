@@ -14,7 +14,7 @@ from migrator.cli.common import EXIT_CHANGES, EXIT_OK, table_options
 from migrator.errors import ConfigError, PartialFailure, PlanRefused
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
-from migrator.sources import parse_source_spec
+from migrator.sources import parse_source_spec, source_class
 from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _flag_inputs(args) -> dict[str, str]:
     out = {}
     for spec in getattr(args, "sources", None) or []:
         fmt, location = parse_source_spec(spec)
-        if fmt != "xo" and location != "-":
+        if not (fmt is not None and source_class(fmt).remote) and location != "-":
             out[f"the source {spec}"] = location
     for dest, what in (
         ("mapping", "the mapping"),

@@ -1,19 +1,22 @@
 """Source formats: the registry, detection, and ``FORMAT:LOCATION`` specs.
 
-``FORMATS`` is the one list of formats: the CLI's help, the job file's ``format`` key and detection
-all read it, so adding a format is its module plus one line here. Each format is imported only when
-used, so one broken optional format never stops the others.
+``FORMATS`` is the one list of built-in formats; plugins add theirs through entry points
+(``migrator.sources.registry``). The job file's ``format`` key, ``FORMAT:PATH``, detection and the
+``formats`` command all read the registry, and every decision about a format (tabular, remote, its
+options) is declared on its class, so adding a format is its module plus one line here. Each format
+is imported only when used, so one broken format never stops the others.
 """
 
 from __future__ import annotations
 
-import importlib
+import re
 from pathlib import Path
 from typing import Any
 
 from migrator.errors import InputError
 from migrator.sources.base import Source
 from migrator.sources.limits import open_source_file
+from migrator.sources.registry import Registry
 
 FORMATS: dict[str, str] = {
     "csv": "migrator.sources.tabular.csv:CsvSource",
@@ -22,37 +25,58 @@ FORMATS: dict[str, str] = {
     "putty": "migrator.sources.putty.source:PuttySource",
     "mobaxterm": "migrator.sources.mobaxterm:MobaXtermSource",
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
+    "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
+    "winscp": "migrator.sources.winscp.source:WinScpSource",
+    "remmina": "migrator.sources.remmina.source:RemminaSource",
+    "tabby": "migrator.sources.tabby.source:TabbySource",
 }
 
 
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    """The formats of this process (built-ins, and plugins once a lookup needs them)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry(FORMATS)
+    return _REGISTRY
+
+
 def format_names() -> tuple[str, ...]:
-    return tuple(FORMATS)
+    """Every usable format name: the built-ins and the plugins that load."""
+    return tuple(registry().usable())
 
 
 def source_class(fmt: str) -> type[Source]:
-    try:
-        target = FORMATS[fmt]
-    except KeyError:
-        raise InputError(f"unknown source format {fmt!r}; known: {', '.join(FORMATS)}") from None
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return registry().load(fmt)
 
 
 def available_formats() -> dict[str, type[Source]]:
-    out = {}
-    for fmt in FORMATS:
-        try:
-            out[fmt] = source_class(fmt)
-        except ImportError:
-            continue
-    return out
+    return registry().usable()
+
+
+def formats_where(predicate) -> tuple[str, ...]:
+    """The usable formats whose class satisfies ``predicate`` (``lambda cls: cls.tabular``)."""
+    return tuple(name for name, cls in available_formats().items() if predicate(cls))
 
 
 def detect_format(location: str | Path) -> str:
-    """Pick the local format whose ``detect`` is surest about ``location``; fail with the file named."""
+    """Pick the local format whose ``detect`` is surest about ``location``; fail with the file named.
+
+    Two formats equally sure is an error that names both, never a silent pick. A plugin whose
+    ``detect`` raises is reported (``registry().problems()``) and counts as not sure.
+    """
     path = Path(location)
     if not path.exists():
+        prefix, sep, rest = str(location).partition(":")
+        if sep and rest and re.fullmatch(r"[a-z][a-z0-9_]{1,31}", prefix) and Path(rest).exists():
+            raise InputError(
+                f"{location}: {prefix!r} is not a source format this installation knows "
+                f"(known: {', '.join(format_names())}; a plugin's format needs the plugin installed)"
+            )
         raise InputError(f"{path}: no such file or folder")
     head = b""
     if not path.is_dir():
@@ -61,13 +85,30 @@ def detect_format(location: str | Path) -> str:
                 head = fh.read(8192)
             except OSError as exc:
                 raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    scores = sorted(
-        ((cls.detect(path, head), fmt) for fmt, cls in available_formats().items() if not cls.remote),
-        reverse=True,
-    )
-    if not scores or scores[0][0] <= 0:
+    reg = registry()
+    scores = []
+    for fmt, cls in reg.usable().items():
+        if cls.remote:
+            continue
+        try:
+            score = int(cls.detect(path, head))
+        except Exception as exc:
+            if reg.entry(fmt).builtin:
+                raise
+            reg.refused.append(f"{reg.entry(fmt).origin}: its detect failed on {path} ({type(exc).__name__})")
+            continue
+        if score > 0:
+            scores.append((min(score, 100), fmt))
+    scores.sort(key=lambda s: (-s[0], s[1]))
+    if not scores:
         raise InputError(
-            f"{path}: cannot tell which format this is; name it with FORMAT:PATH (formats: {', '.join(FORMATS)})"
+            f"{path}: cannot tell which format this is; name it with FORMAT:PATH (xpipe-migrate formats lists them)"
+        )
+    if len(scores) > 1 and scores[0][0] == scores[1][0]:
+        tied = [fmt for score, fmt in scores if score == scores[0][0]]
+        raise InputError(
+            f"{path}: the formats {', '.join(tied)} are equally sure this file is theirs; "
+            f"name one with FORMAT:PATH (e.g. {tied[0]}:{path})"
         )
     return scores[0][1]
 
@@ -75,9 +116,14 @@ def detect_format(location: str | Path) -> str:
 def parse_source_spec(spec: str) -> tuple[str | None, str]:
     """``FORMAT:LOCATION`` names the format explicitly; a bare location is detected."""
     fmt, sep, rest = spec.partition(":")
-    if sep and fmt in FORMATS and rest:
+    if sep and rest and (fmt in FORMATS or (fmt and registry_has(fmt))):
         return fmt, rest
     return None, spec
+
+
+def registry_has(fmt: str) -> bool:
+    """Whether ``fmt`` is a registered name (a broken plugin's too, so using it says what is wrong)."""
+    return fmt in registry().names()
 
 
 def open_source(

@@ -25,9 +25,52 @@ _FLAG_OF = {"mapping": "--mapping", "sheet": "--sheet"}
 
 
 class SourceOptions(BaseModel):
-    """Base of every format's options: unknown keys are refused, values are checked by type."""
+    """Base of every format's options: unknown keys are refused, values are checked by type.
+
+    Each option is documented where it is declared, by a ``Field(description=...)`` or a ``#:``
+    comment on the line(s) above it; ``option_help`` reads either, so ``xpipe-migrate formats`` and
+    the README are generated from the one place the option is defined.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def option_help(cls) -> dict[str, str]:
+        """Option name -> its one-line description (``Field(description=...)``, else its ``#:`` comment)."""
+        comments: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            if isinstance(klass, type) and issubclass(klass, SourceOptions):
+                comments.update(_field_comments(klass))
+        return {name: (field.description or comments.get(name, "")).strip() for name, field in cls.model_fields.items()}
+
+
+def _field_comments(klass: type) -> dict[str, str]:
+    """Each field's ``#:`` comment (the lines right above it) or docstring (the string right below it)."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        source = textwrap.dedent(inspect.getsource(klass))
+    except (OSError, TypeError):  # no source shipped: the descriptions are simply not shown
+        return {}
+    lines = source.splitlines()
+    body = ast.parse(source).body[0].body
+    out = {}
+    for i, node in enumerate(body):
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        above, n = [], node.lineno - 2
+        while n >= 0 and lines[n].strip().startswith("#:"):
+            above.insert(0, lines[n].strip()[2:].strip())
+            n -= 1
+        after = body[i + 1] if i + 1 < len(body) else None
+        if above:
+            out[node.target.id] = " ".join(above)
+        elif isinstance(after, ast.Expr) and isinstance(getattr(after, "value", None), ast.Constant):
+            if isinstance(after.value.value, str):
+                out[node.target.id] = " ".join(after.value.value.split())
+    return out
 
 
 def text_codec(name: str) -> str:
@@ -84,6 +127,8 @@ def describe_option_errors(model: type[BaseModel], exc: ValidationError, where: 
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             choices = f"; {fmt} options: {', '.join(known)}" if known and not close else ""
             lines.append(f"{where}: unknown option '{name}' for {fmt} sources{hint}{choices}")
+        elif err["type"] == "value_error" and not err["loc"]:  # about the options as a whole
+            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
         elif err["type"] == "value_error":
             lines.append(f"{where}: option '{name}': {err['msg'].removeprefix('Value error, ')}")
         else:
@@ -93,10 +138,9 @@ def describe_option_errors(model: type[BaseModel], exc: ValidationError, where: 
 
 
 def _formats_with_option(name: str):
-    from migrator.sources import FORMATS, source_class
+    from migrator.sources import available_formats
 
-    for fmt in FORMATS:
-        cls = source_class(fmt)
+    for fmt, cls in available_formats().items():
         if name in cls.Options.model_fields:
             yield fmt, cls
 
@@ -115,6 +159,8 @@ class Source(ABC):
     summary: ClassVar[str] = ""
     #: The format's options model; its field defaults are the only defaults of those options.
     Options: ClassVar[type[SourceOptions]] = SourceOptions
+    #: The version of this contract the class is written for (plugins: see ``sources.registry``).
+    api_version: ClassVar[int] = 1
     #: True when the location is a URL rather than a local path.
     remote: ClassVar[bool] = False
     #: True for spreadsheet formats: mapped by a column profile, with ``--rejects`` and ``mapping check``.
@@ -154,7 +200,7 @@ class Source(ABC):
 
     @classmethod
     def example(cls, folder: Path) -> str | None:
-        """Write a small valid input of this format into ``folder`` and return its location.
+        """Write a small valid input of this format into the existing ``folder`` and return its location.
 
         The contract tests run every registered format (plugins included) through the same checks
         with it: it must read to at least one host and no error. None only for a remote format.

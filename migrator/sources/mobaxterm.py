@@ -126,6 +126,17 @@ class MobaXtermSource(SessionFields, FileSource):
         self._expanded: set[str] = set()
 
     @classmethod
+    def example(cls, folder: Path) -> str:
+        path = Path(folder) / "sessions.mxtsessions"
+        path.write_text(
+            "[Bookmarks]\r\nSubRep=\r\nImgNum=42\r\nweb-01= #109#0%192.0.2.11%22%deploy%%-1%-1%%%%%0%0%0%%%-1%0%0%0%"
+            "%1080%%0%0%1%%0%%%%0%-1%-1%0#MobaFont%10%0%0%-1%15%236,236,236%30,30,30%180,180,192%0%-1%0%%xterm%-1%0%"
+            "_Std_Colors_0_%80%24%0%1%-1%<none>%%0%0%-1%-1#0# #-1\r\n",
+            encoding="utf-8",
+        )
+        return path.as_posix()
+
+    @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return 0

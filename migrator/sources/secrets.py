@@ -65,6 +65,7 @@ def refuse_secret_values(raw: Mapping | None, where: str) -> None:
 class SecretOptions(SourceOptions):
     """Options of a format whose files can be locked: ``password_file`` names the file holding the secret."""
 
+    #: file holding the password that unlocks the file (default: the XPIPE_MIGRATE_SOURCE_PASSWORD variable)
     password_file: Path | None = None
 
 
@@ -126,4 +127,6 @@ def wrong_secret(shown: str, secret: SourceSecret | None, what: str = "password"
             f"{shown}: the file is protected by a {what}; put it in a file and pass "
             f"--source-option password_file=PATH, or set {PASSWORD_ENV} (nothing was imported)"
         )
-    return WrongSourceSecret(f"{shown}: the {what} from {secret.origin} does not unlock this file (nothing was imported)")
+    return WrongSourceSecret(
+        f"{shown}: the {what} from {secret.origin} does not unlock this file (nothing was imported)"
+    )

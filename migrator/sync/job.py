@@ -35,13 +35,12 @@ from pydantic_core import PydanticCustomError
 
 from migrator.errors import ConfigError
 from migrator.plan.model import PruneOptions
-from migrator.sources import FORMATS, detect_format
+from migrator.sources import detect_format, formats_where
 from migrator.sync.filters import _check_globs, folder_glob_regex
 from migrator.sync.job_sections import (
     _NAME,
     _RESERVED_OPTIONS,
     EMBEDDED,
-    TABULAR_FORMATS,
     ImportSettings,
     JobPath,
     PruneSettings,
@@ -54,6 +53,8 @@ from migrator.sync.job_sections import (
     _only_for,
     _resolve,
     _Section,
+    format_list,
+    option_takers,
 )
 
 try:
@@ -113,7 +114,7 @@ class SourceSpec(_Section):
         if remote and (self.url is None or self.path is not None):
             raise ValueError(f'format = "{self.format}" reads a URL: give url = "https://..." and no path')
         if not remote and self.url is not None:
-            takers = ", ".join(f for f in FORMATS if _is_remote(f))
+            takers = ", ".join(formats_where(lambda cls: cls.remote))
             raise ValueError(f"url is only for {takers} sources; a file source takes path")
         if self.format is not None:
             from migrator.sources import source_class
@@ -130,7 +131,7 @@ class SourceSpec(_Section):
     @field_validator("mapping")
     @classmethod
     def _mapping(cls, v: str, info: ValidationInfo) -> str:
-        _only_for(info.data.get("format"), TABULAR_FORMATS, "a mapping", "CSV and Excel")
+        _only_for(info.data.get("format"), "mapping", "a mapping")
         if not v.strip():
             raise ValueError("must not be empty; leave the key out to detect the mapping")
         if Path(v).suffix.lower() == ".toml" or "/" in v or os.sep in v:
@@ -140,7 +141,7 @@ class SourceSpec(_Section):
     @field_validator("sheet")
     @classmethod
     def _sheet(cls, v: str, info: ValidationInfo) -> str:
-        _only_for(info.data.get("format"), ("excel",), "a sheet", "Excel")
+        _only_for(info.data.get("format"), "sheet", "a sheet")
         return v
 
     @field_validator("options")
@@ -177,15 +178,14 @@ class SourceSpec(_Section):
 
     def _raw_options(self, fmt: str) -> dict[str, Any]:
         opts = dict(self.options)
-        for key, value, formats, what in (
-            ("mapping", self.mapping, TABULAR_FORMATS, "CSV and Excel"),
-            ("sheet", self.sheet, ("excel",), "Excel"),
-        ):
+        for key, value in (("mapping", self.mapping), ("sheet", self.sheet)):
             if value is None:
                 continue
-            if fmt not in formats:
+            takers = option_takers(key)
+            if fmt not in takers:
                 raise ConfigError(
-                    f"{self.label} {key}: only {what} sources take {key!r}, but {self.location} was detected as {fmt!r}"
+                    f"{self.label} {key}: only {format_list(takers)} sources take {key!r}, "
+                    f"but {self.location} was detected as {fmt!r}"
                 )
             opts[key] = value
         return opts

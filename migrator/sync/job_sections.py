@@ -25,13 +25,11 @@ from pydantic import (
     model_validator,
 )
 
-from migrator.errors import ConfigError
+from migrator.errors import ConfigError, InputError
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.plan.model import PruneOptions
-from migrator.sources import FORMATS
 from migrator.xpipe.target import MAX_SECONDS, TargetOptions, check_state_dir
 
-TABULAR_FORMATS = ("csv", "excel")
 EMBEDDED = "embedded"
 DEFAULT_API_KEY_ENV = "XPIPE_API_KEY"
 IDENTITY_NAME_FIELDS = ("user", "method", "n")
@@ -44,11 +42,25 @@ StrictBool = Annotated[bool, Strict()]
 
 
 def _known_format(v: str) -> str:
-    if v not in FORMATS:
-        close = difflib.get_close_matches(v, list(FORMATS), n=1)
+    from migrator.sources import registry
+
+    names = registry().names()
+    if v not in names:
+        close = difflib.get_close_matches(v, list(names), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown format {v!r}{hint}; known: {', '.join(FORMATS)}")
+        raise ValueError(f"unknown format {v!r}{hint}; known: {', '.join(names)}")
     return v
+
+
+def option_takers(option: str) -> tuple[str, ...]:
+    """The formats whose options model has ``option`` (``mapping``, ``sheet``): declared on the classes."""
+    from migrator.sources import formats_where
+
+    return formats_where(lambda cls: option in cls.Options.model_fields)
+
+
+def format_list(formats: tuple[str, ...]) -> str:
+    return " and ".join(formats) if len(formats) < 3 else ", ".join(formats[:-1]) + " and " + formats[-1]
 
 
 # -- paths relative to the job file -----------------------------------------------------------------
@@ -96,11 +108,14 @@ class _Section(BaseModel):
 
 
 def _is_remote(fmt: str | None) -> bool:
-    if fmt is None or fmt not in FORMATS:
-        return False
-    from migrator.sources import source_class
+    from migrator.sources import registry_has, source_class
 
-    return source_class(fmt).remote
+    if fmt is None or not registry_has(fmt):
+        return False
+    try:
+        return source_class(fmt).remote
+    except InputError:  # a broken plugin: its own validator reports it
+        return False
 
 
 def _is_path_field(field) -> bool:
@@ -108,9 +123,12 @@ def _is_path_field(field) -> bool:
     return annotation is Path or Path in getattr(annotation, "__args__", ())
 
 
-def _only_for(fmt: str | None, formats: tuple[str, ...], what: str, names: str) -> None:
-    if fmt is not None and fmt not in formats:
-        raise ValueError(f"only {names} sources take {what}; this source's format is {fmt!r}")
+def _only_for(fmt: str | None, option: str, what: str) -> None:
+    if fmt is None:
+        return
+    takers = option_takers(option)
+    if fmt not in takers:
+        raise ValueError(f"only {format_list(takers)} sources take {what}; this source's format is {fmt!r}")
 
 
 class Target(_Section):

@@ -205,7 +205,7 @@ FLAG_ERRORS = [
         "--identity-threshold cannot be used with --identities inplace",
     ),
     (["plan", "{csv}", "--target", "http://127.0.0.1:9", "--ca-bundle", "ca.pem"], "--ca-bundle cannot be used"),
-    (["plan", "{ssh}", "--target", "embedded", "--rejects", "r.csv"], "no source is CSV or Excel"),
+    (["plan", "{ssh}", "--target", "embedded", "--rejects", "r.csv"], "and no source is one"),
     (["plan", "{csv}", "--target", "embedded", "--bogus"], "unrecognized arguments: --bogus"),
     (["plan", "{csv}", "--tar", "embedded"], "unrecognized arguments: --tar"),  # no silent abbreviations
     (["plan", "{csv}", "--format", "xml"], "invalid choice: 'xml'"),

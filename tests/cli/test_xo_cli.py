@@ -136,7 +136,7 @@ def write_job(folder: Path, url: str, options: str = "", extra: str = "") -> Pat
         ),
         (
             '[[source]]\nformat = "xo"\nurl = "https://xo"\noptions = { adress = "ipv4" }\n',
-            "option adress: unknown option",
+            "unknown option 'adress' for xo sources (did you mean 'address'?)",
         ),
     ],
 )

@@ -226,6 +226,12 @@ class AnsibleSource(FileSource):
     Options = AnsibleOptions
 
     @classmethod
+    def example(cls, folder: Path) -> str:
+        path = Path(folder) / "inventory.ini"
+        path.write_text("[web]\nweb-01 ansible_host=192.0.2.11 ansible_user=deploy\n\n[web:vars]\nansible_port=22\n")
+        return path.as_posix()
+
+    @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir() or b"\x00" in head:
             return 0

@@ -257,8 +257,9 @@ def decode_quoted(raw_lines: list[str], quote: str) -> str:
 class FlowParser:
     """Recursive descent over one flow collection (``[a, b]``, ``{k: v}``), depth-bounded."""
 
-    def __init__(self, text: str, tag_handler):
+    def __init__(self, text: str, tag_handler, resolve=None):
         self.text, self.i, self.tag = text, 0, tag_handler
+        self.resolve = resolve or resolve_plain
 
     def parse(self):
         value = self.node(0)
@@ -310,7 +311,7 @@ class FlowParser:
                 break
             self.i += 1
         raw = t[start : self.i].strip(" \t")
-        return resolve_plain(raw) if raw else None
+        return self.resolve(raw) if raw else None
 
     def sequence(self, depth: int) -> list:
         self.i += 1

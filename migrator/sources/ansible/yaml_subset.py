@@ -81,7 +81,9 @@ def key_split(content: str) -> tuple[str, str, bool] | None:
 
 
 class YamlSubsetReader:
-    def __init__(self, text: str):
+    def __init__(self, text: str, resolve=resolve_plain):
+        #: types a plain scalar (YAML 1.1 as PyYAML by default; another format may give its own schema)
+        self.resolve = resolve
         self.lines = text.split("\n")
         if self.lines[-1] == "":
             self.lines.pop()  # the final line break ends the last line; it does not start another
@@ -236,7 +238,7 @@ class YamlSubsetReader:
             return decode_quoted([text[1:-1]], text[0])
         if text.startswith(("&", "*", "!")):
             return Unsupported("anchors, aliases and tags on keys are not supported")
-        return resolve_plain(text) if text else None
+        return self.resolve(text) if text else None
 
     def sequence(self, indent: int, depth: int) -> list:
         out: list = []
@@ -343,7 +345,7 @@ class YamlSubsetReader:
         if len(parts) > 1:
             return text
         try:
-            return resolve_plain(text)
+            return self.resolve(text)
         except YamlError as exc:
             self.problem(line, f"{exc}; the value is not read")
             return Unsupported("bad number", line)
@@ -386,7 +388,7 @@ class YamlSubsetReader:
             self.done = True
             return Unsupported("unclosed flow collection", line)
         try:
-            return FlowParser(text, lambda t, v: self.tag(t, v, line)).parse()
+            return FlowParser(text, lambda t, v: self.tag(t, v, line), self.resolve).parse()
         except (_Unsupported, YamlError) as exc:
             self.problem(line, f"{exc}; this value is not read")
         except RecursionError:
@@ -402,9 +404,12 @@ class YamlSubsetReader:
         return text
 
 
-def parse_yaml(text: str) -> tuple[object, list[Problem]]:
-    """Parse ``text``; returns the top-level value and the problems found (each with its line)."""
-    reader = YamlSubsetReader(text.replace("\r\n", "\n").replace("\r", "\n"))
+def parse_yaml(text: str, resolve=resolve_plain) -> tuple[object, list[Problem]]:
+    """Parse ``text``; returns the top-level value and the problems found (each with its line).
+
+    ``resolve`` types plain scalars (default: YAML 1.1 as Ansible's loader; the Tabby source passes
+    js-yaml's schema)."""
+    reader = YamlSubsetReader(text.replace("\r\n", "\n").replace("\r", "\n"), resolve)
     try:
         value = reader.read()
     except RecursionError:

@@ -99,6 +99,18 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
     # ---- detection ----------------------------------------------------------------------------
 
     @classmethod
+    def example(cls, folder: Path) -> str:
+        path = Path(folder) / "sessions.reg"
+        text = (
+            "Windows Registry Editor Version 5.00\r\n\r\n"
+            "[HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\web-01]\r\n"
+            '"HostName"="192.0.2.11"\r\n"UserName"="deploy"\r\n"PortNumber"=dword:00000016\r\n'
+            '"Protocol"="ssh"\r\n'
+        )
+        path.write_bytes(text.encode("utf-16"))
+        return path.as_posix()
+
+    @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return cls._detect_dir(path)

@@ -71,6 +71,12 @@ class SshConfigSource(FileSource):
         self.include_fallback = self.options.include_fallback
 
     @classmethod
+    def example(cls, folder: Path) -> str:
+        path = Path(folder) / "config"
+        path.write_text("Host web-01\n    HostName 192.0.2.11\n    User deploy\n    Port 2222\n", encoding="utf-8")
+        return path.as_posix()
+
+    @classmethod
     def detect(cls, path: Path, head: bytes) -> int:
         name = path.name.lower()
         if path.suffix.lower() in (

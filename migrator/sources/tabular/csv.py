@@ -168,6 +168,13 @@ class CsvSource(FileSource):
     format = "csv"
     summary = "CSV/TSV exports (mRemoteNG, Royal TS, RDM, Termius, SecureCRT, generic) through a column profile"
     Options = CsvOptions
+    tabular = True
+
+    @classmethod
+    def example(cls, folder: Path) -> str:
+        path = Path(folder) / "servers.csv"
+        path.write_text("name,host,port,user,folder\nweb-01,192.0.2.11,22,deploy,Production/Web\n", encoding="utf-8")
+        return path.as_posix()
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:

@@ -253,6 +253,19 @@ class ExcelSource(FileSource):
     format = "excel"
     summary = "Excel .xlsx workbooks, read like CSV through a column profile"
     Options = ExcelOptions
+    tabular = True
+
+    @classmethod
+    def example(cls, folder: Path) -> str:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(["name", "host", "port", "user", "folder"])
+        sheet.append(["web-01", "192.0.2.11", 22, "deploy", "Production/Web"])
+        path = Path(folder) / "inventory.xlsx"
+        book.save(path)
+        return path.as_posix()
 
     @classmethod
     def detect(cls, path: Path, head: bytes) -> int:

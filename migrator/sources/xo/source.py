@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
@@ -34,16 +34,27 @@ _TOKEN_REFUSED = (
 class XoOptions(SourceOptions):
     """What ``--source-option KEY=VALUE`` (or a job's ``options``) may set for an ``xo`` source."""
 
+    #: file holding the token (default: the XO_TOKEN variable)
     token_file: Path | None = None
+    #: CA certificate(s) to trust for https:// (default: the system CAs)
     ca_bundle: Path | None = None
+    #: false skips certificate verification (with a warning)
     verify: bool = True
+    #: XO filter expression, sent as is (default: all VMs)
     filter: str | None = None
+    #: main (XO's mainIpAddress), ipv4, ipv6, or a network such as 10.0.0.0/8
     address: str = "main"
+    #: false skips halted VMs
     include_halted: bool = True
+    #: SSH port of every imported VM
     port: int = Field(default=22, ge=1, le=65535)
+    #: SSH user of every imported VM
     user: str | None = None
+    #: seconds for each whole answer, not each read
     timeout: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
+    #: read at most N VMs (sent to XO)
     limit: int | None = Field(default=None, ge=1)
+    #: refuse an answer larger than this many MiB
     max_mb: int = Field(default=256, ge=1)
 
     @model_validator(mode="before")
@@ -78,24 +89,6 @@ class XoOptions(SourceOptions):
         if self.ca_bundle is not None and not self.verify:
             raise ValueError("ca_bundle and verify=false contradict each other; give one of them")
         return self
-
-    @classmethod
-    def parse(cls, options: dict) -> XoOptions:
-        """Validate, with one line per problem and never an input value (it could be a secret)."""
-        try:
-            return cls.model_validate(options)
-        except ValidationError as exc:
-            lines = []
-            for err in exc.errors():
-                msg = str(err["msg"]).removeprefix("Value error, ")
-                if msg.startswith("xo: "):
-                    lines.append(msg)
-                    continue
-                key = ".".join(str(p) for p in err["loc"]) or "options"
-                if err["type"] == "extra_forbidden":
-                    msg = f"unknown option; known: {', '.join(cls.model_fields)}"
-                lines.append(f"xo: option {key}: {msg}")
-            raise ConfigError("\n".join(dict.fromkeys(lines))) from None
 
 
 def load_token(options: XoOptions, env=None) -> tuple[str, str]:
@@ -236,10 +229,6 @@ class XoSource(Source):
         from migrator.sources.xo.client import normalize_url
 
         return normalize_url(location)
-
-    @classmethod
-    def parse_options(cls, raw, where=None) -> XoOptions:
-        return XoOptions.parse(raw or {})
 
     def read(self) -> SourceResult:
         out = read_xo(self.url, self.options)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers.formats import file_formats
 from helpers.paths import REPO_ROOT
 from helpers.ssh_config import LOCAL_USER, write
 from openpyxl import Workbook
@@ -33,7 +33,7 @@ from migrator.sources.ssh_config.source import SshConfigSource
 from migrator.sources.tabular.excel import ExcelSource, scan_sheet
 
 REPO = REPO_ROOT
-FORMATS = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
+FORMATS = file_formats()  # every registered file format: a new one is covered by itself
 
 # Reads each spec in a child process (so a blocking open cannot hang the test run) with 1 GiB of
 # address space, and prints what happened to each as JSON.
@@ -256,26 +256,26 @@ def test_deeply_nested_includes_stop_at_openssh_depth(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("kind", ["truncated", "binary", "empty"])
-def test_truncated_binary_and_empty_files_fail_cleanly(tmp_path, fmt, kind):
-    samples = {
-        "csv": "servers.csv",
-        "excel": "excel/inventory.xlsx",
-        "ssh_config": "ssh_config",
-        "putty": "putty-sessions.reg",
-        "mobaxterm": "mobaxterm.mxtsessions",
-    }
-    data = (REPO / "samples" / samples[fmt]).read_bytes()
-    content = {"truncated": data[: len(data) // 3], "binary": bytes(range(256)) * 64, "empty": b""}[kind]
-    path = tmp_path / Path(samples[fmt]).name
-    path.write_bytes(content)
-    try:
-        result = read_with_home([f"{fmt}:{path}"], tmp_path)
-    except InputError as exc:
-        assert re.match(re.escape(path.as_posix()) + r": ", str(exc)), str(exc)
-        return
-    for d in result.diagnostics:
-        assert d.file is not None and d.message
+def test_truncated_binary_and_empty_files_fail_cleanly(tmp_path, fmt):
+    from migrator.sources import source_class
+
+    (tmp_path / "example").mkdir()
+    example = Path(source_class(fmt).example(tmp_path / "example"))
+    target = (
+        max((f for f in example.rglob("*") if f.is_file()), key=lambda f: f.stat().st_size)
+        if example.is_dir()
+        else example
+    )
+    data = target.read_bytes()
+    for kind, content in {"truncated": data[: len(data) // 3], "binary": bytes(range(256)) * 64, "empty": b""}.items():
+        target.write_bytes(content)
+        try:
+            result = read_with_home([f"{fmt}:{example}"], tmp_path)
+        except InputError as exc:
+            assert str(exc).startswith(example.as_posix()), (kind, str(exc))
+            continue
+        for d in result.diagnostics:
+            assert d.file is not None and d.message, kind
 
 
 @pytest.mark.parametrize("fmt", [*FORMATS, None])

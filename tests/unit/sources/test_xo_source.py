@@ -18,7 +18,7 @@ from migrator.errors import (
 from migrator.sources import open_source, parse_source_spec
 from migrator.sources.xo.client import XoClient, check_token, normalize_url
 from migrator.sources.xo.mapping import MapOptions, Origin, VmMapper, address_picker
-from migrator.sources.xo.source import XoOptions, XoSource
+from migrator.sources.xo.source import XoSource
 
 VMS, POOLS = load_samples()
 BY_NAME = {vm["name_label"]: vm for vm in VMS}
@@ -81,7 +81,7 @@ def test_spec_keeps_the_url_and_never_looks_for_a_file():
 def test_a_token_option_is_refused_without_showing_it():
     for key in ("token", "TOKEN", "xo_token"):
         with pytest.raises(ConfigError) as info:
-            XoOptions.parse({key: "Very-Secret-Token-1"})
+            XoSource.parse_options({key: "Very-Secret-Token-1"})
         text = str(info.value)
         assert "XO_TOKEN" in text and "token_file" in text and "Very-Secret-Token-1" not in text
         assert "\n" not in text
@@ -89,15 +89,15 @@ def test_a_token_option_is_refused_without_showing_it():
 
 def test_options_are_checked_one_line_each_and_never_echo_values():
     with pytest.raises(ConfigError) as info:
-        XoOptions.parse({"adress": "ipv4", "port": "Secret-Like-99", "address": "nowhere"})
+        XoSource.parse_options({"adress": "ipv4", "port": "Secret-Like-99", "address": "nowhere"})
     lines = str(info.value).splitlines()
-    assert any("option adress: unknown option; known:" in line and "address" in line for line in lines)
-    assert any(line.startswith("xo: option port:") for line in lines)
+    assert any("unknown option 'adress' for xo sources (did you mean 'address'?)" in line for line in lines)
+    assert any(line.startswith("xo: option 'port':") for line in lines)
     assert any("use main, ipv4, ipv6 or a network" in line for line in lines)
     assert "Secret-Like-99" not in str(info.value)
     with pytest.raises(ConfigError, match="contradict"):
-        XoOptions.parse({"verify": False, "ca_bundle": "ca.pem"})
-    opts = XoOptions.parse({"verify": "false", "timeout": "2.5", "limit": "3", "address": "10.10.0.0/16"})
+        XoSource.parse_options({"verify": False, "ca_bundle": "ca.pem"})
+    opts = XoSource.parse_options({"verify": "false", "timeout": "2.5", "limit": "3", "address": "10.10.0.0/16"})
     assert opts.verify is False and opts.timeout == 2.5 and opts.limit == 3 and opts.address == "10.10.0.0/16"
 
 

@@ -1,0 +1,1 @@
+"""Tabby's config.yaml (js-yaml), its profiles, groups and jump hosts, and its encrypted vault."""
