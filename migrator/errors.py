@@ -36,6 +36,15 @@ class LedgerConflict(InputError):
     """A write would give one XPipe entry two ledger rows (two source keys owning one UUID)."""
 
 
+class LedgerError(InputError):
+    """The ledger cannot be used: damaged, of a newer schema, not a ledger, not writable, or a path
+    that is a folder or a link to nothing. Found before anything is written to XPipe."""
+
+
+class RunLocked(MigratorError):
+    """Another apply or sync holds the ledger (the message names its PID, host and start time)."""
+
+
 class PlanRefused(MigratorError):
     """The plan is unsafe (or stale) and was not applied."""
 
@@ -49,12 +58,29 @@ class PartialFailure(MigratorError):
 
 
 class XPipeError(MigratorError):
-    """Talking to the XPipe daemon failed."""
+    """Talking to the XPipe daemon failed.
 
-    def __init__(self, message: str, *, status: int | None = None, endpoint: str | None = None):
+    ``outcome_unknown`` says whether a *write* that failed this way may still have been applied: a
+    5xx, an answer that broke off or never came, a timeout once the request was sent. Such a write
+    stays open in the journal and is checked against the vault, never taken as not done. A 4xx, an
+    auth failure and a connection that could not be opened are definite: nothing was applied.
+    """
+
+    outcome_unknown = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        endpoint: str | None = None,
+        outcome_unknown: bool | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.endpoint = endpoint
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
 
 
 class DaemonUnreachable(XPipeError):
@@ -67,6 +93,15 @@ class XPipeTimeout(XPipeError):
     """The daemon accepted the connection but did not answer in time."""
 
     exit_code = 5
+    outcome_unknown = True
+
+
+class ConnectionLost(XPipeError):
+    """The connection broke (reset, closed) after a write was sent and before its answer came: the
+    write may or may not have been applied. Writes are never resent blindly after this."""
+
+    exit_code = 5
+    outcome_unknown = True
 
 
 class AuthenticationFailed(XPipeError):
@@ -102,7 +137,10 @@ class BadRequest(XPipeError):
 
 
 class ServerError(XPipeError):
-    """XPipe answered 500 (incomplete data, failed validation, a server bug). Never retried blindly."""
+    """XPipe answered 5xx (incomplete data, failed validation, a server bug, or a failure after the
+    write was stored: docs/xpipe-api.md §2.4). Never retried blindly."""
+
+    outcome_unknown = True
 
     def __init__(self, message: str, *, server_message: str = "", **kw):
         super().__init__(message, **kw)
@@ -114,6 +152,7 @@ class ProtocolError(XPipeError):
     JSON of the wrong shape for the endpoint. Exit 5 like an unreachable daemon: no usable XPipe."""
 
     exit_code = 5
+    outcome_unknown = True
 
 
 class SourceServiceError(MigratorError):

@@ -11,12 +11,12 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from migrator.errors import ConfigError, InputError, MigratorError, SourceServiceError
+from migrator.errors import ConfigError, InputError, LedgerError, MigratorError, SourceServiceError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources import open_source
 
@@ -178,6 +178,8 @@ class Run:
     state_path: Path | None = None  # the ledger; None: nothing is owned unless ``adhoc_state``
     adhoc_state: bool = False  # no state_path: use the per-user ledger of the vault talked to (sync/state.py)
     create_state: bool = True  # False (audit): a ledger that does not exist yet is not created
+    #: seconds an apply or sync waits while another run writes with its ledger (``--lock-wait``)
+    lock_wait: float = 10.0
     force: bool = False
     adopt: bool = False
     progress: bool = True
@@ -196,8 +198,9 @@ class Outcome:
 class Session:
     """An open client (and ledger) for one run: plan and apply against the same vault."""
 
-    def __init__(self, run: Run, client: XPipeClient, ledger: Ledger | None):
+    def __init__(self, run: Run, client: XPipeClient, ledger: Ledger | None, notes: list[Diagnostic] | None = None):
         self.run, self.client, self.ledger = run, client, ledger
+        self.notes = list(notes or [])  # about the ledger itself, shown with the plan
 
     def plan(self, inventory: Inventory) -> Plan:
         from migrator.mapper.ssh_store import SshStoreMapper
@@ -215,7 +218,7 @@ class Session:
             adopt=run.adopt,
             prune=run.prune,
         )
-        plan = planner.plan(mapped.state, inventory.diagnostics + mapped.diagnostics)
+        plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics)
         plan.hosts_read = len(inventory.hosts)
         plan.identities = mapped.identities.as_dict()
         plan.empty_sources = list(inventory.empty)
@@ -251,32 +254,62 @@ class Manager:
         return read_inventory(self.run.sources)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        from migrator.sync.ledger import Ledger
-        from migrator.sync.state import default_state_path, ensure_private_dir
+    def session(self, *, writing: bool = False) -> Iterator[Session]:
+        """An open client and ledger. ``writing`` (apply, sync) takes the run lock and opens the ledger
+        for writing; otherwise the ledger is read-only and no lock is taken (plan, audit, dry runs).
+        A job's ledger is locked and checked before XPipe is contacted; an ad-hoc one is named by the
+        URL discovery finds, so it comes after connecting, still before anything is planned or written."""
+        from migrator.sync.state import default_state_path
         from migrator.xpipe.target import open_client
 
         run = self.run
-        ledger = None
+        with ExitStack() as stack:
+            notes: list[Diagnostic] = []
+            ledger = None
+            if run.state_path is not None:
+                ledger = self._open_ledger(run.state_path, writing, stack, notes)
+            client = stack.enter_context(open_client(run.target, auth=run.auth))
+            if run.state_path is None and run.adhoc_state:
+                path = default_state_path(run.target, client.base_url, run.mapper.root_category)
+                if path is not None:
+                    ledger = self._open_ledger(path, writing, stack, notes)
+            yield Session(run, client, ledger, notes)
+
+    def _open_ledger(self, path: Path, writing: bool, stack: ExitStack, notes: list[Diagnostic]) -> Ledger | None:
+        from migrator.sync.ledger import Ledger
+        from migrator.sync.ledger_file import check_path
+        from migrator.sync.lock import RunLock, describe_holder
+        from migrator.sync.state import ensure_private_dir
+
+        check_path(path)
+        if not writing:
+            if path.exists():
+                return stack.enter_context(Ledger(path, writable=False))
+            return stack.enter_context(Ledger.empty(path)) if self.run.create_state else None
         try:
-            with open_client(run.target, auth=run.auth) as client:
-                path = run.state_path
-                if path is None and run.adhoc_state:
-                    path = default_state_path(run.target, client.base_url, run.mapper.root_category)
-                if path is not None and (run.create_state or path.exists()):
-                    ensure_private_dir(path.parent)
-                    ledger = Ledger(path)
-                yield Session(run, client, ledger)
-        finally:
-            if ledger is not None:
-                ledger.close()
+            ensure_private_dir(path.parent)
+        except OSError as exc:
+            raise LedgerError(f"{path}: cannot create the ledger's folder ({exc.strerror})") from None
+        lock = stack.enter_context(RunLock(path, wait=self.run.lock_wait))
+        if lock.previous:
+            holder = describe_holder(lock.previous, holding=False)
+            notes.append(
+                Diagnostic(
+                    level="warning",
+                    code="lock-taken-over",
+                    file=str(path),
+                    message=f"the last run with this ledger ({holder}) ended without "
+                    "releasing it (killed?); the writes it left open are checked against the vault now",
+                )
+            )
+        return stack.enter_context(Ledger(path))
 
     def execute(
         self, *, apply: bool, saved: dict | None = None, confirm: Callable[[Plan], bool] | None = None
     ) -> Outcome:
         """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
         inventory = self.read()
-        with self.session() as session:
+        with self.session(writing=apply) as session:
             plan = session.plan(inventory)
             refused = plan.refusal(force=self.run.force)
             if refused is None and saved is not None:

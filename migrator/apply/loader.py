@@ -1,8 +1,9 @@
 """Applies a Plan: categories first, then entries in dependency order, prunes, then a read-back check.
 
 Writes are idempotent because XPipe's add upserts by name. With a ledger every write is journaled
-before it is sent and recorded after it returns, so a run killed at any point is reconciled by the
-next one. A failed entry fails the entries that go through it, and nothing else.
+before it is sent and recorded after it returns (``migrator.apply.writes``), so a run killed at any
+point, or a write whose answer was lost, is reconciled by the next one. A failed entry fails the
+entries that go through it, and nothing else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from migrator.apply.encryption import EncryptionStage
-from migrator.errors import BadRequest, ServerError
+from migrator.apply.writes import ENTRY_FAILURES, Writes
+from migrator.errors import BadRequest, XPipeError
 from migrator.mapper.desired import EntryRef, Secret
 from migrator.names import shown_key
 from migrator.plan.compare import desired_leaves, strip_nulls
@@ -77,6 +79,13 @@ def interrupted_text(result: ApplyResult, total: int, journaled: bool) -> str:
     return text + "; run the same command again to finish (entries already written are then unchanged)"
 
 
+def failure_text(exc: XPipeError) -> str:
+    """An entry's failure; a write whose outcome stays unknown says who settles it."""
+    if exc.outcome_unknown:
+        return f"{exc}; whether it arrived is unknown: it stays open in the journal and the next run checks"
+    return str(exc)
+
+
 class Loader:
     def __init__(self, client: XPipeClient, *, progress: bool = True, ledger: Ledger | None = None):
         self.client = client
@@ -84,6 +93,7 @@ class Loader:
         self.progress = progress
         self.ledger = ledger
         self.reader = SecretReader(client)
+        self.writes = Writes(client, ledger, self.reader)
 
     def apply(self, plan: Plan) -> ApplyResult:
         started = time.perf_counter()
@@ -94,10 +104,7 @@ class Loader:
         self._live_categories = plan.live.categories if plan.live else {}
         if self.ledger is not None:
             self.ledger.run_started()
-            for entry in plan.reconciled:
-                self.ledger.record(entry, replaces=self.ledger.owner(entry.uuid))
-            for row in self.ledger.pending():
-                self.ledger.journal_end(row.id, "reconciled")
+            self.ledger.resolve(plan.resolutions)  # before the first write (durability point 3)
         bar = tqdm(
             total=sum(1 for c in plan.changes if c.writes),
             unit="entry",
@@ -145,9 +152,9 @@ class Loader:
             result.outcomes.append(Outcome(change, "failed", error="its parent category could not be created"))
             return
         try:
-            uuid = self.client.add_category(change.path[-1], parent)
-        except (BadRequest, ServerError) as exc:
-            result.outcomes.append(Outcome(change, "failed", error=str(exc)))
+            uuid = self.writes.category(change.path, parent)
+        except ENTRY_FAILURES as exc:
+            result.outcomes.append(Outcome(change, "failed", error=failure_text(exc)))
             return
         categories[lower] = uuid
         result.outcomes.append(Outcome(change, "created", uuid))
@@ -157,35 +164,6 @@ class Loader:
         return categories.get(lower) or ROOTS.get(lower)
 
     # -- entries ---------------------------------------------------------------------------------
-
-    def _journaled(
-        self,
-        change: Change,
-        op: str,
-        name: str,
-        type_: str,
-        call,
-        uuid: str | None = None,
-        record=None,
-        forget: str | None = None,
-        was: str | None = None,
-    ):
-        """Send one write between a journal entry and its result; ``record(uuid)`` gives the ledger row
-        to store in the same transaction as the result, swapping rows with the key it took the entry
-        over from (``change.rekey``, see ``Ledger.record``); ``forget`` drops a pruned key's row."""
-        row = self.ledger.journal_begin(change.key, op, name, type_, uuid) if self.ledger else None
-        try:
-            out = call()
-        except Exception:
-            if row is not None:
-                self.ledger.journal_end(row, "failed")
-            raise
-        if row is not None:
-            got = out if isinstance(out, str) else None
-            self.ledger.journal_end(
-                row, "done", got, record=record(got) if record else None, forget=forget, replaces=change.rekey, was=was
-            )
-        return out
 
     def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
         entry = change.entry
@@ -216,33 +194,30 @@ class Loader:
             data = self._payload(change, uuids)
             if change.action == "recreate" and change.uuid:
                 try:
-                    self._journaled(
-                        change,
-                        "remove",
-                        change.live.name,
-                        entry.type,
-                        lambda: self.client.remove_stores([change.uuid]),
-                        change.uuid,
-                    )
+                    self.writes.remove(change.key, change.uuid, change.live.name, entry.type)
                     removed = True
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
-            uuid = self._journaled(
-                change,
-                "add",
+            uuid = self.writes.add(
+                change.key,
                 entry.name,
                 entry.type,
-                lambda: self.client.add_store(entry.name, data, category=category, validate=False),
-                record=lambda got: (
-                    None if self._foreign(change, got) else self._ledger_row(change, got, {**uuids, change.key: got})
-                ),
+                data,
+                category=category,
+                category_path=tuple(s.lower() for s in entry.category[1:]),
+                target=change.uuid if change.action == "update" else None,
+                row=self._ledger_row(change, "", uuids) if self.ledger is not None else None,
+                accept=lambda got: self._foreign(change, got) is None,
+                replaces=change.rekey,
                 was=change.uuid,
             )
-        except (BadRequest, ServerError) as exc:
+        except ENTRY_FAILURES as exc:
             uuids[change.key] = None
-            error = str(exc)
-            if removed:
+            error = failure_text(exc)
+            if removed and not exc.outcome_unknown:
                 error += "; " + self._put_back(change)
+            elif removed:
+                error += "; the original was removed, and the next run checks where the entry is"
             result.outcomes.append(Outcome(change, "failed", error=error))
             return
         foreign = self._foreign(change, uuid)
@@ -287,19 +262,19 @@ class Loader:
             )
 
         try:
-            self._journaled(
-                change,
-                "add",
+            self.writes.add(
+                change.key,
                 live.name,
                 live.type,
-                lambda: self.client.add_store(
-                    live.name, dict(live.raw, type=live.type), category=cats[0], validate=False
-                ),
-                record=restored if (row is not None and self.ledger is not None) else None,
+                dict(live.raw, type=live.type),
+                category=cats[0],
+                category_path=tuple(live.category),
+                row=restored("") if (row is not None and self.ledger is not None) else None,
+                replaces=change.rekey,
                 was=change.uuid,
             )
-        except (BadRequest, ServerError) as exc:
-            return f"putting the original back failed too ({exc}); the next run creates it again"
+        except ENTRY_FAILURES as exc:
+            return f"putting the original back failed too ({failure_text(exc)}); the next run creates it again"
         return "the original was put back where it was"
 
     def _kept_paths(self, change: Change) -> set[str]:
@@ -399,22 +374,14 @@ class Loader:
             result.outcomes.append(Outcome(change, "quarantined", change.uuid))
             return
         try:
-            self._journaled(
-                change,
-                "remove",
-                change.name,
-                change.live.type,
-                lambda: self.client.remove_stores([change.uuid]),
-                change.uuid,
-                forget=change.key,
-            )
+            self.writes.remove(change.key, change.uuid, change.name, change.live.type, forget=change.key)
         except BadRequest:
             if self.client.store_info([change.uuid])[0]:
                 result.outcomes.append(Outcome(change, "failed", error="XPipe refused to remove it"))
                 return
             self.ledger.forget(change.key)  # removed already, as a child of an entry deleted before it
-        except ServerError as exc:
-            result.outcomes.append(Outcome(change, "failed", error=str(exc)))
+        except ENTRY_FAILURES as exc:
+            result.outcomes.append(Outcome(change, "failed", error=failure_text(exc)))
             return
         result.outcomes.append(Outcome(change, "deleted", change.uuid))
 

@@ -10,6 +10,7 @@ from migrator.cli.common import (
     SOURCE_DESTS,
     TARGET_DESTS,
     add_job_run_args,
+    add_lock_arg,
     add_output_args,
     add_source_args,
     add_state_arg,
@@ -39,6 +40,7 @@ def register(sub) -> None:
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
     add_job_run_args(p)
     add_state_arg(p)
+    add_lock_arg(p)
     p.set_defaults(func=run)
 
 
@@ -87,7 +89,11 @@ def run(args) -> int:
         job = load_job(saved["job"])
         check_outputs(args, job, {"the saved plan": args.sources[0]})
         run_ = job.to_run(
-            prune=made["prune"], force=made["force"], adopt=made["adopt"], progress=progress_enabled(args)
+            prune=made["prune"],
+            force=made["force"],
+            adopt=made["adopt"],
+            progress=progress_enabled(args),
+            lock_wait=args.lock_wait,
         )
         check_rejects(args, run_.sources)
         outcome = Manager(run_).execute(apply=True, saved=saved)

@@ -57,3 +57,25 @@ def milliseconds(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError("must be a finite number of milliseconds")
     return value
+
+
+def wait_seconds(text: str) -> float:
+    """A plain decimal number of seconds, 0 (do not wait) or more, at most a day."""
+    if not _DECIMAL.fullmatch(text):
+        raise argparse.ArgumentTypeError("must be a number of seconds, e.g. 0, 30 or 2.5")
+    value = float(text)
+    if not math.isfinite(value) or value > 86400:
+        raise argparse.ArgumentTypeError("must be a number of seconds from 0 to 86400")
+    return value
+
+
+def share(text: str) -> float:
+    """A share from 0 to 1 (``0.2``), or a percentage (``20%``)."""
+    percent = text.endswith("%")
+    number = text[:-1] if percent else text
+    if not _DECIMAL.fullmatch(number):
+        raise argparse.ArgumentTypeError("must be a share such as 0.2 or 20%")
+    value = float(number) / (100 if percent else 1)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (0% and 100%)")
+    return value

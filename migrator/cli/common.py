@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator.cli.argtypes import count, seconds
+from migrator.cli.argtypes import count, seconds, wait_seconds
 from migrator.errors import ConfigError
 from migrator.manager import SourceInput
 from migrator.report import FORMAT_NAMES
@@ -174,6 +174,18 @@ def add_job_run_args(p: argparse.ArgumentParser) -> None:
         "--adopt",
         action="store_true",
         help="take over same-named entries in the root category that the ledger does not own",
+    )
+
+
+def add_lock_arg(p: argparse.ArgumentParser) -> None:
+    """``--lock-wait``: commands that write take the ledger's run lock (``migrator.sync.lock``)."""
+    p.add_argument(
+        "--lock-wait",
+        type=wait_seconds,
+        default=Run.lock_wait,
+        metavar="SECONDS",
+        help="while another apply or sync writes with the same ledger, wait this long, then stop with "
+        f"exit 1 naming it (0: do not wait; default {Run.lock_wait:g})",
     )
 
 
@@ -354,7 +366,7 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
     target = target_options(args)
     state = getattr(args, "state", None)
     if not state and not has_persistent_vault(target):
-        flags = [f for f in given(args, *RUN_DESTS) if f != "--no-prune"]
+        flags = [f for f in given(args, *RUN_DESTS, "lock_wait") if f != "--no-prune"]
         if flags:
             raise ConfigError(
                 f"{', '.join(flags)} needs a ledger, and --target embedded keeps no vault between "
@@ -374,4 +386,5 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
         force=getattr(args, "force", False),
         adopt=getattr(args, "adopt", False),
         progress=progress,
+        lock_wait=getattr(args, "lock_wait", Run.lock_wait),
     )

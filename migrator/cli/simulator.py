@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from migrator.cli.argtypes import milliseconds, port
-from migrator.cli.common import EXIT_OK
+from migrator.cli.argtypes import milliseconds, non_negative, port, share
+from migrator.cli.common import EXIT_OK, refuse
+from migrator.simulator.faults import MODE_CHOICES
 from migrator.xpipe.target import TargetOptions
 
 
@@ -30,11 +31,33 @@ def register(sub) -> None:
         help="TCP_NODELAY and one write per response, instead of XPipe's JDK server behaviour "
         "(default: the JDK behaviour)",
     )
+    g = p.add_argument_group("faults (a test aid: how a job copes with an XPipe that fails writes)")
+    g.add_argument(
+        "--fail-writes",
+        type=share,
+        metavar="RATE",
+        help="fail this share of the vault writes (add, remove, category add), e.g. 0.2 or 20%% (default: none)",
+    )
+    g.add_argument(
+        "--fail-mode",
+        choices=MODE_CHOICES,
+        default="mixed",
+        help="before: a 500, nothing applied; after-500: applied, then a 500; after-reset / after-close: applied, "
+        "then the connection is reset / closed without an answer; mixed: any of these (default mixed)",
+    )
+    g.add_argument(
+        "--fail-seed", type=non_negative, default=0, metavar="N", help="seed of the draw of failing writes (default 0)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from migrator.simulator import serve
+    from migrator.simulator.faults import FaultPlan
+
+    if args.fail_writes is None:
+        refuse(args, ("fail_mode", "fail_seed"), "without --fail-writes RATE")
+    faults = FaultPlan(args.fail_writes, args.fail_mode, args.fail_seed) if args.fail_writes is not None else None
 
     serve(
         port=args.port,
@@ -44,5 +67,6 @@ def run(args) -> int:
         state_dir=args.state_dir,
         latency_ms=args.latency_ms,
         transport="ideal" if args.ideal_transport else "jdk",
+        faults=faults,
     )
     return EXIT_OK

@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from migrator.cli.common import add_job_run_args, check_output_args, progress_enabled, refuse, run_options
+from migrator.cli.common import (
+    add_job_run_args,
+    add_lock_arg,
+    check_output_args,
+    progress_enabled,
+    refuse,
+    run_options,
+)
 from migrator.cli.output import check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
@@ -21,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes were applied")
     p.add_argument("--out", metavar="PLAN.json", help="with --dry-run: save the plan for 'apply PLAN.json'")
     add_job_run_args(p)
+    add_lock_arg(p)
     p.add_argument("--format", choices=FORMAT_NAMES, default="table", help="report format on stdout (default table)")
     p.add_argument("--show-unchanged", action="store_true", help="list unchanged entries in the table")
     p.set_defaults(func=run)
@@ -33,9 +41,12 @@ def run(args) -> int:
         raise ConfigError("--out saves a plan: use it with --dry-run")
     if args.dry_run:
         refuse(args, ("detailed_exitcode",), "with --dry-run (a dry run exits 2 whenever changes are pending)")
+        refuse(args, ("lock_wait",), "with --dry-run (a dry run writes nothing, so it takes no lock)")
     job = load_job(args.job)
     check_outputs(args, job)
-    run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args))
+    run_ = job.to_run(
+        prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args), lock_wait=args.lock_wait
+    )
     outcome = Manager(run_).execute(apply=not args.dry_run)
     doc = show_outcome(args, outcome)
     job_reports(job, outcome)

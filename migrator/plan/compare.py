@@ -145,3 +145,58 @@ class Comparer:
 
         walk(data, raw, "")
         return out
+
+
+# -- what was sent vs what is there (the journal's check of a write whose answer was lost) ------------
+
+_MISSING = object()
+
+
+def flat_leaves(data: dict, strategy_of: Callable[[dict], dict | None]) -> dict[str, object]:
+    """Every leaf of store ``data`` (a payload or a live rawData) by dotted path, comparable across a
+    round trip: encrypted nodes as the decrypted strategy's leaves (``strategy_of``; XPipe returns
+    them re-encrypted or as sent, never as the same bytes we can compare), references as their UUID
+    (``{"storeId": ...}`` or a string), nulls left out (XPipe may add or drop them), the top-level
+    ``type`` left out (rawData has none)."""
+    out: dict[str, object] = {}
+
+    def walk(value, path: str, decrypted: bool):
+        if value is None:
+            return
+        if not decrypted and is_encrypted_node(value):
+            strategy = strategy_of(value)
+            if isinstance(strategy, dict):
+                walk(strategy, path, True)
+            else:
+                out[path] = "<cannot be decrypted>"
+            return
+        if isinstance(value, dict):
+            if set(value) == {"storeId"}:
+                out[path] = value["storeId"]
+                return
+            for k, v in value.items():
+                if not path and k == "type":
+                    continue
+                walk(v, f"{path}.{k}" if path else k, decrypted)
+            return
+        out[path] = strip_nulls(value)
+
+    walk(data, "", False)
+    return out
+
+
+def sent_digests(data: dict, strategy_of: Callable[[dict], dict | None], digest: Callable[[object], str]) -> dict:
+    """The keyed digest of every leaf of a payload about to be sent (no value is kept)."""
+    return {path: digest(value) for path, value in flat_leaves(data, strategy_of).items()}
+
+
+def differing(
+    sent: dict[str, str], raw: dict, strategy_of: Callable[[dict], dict | None], digest: Callable[[object], str]
+) -> list[str]:
+    """Leaf paths where live ``raw`` differs from what was sent ([]: the entry is what was sent).
+
+    Only the sent leaves are compared, so fields XPipe adds are ignored, as the planner ignores them."""
+    live = flat_leaves(raw if isinstance(raw, dict) else {}, strategy_of)
+    return sorted(
+        path for path, want in sent.items() if live.get(path, _MISSING) is _MISSING or digest(live[path]) != want
+    )

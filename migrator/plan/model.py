@@ -14,7 +14,7 @@ from migrator.errors import PlanRefused
 from migrator.mapper.desired import DesiredEntry
 from migrator.model import Diagnostic
 from migrator.plan.live import LiveEntry, LiveVault
-from migrator.sync.ledger import LedgerEntry
+from migrator.sync.ledger import LedgerEntry, Resolution
 
 ACTIONS = ("create", "update", "recreate", "unchanged", "conflict", "quarantine", "delete")
 WRITE_ACTIONS = ("create", "update", "recreate", "quarantine", "delete")
@@ -79,7 +79,8 @@ class Plan:
     external: dict[str, str] = field(default_factory=dict)
     owned: int = 0
     fingerprints: dict[str, str] = field(default_factory=dict)
-    reconciled: list[LedgerEntry] = field(default_factory=list)
+    #: how this plan closes the journal rows earlier runs left open (``migrator.plan.reconcile``)
+    resolutions: list[Resolution] = field(default_factory=list)
     live: LiveVault | None = field(default=None, repr=False)
     prune: PruneOptions = field(default_factory=PruneOptions)
     empty_sources: list[str] = field(default_factory=list)

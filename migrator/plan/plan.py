@@ -39,12 +39,13 @@ from migrator.plan.model import (  # noqa: F401 - re-exported: the model is impo
     vault_fingerprint,
 )
 from migrator.plan.ownership import Ownership
+from migrator.plan.reconcile import Reconcile
 from migrator.sync.ledger import Ledger, LedgerEntry
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 
-class Planner(Ownership):
+class Planner(Ownership, Reconcile):
     def __init__(
         self,
         client: XPipeClient,
@@ -169,37 +170,6 @@ class Planner(Ownership):
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
-
-    def _reconcile(self, live: LiveVault, plan: Plan) -> None:
-        """Writes a killed run sent but never recorded: adopt what XPipe has, forget what it lost."""
-        for row in self.ledger.pending():
-            if row.op != "add":
-                continue
-            found = [e for e in self._named(row.name) if e.type.lower() == row.type.lower()]
-            if len(found) == 1:
-                previous = self._owned.get(row.key)
-                entry = LedgerEntry(
-                    key=row.key,
-                    uuid=found[0].uuid,
-                    name=row.name,
-                    type=row.type,
-                    kind=previous.kind if previous else ("identity" if row.type in IDENTITY_TYPES else "host"),
-                    category="/".join(found[0].category),
-                    fields={},
-                )
-                for other in [r for r in self._owned.values() if r.uuid == entry.uuid and r.key != row.key]:
-                    del self._owned[other.key]  # the interrupted write took it over (a move)
-                self._owned[row.key] = entry
-                plan.reconciled.append(entry)
-                plan.diagnostics.append(
-                    Diagnostic(
-                        level="info",
-                        code="journal-reconciled",
-                        entry=row.name,
-                        message="an earlier run was interrupted after sending this entry; it is in XPipe and is "
-                        "taken over into the ledger",
-                    )
-                )
 
     def _external(self, state: DesiredState, plan: Plan) -> None:
         """Resolve references to identities the user chose by name; a missing one is an error."""

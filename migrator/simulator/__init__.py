@@ -8,7 +8,7 @@ Users test jobs against it and the main command embeds it by default. It serves 
 ``Simulator(version="23.8", *, port=0, auth_file=None, api_key=None, api_key_file=None,
 state_dir=None, latency_ms=0, api_enabled=True, startup_delay=0.0, synced_identities=False,
 gateway_children=True, lenient_ssh=False, selected_category=DEFAULT_CATEGORY, auth_disabled=False,
-plan="community", transport="jdk")``
+plan="community", transport="jdk", faults=None)``
 
 * ``version``: 20-23 speak ``/connection/*`` with 23.x field names; 24+ (or a non-numeric version)
   speak ``/store/*`` with the renamed fields and keep ``/connection/*`` as path aliases.
@@ -29,6 +29,10 @@ plan="community", transport="jdk")``
   at once; a keep-alive client therefore waits for its own delayed ACK on every response.
   ``"ideal"`` (CLI ``--ideal-transport``) sets TCP_NODELAY and writes each response at once, for
   comparison only. ``sim.connections`` counts accepted TCP connections.
+* ``faults``: a :class:`~migrator.simulator.faults.FaultPlan` (CLI ``--fail-writes RATE --fail-mode
+  MODE --fail-seed N``), a test aid that fails a share of the vault writes before or after they are
+  applied (a 500, or a reset or closed connection without an answer); ``None`` (the default) fails
+  nothing. ``sim.faults.injected`` lists what was injected.
 * ``sim.api_enabled`` and ``sim.auth_disabled`` are the live "Enable HTTP API" and "Disable API
   authentication" settings. ``sim.requests`` counts requests per path; ``sim.vault`` is the
   :class:`~migrator.simulator.vault.Vault` (its docstring lists what tests can inspect).
@@ -114,6 +118,16 @@ Guessed wording (the notes give only the status and exception class, or nothing)
   other simulator exception answers 500 ``<ExceptionName>: <text>``.
 """
 
-from migrator.simulator.server import Simulator, serve
+from __future__ import annotations
 
 __all__ = ["Simulator", "serve"]
+
+
+def __getattr__(name: str):
+    """``Simulator`` and ``serve`` load the server on first use, so importing a light module of this
+    package (``simulator.faults`` for the CLI's choices) does not load the HTTP server."""
+    if name in __all__:
+        from migrator.simulator import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,6 +41,8 @@ class Endpoint:
     requires_startup: bool = True
     storage: bool = False
     """Runs under the vault lock, like XPipe's ``getSynchronizationObject() == DataStorage.get()``."""
+    writes: bool = False
+    """Changes the vault (add, remove): what ``--fail-writes`` may fail (``simulator.faults``)."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -382,7 +384,7 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
         ),
         Endpoint("/secret/encrypt", api + "SecretEncrypt", ("value",), _secret_encrypt),
         Endpoint("/secret/decrypt", api + "SecretDecrypt", ("encrypted",), _secret_decrypt),
-        Endpoint("/category/add", api + "CategoryAdd", ("name", "parent"), _category_add, storage=True),
+        Endpoint("/category/add", api + "CategoryAdd", ("name", "parent"), _category_add, storage=True, writes=True),
         Endpoint("/category/query", api + "CategoryQuery", ("filter",), _category_query, storage=True),
         Endpoint("/category/info", api + "CategoryInfo", ("categories",), _category_info, storage=True),
         Endpoint(
@@ -391,6 +393,7 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
             ("categories", "removeChildrenCategories", "removeContents"),
             _category_remove,
             storage=True,
+            writes=True,
         ),
     ]
     if major >= 24:
@@ -403,8 +406,17 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
                 storage=True,
             ),
             Endpoint("/store/info", api + "StoreInfo", ("stores",), _store_info("stores", "store"), storage=True),
-            Endpoint("/store/add", api + "StoreAdd", ("name", "data", "validate"), _store_add("store"), storage=True),
-            Endpoint("/store/remove", api + "StoreRemove", ("stores",), _store_remove("stores"), storage=True),
+            Endpoint(
+                "/store/add",
+                api + "StoreAdd",
+                ("name", "data", "validate"),
+                _store_add("store"),
+                storage=True,
+                writes=True,
+            ),
+            Endpoint(
+                "/store/remove", api + "StoreRemove", ("stores",), _store_remove("stores"), storage=True, writes=True
+            ),
             Endpoint("/store/refresh", api + "StoreRefresh", ("store",), _store_refresh("store"), storage=True),
         ]
         aliases = [_alias(endpoint, "/connection/" + endpoint.path.rsplit("/", 1)[1]) for endpoint in stores]
@@ -431,6 +443,7 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
                 ("name", "data", "validate"),
                 _store_add("connection"),
                 storage=True,
+                writes=True,
             ),
             Endpoint(
                 "/connection/remove",
@@ -438,6 +451,7 @@ def endpoints_for(major: int) -> dict[str, Endpoint]:
                 ("connections",),
                 _store_remove("connections"),
                 storage=True,
+                writes=True,
             ),
             Endpoint(
                 "/connection/refresh",
@@ -460,6 +474,7 @@ def _alias(endpoint: Endpoint, path: str) -> Endpoint:
         endpoint.requires_auth,
         endpoint.requires_startup,
         endpoint.storage,
+        endpoint.writes,
     )
 
 

@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import socket
+import struct
 import threading
 import time
 import uuid as uuidlib
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 from migrator.simulator import endpoints, persist
 from migrator.simulator.errors import ApiFailure, ServerFailure, throwable
+from migrator.simulator.faults import AFTER_MESSAGE, BEFORE_MESSAGE, FaultPlan
 from migrator.simulator.vault import Vault
 from migrator.xpipe import constants as C
 
@@ -38,6 +40,8 @@ TRANSPORTS = ("jdk", "ideal")
 EXECUTOR_THREADS = 5
 API_DISABLED_MESSAGE = "HTTP API is not enabled in the settings menu"
 _JSON_INDENT = 2
+#: Statuses ``_process`` returns for a fault that answers nothing (``simulator.faults``).
+RESET, CLOSE = -1, -2
 
 
 def major_version(version: str) -> int:
@@ -139,7 +143,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self._respond(200, None, cors)
             return
         status, payload = sim._process(endpoint, self.headers.get("Authorization"), body)
+        if status in (RESET, CLOSE):
+            self._hang_up(reset=status == RESET)
+            return
         self._respond(status, payload, cors)
+
+    def _hang_up(self, *, reset: bool) -> None:
+        """Answer nothing: a reset (RST, SO_LINGER 0) or a plain close (FIN) once the handler returns."""
+        self.close_connection = True
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()  # now, before the server's shutdown(SHUT_WR) could send a FIN first
 
     def send_response(self, code: int, message: str | None = None) -> None:
         """Like XPipe's JDK server: a Date header, no Server header."""
@@ -192,10 +206,13 @@ class Simulator:
         auth_disabled: bool = False,
         plan: str = "community",
         transport: str = "jdk",
+        faults: FaultPlan | None = None,
     ):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
         self.transport = transport
+        self.faults = faults
+        """A test aid (``--fail-writes``): vault writes that fail before or after they apply."""
         self.version = version
         self.major = major_version(version)
         self.latency_ms = latency_ms
@@ -355,7 +372,19 @@ class Simulator:
             return refused
         if endpoint.storage:
             with self.vault.lock:
-                return self._handle(endpoint, raw)
+                fault = self.faults.draw(endpoint.path) if self.faults is not None and endpoint.writes else None
+                if fault == "before":
+                    started = time.monotonic()
+                    failure = ServerFailure(BEFORE_MESSAGE, java_class="java.io.IOException")
+                    self._lag(started)
+                    return failure.status, failure.body()
+                status, payload = self._handle(endpoint, raw)
+                if fault is None or status != 200:
+                    return status, payload
+                if fault == "after-500":
+                    failure = ServerFailure(AFTER_MESSAGE, java_class="java.io.IOException")
+                    return failure.status, failure.body()
+                return (RESET if fault == "after-reset" else CLOSE), None
         return self._handle(endpoint, raw)
 
     def _handle(self, endpoint: endpoints.Endpoint, raw: bytes) -> tuple[int, Any]:
@@ -396,6 +425,7 @@ def serve(
     state_dir: str | os.PathLike | None = None,
     latency_ms: float = 0,
     transport: str = "jdk",
+    faults: FaultPlan | None = None,
 ) -> None:
     """Run a simulator in the foreground until Ctrl-C or SIGTERM (the CLI's ``simulate`` command).
 
@@ -409,6 +439,7 @@ def serve(
         state_dir=state_dir,
         latency_ms=latency_ms,
         transport=transport,
+        faults=faults,
     )
     stopped = threading.Event()
     previous = None
@@ -419,7 +450,12 @@ def serve(
     print(
         f"XPipe API simulator {version} listening on {sim.url} "
         f"(Local auth file: {auth_file if auth_file is not None else 'none'}; "
-        f"API key file: {api_key_file if api_key_file is not None else 'none'})",
+        f"API key file: {api_key_file if api_key_file is not None else 'none'})"
+        + (
+            f"; failing {faults.rate:.0%} of the vault writes ({faults.mode}, seed {faults.seed})"
+            if faults is not None and faults.rate
+            else ""
+        ),
         flush=True,
     )
     try:

@@ -45,6 +45,7 @@ from migrator.sync.job_sections import (
     JobPath,
     PruneSettings,
     Reports,
+    StatePath,
     Target,
     _is_path_field,
     _is_remote,
@@ -219,7 +220,7 @@ class Job(_Section):
     """A whole job file. Build it with ``load_job`` (or ``parse_job``) so paths resolve against its folder."""
 
     name: str
-    state: JobPath | None = None
+    state: StatePath | None = None
     sources: list[SourceSpec] = Field(alias="source", min_length=1)
     target: Target = Field(default_factory=Target)
     import_: ImportSettings = Field(default_factory=ImportSettings, alias="import")
@@ -310,6 +311,7 @@ class Job(_Section):
         adopt: bool = False,
         progress: bool = True,
         with_auth: bool = True,
+        lock_wait: float | None = None,
     ):
         """The manager's ``Run`` for this job; ``prune`` None means as the job file says."""
         from migrator.manager import Run
@@ -333,6 +335,7 @@ class Job(_Section):
             adopt=adopt,
             progress=progress,
             fingerprints={"job": self.fingerprint()},
+            lock_wait=Run.lock_wait if lock_wait is None else lock_wait,
         )
 
 

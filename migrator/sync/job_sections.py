@@ -88,6 +88,18 @@ def _resolve(value: Path, info: ValidationInfo) -> Path:
 JobPath = Annotated[Path, BeforeValidator(_path_text), AfterValidator(_resolve)]
 
 
+def _resolve_folder(value: Path, info: ValidationInfo) -> Path:
+    """Like ``_resolve``, but a link in the last component stays a link (the ledger checks it)."""
+    path = value.expanduser()
+    if not path.is_absolute():
+        path = _job_dir(info) / path
+    return path.parent.resolve() / path.name
+
+
+#: The ledger's path: absolute, its own name not followed, so a link to nothing is seen as one.
+StatePath = Annotated[Path, BeforeValidator(_path_text), AfterValidator(_resolve_folder)]
+
+
 def _category_path(value: str, what: str) -> str:
     """``"A / B"`` -> ``"A/B"``; a leading ``All connections`` is XPipe's root and is dropped."""
     parts = [p.strip() for p in value.split("/")]

@@ -2,14 +2,44 @@
 
 One SQLite file per job (standard library). For each owned entry it keeps the source key, the XPipe
 UUID, name, type and category, and a keyed digest of every field as last applied: never a secret.
-The digest key is random per ledger and lives in it; the file is created with mode 0600.
-
-The journal table records each write before it is sent and its result after, so a run that was
-killed at any point can be reconciled with the live vault by the next run.
+The digest key is random per ledger and lives in it; the file is created with mode 0600. Opening
+checks the file first (``migrator.sync.ledger_file``); one run writes it at a time (``sync.lock``).
 
 Invariant: one XPipe UUID has at most one ledger row (a UNIQUE index). Two rows owning one entry is
 how a moved host used to get its live entry quarantined and later deleted; a ledger written before
 the index existed is repaired on open (the row that is not in quarantine, else the newest, stays).
+
+The journal
+-----------
+Every vault write (entry add or remove, category add) gets a journal row before it is sent and a
+status after. A write whose answer never came (a kill, a lost connection, a timeout, any 5xx) stays
+*open* (``pending`` or ``uncertain``) with what was sent: name, type, category, the target UUID, a
+keyed digest of every leaf of the store as sent (secrets as their decrypted strategies; digests
+only, keyed by this ledger's key) and the ledger change it makes when it lands (``effect``). The
+next run reconciles each open row with the live vault (``migrator.plan.reconcile``): an entry that
+matches what was sent is ours and recorded, one that does not exist is written again, one that
+differs is ``drift``, reported and never taken over silently (the row stays open). A 4xx is a
+definite failure (``failed``). A closed row drops its digests.
+
+Durability: what must be on disk before a request is sent, and why
+-----------------------------------------------------------------
+1. *A write's journal row is committed before its request leaves.* This is the one ordering the
+   whole design rests on: if the process dies after XPipe applied the write, the open row is the
+   only thing that tells the next run the entry is ours. Without it an entry that arrived looks
+   like one the user made, and every later run calls it a conflict (issue 16). Today each row is
+   its own transaction with ``synchronous=FULL`` (the WAL is fsynced at each commit), so it also
+   survives power loss of this machine. What may be weakened safely: several rows may share one
+   transaction (e.g. the rows of a window of requests sent together), provided it commits before
+   the first of them is sent; and ``synchronous=NORMAL`` in WAL mode still makes a commit durable
+   against a kill of the process (the WAL write reaches the OS before ``COMMIT`` returns), losing
+   only the last commits on a power cut of the client machine.
+2. *A result may be lost.* ``journal_end`` (status plus the ledger row, one transaction, so a row
+   is never both done and unrecorded) can be grouped with other results or deferred: if it never
+   reaches the disk the row stays open and the next run records the same row after checking the
+   vault. The loader reads its own uncommitted results through the same connection, so deferring
+   them does not change what the rest of the run sees.
+3. *Resolutions come first.* The previous runs' open rows are resolved in one transaction at the
+   start of apply (``resolve``), before any new write is journaled, under the run lock.
 """
 
 from __future__ import annotations
@@ -17,45 +47,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrator.errors import InputError, LedgerConflict
+from migrator.errors import LedgerConflict
+from migrator.sync import ledger_file
+from migrator.sync.ledger_file import SCHEMA_VERSION, translated  # noqa: F401 - SCHEMA_VERSION re-exported
 
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
-    key TEXT PRIMARY KEY,
-    uuid TEXT NOT NULL,
-    name TEXT NOT NULL,
-    type TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    category TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    quarantined_at TEXT
-);
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run TEXT NOT NULL,
-    key TEXT NOT NULL,
-    op TEXT NOT NULL,
-    name TEXT NOT NULL,
-    type TEXT NOT NULL,
-    uuid TEXT,
-    status TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL, summary TEXT
-);
-"""
+#: Journal statuses whose write may or may not have landed: the next run reconciles them.
+OPEN = ("pending", "uncertain", "drift")
 
 
 def now() -> str:
@@ -80,40 +83,98 @@ class JournalRow:
     id: int
     run: str
     key: str
-    op: str
+    op: str  # "add", "remove" or "category/add"
     name: str
     type: str
-    uuid: str | None
+    uuid: str | None  # the entry written to (an update, a remove), or the one that came back
     status: str
+    category: tuple[str, ...] | None = None  # where the write puts it (lower-case, without the root)
+    sent: dict[str, str] | None = None  # leaf path -> keyed digest of the store as sent
+    effect: dict | None = None  # {"record": row without uuid, "replaces", "was", "forget"}
+
+    def effect_entry(self, uuid: str) -> LedgerEntry | None:
+        """The ledger row this write records once it is known to have landed as ``uuid``."""
+        record = (self.effect or {}).get("record")
+        return LedgerEntry(**{**record, "uuid": uuid}) if record else None
+
+
+@dataclass
+class Resolution:
+    """How the next run closes an open journal row: its new status and the ledger change it makes."""
+
+    row: int
+    status: str  # "reconciled", "absent", "drift", "superseded", "foreign"
+    record: LedgerEntry | None = None
+    replaces: str | None = None
+    was: str | None = None
+    forget: str | None = None
+
+
+def effect(record: LedgerEntry | None, *, replaces=None, was=None, forget=None) -> dict:
+    """The ``effect`` of a journal row: what ``journal_end`` records when the write lands."""
+    row = None
+    if record is not None:
+        row = {k: v for k, v in asdict(record).items() if k != "uuid"}
+    return {"record": row, "replaces": replaces, "was": was, "forget": forget}
+
+
+class _Connection:
+    """The SQLite connection, with every error turned into one ``LedgerError`` line naming the file."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path):
+        self._db = db
+        self._path = path
+
+    def execute(self, sql: str, params=()):
+        with translated(self._path, "cannot read or write the ledger"):
+            return self._db.execute(sql, params)
+
+    def executescript(self, sql: str):
+        with translated(self._path, "cannot write the ledger"):
+            return self._db.executescript(sql)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.in_transaction
+
+    def rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (a full disk ends it by itself)."""
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class Ledger:
-    """A job's ledger. Every method commits at once: a kill never loses a finished write."""
+    """A job's ledger. Every method commits at once: a kill never loses a finished write.
 
-    def __init__(self, path: str | Path):
+    ``writable=False`` (plan, audit, dry runs) opens the file read-only: no schema upgrade, no
+    repair, no write; such runs take no run lock and read the last committed state.
+    """
+
+    def __init__(self, path: str | Path, *, writable: bool = True, _db: sqlite3.Connection | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not self.path.exists()
-        if fresh:
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{self.path}: not a usable ledger ({exc})") from None
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", str(SCHEMA_VERSION))
-            self._set_meta("digest_key", os.urandom(32).hex())
-        elif int(version) > SCHEMA_VERSION:
-            raise InputError(f"{self.path}: ledger schema {version} is newer than this xpipe-migrate understands")
+        self.writable = writable
+        if _db is None:
+            _db, _ = ledger_file.connect(self.path, writable=writable)
+        self.db = _Connection(_db, self.path)
+        self._columns = ledger_file.journal_columns(_db)
         self.repaired = self._unique_uuids()
-        self._set_meta("schema_version", str(SCHEMA_VERSION))
         self._key = bytes.fromhex(self._meta("digest_key"))
         self.run_id = uuidlib.uuid4().hex
+
+    @classmethod
+    def empty(cls, path: str | Path) -> Ledger:
+        """A ledger that does not exist yet, as a read-only run sees it: owning nothing (kept in memory)."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        db.executescript(ledger_file.SCHEMA)
+        db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        db.execute("INSERT INTO meta (key, value) VALUES ('digest_key', ?)", (bytes(32).hex(),))
+        return cls(path, writable=False, _db=db)
 
     def close(self) -> None:
         self.db.close()
@@ -125,9 +186,13 @@ class Ledger:
         self.close()
 
     def _unique_uuids(self) -> list[str]:
-        """Drop all but one row per UUID, then enforce it with a UNIQUE index; returns the keys dropped."""
+        """Drop all but one row per UUID, then enforce it with a UNIQUE index; returns the keys dropped.
+
+        Read-only, the rows are only hidden from ``entries()`` (the file is repaired by the next apply).
+        """
         dropped = []
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.writable:
+            self.db.execute("BEGIN IMMEDIATE")
         try:
             dups = self.db.execute("SELECT uuid FROM entries GROUP BY uuid HAVING COUNT(*) > 1").fetchall()
             for (uuid,) in dups:
@@ -136,13 +201,16 @@ class Ledger:
                     (uuid,),
                 ).fetchall()
                 for (key,) in rows[1:]:
-                    self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
+                    if self.writable:
+                        self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
                     dropped.append(key)
-            self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS entries_uuid ON entries (uuid)")
+            if self.writable:
+                self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS entries_uuid ON entries (uuid)")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
-        self.db.execute("COMMIT")
+        if self.writable:
+            self.db.execute("COMMIT")
         return dropped
 
     def _meta(self, key: str) -> str | None:
@@ -166,9 +234,10 @@ class Ledger:
             "SELECT key, uuid, name, type, kind, category, fields, applied_at, quarantined_at FROM entries"
         ).fetchall()
         out = {}
+        hidden = set(self.repaired) if not self.writable else set()
         for r in rows:
             e = LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8])
-            if include_quarantined or e.quarantined_at is None:
+            if (include_quarantined or e.quarantined_at is None) and e.key not in hidden:
                 out[e.key] = e
         return out
 
@@ -216,7 +285,7 @@ class Ledger:
             )
         except BaseException:
             if own:
-                self.db.execute("ROLLBACK")
+                self.db.rollback()
             raise
         if own:
             self.db.execute("COMMIT")
@@ -237,14 +306,40 @@ class Ledger:
         rows = self.db.execute(
             "SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries ORDER BY key"
         ).fetchall()
+        hidden = set(self.repaired) if not self.writable else set()  # as a writer will see it, repaired
+        rows = [r for r in rows if r[0] not in hidden]
         return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
 
     # -- journal --------------------------------------------------------------------------
 
-    def journal_begin(self, key: str, op: str, name: str, type_: str, uuid: str | None = None) -> int:
+    def journal_begin(
+        self,
+        key: str,
+        op: str,
+        name: str,
+        type_: str,
+        uuid: str | None = None,
+        *,
+        category: tuple[str, ...] | None = None,
+        sent: dict[str, str] | None = None,
+        effect: dict | None = None,
+    ) -> int:
+        """Journal a write before it is sent (committed at once: durability point 1 above)."""
         cur = self.db.execute(
-            "INSERT INTO journal (run, key, op, name, type, uuid, status, at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (self.run_id, key, op, name, type_, uuid, now()),
+            "INSERT INTO journal (run, key, op, name, type, uuid, status, at, category, sent, effect) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            (
+                self.run_id,
+                key,
+                op,
+                name,
+                type_,
+                uuid,
+                now(),
+                None if category is None else json.dumps(list(category)),
+                None if sent is None else json.dumps(sent, sort_keys=True),
+                None if effect is None else json.dumps(effect, sort_keys=True),
+            ),
         )
         return int(cur.lastrowid)
 
@@ -259,31 +354,68 @@ class Ledger:
         replaces: str | None = None,
         was: str | None = None,
     ) -> None:
-        """Close a journal row and, in the same transaction, record (or forget) the ledger entry it wrote.
+        """Close a journal row (or mark it ``uncertain``) and, in the same transaction, record (or forget)
+        the ledger entry it wrote.
 
         One transaction, so a kill can never leave a write that the journal calls done but the ledger
-        does not know.
+        does not know. A row that stays open keeps what was sent; a closed one drops it.
         """
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute(
-                "UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
-                (status, uuid, now(), row),
-            )
+            self._close(row, status, uuid)
             if forget is not None:
                 self.forget(forget)
             if record is not None:
                 self.record(record, replaces=replaces, was=was)
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
         self.db.execute("COMMIT")
 
-    def pending(self) -> list[JournalRow]:
+    def _close(self, row: int, status: str, uuid: str | None = None) -> None:
+        if status in OPEN:
+            self.db.execute(
+                "UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ? WHERE id = ?",
+                (status, uuid, now(), row),
+            )
+        else:
+            self.db.execute(
+                "UPDATE journal SET status = ?, uuid = COALESCE(?, uuid), at = ?, sent = NULL, effect = NULL "
+                "WHERE id = ?",
+                (status, uuid, now(), row),
+            )
+
+    def open_rows(self) -> list[JournalRow]:
+        """Writes whose outcome is not known yet, oldest first (a ledger of schema 2 has no digests)."""
+        extra = [c if c in self._columns else "NULL" for c in ledger_file.JOURNAL_V3_COLUMNS]
+        marks = ", ".join("?" for _ in OPEN)
         rows = self.db.execute(
-            "SELECT id, run, key, op, name, type, uuid, status FROM journal WHERE status = 'pending' ORDER BY id"
+            f"SELECT id, run, key, op, name, type, uuid, status, {', '.join(extra)} FROM journal "
+            f"WHERE status IN ({marks}) ORDER BY id",
+            OPEN,
         ).fetchall()
-        return [JournalRow(*r) for r in rows]
+        out = []
+        for r in rows:
+            category, sent, eff = (json.loads(v) if v else None for v in r[8:11])
+            out.append(JournalRow(*r[:8], tuple(category) if category is not None else None, sent, eff))
+        return out
+
+    def resolve(self, resolutions: list[Resolution]) -> None:
+        """Close the open rows an earlier run left, with their ledger changes, in one transaction."""
+        if not resolutions:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for res in resolutions:
+                self._close(res.row, res.status, res.record.uuid if res.record else None)
+                if res.forget is not None and (res.record is None or res.forget != res.record.key):
+                    self.forget(res.forget)
+                if res.record is not None:
+                    self.record(res.record, replaces=res.replaces, was=res.was)
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     def run_started(self) -> None:
         self.db.execute("INSERT INTO runs (id, started, status) VALUES (?, ?, 'running')", (self.run_id, now()))

@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterable
 import requests
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from migrator import __version__
 from migrator.errors import (
     ApiDisabled,
     AuthenticationFailed,
     BadRequest,
+    ConnectionLost,
     DaemonUnreachable,
     ProtocolError,
     ServerError,
@@ -134,7 +136,10 @@ class XPipeClient:
         prepared._cookies = RequestsCookieJar()
         return prepared
 
-    def _send(self, path: str, body: dict | None, authenticated: bool) -> requests.Response:
+    def _send(self, path: str, body: dict | None, authenticated: bool, write: bool = False) -> requests.Response:
+        """One request, retried with backoff while no connection can be opened. Once a request may have
+        reached XPipe, a read is retried but a write never is (``write``): its outcome is unknown, and
+        the caller checks the vault instead (``ConnectionLost``, ``outcome_unknown``)."""
         data = json.dumps(body if body is not None else {}).encode("utf-8")
         timeout = self.timeout if self._answered else self.first_timeout
         attempt = 0
@@ -160,8 +165,9 @@ class XPipeClient:
                     raise timed_out  # a transport without the deadline reader (https) is checked here
                 self._answered = True
                 return resp
-            except requests.Timeout:
+            except requests.Timeout as exc:
                 self.seconds += time.perf_counter() - started
+                timed_out.outcome_unknown = not isinstance(exc, requests.ConnectTimeout)
                 raise timed_out from None
             except requests.RequestException as exc:
                 self.seconds += time.perf_counter() - started
@@ -169,6 +175,12 @@ class XPipeClient:
                     raise timed_out from None
                 if not isinstance(exc, requests.ConnectionError):
                     raise ProtocolError(f"XPipe's answer to {path} broke off or is not HTTP", endpoint=path) from None
+                if write and not _never_sent(exc):
+                    raise ConnectionLost(
+                        f"XPipe at {self.base_url} dropped the connection before answering {path}; "
+                        "the write may or may not have been applied",
+                        endpoint=path,
+                    ) from None
                 attempt += 1
                 if attempt > self.retries:
                     raise DaemonUnreachable(
@@ -202,12 +214,14 @@ class XPipeClient:
             self.observer(path, body)
         self.calls[op] += 1
         self._sent_secrets |= credential_strings(body)
-        resp = self._send(path, body, authenticated)
+        write = op in WRITE_OPS
+        resp = self._send(path, body, authenticated, write)
         if resp.status_code == 403 and authenticated and self._message(resp) == "Unknown token":
+            # refused before any handler ran (docs/xpipe-api.md §1.5): resending a write is safe
             log.info("XPipe forgot our session (restarted?); handshaking again")
             self.handshake()
             self.calls[op] += 1
-            resp = self._send(path, body, authenticated)
+            resp = self._send(path, body, authenticated, write)
         return self._decode(resp, path)
 
     def _decode(self, resp: requests.Response, path: str):
@@ -406,6 +420,14 @@ class XPipeClient:
         if value:
             self._plain[key] = value
         return value
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection could not even be opened (refused, unreachable, connect timeout), so
+    the request cannot have reached XPipe. A reset or close after connecting is not that."""
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", None) if isinstance(inner, MaxRetryError) else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _node_key(node: dict) -> str:

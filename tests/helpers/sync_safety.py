@@ -1,8 +1,10 @@
 """Helpers for the sync safety tests (issue 10): a job file writer, a ledger reader and a fault proxy.
 
 The fault proxy sits on 127.0.0.1 between the migrator and a simulator and answers the Nth write
-request (``add``/``remove``) with XPipe's 500 instead of forwarding it, so a test can fail any step of
-a multi-request change and look at what is left in the vault.
+request (``add``/``remove``), and the ``times - 1`` writes after it, with ``status`` (XPipe's 500 or
+400) instead of forwarding them, so a test can fail any step of a multi-request change and look at
+what is left in the vault. A 500 is a write whose outcome the client cannot know: it checks the vault
+and sends the write again, up to ``ATTEMPTS`` sends, so failing it for sure takes ``times=ATTEMPTS``.
 """
 
 from __future__ import annotations
@@ -91,11 +93,14 @@ def by_name(client) -> dict[str, list[dict]]:
 
 
 class FaultProxy:
-    """Forwards every request to ``target``; the ``fail_at``-th write (1-based) gets a 500 instead."""
+    """Forwards every request to ``target``; the ``fail_at``-th write (1-based) and the ``times - 1``
+    after it get ``status`` instead."""
 
-    def __init__(self, target: str, fail_at: int | None = None):
+    def __init__(self, target: str, fail_at: int | None = None, *, times: int = 1, status: int = 500):
         self.target = target.rstrip("/")
         self.fail_at = fail_at
+        self.times = times
+        self.status = status
         self.writes = 0
         self.failed: list[str] = []
         proxy = self
@@ -106,10 +111,15 @@ class FaultProxy:
                 if self.path in WRITE_PATHS:
                     with proxy.lock:
                         proxy.writes += 1
-                        fail = proxy.writes == proxy.fail_at
+                        fail = proxy.fail_at is not None and 0 <= proxy.writes - proxy.fail_at < proxy.times
                     if fail:
                         proxy.failed.append(self.path)
-                        self._send(500, b'{"message":"injected failure"}', "application/json")
+                        body = (
+                            b'{"message":"injected failure"}'
+                            if proxy.status < 500
+                            else b'{"error":{"message":"injected failure"},"documentationLink":null}'
+                        )
+                        self._send(proxy.status, body, "application/json")
                         return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 upstream = requests.post(

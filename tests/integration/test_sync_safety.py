@@ -18,6 +18,7 @@ from helpers.mobaxterm import line, ssh_g3
 from helpers.sync_safety import FaultProxy, actions, by_name, ledger_rows, sync, vault, write_job
 from openpyxl import Workbook
 
+from migrator.apply.writes import ATTEMPTS
 from migrator.cli import main
 from migrator.errors import LedgerConflict
 from migrator.sources import open_source
@@ -330,7 +331,9 @@ def test_the_ledger_holds_one_row_per_uuid(tmp_path):
 
 @pytest.mark.parametrize("quarantine_days", [0, 7])
 def test_a_failed_write_at_any_step_leaves_the_original(sim, client, tmp_path, capsys, quarantine_days):
-    """Fail the 1st, 2nd, ... write of a run that quarantines (or deletes), moves and updates."""
+    """Fail the 1st, 2nd, ... write of a run that quarantines (or deletes), moves and updates, with a
+    500 on each of its sends (the write, and each resend after the check found it missing), so the
+    write fails for sure and a move must put its original back."""
     rows = csv_rows()
     write_csv(tmp_path / "servers.csv", rows)
     setup = write_job(tmp_path, sim.url, sim.auth_file, CSV_SOURCE, quarantine_days=quarantine_days)
@@ -345,7 +348,7 @@ def test_a_failed_write_at_any_step_leaves_the_original(sim, client, tmp_path, c
         assert actions(sync(capsys, setup)[1]) == []
         names_before = set(by_name(client))
         write_csv(tmp_path / "servers.csv", edited)
-        with FaultProxy(sim.url, fail_at=fail_at) as proxy:
+        with FaultProxy(sim.url, fail_at=fail_at, times=ATTEMPTS) as proxy:
             job = write_job(
                 tmp_path, proxy.url, sim.auth_file, CSV_SOURCE, quarantine_days=quarantine_days, file_name="faulty.toml"
             )
