@@ -5,7 +5,8 @@
 For each format (csv, excel, ssh_config, putty, mobaxterm, ansible) an inventory of N hosts is generated
 (a quarter of them behind a jump host, folders, users, ports; ssh_config splits its hosts over
 Included files and adds wildcard default blocks), then read once in a fresh child process, so the
-peak resident memory (``ru_maxrss``) belongs to that read alone. Printed per format and size: the
+peak resident memory (``ru_maxrss``) belongs to that read alone. The read runs as the tool runs it,
+with the cyclic garbage collector paused (``manager.without_cyclic_gc``). Printed per format and size: the
 parse time, the peak RSS growth over the child's state just before reading, and the ratios
 t(10N)/t(N): about 10 means linear, about 100 quadratic. ``--results`` appends the table to a
 Markdown file (benchmarks/RESULTS.md).
@@ -169,13 +170,15 @@ def _cpu() -> float:
 
 def measure(fmt: str, path: str) -> None:
     """Child process: read once, print JSON with wall and CPU time and the peak memory."""
+    from migrator.manager import without_cyclic_gc
     from migrator.sources import source_class
 
     cls = source_class(fmt)
     options = {"home": str(Path(path).parent), "local_user": "bench"} if fmt == "ssh_config" else {}
     before, cpu = _peak_kib(), _cpu()
     start = time.perf_counter()
-    result = cls(path, **options).read()
+    with without_cyclic_gc():  # as ``read_inventory`` reads every source
+        result = cls(path, **options).read()
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     peak = _peak_kib()
     errors = [d.message for d in result.diagnostics if d.level == "error"][:3]
