@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 
 from migrator.cli.argtypes import count, seconds, wait_seconds
 from migrator.errors import ConfigError
-from migrator.manager import SourceInput
+from migrator.manager import Run, SourceInput
 from migrator.report import FORMAT_NAMES
 from migrator.sources import FORMATS, formats_where, parse_source_spec, source_class
 
 # The target and mapper options belong to commands that talk to XPipe: imported where they are used,
 # so ``inspect`` starts without the XPipe client (``benchmarks/bench_inspect.py``).
 if TYPE_CHECKING:
-    from migrator.manager import Run
     from migrator.mapper.ssh_store import MapperOptions
     from migrator.xpipe.target import TargetOptions
 
