@@ -18,7 +18,6 @@ from migrator.errors import ConfigError
 from migrator.mapper.desired import DesiredEntry, Secret
 from migrator.mapper.identity_names import IdentityGroup, IdentityHistory, settle_names
 from migrator.model import Diagnostic, Host
-from migrator.xpipe.inplace import encode_inplace
 
 IDENTITY_CATEGORIES = {"local": ("All identities", "Local"), "synced": ("All identities", "Synced")}
 IDENTITY_TYPES = {"local": "localIdentity", "synced": "syncedIdentity"}
@@ -71,6 +70,8 @@ def no_key_auth(host: Host) -> bool:
 
 
 def _inplace(value: str) -> dict:
+    from migrator.xpipe.inplace import encode_inplace  # cryptography: only when there is a secret
+
     return {"type": "inPlace", "value": encode_inplace(value)}
 
 

@@ -8,7 +8,7 @@ gateways, identities and which ssh options travel in ``additionalOptions``. Secr
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.mapper.gateways import GatewayResolver, Node
@@ -179,7 +179,9 @@ class SshStoreMapper:
         consolidator = IdentityConsolidator(
             opts.identities, opts.identity_threshold, opts.identity_category, opts.identity_name
         )
-        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys))
+        # paramiko is loaded only when there is a key file to check
+        has_keys = any(h.credentials.key_files for h in hosts)
+        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys and has_keys))
         creds: dict[str, ResolvedCredential] = {}
         usable: list[Host] = []
         for host in hosts:
@@ -263,7 +265,7 @@ class SshStoreMapper:
         if node.via:
             label += " via " + " > ".join(self._node_name(k, graph, by_key) for k in node.via)
         if owner is not None:
-            return owner.model_copy(update={"name": label, "jump": [], "key": node.key})
+            return replace(owner, name=label, jump=[], key=node.key)
         return Host(
             key=node.key,
             name=label,
