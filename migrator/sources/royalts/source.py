@@ -17,12 +17,7 @@ from migrator.model import Diagnostic, SourceResult
 from migrator.sources import safexml
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.royalts.credentials import DocumentSecrets
-from migrator.sources.royalts.document import ROOT, read_document
-from migrator.sources.royalts.hosts import HostMapper
-from migrator.sources.royalts.objects import CREDENTIAL, DOCUMENT, ENCRYPTED, FOLDER, GATEWAY, SSH
-from migrator.sources.royalts.rjson import read_rjson
-from migrator.sources.royalts.tree import Tree
+from migrator.sources.royalts import ROOT
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
 
 SUFFIXES = (".rtsz", ".rtsx")
@@ -70,6 +65,14 @@ class RoyalTsSource(FileSource):
         return path.as_posix()
 
     def read(self) -> SourceResult:
+        # the readers are imported here, so detecting other formats stays cheap
+        from migrator.sources.royalts.credentials import DocumentSecrets
+        from migrator.sources.royalts.document import read_document
+        from migrator.sources.royalts.hosts import HostMapper
+        from migrator.sources.royalts.objects import CREDENTIAL, DOCUMENT, ENCRYPTED, FOLDER, GATEWAY, SSH
+        from migrator.sources.royalts.rjson import read_rjson
+        from migrator.sources.royalts.tree import Tree
+
         shown = self.display_path
         data = read_source_bytes(self.path, shown)
         diagnostics: list[Diagnostic] = []
