@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -27,8 +28,9 @@ from migrator.model import Credentials, Host, SourceResult
 from migrator.sources import safexml
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.rdm import crypto
-from migrator.sources.rdm.export import Entry, read_export
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.rdm.export import Entry
 
 SSH = "SSHShell"
 FOLDER = "Group"
@@ -92,6 +94,8 @@ class RdmSource(FileSource):
         return path.as_posix()
 
     def read(self) -> SourceResult:
+        from migrator.sources.rdm.export import read_export
+
         shown = self.display_path
         export = read_export(read_source_bytes(self.path, shown), shown)
         self._refuse_master_key(export.entries)
@@ -129,6 +133,8 @@ class RdmSource(FileSource):
     # ---- checks ------------------------------------------------------------------------------
 
     def _refuse_master_key(self, entries: list[Entry]) -> None:
+        from migrator.sources.rdm import crypto
+
         tried = decrypted = 0
         for entry in entries:
             for name, block in _KNOWN.items():
@@ -209,6 +215,8 @@ class RdmSource(FileSource):
         self._note(entry, level, "not-ssh", f"not imported: {what} is not an SSH session", "ConnectionType")
 
     def _host(self, entry: Entry, key: str) -> Host:
+        from migrator.sources.rdm import crypto
+
         term = entry.block("Terminal")
         name = entry.value("Name").strip()
         if not name:
