@@ -25,8 +25,7 @@ from pydantic import ValidationError
 
 from migrator.errors import InputError
 from migrator.model import Credentials, Host, SourceResult
-from migrator.sources import safexml
-from migrator.sources.base import FileSource
+from migrator.sources.base import FileSource, strip_bom
 from migrator.sources.limits import read_source_bytes
 
 if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
@@ -75,7 +74,7 @@ class RdmSource(FileSource):
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return 0
-        sniff = safexml.strip_bom(head)
+        sniff = strip_bom(head)
         if sniff.startswith(b"<") and (b"<ArrayOfConnection" in head or b"<RDMExport" in head):
             return 90
         return 80 if path.suffix.lower() == ".rdm" else 0

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources import safexml
-from migrator.sources.base import FileSource
+from migrator.sources.base import FileSource, strip_bom
 from migrator.sources.limits import read_source_bytes
 from migrator.sources.royalts import ROOT
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
@@ -38,7 +37,7 @@ class RoyalTsSource(FileSource):
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return 0
-        sniff = safexml.strip_bom(head)
+        sniff = strip_bom(head)
         if sniff.startswith(b"<") and f"<{ROOT}".encode() in head:
             return 95
         suffix = path.suffix.lower()
@@ -77,7 +76,7 @@ class RoyalTsSource(FileSource):
         data = read_source_bytes(self.path, shown)
         diagnostics: list[Diagnostic] = []
         partial = False
-        if self.path.suffix.lower() == ".rjson" or safexml.strip_bom(data).startswith((b"{", b"[")):
+        if self.path.suffix.lower() == ".rjson" or strip_bom(data).startswith((b"{", b"[")):
             if getattr(self.options, "password_file", None) is not None:
                 raise ConfigError(
                     f"{shown}: password_file does not apply: an rJSON document holds its passwords as plain text"
