@@ -110,7 +110,6 @@ class MobaXtermSource(FileSource):
             "_AppDataDir_": (opts.appdata_dir or (env.get("APPDATA") if on_windows else None), "appdata_dir"),
         }
         self._diags: list[Diagnostic] = []
-        self._expanded: set[str] = set()
 
     @classmethod
     def example(cls, folder: Path) -> str:
@@ -148,8 +147,7 @@ class MobaXtermSource(FileSource):
         from migrator.sources.mobaxterm_fields import SessionFields  # the field readers: only when a file is read
 
         self._diags = []
-        self._expanded = set()
-        self._fields = SessionFields(self._diag, self.placeholders, self._expanded)
+        self._fields = SessionFields(self._diag, self.placeholders, expanded=set())
         data = read_source_bytes(self.path, self.display_path)
         text = self._decode(data)
         sections, loose = self._split_sections(re.split(r"\r\n|\n|\r", text))

@@ -20,14 +20,13 @@ from migrator.errors import InputError
 from migrator.model import Diagnostic, JumpHop, SourceResult
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
+from migrator.sources.secrets import SecretOptions, SourceSecret, source_secret, wrong_secret
 
 if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
     from migrator.sources.mremoteng.crypto import Scheme, ValueCipher
     from migrator.sources.mremoteng.document import Element
     from migrator.sources.mremoteng.hosts import Built
     from migrator.sources.mremoteng.tree import Resolver, Tree, TreeNode
-    from migrator.sources.secrets import SourceSecret
 
 #: The newest ConfVersion mRemoteNG 1.77 reads (``MaxSupportedConfVersion``), and so the newest read here.
 MAX_CONF_VERSION = 2.8
