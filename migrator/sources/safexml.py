@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from migrator.errors import InputError
+from migrator.sources.base import strip_bom
 
 
 @dataclass(eq=False, slots=True)
@@ -116,13 +117,6 @@ def parse(data: bytes, shown: str, keep: Callable[[tuple[str, ...]], bool]) -> X
     except ValueError as exc:  # an encoding the declaration names that expat cannot use
         return XmlDocument(root[0] if root else None, f"cannot decode the text ({exc})", 1)
     return XmlDocument(root[0] if root else None)
-
-
-def strip_bom(data: bytes) -> bytes:
-    """The bytes after a UTF-8 BOM, and after leading whitespace: what a format sniffs at."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    return data.lstrip(b" \t\r\n")
 
 
 def looks_like_xml(data: bytes) -> bool:

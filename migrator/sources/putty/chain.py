@@ -35,7 +35,7 @@ class _ChainError(Exception):
 
 
 class ProxyChains:
-    """The proxy half of ``PuttySource`` (mixed in); ``_str``/``_int``/``_conn`` come from the source."""
+    """The proxy half of ``SessionsReader`` (mixed in); ``_str``/``_int``/``_conn`` come from the reader."""
 
     def _proxy_method(self, s: _Session) -> int:
         method = self._int(s, "ProxyMethod", -1) if s.has("ProxyMethod") else -1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -20,10 +21,9 @@ from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
-from migrator.sources.tabby.config import effective, group_path, migrate_connections, ssh_defaults
-from migrator.sources.tabby.profiles import Entry, credentials, proxies, ssh_options, text_field
-from migrator.sources.tabby.vault import VaultFormatError, WrongPassphrase, open_vault
-from migrator.sources.tabby.yaml_js import parse_js_yaml
+
+if TYPE_CHECKING:  # the readers are imported when a config is read, so detecting other formats stays cheap
+    from migrator.sources.tabby.profiles import Entry
 
 #: the ids of the profiles Tabby makes itself from ~/.ssh/config and ssh-profiles.yaml
 BUILTIN_PREFIXES = ("openssh-config:", "file-config:")
@@ -65,6 +65,8 @@ class TabbySource(FileSource):
         return 0
 
     def read(self) -> SourceResult:
+        from migrator.sources.tabby.config import migrate_connections
+
         self._diags: list[Diagnostic] = []
         self._partial = False
         self.inputs = []
@@ -97,6 +99,9 @@ class TabbySource(FileSource):
     # ---- the file, the vault ------------------------------------------------------------------
 
     def _config(self) -> dict:
+        from migrator.sources.tabby.vault import VaultFormatError, WrongPassphrase, open_vault
+        from migrator.sources.tabby.yaml_js import parse_js_yaml
+
         data = read_source_bytes(self.path, self.display_path)
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
@@ -149,6 +154,9 @@ class TabbySource(FileSource):
     # ---- profiles ------------------------------------------------------------------------------
 
     def _entries(self, raw_profiles, config: dict, groups: dict) -> list[Entry]:
+        from migrator.sources.tabby.config import effective, group_path, ssh_defaults
+        from migrator.sources.tabby.profiles import Entry, text_field
+
         out: list[Entry] = []
         counts: dict[str, int] = {}
         fallback = getattr(config, "lines", {}).get("profiles")  # a list item has no line of its own
@@ -218,6 +226,8 @@ class TabbySource(FileSource):
         return data
 
     def _host_fields(self, e: Entry, vault, agent_type) -> dict | None:
+        from migrator.sources.tabby.profiles import credentials, proxies, ssh_options, text_field
+
         if any(level == "error" for level, *_ in e.problems):
             return None
         o = e.options
@@ -249,6 +259,8 @@ class TabbySource(FileSource):
 
     def _jumps(self, ssh: list[Entry], fields: dict, held: set[str], by_id: dict, by_name: dict) -> list[Host]:
         """Resolve every jump chain by id; loops, missing ids and unimportable hops hold the profile."""
+        from migrator.sources.tabby.profiles import Entry
+
         by_key = {e.key: e for e in ssh}
         target: dict[str, Entry | str] = {}
         for e in ssh:

@@ -24,6 +24,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -31,10 +32,10 @@ from migrator.errors import InputError
 from migrator.model import Credentials, Host, JumpHop, SourceResult, validate_address
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.openssh_args import SshCommand, SshCommandError, parse_ssh_command
-from migrator.sources.ssh_config.jump import parse_hop
-from migrator.sources.windows_terminal.cmdline import command_line_to_argv, env_references, is_ssh, program_name
-from migrator.sources.windows_terminal.jsonc import JObject, JsonError, parse
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.openssh_args import SshCommand
+    from migrator.sources.windows_terminal.jsonc import JObject
 
 DEFAULT_COMMANDLINE = "%SystemRoot%\\System32\\cmd.exe"
 PROFILE_NAMESPACE = uuid.UUID("f65ddb7e-706b-4499-8a50-40313caf510a")
@@ -103,6 +104,8 @@ class WindowsTerminalSource(FileSource):
         return str(path)
 
     def read(self) -> SourceResult:
+        from migrator.sources.windows_terminal.jsonc import JObject, JsonError, parse
+
         data = read_source_bytes(self.path, self.display_path)
         try:
             text = data.decode("utf-8")
@@ -164,6 +167,8 @@ class WindowsTerminalSource(FileSource):
         return result
 
     def _profile(self, profile: JObject, defaults: Mapping, seen, skipped: list[str], generated) -> None:
+        from migrator.sources.windows_terminal.cmdline import command_line_to_argv, is_ssh
+
         result = self._result
         line = profile.line
         name = profile.get("name")
@@ -256,6 +261,8 @@ class WindowsTerminalSource(FileSource):
         result.hosts.append(host)
 
     def _not_ssh(self, argv: list[str], name: str, line: int, skipped: list[str]) -> None:
+        from migrator.sources.windows_terminal.cmdline import is_ssh, program_name
+
         via = program_name(argv[0])
         if via in _SHELLS and any(is_ssh(a) for a in argv[1:]):
             self._result.diagnostics.append(
@@ -273,6 +280,9 @@ class WindowsTerminalSource(FileSource):
         skipped.append(name)
 
     def _host(self, key: str, name: str, args: list[str], line: int) -> Host | None:
+        from migrator.sources.openssh_args import SshCommandError, parse_ssh_command
+        from migrator.sources.windows_terminal.cmdline import env_references
+
         diag = self._result.diagnostics
         try:
             cmd = parse_ssh_command(args)
@@ -335,6 +345,9 @@ class _ProfileError(Exception):
 def _hops(cmd: SshCommand) -> list[JumpHop]:
     if cmd.jump is None or cmd.jump.none or cmd.jump.last is None:
         return []
+    from migrator.sources.ssh_config.jump import parse_hop
+    from migrator.sources.windows_terminal.cmdline import env_references
+
     specs = [parse_hop(t) for t in cmd.jump.extra.split(",")] if cmd.jump.extra is not None else []
     specs.append(cmd.jump.last)
     hops = []

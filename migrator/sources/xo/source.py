@@ -22,7 +22,6 @@ from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
 from migrator.sources.base import Source, SourceOptions
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
 
 TOKEN_ENV = "XO_TOKEN"
 _TOKEN_REFUSED = (
@@ -148,6 +147,8 @@ class XoRead:
 
 def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
     """Read pools and VMs from XO at ``url`` (normalised) and map them to hosts."""
+    from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
+
     origin = Origin(url)
     token, token_origin = load_token(options, env)
     verify = _verify(options)
