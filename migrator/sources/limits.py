@@ -38,6 +38,9 @@ MAX_XLSX_CELLS = 20_000_000
 MAX_XLSX_PART_BYTES = 256 * MiB
 #: Files of one PuTTY session folder.
 MAX_SESSION_FILES = 100_000
+#: Folders nested in one another in a tree format (mRemoteNG, Ásbrú...). No manager limits it, but every
+#: entry carries its folder path, so depth costs memory per entry: deeper folders are not read (partial).
+MAX_FOLDER_DEPTH = 64
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),

@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from migrator.sources.limits import MAX_FOLDER_DEPTH
+
 ROOT = "__PAC__ROOT__"
 EXPORT_ROOT = "__PAC__EXPORTED__"
 #: Folders nested deeper than this are not followed (Ásbrú has no limit; a crafted file might).
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_FOLDER_DEPTH
 
 
 @dataclass

@@ -55,7 +55,9 @@ KEPT_ATTRIBUTES = frozenset(
     }
 )
 _INHERIT = re.compile(r"Inherit[A-Za-z]+")
-_INT = re.compile(r"[ \t\r\n]*([+-]?\d+)[ \t\r\n]*")
+#: Sign, leading zeros and at most 10 significant digits: anything longer overflows Int32 (and a string of
+#: thousands of digits would make ``int()`` itself refuse).
+_INT = re.compile(r"[ \t\r\n]*([+-]?)0*(\d{1,10})[ \t\r\n]*")
 _NET_SPACE = " \t\r\n\x00"
 
 
@@ -165,7 +167,7 @@ def net_int(value: str | None) -> int | None:
     m = _INT.fullmatch(value)
     if not m:
         return None
-    number = int(m.group(1))
+    number = int(m.group(1) + m.group(2))
     return number if -(2**31) <= number < 2**31 else None
 
 

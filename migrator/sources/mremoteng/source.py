@@ -18,7 +18,7 @@ from pathlib import Path
 from migrator.errors import InputError
 from migrator.model import Diagnostic, JumpHop, SourceResult
 from migrator.sources.base import FileSource
-from migrator.sources.limits import read_source_bytes
+from migrator.sources.limits import MAX_FOLDER_DEPTH, read_source_bytes
 from migrator.sources.mremoteng import crypto
 from migrator.sources.mremoteng.crypto import DecryptError, Scheme, ValueCipher
 from migrator.sources.mremoteng.document import Element, net_bool, net_enum, net_int, net_version, parse, parse_fragment
@@ -113,8 +113,15 @@ class MremotengSource(FileSource):
         if broken:
             partial = True
         tree = build_tree(elements, encrypted, Tree())
+        for node in tree.too_deep:
+            self._report(
+                "error",
+                "too-deep",
+                f"its contents are not read: folders nested deeper than {MAX_FOLDER_DEPTH} levels",
+                node,
+            )
         result = self._hosts(tree, Resolver(version), cipher)
-        result.partial = partial
+        result.partial = partial or bool(tree.too_deep)
         result.diagnostics = list(dict.fromkeys(self._diags))
         return result
 
@@ -203,7 +210,10 @@ class MremotengSource(FileSource):
             )
         shape = crypto.shape_error(schemes[0], protected)
         if shape:
-            raise InputError(f"{shown}: the root's Protected value {shape}; nothing imported")
+            hint = ""
+            if schemes[0].kind == crypto.LEGACY and version >= 2.6 and root.attrs.get("KdfIterations") is not None:
+                hint = " (KdfIterations is not a whole number mRemoteNG reads, so the legacy scheme applies)"
+            raise InputError(f"{shown}: the root's Protected value {shape}{hint}; nothing imported")
         unlocked = crypto.unlock(schemes, protected, masters)
         if unlocked is None:
             raise wrong_secret(shown, secret, "master password")
