@@ -184,6 +184,11 @@ class Host(BaseModel):
         return [s.strip() for s in v if s and s.strip()]
 
 
+def _quoted(value: str, limit: int = 60) -> str:
+    """A rejected value for a message: quoted, cut to ``limit`` characters (a file can hold megabytes)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value):,} characters)"
+
+
 def validate_address(value: str) -> str:
     """Accept a DNS name, an IPv4 address or an IPv6 address (brackets removed); reject the rest."""
     v = value.strip()
@@ -192,22 +197,23 @@ def validate_address(value: str) -> str:
     if not v:
         raise ValueError("address must not be blank")
     if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
-        raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
+        shown = _quoted("…@" + v.rpartition("@")[2])
+        raise ValueError(f"address {shown} has a user part; give the user in its own field")
     try:
         return str(ipaddress.ip_address(v.split("%", 1)[0])) + (("%" + v.split("%", 1)[1]) if "%" in v else "")
     except ValueError:
         pass
     if _FORBIDDEN_IN_ADDRESS.search(v) or any(ord(c) < 32 for c in v):
-        raise ValueError(f"address {value!r} contains characters a host name cannot have")
+        raise ValueError(f"address {_quoted(value)} contains characters a host name cannot have")
     if v.endswith("."):
         v = v[:-1]
     labels = v.split(".")
     if len(v) > 253 or any(not lab or len(lab) > 63 for lab in labels):
-        raise ValueError(f"address {value!r} is not a valid host name")
+        raise ValueError(f"address {_quoted(value)} is not a valid host name")
     if not all(re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", lab) for lab in labels):
-        raise ValueError(f"address {value!r} is not a valid host name")
+        raise ValueError(f"address {_quoted(value)} is not a valid host name")
     if re.fullmatch(r"[0-9.]+", v):
-        raise ValueError(f"address {value!r} is not a valid IPv4 address")
+        raise ValueError(f"address {_quoted(value)} is not a valid IPv4 address")
     return v
 
 

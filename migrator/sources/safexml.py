@@ -53,6 +53,13 @@ class XmlDocument:
     error_line: int | None = None
 
 
+#: What ``Parse`` raises besides ``ExpatError`` when the XML declaration names an encoding Python cannot
+#: hand to expat: unknown (``LookupError``), not a text codec, multi-byte, or failing (``ValueError``).
+ENCODING_ERRORS = (LookupError, ValueError)
+#: The reason given for it; the name itself is never quoted (it is input that could not be used).
+BAD_ENCODING = "the XML declaration names an encoding that cannot be read: UTF-8, UTF-16 and single-byte ones can"
+
+
 class _Refused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -113,8 +120,8 @@ def parse(data: bytes, shown: str, keep: Callable[[tuple[str, ...]], bool]) -> X
         raise InputError(exc.message) from None
     except expat.ExpatError as exc:
         return XmlDocument(root[0] if root else None, expat.ErrorString(exc.code), exc.lineno)
-    except ValueError as exc:  # an encoding the declaration names that expat cannot use
-        return XmlDocument(root[0] if root else None, f"cannot decode the text ({exc})", 1)
+    except ENCODING_ERRORS:
+        return XmlDocument(root[0] if root else None, BAD_ENCODING, 1)
     return XmlDocument(root[0] if root else None)
 
 

@@ -120,6 +120,28 @@ def source_secret(options: SourceOptions, shown: str, env: Mapping[str, str] | N
     return SourceSecret(value, PASSWORD_ENV)
 
 
+class KdfBudget:
+    """The key-derivation work one read of a source may spend, in the format's own unit.
+
+    Formats that give every encrypted value its own salt (mRemoteNG, SecureCRT ``03:``) derive one key
+    per value, so the file sets the cost: a crafted file of a million values at a high iteration count
+    would run for days. Each derivation is paid for before it runs; once the budget is spent the
+    remaining values are not decrypted and their entries are held (never imported without their
+    password, never removed by a prune). Caps are set far above real files and named in the message.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self, cost: int = 1) -> bool:
+        """Pay ``cost`` for one more derivation; False (nothing paid) when it would pass the limit."""
+        if self.spent + cost > self.limit:
+            return False
+        self.spent += cost
+        return True
+
+
 def wrong_secret(shown: str, secret: SourceSecret | None, what: str = "password") -> WrongSourceSecret:
     """The one line for a secret that does not unlock ``shown``: it names where the secret came from."""
     if secret is None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from migrator.sources.asbru.tree import perl_true
+from migrator.sources.numbers import whole_number
 from migrator.sources.openssh_args import SshCommand, parse_ssh_command
 from migrator.sources.ssh_config.jump import parse_hop
 
@@ -26,7 +27,7 @@ from migrator.sources.ssh_config.jump import parse_hop
 #: to ``public key`` and the connection becomes ``publickey``.
 _OLD_IDENTITY = re.compile(r'\s+-o\s+"IdentityFile(\s+|\s*=\s*)(.+)"', re.IGNORECASE)
 _SHELL_EXPANSION = re.compile(r"[$`]")
-_INT = re.compile(r"\s*([-+]?\d+)")
+_INT = re.compile(r"\s*([-+]?[0-9]+)")
 
 ASK_PASS = "<<ASK_PASS>>"
 
@@ -72,7 +73,7 @@ class Route:
 def perl_int(value) -> int:
     """A Perl number from a string: the leading integer, 0 when there is none (``'abc' == 0``)."""
     m = _INT.match(str(value if value is not None else ""))
-    return int(m.group(1)) if m else 0
+    return whole_number(m.group(1)) if m else 0
 
 
 def migrate_identity_option(env: Mapping) -> tuple[str, str | None]:

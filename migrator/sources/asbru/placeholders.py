@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from migrator.sources.numbers import whole_number
+
 _LOCAL = ("UUID", "NAME", "TITLE", "IP", "PORT", "USER")
 _RUNTIME = re.compile(r"<(PASS|TIMESTAMP|DATE_[YMD]|TIME_[HMS]|SOCKS5_PORT)>")
 _GV = re.compile(r"<GV:(.+?)>")
-_V = re.compile(r"<V:(\d+?)>")
+_V = re.compile(r"<V:([0-9]+?)>")
 _ENV = re.compile(r"<ENV:(.+?)>")
 _ASK = re.compile(r"<ASK:(.+?)>")
 _CMD = re.compile(r"<CMD:(.+?)>")
@@ -49,7 +51,7 @@ class Context:
 
     local: dict[str, str]
     globals: dict[str, str]
-    variables: list[str]
+    variables: list[str | None]  # None: a variable the file holds but that cannot be read
 
 
 def keepass_reference(text: str) -> bool:
@@ -65,9 +67,7 @@ def substitute(text: str, ctx: Context) -> Resolved:
         if value is not None:
             text = text.replace(f"<{name}>", value)
     text, gv_loop = _globals(text, ctx)
-    text = _V.sub(
-        lambda m: ctx.variables[int(m.group(1))] if int(m.group(1)) < len(ctx.variables) else m.group(0), text
-    )
+    text = _V.sub(lambda m: _variable(ctx, m), text)
     unresolved = []
     if gv_loop:
         unresolved.append("<GV:...> global variables that refer to each other without end")
@@ -84,6 +84,12 @@ def substitute(text: str, ctx: Context) -> Resolved:
         if pattern.search(text):
             unresolved.append(what)
     return Resolved(text, unresolved)
+
+
+def _variable(ctx: Context, m: re.Match) -> str:
+    n = whole_number(m.group(1))
+    value = ctx.variables[n] if n < len(ctx.variables) else None
+    return m.group(0) if value is None else value
 
 
 def _globals(text: str, ctx: Context) -> tuple[str, bool]:

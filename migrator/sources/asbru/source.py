@@ -23,7 +23,7 @@ from migrator.model import Host, SourceResult
 from migrator.sources.asbru.crypto import NotDecryptable, reveal
 from migrator.sources.asbru.hosts import SFTP, SSH, EntryError, HostBuilder, Note, method_of, text
 from migrator.sources.asbru.perl_yaml import load
-from migrator.sources.asbru.tree import EXPORT_ROOT, ROOT, Placed, perl_true, walk
+from migrator.sources.asbru.tree import EXPORT_ROOT, ROOT, Placed, perl_list, perl_scalar, perl_true, walk
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
 
@@ -146,7 +146,7 @@ class AsbruSource(FileSource):
         if not isinstance(table, Mapping):
             return out
         for name, item in table.items():
-            if not isinstance(item, Mapping) or isinstance(item.get("value"), (dict, list)):
+            if not isinstance(item, Mapping) or not perl_scalar(item.get("value")):
                 continue
             value = "" if item.get("value") is None else str(item.get("value"))
             if perl_true(item.get("hidden")):
@@ -229,7 +229,7 @@ def _entry_name(envs: Mapping, uuid: str | None) -> str | None:
 
 def _automation_notes(env: Mapping, notes: list[Note]) -> None:
     """Ásbrú runs things around a connection that XPipe does not: say so once per kind."""
-    if any(isinstance(e, Mapping) and perl_true(e.get("active", 1)) for e in env.get("expect") or []):
+    if any(isinstance(e, Mapping) and perl_true(e.get("active", 1)) for e in perl_list(env.get("expect"))):
         notes.append(
             Note("info", "expect", "its Expect automation (answers sent after connecting) is not imported", "expect")
         )

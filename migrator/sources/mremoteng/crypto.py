@@ -34,6 +34,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher as _BlockCipher
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
 
+from migrator.sources.secrets import KdfBudget
+
 #: The master password mRemoteNG uses when the user set none [code: ``Tree/Root/RootNodeInfo.cs``].
 DEFAULT_MASTER = "mR3m"
 #: What the root's ``Protected`` attribute decrypts to [code: ``XmlRootNodeSerializer.cs``].
@@ -117,22 +119,15 @@ class ValueCipher:
             self._secret = master.encode("latin-1")
         self._keys: dict[bytes, bytes] = {}
         self._plain: dict[str, str] = {}
-        self._work = 0
+        self._budget = KdfBudget(MAX_KDF_WORK)
 
     def _derive(self, salt: bytes) -> bytes:
         return hashlib.pbkdf2_hmac("sha1", self._secret, salt, self.scheme.iterations, 32)
 
-    def _spend(self) -> bool:
-        """Count one more key derivation against ``MAX_KDF_WORK``; False when it would exceed it."""
-        if self._work + self.scheme.iterations > MAX_KDF_WORK:
-            return False
-        self._work += self.scheme.iterations
-        return True
-
     def _key(self, salt: bytes) -> bytes:
         key = self._keys.get(salt)
         if key is None:
-            if not self._spend():
+            if not self._budget.spend(self.scheme.iterations):
                 raise WorkExhausted(
                     f"is not decrypted: this file needs more than {MAX_KDF_WORK:,} PBKDF2 iterations in total "
                     f"(a key of {self.scheme.iterations:,} iterations per encrypted value), more than one read "
@@ -155,7 +150,7 @@ class ValueCipher:
                 continue
             salt = raw[:_SALT]
             if len(salt) == _SALT and salt not in self._keys and salt not in salts:
-                if not self._spend():
+                if not self._budget.spend(self.scheme.iterations):
                     break
                 salts[salt] = None
         todo = list(salts)

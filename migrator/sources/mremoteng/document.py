@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from migrator.errors import InputError
+from migrator.sources import safexml
+from migrator.sources.numbers import whole_number
 
 #: Attributes of ``Node`` and of the root the importer reads; everything else is dropped at parse time.
 KEPT_ATTRIBUTES = frozenset(
@@ -55,9 +57,7 @@ KEPT_ATTRIBUTES = frozenset(
     }
 )
 _INHERIT = re.compile(r"Inherit[A-Za-z]+")
-#: Sign, leading zeros and at most 10 significant digits: anything longer overflows Int32 (and a string of
-#: thousands of digits would make ``int()`` itself refuse).
-_INT = re.compile(r"[ \t\r\n]*([+-]?)0*(\d{1,10})[ \t\r\n]*")
+_INT = re.compile(r"[ \t\r\n]*([+-]?[0-9]+)[ \t\r\n]*")  # ASCII digits only, as .NET
 _NET_SPACE = " \t\r\n\x00"
 
 
@@ -132,8 +132,8 @@ def parse(data: bytes | str, shown: str, *, keep_root_text: bool = True) -> Pars
         if not holder:
             raise InputError(f"{shown}: not an XML file ({reason} at {where})") from None
         return Parsed(holder[0], f"the XML breaks off at {where} ({reason})", exc.lineno)
-    except ValueError as exc:  # an encoding expat cannot read
-        raise InputError(f"{shown}: cannot read the XML ({exc})") from None
+    except safexml.ENCODING_ERRORS:
+        raise InputError(f"{shown}: {safexml.BAD_ENCODING}; nothing imported") from None
     if not holder:
         raise InputError(f"{shown}: not an XML file (no root element)")
     return Parsed(holder[0])
@@ -167,7 +167,7 @@ def net_int(value: str | None) -> int | None:
     m = _INT.fullmatch(value)
     if not m:
         return None
-    number = int(m.group(1) + m.group(2))
+    number = whole_number(m.group(1))
     return number if -(2**31) <= number < 2**31 else None
 
 

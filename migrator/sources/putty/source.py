@@ -21,6 +21,7 @@ from migrator.errors import ConfigError, InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import FileSource, SourceOptions, TextCodec, text_codec
 from migrator.sources.limits import open_source_file, read_source_bytes
+from migrator.sources.numbers import whole_number
 from migrator.sources.putty.chain import ProxyChains, _ChainError
 from migrator.sources.putty.reg import _ASCII_LOWER, _PRODUCT_KEYS, _STORES, RegReader, _decode_head, _looks_like_reg
 from migrator.sources.putty.sessions import (
@@ -43,7 +44,7 @@ _NOT_SSH = {
     "cygterm": "a KiTTY Cygterm session",
     "adb": "a KiTTY adb session",
 }
-_INT_TEXT = re.compile(r"\s*([-+]?\d+)\s*")
+_INT_TEXT = re.compile(r"\s*([-+]?[0-9]+)\s*")
 
 
 def check_codepage(name: str) -> str:
@@ -197,7 +198,7 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
         if v.kind == "text":
             m = _INT_TEXT.fullmatch(v.data)  # type: ignore[arg-type]
             if m:
-                return int(m.group(1))
+                return whole_number(m.group(1))
             self._diag(
                 "warning",
                 "value-type",
