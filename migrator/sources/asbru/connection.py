@@ -18,6 +18,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from migrator.escape import clipped
 from migrator.sources.asbru.tree import perl_true
 from migrator.sources.numbers import whole_number
 from migrator.sources.openssh_args import SshCommand, parse_ssh_command
@@ -136,7 +137,9 @@ def jump_route(login: Login, jump: JumpServer) -> Route:
     hop_port = cmd.jump.last.port or (jump.port if jump.port > 0 else None)
     route = Route(cmd, [(jump.host, hop_port, hop_user)])
     if perl_true(jump.key):
-        route.notes.append(f"the jump server logs in with key file {jump.key}; give that key to the jump host in XPipe")
+        route.notes.append(
+            f"the jump server logs in with key file {clipped(jump.key, 200)}; give that key to the jump host in XPipe"
+        )
     return route
 
 

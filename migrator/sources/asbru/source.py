@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from migrator.errors import InputError
+from migrator.escape import clipped
 from migrator.model import Host, SourceResult
 from migrator.sources.asbru.crypto import NotDecryptable, reveal
 from migrator.sources.asbru.hosts import SFTP, SSH, EntryError, HostBuilder, Note, method_of, text
@@ -171,6 +172,19 @@ class AsbruSource(FileSource):
         env = envs[place.uuid]
         entry = "/".join([*place.folder, _entry_name(envs, place.uuid) or place.uuid])
         key = self.key(place.uuid)
+        if not perl_scalar(env.get("name")):
+            result.held.add(key)
+            result.diagnostics.append(
+                self.diag(
+                    "error",
+                    "invalid-entry",
+                    "not imported: its name is not a text value the YAML reader takes",
+                    line=line,
+                    field="name",
+                    entry=place.uuid,
+                )
+            )
+            return
         if not isinstance(env.get("name"), str) or not env.get("name").strip():
             result.diagnostics.append(
                 self.diag(
@@ -186,12 +200,12 @@ class AsbruSource(FileSource):
         if method not in (SSH, SFTP) or (method == SFTP and not self.options.include_sftp):
             hint = "; set include_sftp to import SFTP connections as SSH hosts" if method == SFTP else ""
             target = text(env, "ip") if isinstance(env.get("ip"), str) else ""
-            shown = f" to {target!r}" if target and "<" not in target else ""
+            shown = f" to {clipped(target)!r}" if target and "<" not in target else ""
             result.diagnostics.append(
                 self.diag(
                     "warning",
                     "not-ssh",
-                    f"not imported: a {method} connection{shown}{hint}",
+                    f"not imported: a {clipped(method, 40)} connection{shown}{hint}",
                     line=line,
                     field="method",
                     entry=entry,

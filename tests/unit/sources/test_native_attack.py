@@ -132,7 +132,7 @@ def test_a_number_of_thousands_of_digits_in_any_field_is_a_diagnostic(fmt, rel, 
         original = target.read_bytes()
         for start, end in _digit_runs(original, 24):
             target.write_bytes(original[:start] + HUGE.encode() + original[end:])
-            read_or_one_line(fmt, location, forbidden=(HUGE[:200],))
+            read_or_one_line(fmt, location, forbidden=(HUGE[:250],))
         target.write_bytes(original)
 
 
@@ -195,3 +195,134 @@ def test_a_host_name_of_a_megabyte_is_reported_briefly(fmt, rel, secret, tmp_pat
         target.write_bytes(data.replace(hit, b"a." * 500_000 + hit, 1))
         read_or_one_line(fmt, location, forbidden=("a." * 100,))
         target.write_bytes(data)
+
+
+# ---- wrong types, tags and aliases in every field of the YAML and JSON formats -------------------
+
+#: A mapping, a list, a number past every range, undef, a tag and an alias the readers refuse (YAML.pm
+#: and js-yaml would construct or fail on them; nothing here constructs anything), control characters.
+YAML_VALUES = ["{x: 1}", "[a, b]", "{}", HUGE, "~", "!!python/object/apply:os.system [id]", "*nowhere", '"\\e[2J\\0"']
+REFUSED = ("<unsupported", "os.system", "nowhere")
+
+
+def _scalar_lines(text: str) -> list[int]:
+    return [i for i, line in enumerate(text.split("\n")) if re.match(r"^\s*(?:- )?[^:#\s][^:#]*: \S", line)]
+
+
+def _host_texts(result) -> str:
+    parts = []
+    for h in result.hosts:
+        parts += [h.name, h.address, h.user or "", h.description or "", *h.category, *h.credentials.key_files]
+        parts += [f"{k} {v}" for k, v in h.ssh_options] + [hop.host for hop in h.jump] + [h.proxy_command or ""]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(("fmt", "rel"), [("asbru", "asbru/asbru.yml"), ("tabby", "tabby/config.yaml")])
+def test_every_field_of_the_wrong_type_is_reported_and_never_becomes_data(fmt, rel, tmp_path):
+    """Each scalar of the sample in turn becomes each of ``YAML_VALUES``: the read ends in diagnostics,
+    and a value the YAML reader refused never reaches a host as text (it used to be the user
+    ``<unsupported: tag>``, or an internal error when a list was expected)."""
+    location = _copy(tmp_path, rel)
+    lines = location.read_text(encoding="utf-8").split("\n")
+    for index in _scalar_lines("\n".join(lines)):
+        head = lines[index].split(": ", 1)[0]
+        for value in YAML_VALUES:
+            location.write_text("\n".join([*lines[:index], f"{head}: {value}", *lines[index + 1 :]]), encoding="utf-8")
+            result = read_or_one_line(fmt, location, forbidden=(HUGE[:250],))
+            if result is not None:
+                texts = _host_texts(result)
+                assert not any(r in texts for r in REFUSED), (index, value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("user", "!!perl/code '{ 1 }'"), ("ip", "*alias"), ("name", "!!perl/glob x"), ("port", "!!binary eA==")],
+)
+def test_an_asbru_field_the_yaml_reader_refuses_holds_its_entry(field, value, tmp_path):
+    location = _copy(tmp_path, "asbru/asbru.yml")
+    text = location.read_text(encoding="utf-8")
+    block = text.index("\n  5a1e0000-0000-4000-8000-000000000010:\n")
+    start = text.index(f"\n    {field}: ", block) + 1
+    end = text.index("\n", start)
+    location.write_text(text[:start] + f"    {field}: {value}" + text[end:], encoding="utf-8")
+    result = read_or_one_line("asbru", location)
+    assert "bastion" not in {h.name for h in result.hosts}
+    assert any(k.endswith("5a1e0000-0000-4000-8000-000000000010") for k in result.held)
+    named = ("bastion", "5a1e0000-0000-4000-8000-000000000010")  # without a readable name, by its UUID
+    assert any(d.entry and d.entry.endswith(named) and d.level == "error" for d in result.diagnostics)
+
+
+@pytest.mark.parametrize("jump", ["5", "-1", "bad host", "a" * 300, "[::1"])
+def test_an_asbru_jump_host_that_is_no_address_is_an_entry_error(jump, tmp_path):
+    location = _copy(tmp_path, "asbru/asbru.yml")
+    text = location.read_text(encoding="utf-8").replace("    jump ip: bastion.example.com", f"    jump ip: '{jump}'", 1)
+    location.write_text(text, encoding="utf-8")
+    result = read_or_one_line("asbru", location)
+    assert "web01" not in {h.name for h in result.hosts}
+    (error,) = [d for d in result.errors if d.entry and d.entry.endswith("web01")]
+    assert error.field == "jump ip" and len(error.message) < 200
+
+
+@pytest.mark.parametrize("field", ["user", "host", "port", "jumpHost", "privateKeys"])
+@pytest.mark.parametrize("value", ["!!js/function 'function () {}'", "*nowhere", "!!python/name:os.system"])
+def test_a_tabby_option_the_yaml_reader_refuses_holds_its_profile(field, value, tmp_path):
+    from helpers.tabby import config_doc, js_yaml_dump, ssh_profile
+
+    good = ssh_profile("ssh:a", "a", "a.example.net", user="ops", port=22)
+    other = ssh_profile("ssh:b", "b", "b.example.net")
+    text = js_yaml_dump(config_doc([good, other]))
+    marker = "      host: a.example.net\n"
+    assert marker in text
+    text = (
+        text.replace(marker, marker + f"      {field}: {value}\n", 1) if field not in ("user", "host", "port") else text
+    )
+    text = re.sub(rf"(?m)^(      {field}): (ops|a\.example\.net|22)$", rf"\1: {value}", text, count=1)
+    location = tmp_path / "config.yaml"
+    location.write_text(text, encoding="utf-8")
+    result = read_or_one_line("tabby", location)
+    assert [h.name for h in result.hosts] == ["b"]
+    assert result.held == {"tabby:ssh:a"} or any(k.endswith("ssh:a") for k in result.held)
+    assert any(d.code == "unreadable-value" and d.field == f"options.{field}" for d in result.errors)
+
+
+JSON_VALUES = [{}, [], {"x": 1}, ["a"], 10**60, -1, None, True, "\x1b[2J\x00", 1e308, ""]
+
+
+def _json_paths(node, path=()):
+    yield path
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _json_paths(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _json_paths(v, (*path, i))
+
+
+def _replaced(node, path, value):
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {k: (_replaced(v, rest, value) if k == head else v) for k, v in node.items()}
+    return [(_replaced(v, rest, value) if i == head else v) for i, v in enumerate(node)]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rel"), [("windows_terminal", "windows_terminal/settings.json"), ("royalts", "royalts/dynamic.rjson")]
+)
+def test_every_json_value_of_the_wrong_type_is_reported(fmt, rel, tmp_path):
+    import json
+
+    from migrator.sources.windows_terminal import jsonc
+
+    def plain(node):
+        if isinstance(node, dict):
+            return {k: plain(v) for k, v in node.items()}
+        return [plain(v) for v in node] if isinstance(node, list) else node
+
+    location = _copy(tmp_path, rel)
+    doc = plain(jsonc.parse(location.read_text(encoding="utf-8-sig")))
+    for path in list(_json_paths(doc))[1:]:
+        for value in JSON_VALUES:
+            location.write_text(json.dumps(_replaced(doc, path, value)), encoding="utf-8")
+            read_or_one_line(fmt, location)
