@@ -326,3 +326,73 @@ def test_every_json_value_of_the_wrong_type_is_reported(fmt, rel, tmp_path):
         for value in JSON_VALUES:
             location.write_text(json.dumps(_replaced(doc, path, value)), encoding="utf-8")
             read_or_one_line(fmt, location)
+
+
+# ---- folders nested without end ---------------------------------------------------------------
+
+
+def _royal_chain(depth: int, connections: int) -> str:
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n<RTSZDocument>\n<RoyalDocument><ID>doc</ID><Name>D</Name>']
+    parts.append("</RoyalDocument>\n")
+    parent = "doc"
+    for i in range(depth):
+        parts.append(f"<RoyalFolder><ID>f{i}</ID><ParentID>{parent}</ParentID><Name>f{i}</Name></RoyalFolder>\n")
+        parent = f"f{i}"
+    for j in range(connections):
+        parts.append(
+            f"<RoyalSSHConnection><ID>c{j}</ID><ParentID>f{depth - 1 - j}</ParentID><Name>c{j}</Name>"
+            f"<URI>h{j}.example.net</URI></RoyalSSHConnection>\n"
+        )
+    return "".join(parts) + "</RTSZDocument>\n"
+
+
+def test_royal_ts_folders_nested_to_the_cap_are_read_and_deeper_ones_hold_their_entries(tmp_path):
+    from migrator.sources.limits import MAX_FOLDER_DEPTH
+
+    path = tmp_path / "deep.rtsz"
+    path.write_text(_royal_chain(MAX_FOLDER_DEPTH + 2, 3), encoding="utf-8")
+    result = read_or_one_line("royalts", path)
+    # c0 sits in MAX+2 folders, c1 in MAX+1, c2 in MAX: only c2 is read, the others are held
+    assert [(h.name, len(h.category)) for h in result.hosts] == [("c2", MAX_FOLDER_DEPTH)]
+    assert sorted(k.rpartition("#")[2] for k in result.held) == ["c0", "c1"]
+    deep = [d for d in result.errors if d.code == "too-deep"]
+    assert len(deep) == 2 and all(str(MAX_FOLDER_DEPTH) in d.message and d.field == "ParentID" for d in deep)
+
+
+def test_a_hundred_thousand_nested_royal_ts_folders_cost_linear_memory(tmp_path):
+    """Every folder kept a copy of its path: 16,000 levels (1.5 MB of XML) took 1.2 GB and 9 s."""
+    import tracemalloc
+
+    path = tmp_path / "deep.rtsz"
+    path.write_text(_royal_chain(30_000, 500), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        result = read_or_one_line("royalts", path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not result.hosts and len(result.held) == 500
+    assert peak < 300 * 1024 * 1024
+
+
+@pytest.mark.parametrize("segments", [65, 66, 20_000])
+def test_an_rjson_path_of_any_length_costs_linear_time_and_holds_its_entry_past_the_cap(segments, tmp_path):
+    """``Path`` made one folder per prefix, copying the prefix each time: 20,000 segments took 10 s."""
+    import json
+
+    from migrator.sources.limits import MAX_FOLDER_DEPTH
+
+    objects = [
+        {"Type": "TerminalConnection", "Name": "deep", "ID": "d", "ComputerName": "d.example.net"},
+        {"Type": "TerminalConnection", "Name": "ok", "ID": "o", "ComputerName": "o.example.net", "Path": "A/B"},
+    ]
+    objects[0]["Path"] = "/".join(f"s{i}" for i in range(segments))
+    path = tmp_path / "deep.rjson"
+    path.write_text(json.dumps({"Objects": objects}), encoding="utf-8")
+    result = read_or_one_line("royalts", path)
+    hosts = {h.name: h.category for h in result.hosts}
+    assert hosts["ok"] == ["A", "B"]
+    if segments <= MAX_FOLDER_DEPTH:
+        assert len(hosts["deep"]) == segments
+    else:
+        assert "deep" not in hosts and [k.rpartition("#")[2] for k in result.held] == ["d"]
