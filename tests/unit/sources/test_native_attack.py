@@ -396,3 +396,41 @@ def test_an_rjson_path_of_any_length_costs_linear_time_and_holds_its_entry_past_
         assert len(hosts["deep"]) == segments
     else:
         assert "deep" not in hosts and [k.rpartition("#")[2] for k in result.held] == ["d"]
+
+
+# ---- key derivation a file can demand -----------------------------------------------------------
+
+
+def test_securecrt_derivations_with_a_passphrase_stop_at_the_budget_and_hold_the_rest(tmp_path, monkeypatch):
+    """Every ``03:`` value may carry its own salt, and each salt costs a bcrypt_pbkdf (0.05-0.2 s):
+    100,000 session files with a salt each would run for hours. Past ``MAX_SALTS`` the values are not
+    decrypted and their entries are held; the count is in the message, never a value."""
+    from helpers.securecrt import encrypt_v2, session_settings, write_config
+
+    from migrator.sources.securecrt import bcrypt_pbkdf, passwords
+
+    monkeypatch.setattr(passwords, "MAX_SALTS", 3)
+    passphrase = "pässphrase"
+    sessions = {
+        f"s{i}": session_settings(f"s{i}.example.net", password=encrypt_v2(f"pw{i}", passphrase, "03", bytes([i]) * 16))
+        for i in range(1, 6)
+    }
+    config = write_config(tmp_path, sessions)
+    bcrypt_pbkdf.derive.cache_clear()
+    monkeypatch.setenv(PASSWORD_ENV, passphrase)
+    result = read_or_one_line("securecrt", config)
+    bcrypt_pbkdf.derive.cache_clear()
+    opened = sorted(h.credentials.password.get_secret_value() for h in result.hosts if h.credentials.password)
+    assert opened == ["pw1", "pw2", "pw3"]
+    assert {d.entry for d in result.errors} == {"s4", "s5"} and len(result.held) == 2
+    assert all("slow key derivation" in d.message and "needed 3" in d.message for d in result.errors)
+    text = " ".join(d.message for d in result.diagnostics)
+    assert passphrase not in text and not any(f"pw{i}" in text for i in range(1, 6))
+
+
+def test_the_kdf_budget_pays_before_it_derives():
+    from migrator.sources.secrets import KdfBudget
+
+    budget = KdfBudget(10)
+    assert budget.spend(4) and budget.spend(6) and not budget.spend(1) and budget.spent == 10
+    assert not KdfBudget(5).spend(6)
