@@ -1,0 +1,122 @@
+"""The classes of ``tests/unit/sources/test_native_attack.py`` driven through the CLI as a user meets them:
+``python -m migrator inspect FORMAT:PATH`` in a subprocess. Each ends in diagnostics or one ``error:``
+line with exit 1; never ``internal error``, a traceback, a raw terminal escape or the bad value at length.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers.native_cli import cli
+from helpers.paths import REPO_ROOT
+
+SAMPLES = REPO_ROOT / "samples"
+HUGE = "9" * 5000
+
+
+def _copy(tmp_path: Path, rel: str) -> Path:
+    source = SAMPLES / rel
+    target = tmp_path / source.name
+    shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
+    return target
+
+
+def _inspect(tmp_path: Path, spec: str, *extra: str, env: dict | None = None):
+    run = cli("inspect", spec, "--format", "json", *extra, cwd=tmp_path, env=env)
+    for stream in (run.stdout, run.stderr):
+        assert "internal error" not in stream and "Traceback" not in stream, stream[-2000:]
+        assert "\x1b" not in stream and "\x00" not in stream
+        assert HUGE[:300] not in stream
+    return run
+
+
+def _report(run) -> dict:
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def _diagnostics(report: dict) -> list[dict]:
+    return report["diagnostics"]
+
+
+def test_a_port_of_thousands_of_digits_is_a_diagnostic(tmp_path):
+    """WinSCP ``PortNumber``: ``int()`` of 5,000 digits raised ValueError, an internal error."""
+    location = _copy(tmp_path, "winscp/WinSCP.ini")
+    text = location.read_text(encoding="utf-8-sig")
+    assert "\nPortNumber=2222\n" in text  # the bastion site
+    location.write_text(text.replace("\nPortNumber=2222\n", f"\nPortNumber={HUGE}\n", 1), encoding="utf-8")
+    report = _report(_inspect(tmp_path, f"winscp:{location.name}"))
+    assert "bastion" not in {h["name"] for h in report["hosts"]}
+    assert any(d["field"] == "PortNumber" and d["level"] == "error" for d in _diagnostics(report))
+
+
+@pytest.mark.parametrize(("fmt", "rel"), [("royalts", "royalts/lab.rtsz"), ("mremoteng", "mremoteng/confCons.xml")])
+def test_an_xml_declaration_naming_an_unusable_encoding_is_one_error_line(fmt, rel, tmp_path):
+    location = _copy(tmp_path, rel)
+    text = location.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    location.write_text(text.replace('encoding="utf-8"', 'encoding="rot13"', 1), encoding="utf-8")
+    run = _inspect(tmp_path, f"{fmt}:{location.name}")
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("xpipe-migrate: error: ") and "encoding that cannot be read" in line
+    assert "rot13" not in line
+
+
+def test_an_asbru_value_the_yaml_reader_refuses_never_becomes_a_user(tmp_path):
+    location = _copy(tmp_path, "asbru/asbru.yml")
+    text = location.read_text(encoding="utf-8")
+    location.write_text(re.sub(r"(?m)^(    user): (jump|deploy)$", r"\1: !!perl/code '{ 1 }'", text), encoding="utf-8")
+    report = _report(_inspect(tmp_path, f"asbru:{location.name}"))
+    names = {h["name"] for h in report["hosts"]}
+    assert "bastion" not in names and "web01" not in names
+    assert not any("unsupported" in json.dumps(h) for h in report["hosts"])
+    fields = {(d["entry"], d["field"]) for d in _diagnostics(report) if d["level"] == "error"}
+    assert ("Production/bastion", "user") in fields
+
+
+def test_a_control_sequence_in_a_name_reaches_the_terminal_escaped(tmp_path):
+    """A Tabby profile named with ESC ``[2J`` (clear screen) and a bidi override: shown, not obeyed."""
+    location = _copy(tmp_path, "tabby/config.yaml")
+    text = location.read_text(encoding="utf-8")
+    location.write_text(text.replace("name: bastion", 'name: "bas\\e[2Jtion\\u202e"', 1), encoding="utf-8")
+    passphrase = (SAMPLES / "tabby/vault-passphrase.txt").read_text(encoding="utf-8").rstrip("\r\n")
+    run = cli(
+        "inspect", f"tabby:{location.name}", "-v", cwd=tmp_path, env={"XPIPE_MIGRATE_SOURCE_PASSWORD": passphrase}
+    )
+    assert run.returncode == 0, run.stderr
+    assert "\x1b" not in run.stdout + run.stderr and "\u202e" not in run.stdout + run.stderr
+    assert "\\x1b[2J" in run.stdout
+
+
+def test_deep_royal_ts_folders_are_held_and_cheap(tmp_path):
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n<RTSZDocument><RoyalDocument><ID>doc</ID><Name>D</Name>']
+    parts.append("</RoyalDocument>\n")
+    parent = "doc"
+    for i in range(20_000):
+        parts.append(f"<RoyalFolder><ID>f{i}</ID><ParentID>{parent}</ParentID><Name>f</Name></RoyalFolder>\n")
+        parent = f"f{i}"
+    parts.append(
+        f"<RoyalSSHConnection><ID>c</ID><ParentID>{parent}</ParentID><Name>deep</Name>"
+        "<URI>deep.example.net</URI></RoyalSSHConnection>\n"
+        "<RoyalSSHConnection><ID>t</ID><ParentID>doc</ParentID><Name>top</Name>"
+        "<URI>top.example.net</URI></RoyalSSHConnection>\n</RTSZDocument>\n"
+    )
+    (tmp_path / "deep.rtsz").write_text("".join(parts), encoding="utf-8")
+    report = _report(_inspect(tmp_path, "royalts:deep.rtsz"))
+    assert [h["name"] for h in report["hosts"]] == ["top"]
+    assert [d["code"] for d in _diagnostics(report) if d["level"] == "error"] == ["too-deep"]
+
+
+def test_a_megabyte_host_name_is_reported_briefly(tmp_path):
+    location = _copy(tmp_path, "rdm/export.rdm")
+    text = location.read_text(encoding="utf-8-sig")
+    host = re.search(r"<Host>([^<]+)</Host>", text).group(1)
+    location.write_text(text.replace(f"<Host>{host}</Host>", f"<Host>{'a.' * 500_000}{host}</Host>", 1), "utf-8")
+    run = _inspect(tmp_path, f"rdm:{location.name}")
+    report = _report(run)
+    assert len(run.stdout) < 200_000
+    assert any("characters)" in d["message"] for d in _diagnostics(report))
