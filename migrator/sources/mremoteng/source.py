@@ -17,6 +17,7 @@ from pathlib import Path
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic, JumpHop, SourceResult
+from migrator.sources import safexml
 from migrator.sources.base import FileSource
 from migrator.sources.limits import MAX_FOLDER_DEPTH, read_source_bytes
 from migrator.sources.mremoteng import crypto
@@ -104,11 +105,12 @@ class MremotengSource(FileSource):
             raise InputError(f"{shown}: the root element is <{root.local[:40]}>, not <Connections>: not a confCons.xml")
         version = self._version(root)
         cipher = self._unlock(root, version, secret, masters)
-        partial = parsed.broken is not None
-        if partial:
+        partial = parsed.broken is not None or parsed.too_deep is not None
+        if parsed.broken is not None:
             self._diag(
                 "error", "truncated", f"{parsed.broken}; the rest of the file is not read", line=parsed.broken_line
             )
+        self._too_deep(parsed)
         elements, encrypted, broken = self._content(root, version, cipher)
         if broken:
             partial = True
@@ -246,7 +248,7 @@ class MremotengSource(FileSource):
     def _content(self, root: Element, version: float, cipher: ValueCipher) -> tuple[list[Element], bool, bool]:
         """The top-level elements, whether they came from encrypted content, and whether that broke off."""
         shown = self.display_path
-        text = "".join(root.text).strip()
+        text = root.text.strip()
         full = version >= 2.6 and net_bool(root.attrs.get("FullFileEncryption")) is True
         if not full:
             if text:
@@ -269,6 +271,7 @@ class MremotengSource(FileSource):
             "info", "full-file-encryption", "the connections are encrypted as a whole; decrypted", line=root.line
         )
         fragment = parse_fragment(plain, shown)
+        self._too_deep(fragment)
         if fragment.broken:
             self._diag(
                 "error",
@@ -276,7 +279,17 @@ class MremotengSource(FileSource):
                 f"in the encrypted content, {fragment.broken}; the rest is not read",
                 line=root.line,
             )
-        return fragment.root.children, True, fragment.broken is not None
+        return fragment.root.children, True, fragment.broken is not None or fragment.too_deep is not None
+
+    def _too_deep(self, parsed) -> None:
+        if parsed.too_deep is not None:
+            line, suffix = self._where(parsed.too_deep, self._content_line is not None)
+            self._diag(
+                "error",
+                "xml-too-deep",
+                f"elements nested deeper than {safexml.MAX_DEPTH} levels are not read{suffix}",
+                line=line,
+            )
 
     # ---- hosts ------------------------------------------------------------------------------------
 

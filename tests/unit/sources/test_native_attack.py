@@ -434,3 +434,53 @@ def test_the_kdf_budget_pays_before_it_derives():
     budget = KdfBudget(10)
     assert budget.spend(4) and budget.spend(6) and not budget.spend(1) and budget.spent == 10
     assert not KdfBudget(5).spend(6)
+
+
+# ---- entities, document types and depth in every XML format --------------------------------------
+
+
+def _doctypes(canary: Path) -> list[str]:
+    lol = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    return [
+        f"<!DOCTYPE x [{lol}]>",  # billion laughs
+        f'<!DOCTYPE x [<!ENTITY e SYSTEM "file://{canary.as_posix()}">]>',  # an external entity
+        f'<!DOCTYPE x [<!ENTITY % p SYSTEM "file://{canary.as_posix()}"> %p;]>',  # a parameter entity
+        f'<!DOCTYPE x SYSTEM "file://{canary.as_posix()}">',  # an external DTD
+        "<!DOCTYPE x>",
+    ]
+
+
+@pytest.mark.parametrize("variant", range(5))
+@pytest.mark.parametrize(("fmt", "rel"), XML_FORMATS)
+def test_every_xml_format_refuses_a_document_type_in_one_line(fmt, rel, variant, tmp_path, monkeypatch):
+    _secret(monkeypatch, "securecrt/config-passphrase.txt" if fmt == "securecrt" else None)
+    canary = tmp_path / "canary.txt"
+    canary.write_text("CANARY-CONTENT-0451", encoding="utf-8")
+    location = _copy(tmp_path, rel)
+    text = location.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    declaration = re.match(r"\s*<\?xml[^>]*\?>", text)
+    head = declaration.group(0) if declaration else ""
+    body = text[len(head) :]
+    body = body.replace(">", ">&i;", 1)  # an entity used in the root, as an attack would
+    location.write_text(head + _doctypes(canary)[variant] + body, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        source_class(fmt)(location).read()
+    message = str(caught.value)
+    assert "\n" not in message and "DOCTYPE" in message and "CANARY" not in message
+
+
+def test_safexml_skips_elements_past_its_depth_and_keeps_only_the_attributes_asked_for():
+    from migrator.sources import safexml
+
+    depth = 100_000
+    data = ('<r a="1" b="2">' + '<n k="v">' * depth + "</n>" * depth + "<tail/></r>").encode()
+    doc = safexml.parse(data, "x.xml", attributes=lambda name: name == "a")
+    assert doc.error is None and doc.too_deep == 1
+    assert dict(doc.root.attrs) == {"a": "1"} and doc.root.children[-1].tag == "tail"
+    node, levels = doc.root, 1
+    while node.children and node.children[0].tag == "n":
+        node, levels = node.children[0], levels + 1
+        assert not node.attrs
+    assert levels == safexml.MAX_DEPTH
