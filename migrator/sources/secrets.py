@@ -120,6 +120,12 @@ def source_secret(options: SourceOptions, shown: str, env: Mapping[str, str] | N
     return SourceSecret(value, PASSWORD_ENV)
 
 
+#: PBKDF2 iterations one read may spend, for formats that derive a key per encrypted value: 50,000
+#: values at 10,000 iterations or 500,000 at 1,000 (minutes of work), never the hours a crafted file
+#: of a million values at a high count would take.
+KDF_ITERATIONS_PER_READ = 500_000_000
+
+
 class KdfBudget:
     """The key-derivation work one read of a source may spend, in the format's own unit.
 
@@ -130,8 +136,9 @@ class KdfBudget:
     password, never removed by a prune). Caps are set far above real files and named in the message.
     """
 
-    def __init__(self, limit: int):
-        self.limit = limit
+    def __init__(self, limit: int | None = None, unit: str = "PBKDF2 iterations"):
+        self.limit = KDF_ITERATIONS_PER_READ if limit is None else limit
+        self.unit = unit
         self.spent = 0
 
     def spend(self, cost: int = 1) -> bool:
@@ -140,6 +147,13 @@ class KdfBudget:
             return False
         self.spent += cost
         return True
+
+    def refusal(self) -> str:
+        """Why a value past the budget is not decrypted (its entry is held)."""
+        return (
+            f"it is not decrypted: every encrypted value of this file has its own salt, and decrypting it would "
+            f"pass the {self.limit:,} {self.unit} one read spends on key derivation"
+        )
 
 
 def wrong_secret(shown: str, secret: SourceSecret | None, what: str = "password") -> WrongSourceSecret:

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher as _BlockCipher
 from cryptography.hazmat.primitives.ciphers import algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
 
-from migrator.sources.secrets import KdfBudget
+from migrator.sources.secrets import KDF_ITERATIONS_PER_READ, KdfBudget
 
 #: The master password mRemoteNG uses when the user set none [code: ``Tree/Root/RootNodeInfo.cs``].
 DEFAULT_MASTER = "mR3m"
@@ -49,7 +49,7 @@ MAX_KDF_ITERATIONS = 1_000_000
 #: the file sets the cost: this covers 50,000 passwords at 1.77's default 10,000 iterations, or 10,000 at
 #: the options page's maximum (a few minutes), while a crafted file cannot run for hours. Values past it
 #: fail with ``WorkExhausted`` and their entries are held.
-MAX_KDF_WORK = 500_000_000
+MAX_KDF_WORK = KDF_ITERATIONS_PER_READ
 
 LEGACY, GCM, CCM = "legacy", "GCM", "CCM"
 _NONCE = {GCM: 16, CCM: 11}

@@ -484,3 +484,47 @@ def test_safexml_skips_elements_past_its_depth_and_keeps_only_the_attributes_ask
         node, levels = node.children[0], levels + 1
         assert not node.attrs
     assert levels == safexml.MAX_DEPTH
+
+
+@pytest.mark.parametrize("fmt", ["winscp", "royalts"])
+def test_per_value_pbkdf2_stops_at_the_read_budget_and_holds_the_rest(fmt, tmp_path, monkeypatch):
+    """WinSCP master-password values and Royal TS values each carry a salt (1,000 PBKDF2 iterations
+    apiece): a 64 MiB file of them would take many minutes. Past ``KDF_ITERATIONS_PER_READ`` the
+    rest are held, each with one line; the ones before are exact."""
+    from migrator.sources import secrets
+
+    budget_values = 4  # four values fit (WinSCP's verifier is one derivation of its own)
+    monkeypatch.setattr(secrets, "KDF_ITERATIONS_PER_READ", budget_values * 1000)
+    secret = "Doc-Pässword"
+    location = tmp_path / ("WinSCP.ini" if fmt == "winscp" else "doc.rtsz")
+    if fmt == "winscp":
+        from helpers.winscp import encrypt_with_master, ini_text, site
+
+        sites = {
+            f"h{i}": site(f"h{i}.example.net", UserName="u", Password=("raw", encrypt_with_master(f"pw{i}", secret)))
+            for i in range(6)
+        }
+        location.write_text(ini_text(sites, master=secret), encoding="utf-8")
+    else:
+        from helpers.royalts import RoyalDoc
+
+        doc = RoyalDoc(password=secret)
+        for i in range(6):
+            doc.ssh(
+                f"h{i}",
+                f"h{i}.example.net",
+                id=f"id{i}",
+                CredentialMode=2,
+                CredentialUsername="u",
+                CredentialPassword=doc.enc(f"pw{i}"),
+            )
+        doc.write(location)
+    monkeypatch.setenv(PASSWORD_ENV, secret)
+    result = read_or_one_line(fmt, location, forbidden=(secret, "pw"))
+    passwords = {h.name: h.credentials.password.get_secret_value() for h in result.hosts}
+    opened = sorted(passwords)
+    assert len(opened) == budget_values and all(passwords[n] == "pw" + n[1:] for n in opened)
+    assert len(result.held) == 6 - budget_values
+    budget = [d for d in result.errors if "key derivation" in d.message]
+    assert len(budget) == 6 - budget_values
+    assert all(f"{budget_values * 1000:,} PBKDF2 iterations" in d.message for d in budget)
