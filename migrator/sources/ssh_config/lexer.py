@@ -151,6 +151,8 @@ def a2port(s: str) -> int:
         return value
     if not s:
         return -1
+    if "\0" in s or len(s) > 255:  # getservbyname raises ValueError on a NUL; no service name is that long
+        return -1
     try:
         return socket.getservbyname(s, "tcp")
     except (OSError, UnicodeError):

@@ -528,3 +528,16 @@ def test_per_value_pbkdf2_stops_at_the_read_budget_and_holds_the_rest(fmt, tmp_p
     budget = [d for d in result.errors if "key derivation" in d.message]
     assert len(budget) == 6 - budget_values
     assert all(f"{budget_values * 1000:,} PBKDF2 iterations" in d.message for d in budget)
+
+
+@pytest.mark.parametrize("port", ["ss\\u0000h", "\\u0000", "x" * 300, "\\udcff"])
+def test_a_windows_terminal_port_no_service_can_have_is_an_entry_error(port, tmp_path):
+    """``ssh -p NAME`` looks the name up as a TCP service: a NUL made getservbyname raise ValueError."""
+    location = _copy(tmp_path, "windows_terminal/settings.json")
+    text = location.read_text(encoding="utf-8-sig")
+    old = '"commandline": "ssh ssh://postgres@db01.example.com:5022 -o ServerAliveInterval=30"'
+    assert old in text
+    location.write_text(text.replace(old, f'"commandline": "ssh -p {port} db01.example.com"'), encoding="utf-8")
+    result = read_or_one_line("windows_terminal", location)
+    assert "db01" not in {h.name for h in result.hosts}
+    assert any(d.entry == "db01" and d.level == "error" for d in result.diagnostics)
