@@ -83,6 +83,8 @@ def open_source_file(path: str | Path, shown: str | None = None, *, limit: int =
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
+    except ValueError:  # a NUL in the path (a job file can hold one), which no file name has
+        raise InputError(f"{shown}: cannot read: the path contains a NUL character") from None
     except OSError as exc:
         try:
             mode = os.stat(path).st_mode

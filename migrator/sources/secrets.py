@@ -24,6 +24,7 @@ from pathlib import Path
 from migrator.errors import ConfigError, InputError
 from migrator.sources.base import SourceOptions
 from migrator.sources.limits import read_source_bytes
+from migrator.userpath import expand_home
 
 #: The environment variable a source secret may come from.
 PASSWORD_ENV = "XPIPE_MIGRATE_SOURCE_PASSWORD"
@@ -96,7 +97,7 @@ def source_secret(options: SourceOptions, shown: str, env: Mapping[str, str] | N
     """
     path = getattr(options, "password_file", None)
     if path is not None:
-        path = Path(path).expanduser()
+        path = expand_home(path)
         where = f"{shown}: password_file {path}"
         try:
             raw = read_source_bytes(path, where, limit=MAX_SECRET_FILE_BYTES)

@@ -120,3 +120,38 @@ def test_a_megabyte_host_name_is_reported_briefly(tmp_path):
     report = _report(run)
     assert len(run.stdout) < 200_000
     assert any("characters)" in d["message"] for d in _diagnostics(report))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["inspect", "confCons.xml", "--source-option", "password_file=~no-such-user-0451/master.txt"],
+        ["inspect", "mremoteng:~no-such-user-0451/confCons.xml"],
+        ["inspect", "remmina:remmina", "--source-option", "pref=~no-such-user-0451/remmina.pref"],
+    ],
+    ids=["password_file", "location", "remmina-pref"],
+)
+def test_a_path_naming_a_home_folder_of_no_user_is_one_line(argv, tmp_path):
+    """``Path.expanduser`` raises RuntimeError for ``~nosuchuser``: it was an internal error."""
+    _copy(tmp_path, "mremoteng/confCons.xml")
+    _copy(tmp_path, "remmina")
+    run = _inspect(tmp_path, *argv[1:])
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("xpipe-migrate: error: ") and "~no-such-user-0451" in line
+
+
+def test_a_nul_in_a_job_files_password_file_is_one_line(tmp_path):
+    _copy(tmp_path, "mremoteng/confCons.xml")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        'name = "nul"\n\n[[source]]\npath = "confCons.xml"\nformat = "mremoteng"\n'
+        'options = { password_file = "secret\\u0000.txt" }\n\n'
+        '[target]\nurl = "embedded"\nembedded_state = "vault"\n',
+        encoding="utf-8",
+    )
+    run = cli("sync", str(job), "--dry-run", cwd=tmp_path)
+    assert run.returncode == 1 and "internal error" not in run.stderr, run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert "job.toml" in line and "options" in line
+    assert not (tmp_path / "vault").exists()

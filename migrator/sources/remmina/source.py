@@ -27,6 +27,7 @@ from migrator.sources.remmina.locate import SUFFIX, data_folders, pref_candidate
 from migrator.sources.remmina.profiles import Profile, ProfileMapper, category_of, secret_setting
 from migrator.sources.remmina.settings import GROUP, load_settings, parse_server, setting_value
 from migrator.sources.secrets import WrongSourceSecret
+from migrator.userpath import expand_home
 
 #: protocols of Remmina's own plugins that are not SSH (reported as info, not warnings)
 KNOWN_PROTOCOLS = frozenset({"RDP", "VNC", "VNCI", "GVNC", "SPICE", "X2GO", "WWW", "EXEC", "NX", "XDMCP", "KIOSK"})
@@ -233,8 +234,8 @@ class RemminaSource(FileSource):
 
     def _pref_for(self, folder: Path) -> Path | None:
         if self.options.pref is not None:
-            return Path(self.options.pref).expanduser()
-        home = Path(self.options.home).expanduser() if self.options.home is not None else None
+            return expand_home(self.options.pref)
+        home = expand_home(self.options.home) if self.options.home is not None else None
         if home is None and self.path.is_dir() and data_folders(self.path) != [self.path]:
             home = self.path
         return next((c for c in pref_candidates(folder, home) if c.is_file()), None)

@@ -541,3 +541,19 @@ def test_a_windows_terminal_port_no_service_can_have_is_an_entry_error(port, tmp
     result = read_or_one_line("windows_terminal", location)
     assert "db01" not in {h.name for h in result.hosts}
     assert any(d.entry == "db01" and d.level == "error" for d in result.diagnostics)
+
+
+def test_a_source_path_with_a_nul_is_one_input_error():
+    from migrator.sources.limits import read_source_bytes
+
+    with pytest.raises(InputError, match="contains a NUL character"):
+        read_source_bytes("conf\x00Cons.xml")
+
+
+@pytest.mark.parametrize("value", ["~no-such-user-0451/x", "~/x", "x/~y", "~"])
+def test_home_folders_expand_as_a_shell_does(value):
+    import os
+
+    from migrator.userpath import expand_home
+
+    assert str(expand_home(value)) == os.path.expanduser(value)
