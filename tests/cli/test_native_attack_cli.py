@@ -155,3 +155,18 @@ def test_a_nul_in_a_job_files_password_file_is_one_line(tmp_path):
     (line,) = run.stderr.strip().splitlines()
     assert "job.toml" in line and "options" in line
     assert not (tmp_path / "vault").exists()
+
+
+def test_yaml_aliases_that_would_expand_to_billions_cost_nothing(tmp_path):
+    """YAML.pm files may share a node by ``&1``/``*1``: the reader keeps one object, but ``str()`` of an
+    aliased list in ``variables`` walked all 10**13 leaves. A scalar field never takes a list now."""
+    lines = ["---", "l0: &l0", *["  - aaaaaaaaaa"] * 10]
+    for i in range(1, 14):
+        lines += [f"l{i}: &l{i}", *[f"  - *l{i - 1}"] * 10]
+    body = (SAMPLES / "asbru/asbru.yml").read_text(encoding="utf-8").split("\n", 1)[1]
+    for field in ("expect", "variables", "screenshots"):
+        body = body.replace(f"    {field}: []", f"    {field}: *l13")
+    (tmp_path / "asbru.yml").write_text("\n".join(lines) + "\n" + body, encoding="utf-8")
+    run = cli("inspect", "asbru:asbru.yml", "--format", "json", cwd=tmp_path, timeout=60)
+    report = _report(run)
+    assert {h["name"] for h in report["hosts"]} == {"bastion", "web01", "db01"}
