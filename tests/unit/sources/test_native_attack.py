@@ -557,3 +557,57 @@ def test_home_folders_expand_as_a_shell_does(value):
     from migrator.userpath import expand_home
 
     assert str(expand_home(value)) == os.path.expanduser(value)
+
+
+# ---- any bytes, anywhere -------------------------------------------------------------------------
+
+HOSTILE_TOKENS = [b"\x00", b"\x1b[2J", b"\r\n", "\u202e".encode(), b"\xef\xbb\xbf", b"\xff\xfe", b"&", b"<", b"]]>"]
+HOSTILE_TOKENS += [b'"', b"'", b"%", b"${x}", b"<V:0>", b"*a", b"!!x", b"9" * 50, b"-", b"\\"]
+
+
+@st.composite
+def _edits(draw):
+    """A few overwrites, insertions of hostile tokens and deletions, at positions as fractions of the file."""
+    kind = st.sampled_from(["set", "insert", "delete"])
+    return draw(
+        st.lists(
+            st.tuples(kind, st.floats(0, 1), st.integers(0, 255), st.sampled_from(HOSTILE_TOKENS), st.integers(1, 64)),
+            min_size=1,
+            max_size=4,
+        )
+    )
+
+
+def _apply(data: bytes, edits) -> bytes:
+    out = bytearray(data)
+    for kind, where, byte, token, length in edits:
+        at = min(int(where * len(out)), max(len(out) - 1, 0))
+        if kind == "set" and out:
+            out[at] = byte
+        elif kind == "insert":
+            out[at:at] = token
+        else:
+            del out[at : at + length]
+    return bytes(out)
+
+
+@pytest.mark.parametrize(("fmt", "rel", "secret"), NATIVE_SAMPLES, ids=[rel for _, rel, _ in NATIVE_SAMPLES])
+def test_bytes_changed_anywhere_end_in_diagnostics_or_one_line(fmt, rel, secret, tmp_path, monkeypatch):
+    from helpers.fuzz import FUZZ
+    from hypothesis import settings
+
+    _secret(monkeypatch, secret)
+    location = _copy(tmp_path, rel)
+    targets = _data_files(location)
+    originals = {t: t.read_bytes() for t in targets}
+
+    @settings(FUZZ, max_examples=50)
+    @given(st.sampled_from(targets), _edits())
+    def run(target, edits):
+        target.write_bytes(_apply(originals[target], edits))
+        try:
+            read_or_one_line(fmt, location)
+        finally:
+            target.write_bytes(originals[target])
+
+    run()
