@@ -50,6 +50,13 @@ class Leaf:
     desired_show: object
     live_show: object
     group: tuple[str, object, object] | None = None  # (path, old type, new type) when a parent's type changed
+    #: a secret's whole live strategy (``live`` is it reduced to the keys the desired one sets): what the
+    #: ledger's digest of the last applied strategy is compared with when the desired one changed shape
+    live_whole: object = None
+
+    def lives(self) -> tuple:
+        """The live value as each way of recording it may have seen it."""
+        return (self.live,) if self.live_whole is None else (self.live, self.live_whole)
 
     @property
     def equal(self) -> bool:
@@ -122,8 +129,16 @@ class Comparer:
                 want = strip_nulls(value.strategy)
                 have = project(strip_nulls(strategy), want) if isinstance(strategy, dict) else None
                 old_kind = strategy.get("type") if isinstance(strategy, dict) else None
+                whole = strip_nulls(strategy) if isinstance(strategy, dict) else None
                 out.append(
-                    Leaf(path, want, have, redacted(value), redacted(None, old_kind) if live is not None else None)
+                    Leaf(
+                        path,
+                        want,
+                        have,
+                        redacted(value),
+                        redacted(None, old_kind) if live is not None else None,
+                        live_whole=whole,
+                    )
                 )
             elif isinstance(value, EntryRef):
                 have = live.get("storeId") if isinstance(live, dict) else live

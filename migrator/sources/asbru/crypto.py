@@ -22,13 +22,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
-try:  # cryptography >= 43 keeps Blowfish among the "decrepit" algorithms
-    from cryptography.hazmat.decrepit.ciphers.algorithms import Blowfish
-except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.algorithms import Blowfish
-
 #: The passphrase built into PAC Manager and every Ásbrú release.
 BUILTIN_PASSPHRASE = b"PAC Manager (David Torrejon Vaquerizas, david.tv@gmail.com)"
 _HEADER = b"Salted__"
@@ -64,6 +57,13 @@ def decrypt_hex(value: str, passphrase: bytes = BUILTIN_PASSPHRASE) -> bytes:
     raw = bytes.fromhex(value)
     salt, body = raw[8:16], raw[16:]
     key, iv = evp_bytes_to_key(passphrase, salt)
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes  # a value decrypted, not detection
+
+    try:  # cryptography >= 43 keeps Blowfish among the "decrepit" algorithms
+        from cryptography.hazmat.decrepit.ciphers.algorithms import Blowfish
+    except ImportError:  # pragma: no cover - older cryptography
+        from cryptography.hazmat.primitives.ciphers.algorithms import Blowfish
+
     decryptor = Cipher(Blowfish(key), modes.CBC(iv)).decryptor()
     plain = decryptor.update(body) + decryptor.finalize()
     pad = plain[-1]

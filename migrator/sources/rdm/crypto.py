@@ -14,14 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
-try:
-    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-except ImportError:  # cryptography < 43
-    from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
-
 #: The fixed key of each settings block (tijldeneut's RDM decryptor).
 KEYS = {
     "Terminal": bytes.fromhex("a2ad48052935e0a4267e7093a4729845"),
@@ -49,6 +41,14 @@ def decrypt(block: str, value: str) -> str:
         raise NotFixedKey("not base64") from None
     if not raw or len(raw) % 8:
         raise NotFixedKey("not a whole number of 8-byte blocks")
+    from cryptography.hazmat.primitives import padding  # a value decrypted, not detection
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    try:
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    except ImportError:  # cryptography < 43
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
+
     decryptor = Cipher(TripleDES(key + key[:8]), modes.ECB()).decryptor()
     padded = decryptor.update(raw) + decryptor.finalize()
     unpadder = padding.PKCS7(64).unpadder()

@@ -26,8 +26,6 @@ import binascii
 import hashlib
 import struct
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 #: The static prefix of every key (HyperSine, RoyalTSCipher.py).
 KEY_PREFIX = b"jtWcgJq<MKE]@M#uH3yKZi]CznpP}?}VKr3r]h{<wkp%+FMwUz"
 ITERATIONS = 1000
@@ -50,6 +48,8 @@ class WrongPassword(ValueError):
 
 
 def _xts(key: bytes, tweak: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # not at detection
+
     try:
         decryptor = Cipher(algorithms.AES(key), modes.XTS(tweak)).decryptor()
         return decryptor.update(data) + decryptor.finalize()
