@@ -7,7 +7,9 @@ entity can be declared, so there is no entity expansion (billion laughs) and no 
 ``keep(path)`` decides for every element below the root whether it is built (``path`` holds the
 tags from the root down to the element); a skipped element's whole subtree is skipped, so a file of
 64 MiB with hundreds of unused properties per object does not become gigabytes of objects. In the
-same spirit ``attributes(name)`` picks the attributes kept (none by default). Elements nested deeper
+same spirit ``attributes(name)`` picks the attributes kept (none by default), and ``root_text_only``
+drops the character data of every element but the root (a format whose values are attributes has
+only layout whitespace there: a quarter of the parse time). Elements nested deeper
 than ``MAX_DEPTH`` are skipped with their subtrees (``XmlDocument.too_deep`` is the line of the first):
 no format nests that deep, and the path handed to ``keep`` grows with the depth.
 
@@ -88,6 +90,7 @@ def parse(
     keep: Callable[[tuple[str, ...]], bool] = _everything,
     *,
     attributes: Callable[[str], bool] | None = None,
+    root_text_only: bool = False,
 ) -> XmlDocument:
     """Parse ``data`` (the bytes of ``shown``, or text already decoded); ``InputError`` for a DOCTYPE,
     never for broken XML."""
@@ -110,16 +113,14 @@ def parse(
             too_deep[:] = too_deep or [parser.CurrentLineNumber]
             skip_depth = 1
             return
-        path.append(tag)
-        if stack and not every and not keep(tuple(path)):
-            path.pop()
-            skip_depth = 1
-            return
-        node = Node(tag=tag, line=parser.CurrentLineNumber)
-        if attributes is not None and attrs:
-            kept = {k: v for k, v in attrs.items() if attributes(k)}
-            if kept:
-                node.attrs = kept
+        if not every:
+            path.append(tag)
+            if stack and not keep(tuple(path)):
+                path.pop()
+                skip_depth = 1
+                return
+        kept = {k: v for k, v in attrs.items() if attributes(k)} if attributes is not None and attrs else None
+        node = Node(tag, parser.CurrentLineNumber, [], [], False, kept or _NO_ATTRIBUTES)
         if stack:
             stack[-1].children.append(node)
         else:
@@ -132,10 +133,11 @@ def parse(
             skip_depth -= 1
             return
         stack.pop().closed = True
-        path.pop()
+        if not every:
+            path.pop()
 
     def characters(data):
-        if stack and not skip_depth:
+        if stack and not skip_depth and (not root_text_only or len(stack) == 1):
             stack[-1].parts.append(data)
 
     def doctype(*_args):

@@ -80,7 +80,7 @@ def _kept(name: str) -> bool:
 
 def parse(data: bytes | str, shown: str) -> Parsed:
     """Parse a document; a break after the root started keeps what was read (``Parsed.broken``)."""
-    doc = safexml.parse(data, shown, attributes=_kept)
+    doc = safexml.parse(data, shown, attributes=_kept, root_text_only=True)
     where = f"line {doc.error_line}, column {doc.error_column}"
     if doc.root is None:
         if doc.error == safexml.BAD_ENCODING:
