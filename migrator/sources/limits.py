@@ -41,6 +41,9 @@ MAX_SESSION_FILES = 100_000
 #: Folders nested in one another in a tree format (mRemoteNG, Ásbrú...). No manager limits it, but every
 #: entry carries its folder path, so depth costs memory per entry: deeper folders are not read (partial).
 MAX_FOLDER_DEPTH = 64
+#: Hops of one jump chain (OpenSSH has no limit; real chains have one to three). Longer chains are
+#: not imported (``mapper/gateways.py``; ssh_config and PuTTY stop their own resolution at it too).
+MAX_JUMP_HOPS = 32
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),

@@ -170,3 +170,40 @@ def test_yaml_aliases_that_would_expand_to_billions_cost_nothing(tmp_path):
     run = cli("inspect", "asbru:asbru.yml", "--format", "json", cwd=tmp_path, timeout=60)
     report = _report(run)
     assert {h["name"] for h in report["hosts"]} == {"bastion", "web01", "db01"}
+
+
+def test_a_jump_list_of_thousands_of_hops_is_one_error_not_minutes(tmp_path):
+    """``ssh -J`` of 3,000 hops: every generated hop carried the path before it, so the plan took
+    minutes and its output grew with the square of the chain. Past 32 hops the entry is not imported."""
+    hops = ",".join(f"u{i}@h{i}.example.net:22" for i in range(3000))
+    profiles = [
+        {
+            "guid": "{8b5c4d3e-2f6a-4b7c-8d8e-9f0a1b2c3d4e}",
+            "name": "deep",
+            "commandline": f"ssh -J {hops} t.example.net",
+        },
+        {
+            "guid": "{8b5c4d3e-2f6a-4b7c-8d8e-9f0a1b2c3d4f}",
+            "name": "ok",
+            "commandline": "ssh -J j@gw.example.net ok.example.net",
+        },
+    ]
+    (tmp_path / "settings.json").write_text(json.dumps({"profiles": {"list": profiles}}), encoding="utf-8")
+    run = cli(
+        "plan",
+        "windows_terminal:settings.json",
+        "--target",
+        "embedded",
+        "--embedded-state",
+        "vault",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert run.returncode == 4, run.stderr  # an entry of the source is not imported
+    assert len(run.stdout) < 100_000 and "internal error" not in run.stderr
+    doc = json.loads(run.stdout)
+    names = {c["name"] for c in doc["changes"] if c["action"] == "create"}
+    assert "ok" in names and "deep" not in names and not any(n.startswith("h1 ") for n in names)
+    assert [d["entry"] for d in doc["diagnostics"] if d["code"] == "jump-too-long"] == ["deep"]
