@@ -25,8 +25,9 @@ def _copy(tmp_path: Path, rel: str) -> Path:
     return target
 
 
-def _inspect(tmp_path: Path, spec: str, *extra: str, env: dict | None = None):
-    run = cli("inspect", spec, "--format", "json", *extra, cwd=tmp_path, env=env)
+def _inspect(tmp_path: Path, spec: str, *extra: str, env: dict | None = None, timeout: float = 120):
+    """``inspect`` as JSON; the timeout guards the linear-time cases (the quadratic code took minutes)."""
+    run = cli("inspect", spec, "--format", "json", *extra, cwd=tmp_path, env=env, timeout=timeout)
     for stream in (run.stdout, run.stderr):
         assert "internal error" not in stream and "Traceback" not in stream, stream[-2000:]
         assert "\x1b" not in stream and "\x00" not in stream
@@ -207,3 +208,50 @@ def test_a_jump_list_of_thousands_of_hops_is_one_error_not_minutes(tmp_path):
     names = {c["name"] for c in doc["changes"] if c["action"] == "create"}
     assert "ok" in names and "deep" not in names and not any(n.startswith("h1 ") for n in names)
     assert [d["entry"] for d in doc["diagnostics"] if d["code"] == "jump-too-long"] == ["deep"]
+
+
+@pytest.mark.parametrize("field", ["ip", "user", "pass", "options"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<GV:" * 200_000,
+        "<KPX_title:" * 80_000,
+        "<KPXRE_GET_" + "x_WHERE_x" * 90_000,
+        "<ENV:" * 160_000,
+        " " * 800_000 + "x",  # the old -o "IdentityFile ..." search retried inside a run of blanks
+        "a" * 800_000,  # shlex.split grows a word one character at a time
+    ],
+)
+def test_asbru_fields_of_a_megabyte_are_read_in_linear_time(field, value, tmp_path):
+    """Ásbrú's ``<GV:name>``-style patterns scanned to the end of the line from every ``<GV:`` that had
+    no ``>`` after it (40 KB took a second), and shlex split an 800 KB word in 12 s: these fields
+    would take hours (the timeout is a guard, not a measurement)."""
+    body = (SAMPLES / "asbru/asbru.yml").read_text(encoding="utf-8")
+    start = body.index("\n  5a1e0000-0000-4000-8000-000000000010:\n")
+    at = body.index(f"\n    {field}: ", start) + 1
+    end = body.index("\n", at)
+    (tmp_path / "asbru.yml").write_text(body[:at] + f"    {field}: '{value}'" + body[end:], encoding="utf-8")
+    run = cli("inspect", "asbru:asbru.yml", "--format", "json", cwd=tmp_path, timeout=120)
+    report = _report(run)
+    assert "web01" in {h["name"] for h in report["hosts"]}
+
+
+def test_an_rjson_string_that_never_ends_is_one_line_at_once(tmp_path):
+    """The trailing-comma pass retried an unterminated string from every quote inside it:
+    ``'"\\' * n`` took 6 s at 40 KB, hours at megabytes."""
+    (tmp_path / "doc.rjson").write_text('{"Objects": [' + '"\\' * 500_000, encoding="utf-8")
+    run = _inspect(tmp_path, "royalts:doc.rjson", timeout=30)
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert "not valid JSON" in line
+
+
+def test_a_securecrt_key_path_of_unclosed_variables_is_reported_at_once(tmp_path):
+    """``${`` repeated without ``}``: every start scanned to the end of the path."""
+    from helpers.securecrt import session_settings, write_config
+
+    path = "${" * 300_000 + "x"
+    write_config(tmp_path, {"web": session_settings("web.example.net", key=path)})
+    run = _inspect(tmp_path, "securecrt:Config", timeout=30)
+    hosts = {h["name"]: h for h in _report(run)["hosts"]}
+    assert "web" in hosts  # no "}" anywhere: not a variable, the path is the key file as written

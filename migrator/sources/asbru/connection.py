@@ -14,7 +14,6 @@ This module builds that same command line and reads it with OpenSSH's own rules
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,11 +21,13 @@ from migrator.escape import clipped
 from migrator.sources.asbru.tree import perl_true
 from migrator.sources.numbers import whole_number
 from migrator.sources.openssh_args import SshCommand, parse_ssh_command
+from migrator.sources.shellwords import shell_split
 from migrator.sources.ssh_config.jump import parse_hop
 
 #: ``_cfgSanityCheck``: an ``-o "IdentityFile ..."`` in the options of an old (PAC) file is moved
 #: to ``public key`` and the connection becomes ``publickey``.
-_OLD_IDENTITY = re.compile(r'\s+-o\s+"IdentityFile(\s+|\s*=\s*)(.+)"', re.IGNORECASE)
+#: A match starts where a run of blanks does (``(?<!\s)``): retrying from inside the run was quadratic in it.
+_OLD_IDENTITY = re.compile(r'(?<!\s)\s+-o\s+"IdentityFile(\s+|\s*=\s*)(.+)"', re.IGNORECASE)
 _SHELL_EXPANSION = re.compile(r"[$`]")
 _INT = re.compile(r"\s*([-+]?[0-9]+)")
 
@@ -90,7 +91,7 @@ def migrate_identity_option(env: Mapping) -> tuple[str, str | None]:
 def split_options(options: str) -> list[str]:
     """The words of ``options`` as ``/bin/sh`` splits them (Expect spawns the command through a shell)."""
     try:
-        return shlex.split(options, posix=True)
+        return shell_split(options)
     except ValueError:
         raise CommandError(
             "not imported: the options have an unclosed quote, so ssh would not start", "options"
@@ -160,7 +161,7 @@ def command_hops(cmd: SshCommand) -> list[tuple[str, int | None, str | None]]:
 def _split_ip(ip: str) -> list[str]:
     """The host field lands unquoted in a shell command, so spaces split it into more words."""
     try:
-        return shlex.split(ip, posix=True) or [""]
+        return shell_split(ip) or [""]
     except ValueError:
         raise CommandError("not imported: the host (ip) has an unclosed quote, so ssh would not start", "ip") from None
 

@@ -31,7 +31,9 @@ from migrator.sources.limits import MAX_FOLDER_DEPTH
 from migrator.sources.royalts import objects as o
 from migrator.sources.royalts.objects import RoyalObject, norm_id
 
-_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=\s*[\]}])', re.DOTALL)
+#: A string (an unterminated one runs to the end: retrying from inside it made ``'"\\' * n`` quadratic),
+#: or a comma before a closing bracket.
+_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|,(?=\s*[\]}])', re.DOTALL)
 
 #: rJSON type -> the object model's type; other connection types keep their rJSON name.
 TYPES = {

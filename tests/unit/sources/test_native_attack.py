@@ -611,3 +611,32 @@ def test_bytes_changed_anywhere_end_in_diagnostics_or_one_line(fmt, rel, secret,
             target.write_bytes(originals[target])
 
     run()
+
+
+# ---- splitting command lines -----------------------------------------------------------------
+
+
+@given(st.text(" \t\r\n'\"\\#ab=-", max_size=40), st.booleans())
+def test_shell_split_is_shlex_split(text, comments):
+    """The linear splitter against shlex itself: same words, same errors."""
+    import shlex
+
+    from migrator.sources.shellwords import shell_split
+
+    try:
+        expected = ("words", shlex.split(text, comments=comments))
+    except ValueError as exc:
+        expected = ("error", str(exc))
+    try:
+        got = ("words", shell_split(text, comments=comments))
+    except ValueError as exc:
+        got = ("error", str(exc))
+    assert got == expected
+
+
+def test_shell_split_of_a_megabyte_word_is_one_word():
+    """shlex grows a token one character at a time: 800 KB took 12 s; this is one pass."""
+    from migrator.sources.shellwords import shell_split
+
+    assert shell_split("a" * 1_000_000 + " 'b c'") == ["a" * 1_000_000, "b c"]
+    assert shell_split('"\\\\' + "x" * 1_000_000 + '"') == ["\\" + "x" * 1_000_000]
