@@ -255,3 +255,14 @@ def test_a_securecrt_key_path_of_unclosed_variables_is_reported_at_once(tmp_path
     run = _inspect(tmp_path, "securecrt:Config", timeout=30)
     hosts = {h["name"]: h for h in _report(run)["hosts"]}
     assert "web" in hosts  # no "}" anywhere: not a variable, the path is the key file as written
+
+
+def test_a_windows_terminal_command_line_of_many_words_is_read_at_once(tmp_path):
+    words = "a " * 200_000
+    profiles = [{"guid": "{61c54bbd-c2c6-5271-96e7-009a87ff44bf}", "name": "shell", "commandline": words + "pwsh.exe"}]
+    profiles.append(
+        {"guid": "{8b5c4d3e-2f6a-4b7c-8d8e-9f0a1b2c3d4f}", "name": "ok", "commandline": "ssh ok.example.net"}
+    )
+    (tmp_path / "settings.json").write_text(json.dumps({"profiles": {"list": profiles}}), encoding="utf-8")
+    report = _report(_inspect(tmp_path, "windows_terminal:settings.json", timeout=30))
+    assert [h["name"] for h in report["hosts"]] == ["ok"]

@@ -640,3 +640,22 @@ def test_shell_split_of_a_megabyte_word_is_one_word():
 
     assert shell_split("a" * 1_000_000 + " 'b c'") == ["a" * 1_000_000, "b c"]
     assert shell_split('"\\\\' + "x" * 1_000_000 + '"') == ["\\" + "x" * 1_000_000]
+
+
+@pytest.mark.parametrize(
+    ("commandline", "unquoted"),
+    [
+        ("C:\\Program Files\\OpenSSH\\ssh.exe host", True),
+        ("C:\\Program Files\\OpenSSH\\SSH host", True),
+        ('"C:\\Program Files\\OpenSSH\\ssh.exe" host', False),
+        ("C:\\Windows\\System32\\OpenSSH\\ssh.exe host", False),
+        ('C:\\Program Files\\x" y\\ssh.exe', False),
+        ("a " * 200_000 + "powershell.exe", False),
+        ("a " * 200_000 + "\\ssh.exe", True),
+    ],
+)
+def test_an_unquoted_ssh_path_is_found_in_linear_time(commandline, unquoted):
+    """Two lazy runs around a space made the old pattern quadratic: 400 KB of ``"a "`` took ten minutes."""
+    from migrator.sources.windows_terminal.source import unquoted_ssh_path
+
+    assert unquoted_ssh_path(commandline) is unquoted
