@@ -330,7 +330,7 @@ class MobaXtermSource(FileSource):
             return None
         fields = groups[2].split("%")
         type_text = fields[0].strip()
-        if not re.fullmatch(r"-?\d+", type_text):
+        if not re.fullmatch(r"-?[0-9]{1,9}", type_text):
             self._diag(
                 "error",
                 "damaged-line",

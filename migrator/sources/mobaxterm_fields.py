@@ -60,7 +60,7 @@ class SessionFields:
         text = text.strip()
         if text in ("", "-1"):
             return default
-        if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= 65535:
+        if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
             self._diag(
                 "error",
                 "invalid-value",

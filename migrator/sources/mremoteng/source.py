@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from migrator.errors import InputError
 from migrator.model import Diagnostic, JumpHop, SourceResult
 from migrator.sources.base import FileSource
-from migrator.sources.limits import read_source_bytes
+from migrator.sources.limits import MAX_FOLDER_DEPTH, read_source_bytes
 from migrator.sources.secrets import SecretOptions, SourceSecret, source_secret, wrong_secret
 
 if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
@@ -112,17 +112,25 @@ class MremotengSource(FileSource):
             raise InputError(f"{shown}: the root element is <{root.local[:40]}>, not <Connections>: not a confCons.xml")
         version = self._version(root)
         cipher = self._unlock(root, version, secret, masters)
-        partial = parsed.broken is not None
-        if partial:
+        partial = parsed.broken is not None or parsed.too_deep is not None
+        if parsed.broken is not None:
             self._diag(
                 "error", "truncated", f"{parsed.broken}; the rest of the file is not read", line=parsed.broken_line
             )
+        self._too_deep(parsed)
         elements, encrypted, broken = self._content(root, version, cipher)
         if broken:
             partial = True
         tree = build_tree(elements, encrypted, Tree())
+        for node in tree.too_deep:
+            self._report(
+                "error",
+                "too-deep",
+                f"its contents are not read: folders nested deeper than {MAX_FOLDER_DEPTH} levels",
+                node,
+            )
         result = self._hosts(tree, Resolver(version), cipher)
-        result.partial = partial
+        result.partial = partial or bool(tree.too_deep)
         result.diagnostics = list(dict.fromkeys(self._diags))
         return result
 
@@ -224,7 +232,10 @@ class MremotengSource(FileSource):
             )
         shape = crypto.shape_error(schemes[0], protected)
         if shape:
-            raise InputError(f"{shown}: the root's Protected value {shape}; nothing imported")
+            hint = ""
+            if schemes[0].kind == crypto.LEGACY and version >= 2.6 and root.attrs.get("KdfIterations") is not None:
+                hint = " (KdfIterations is not a whole number mRemoteNG reads, so the legacy scheme applies)"
+            raise InputError(f"{shown}: the root's Protected value {shape}{hint}; nothing imported")
         unlocked = crypto.unlock(schemes, protected, masters)
         if unlocked is None:
             raise wrong_secret(shown, secret, "master password")
@@ -260,7 +271,7 @@ class MremotengSource(FileSource):
         from migrator.sources.mremoteng.document import net_bool, parse_fragment
 
         shown = self.display_path
-        text = "".join(root.text).strip()
+        text = root.text.strip()
         full = version >= 2.6 and net_bool(root.attrs.get("FullFileEncryption")) is True
         if not full:
             if text:
@@ -283,6 +294,7 @@ class MremotengSource(FileSource):
             "info", "full-file-encryption", "the connections are encrypted as a whole; decrypted", line=root.line
         )
         fragment = parse_fragment(plain, shown)
+        self._too_deep(fragment)
         if fragment.broken:
             self._diag(
                 "error",
@@ -290,7 +302,19 @@ class MremotengSource(FileSource):
                 f"in the encrypted content, {fragment.broken}; the rest is not read",
                 line=root.line,
             )
-        return fragment.root.children, True, fragment.broken is not None
+        return fragment.root.children, True, fragment.broken is not None or fragment.too_deep is not None
+
+    def _too_deep(self, parsed) -> None:
+        from migrator.sources import safexml
+
+        if parsed.too_deep is not None:
+            line, suffix = self._where(parsed.too_deep, self._content_line is not None)
+            self._diag(
+                "error",
+                "xml-too-deep",
+                f"elements nested deeper than {safexml.MAX_DEPTH} levels are not read{suffix}",
+                line=line,
+            )
 
     # ---- hosts ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.limits import read_source_bytes
+from migrator.sources.numbers import whole_number
 from migrator.sources.putty.chain import ProxyChains, _ChainError
 from migrator.sources.putty.reg import _ASCII_LOWER, RegReader, _looks_like_reg
 from migrator.sources.putty.sessions import (
@@ -40,7 +41,7 @@ _NOT_SSH = {
     "cygterm": "a KiTTY Cygterm session",
     "adb": "a KiTTY adb session",
 }
-_INT_TEXT = re.compile(r"\s*([-+]?\d+)\s*")
+_INT_TEXT = re.compile(r"\s*([-+]?[0-9]+)\s*")
 
 
 class SessionsReader(RegReader, UnixSessionReader, ProxyChains):
@@ -107,7 +108,7 @@ class SessionsReader(RegReader, UnixSessionReader, ProxyChains):
         if v.kind == "text":
             m = _INT_TEXT.fullmatch(v.data)  # type: ignore[arg-type]
             if m:
-                return int(m.group(1))
+                return whole_number(m.group(1))
             self._diag(
                 "warning",
                 "value-type",

@@ -33,8 +33,8 @@ if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting 
 
 SSH = "SSHShell"
 FOLDER = "Group"
-_PORT = re.compile(r"\s*(\d{1,5})\s*")
-_HOST_PORT = re.compile(r"([^:\[\]]+):(\d{1,5})")
+_PORT = re.compile(r"\s*([0-9]{1,5})\s*")
+_HOST_PORT = re.compile(r"([^:\[\]]+):([0-9]{1,5})")
 #: Blocks whose ``SafePassword`` uses a known fixed key, for the master-key check.
 _KNOWN = {"terminal": "Terminal", "rdp": "RDP", "vnc": "VNC", "host": "Host"}
 _KINDS = {

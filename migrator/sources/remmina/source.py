@@ -25,6 +25,7 @@ from migrator.sources.base import FileSource, SourceOptions, files_fingerprint
 from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes, too_large
 from migrator.sources.remmina import SUFFIX, data_folders, pref_candidates
 from migrator.sources.secrets import WrongSourceSecret
+from migrator.userpath import expand_home
 
 if TYPE_CHECKING:  # the readers are imported when profiles are read, so detecting other formats stays cheap
     from migrator.sources.remmina.crypto import Decrypted
@@ -242,8 +243,8 @@ class RemminaSource(FileSource):
 
     def _pref_for(self, folder: Path) -> Path | None:
         if self.options.pref is not None:
-            return Path(self.options.pref).expanduser()
-        home = Path(self.options.home).expanduser() if self.options.home is not None else None
+            return expand_home(self.options.pref)
+        home = expand_home(self.options.home) if self.options.home is not None else None
         if home is None and self.path.is_dir() and data_folders(self.path) != [self.path]:
             home = self.path
         return next((c for c in pref_candidates(folder, home) if c.is_file()), None)

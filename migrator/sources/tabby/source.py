@@ -20,6 +20,7 @@ from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
+from migrator.sources.numbers import whole_number
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
 
 if TYPE_CHECKING:  # the readers are imported when a config is read, so detecting other formats stays cheap
@@ -201,6 +202,15 @@ class TabbySource(FileSource):
             entry.options = effective(raw, defaults)["options"]
             if not isinstance(raw.get("options", {}), dict):
                 entry.problem("error", "invalid-value", "not imported: options is not a mapping", "options")
+            unreadable = _unreadable({**raw, "options": entry.options})
+            if unreadable is not None:
+                where, reason = unreadable
+                entry.problem(
+                    "error",
+                    "unreadable-value",
+                    f"not imported: {where} is a value this reader does not take ({reason})",
+                    where,
+                )
             out.append(entry)
         return out
 
@@ -238,8 +248,8 @@ class TabbySource(FileSource):
         port = o.get("port")
         if port is None:
             port = 22
-        if isinstance(port, str) and port.strip().isdigit():
-            port = int(port)
+        if isinstance(port, str) and port.strip().isascii() and port.strip().isdigit():
+            port = whole_number(port)
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             e.problem("error", "invalid-port", "not imported: the port is not a number from 1 to 65535", "options.port")
             return None
@@ -350,6 +360,22 @@ class TabbySource(FileSource):
 
 def _list(value) -> list:
     return value if isinstance(value, list) else []
+
+
+def _unreadable(profile: dict) -> tuple[str, str] | None:
+    """The first field of ``profile`` (dotted path) holding a value the YAML reader could not take, and why."""
+    from migrator.sources.ansible.yaml_scalars import Unsupported
+
+    stack: list[tuple[str, object]] = [(str(k), v) for k, v in reversed(profile.items())]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, Unsupported):
+            return where[:200], value.reason
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
 
 
 def _line(raw) -> int | None:
