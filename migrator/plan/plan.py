@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from migrator.errors import ConfigError
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
@@ -56,6 +57,7 @@ class Planner(Ownership, Reconcile):
         force: bool = False,
         adopt: bool = False,
         prune: PruneOptions | None = None,
+        known_nodes: bool = True,
     ):
         if name_clash not in ("refuse", "rename"):
             raise ConfigError(f"name clash rule {name_clash!r}: use refuse or rename")
@@ -66,7 +68,13 @@ class Planner(Ownership, Reconcile):
         self.force = force
         self.adopt = adopt
         self.prune = prune or PruneOptions()
-        self.reader = SecretReader(client)
+        # the nodes the ledger knows spare a decrypt each; an audit decrypts them all (known_nodes=False)
+        known = ledger.known_nodes() if ledger is not None and known_nodes else {}
+        self.reader = SecretReader(client, known, ledger.digest if ledger is not None else None)
+        self._leaf_cache: list = [None, {}]
+        self._started: tuple[float, int] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._reading: Future | None = None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -94,10 +102,22 @@ class Planner(Ownership, Reconcile):
 
     # -- planning --------------------------------------------------------------------------
 
+    def read_ahead(self) -> None:
+        """Start reading the vault now, on a thread of its own, so that the read (mostly XPipe's time)
+        overlaps the caller's work (mapping the sources) until :meth:`plan` needs it."""
+        self._started = time.perf_counter(), self.client.requests_made
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="xpipe-read")
+        self._reading = self._pool.submit(LiveVault.read, self.client)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
     def plan(self, state: DesiredState, diagnostics: list[Diagnostic] | None = None) -> Plan:
-        started = time.perf_counter()
-        requests_before = self.client.requests_made
-        live = LiveVault.read(self.client)
+        started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
+        live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+        self.close()
         self._live = live
         plan = Plan(
             diagnostics=list(diagnostics or []),
@@ -167,18 +187,22 @@ class Planner(Ownership, Reconcile):
             plan.changes.append(change)
         if self.ledger is not None and self.prune.enabled:
             self._plan_prune(plan)
+        plan.known_nodes, plan.nodes_before = dict(self.reader.matched), dict(self.reader.known)
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
 
     def _external(self, state: DesiredState, plan: Plan) -> None:
         """Resolve references to identities the user chose by name; a missing one is an error."""
-        wanted = {
-            p.key
+        self._chosen = {
+            e.key: [
+                p.key
+                for p in iter_placeholders(e.data)
+                if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
+            ]
             for e in state.entries
-            for p in iter_placeholders(e.data)
-            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
         }
+        wanted = {key for keys in self._chosen.values() for key in keys}
         for key in sorted(wanted):
             name = key[len(EXISTING_IDENTITY) :]
             found = [e for e in self._named(name) if e.type in IDENTITY_TYPES]
@@ -295,12 +319,7 @@ class Planner(Ownership, Reconcile):
 
     def _match(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
         change = self._new_change(entry)
-        refs = [
-            p.key
-            for p in iter_placeholders(entry.data)
-            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
-        ]
-        if any(self._resolved.get(k) is None for k in refs):
+        if any(self._resolved.get(k) is None for k in self._chosen.get(entry.key, ())):
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
         ledger_row = self._owned.get(entry.key)
@@ -390,7 +409,7 @@ class Planner(Ownership, Reconcile):
             else:
                 change.reason = "its gateway is re-created, and XPipe removes an entry with its gateway"
             removed.add(owned.uuid)
-        self._fields(change, self._comparer().leaves(entry.data, owned.raw), ledger_row)
+        self._fields(change, self._leaves(entry, owned), ledger_row)
         if change.action != "recreate":
             change.action = "update" if any(not f.kept for f in change.fields) else "unchanged"
         return change
