@@ -2,10 +2,11 @@
 
     python benchmarks/bench_parse.py [--sizes 1000,10000,100000] [--formats csv,excel,...] [--results FILE]
 
-For each format (csv, excel, ssh_config, putty, mobaxterm) an inventory of N hosts is generated
+For each format (csv, excel, ssh_config, putty, mobaxterm, ansible) an inventory of N hosts is generated
 (a quarter of them behind a jump host, folders, users, ports; ssh_config splits its hosts over
 Included files and adds wildcard default blocks), then read once in a fresh child process, so the
-peak resident memory (``ru_maxrss``) belongs to that read alone. Printed per format and size: the
+peak resident memory (``ru_maxrss``) belongs to that read alone. The read runs as the tool runs it,
+with the cyclic garbage collector paused (``manager.without_cyclic_gc``). Printed per format and size: the
 parse time, the peak RSS growth over the child's state just before reading, and the ratios
 t(10N)/t(N): about 10 means linear, about 100 quadratic. ``--results`` appends the table to a
 Markdown file (benchmarks/RESULTS.md).
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("csv", "excel", "ssh_config", "putty", "mobaxterm")
+FORMATS = ("csv", "excel", "ssh_config", "putty", "mobaxterm", "ansible")
 HEADER = ["name", "host", "port", "user", "folder", "jump", "description"]
 
 
@@ -118,12 +119,35 @@ def write_mobaxterm(path: Path, n: int) -> None:
     path.write_bytes("\r\n".join(out).encode("utf-8"))
 
 
+def write_ansible(path: Path, n: int) -> None:
+    """An INI inventory: hosts in 40 rack groups, regions as parent groups, a jump host for a quarter."""
+    groups: dict[str, list[str]] = {}
+    for i, (name, host, port, user, folder, jump, _description) in enumerate(_rows(n)):
+        line = f"{name} ansible_host={host} ansible_port={port} ansible_user={user}"
+        if jump:
+            line += " ansible_ssh_common_args='-o ProxyJump=jump@gw.example.net:22'"
+        group = "infra" if i == 0 else folder.split("/")[1].lower().replace("-", "_")
+        groups.setdefault(group, []).append(line)
+    out = []
+    for group, lines in groups.items():
+        out += [f"[{group}]", *lines, ""]
+    regions: dict[str, list[str]] = {}
+    for group in groups:
+        if group != "infra":
+            regions.setdefault(f"region_{int(group.split('_')[1]) % 5}", []).append(group)
+    for region, children in regions.items():
+        out += [f"[{region}:children]", *children, ""]
+    out += ["[all:vars]", "ansible_connection=ssh", ""]
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
 WRITERS = {
     "csv": (write_csv, "hosts.csv"),
     "excel": (write_excel, "hosts.xlsx"),
     "ssh_config": (write_ssh_config, "config"),
     "putty": (write_putty, "sessions.reg"),
     "mobaxterm": (write_mobaxterm, "sessions.mxtsessions"),
+    "ansible": (write_ansible, "inventory.ini"),
 }
 
 
@@ -146,13 +170,15 @@ def _cpu() -> float:
 
 def measure(fmt: str, path: str) -> None:
     """Child process: read once, print JSON with wall and CPU time and the peak memory."""
+    from migrator.manager import without_cyclic_gc
     from migrator.sources import source_class
 
     cls = source_class(fmt)
     options = {"home": str(Path(path).parent), "local_user": "bench"} if fmt == "ssh_config" else {}
     before, cpu = _peak_kib(), _cpu()
     start = time.perf_counter()
-    result = cls(path, **options).read()
+    with without_cyclic_gc():  # as ``read_inventory`` reads every source
+        result = cls(path, **options).read()
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     peak = _peak_kib()
     errors = [d.message for d in result.diagnostics if d.level == "error"][:3]

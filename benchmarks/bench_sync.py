@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -72,7 +73,7 @@ def run(n: int, latency_ms: int, identities: str) -> dict:
             second_requests = client.requests_made - r0
             changed = inventory(n)
             h = changed.hosts[5]
-            changed.hosts[5] = h.model_copy(update={"credentials": Credentials(password=SecretStr("Bench-Rotated"))})
+            changed.hosts[5] = replace(h, credentials=Credentials(password=SecretStr("Bench-Rotated")))
             t3 = time.perf_counter()
             p3 = plan_inventory(client, changed, opts)
             r3 = Loader(client, progress=False).apply(p3)

@@ -17,6 +17,8 @@ from functools import lru_cache
 _BIDI_FORMATTING = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+#: Every character but printable ASCII and the newline: the only ones ``json_console`` may change.
+_NOT_PLAIN_ASCII = re.compile("[^\n\x20-\x7e]+")
 
 
 @lru_cache(maxsize=4096)
@@ -60,11 +62,17 @@ def json_console(text: str) -> str:
     """JSON text with the characters :func:`console` escapes written as ``\\uXXXX`` (still the same JSON).
 
     ``json.dumps`` already escapes C0 inside strings; what is left raw there are the others, and the
-    layout's own newlines stay as they are.
+    layout's own newlines stay as they are. Only runs of characters outside printable ASCII are
+    looked at, so an ASCII document costs one scan.
     """
-    if text.isprintable():
+    if text.isascii() and text.isprintable():
         return text
-    return "".join(_json_escape(ch) if ch != "\n" and hostile(ch) else ch for ch in text)
+    return _NOT_PLAIN_ASCII.sub(_json_escape_run, text)
+
+
+def _json_escape_run(m: re.Match) -> str:
+    run = m.group()
+    return "".join(_json_escape(ch) if hostile(ch) else ch for ch in run)
 
 
 def _json_escape(ch: str) -> str:

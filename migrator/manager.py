@@ -14,21 +14,22 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migrator.apply.loader import ApplyResult, Loader
 from migrator.errors import ConfigError, InputError, LedgerError, MigratorError, SourceServiceError
-from migrator.mapper.ssh_store import MapperOptions, SshStoreMapper
 from migrator.model import Diagnostic, SourceResult
-from migrator.plan.plan import Plan, Planner, PruneOptions
 from migrator.sources import open_source
-from migrator.sources.base import Source
-from migrator.sync.ledger import Ledger
-from migrator.sync.ledger_file import check_path
-from migrator.sync.lock import RunLock, describe_holder
-from migrator.sync.state import default_state_path, ensure_private_dir
-from migrator.xpipe.client import XPipeClient
-from migrator.xpipe.target import TargetOptions, open_client
+
+# Reading sources (``inspect``) needs none of the stages below: they are imported where a run uses
+# them, so a command loads only what it runs (``benchmarks/bench_inspect.py`` measures start-up).
+if TYPE_CHECKING:
+    from migrator.apply.loader import ApplyResult
+    from migrator.mapper.ssh_store import MapperOptions
+    from migrator.plan.plan import Plan, PruneOptions
+    from migrator.sources.base import Source
+    from migrator.sync.ledger import Ledger
+    from migrator.xpipe.client import XPipeClient
+    from migrator.xpipe.target import TargetOptions
 
 #: The diagnostic code of a source that could not be read at all.
 UNREADABLE = "source-unreadable"
@@ -59,6 +60,24 @@ class Inventory(SourceResult):
     fingerprints: list[str] = field(default_factory=list)
 
 
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a source is read.
+
+    A read builds a dozen objects per entry that all stay alive until it ends; the collector would
+    walk that growing heap again and again and find nothing (half the CPU time of a 100,000-host
+    read, and what made reading superlinear). Garbage is still freed by reference counting, and
+    anything cyclic a source leaves behind is collected once the collector runs again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_inventory(inputs: list[SourceInput]) -> Inventory:
     """Read every source; a key seen twice is reported and the later copy is not imported.
 
@@ -76,7 +95,8 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
         shown = f"{item.location} ({label})" if label else item.location
         try:
             source = item.open()
-            result = source.read()
+            with without_cyclic_gc():
+                result = source.read()
         except ConfigError:
             raise
         except (InputError, SourceServiceError) as exc:
@@ -128,14 +148,32 @@ def read_sources(specs: list[str], options: dict[str, Any] | None = None) -> Inv
     return read_inventory([SourceInput(spec, options=dict(options or {}), where=spec) for spec in specs])
 
 
+def _target_options() -> TargetOptions:
+    from migrator.xpipe.target import TargetOptions
+
+    return TargetOptions()
+
+
+def _mapper_options() -> MapperOptions:
+    from migrator.mapper.ssh_store import MapperOptions
+
+    return MapperOptions()
+
+
+def _prune_options() -> PruneOptions:
+    from migrator.plan.plan import PruneOptions
+
+    return PruneOptions()
+
+
 @dataclass
 class Run:
     """Everything one command needs: what to read, the XPipe to talk to, and the policies."""
 
     sources: list[SourceInput]
-    target: TargetOptions = field(default_factory=TargetOptions)
-    mapper: MapperOptions = field(default_factory=MapperOptions)
-    prune: PruneOptions = field(default_factory=PruneOptions)
+    target: TargetOptions = field(default_factory=_target_options)
+    mapper: MapperOptions = field(default_factory=_mapper_options)
+    prune: PruneOptions = field(default_factory=_prune_options)
     auth: Any = None
     state_path: Path | None = None  # the ledger; None: nothing is owned unless ``adhoc_state``
     adhoc_state: bool = False  # no state_path: use the per-user ledger of the vault talked to (sync/state.py)
@@ -167,6 +205,10 @@ class Session:
     def plan(self, inventory: Inventory, *, known_nodes: bool = True) -> Plan:
         """``known_nodes=False`` (audit) decrypts every live secret instead of trusting the ledger's
         memory of which node holds which secret. The vault is read while the sources are mapped."""
+        from migrator.mapper.ssh_store import SshStoreMapper
+        from migrator.plan.plan import Planner
+        from migrator.sync.identity_history import identity_history
+
         run = self.run
         planner = Planner(
             self.client,
@@ -180,7 +222,8 @@ class Session:
         )
         planner.read_ahead()
         try:
-            mapped = SshStoreMapper(run.mapper).map(inventory.hosts)
+            history = identity_history(self.ledger) if self.ledger is not None else None  # names stay stable
+            mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
             mapped.state.held |= inventory.held  # present in a source but not importable: never touched
             plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics)
         finally:
@@ -194,6 +237,8 @@ class Session:
         return plan
 
     def apply(self, plan: Plan) -> ApplyResult:
+        from migrator.apply.loader import Loader
+
         return Loader(self.client, progress=self.run.progress, ledger=self.ledger).apply(plan)
 
 
@@ -207,7 +252,7 @@ def plan_inventory(client: XPipeClient, inventory: SourceResult, mapper: MapperO
             held=inventory.held,
             partial=inventory.partial,
         )
-    return Session(Run(sources=[], mapper=mapper or MapperOptions()), client, None).plan(inventory)
+    return Session(Run(sources=[], mapper=mapper or _mapper_options()), client, None).plan(inventory)
 
 
 class Manager:
@@ -223,6 +268,9 @@ class Manager:
         for writing; otherwise the ledger is read-only and no lock is taken (plan, audit, dry runs).
         A job's ledger is locked and checked before XPipe is contacted; an ad-hoc one is named by the
         URL discovery finds, so it comes after connecting, still before anything is planned or written."""
+        from migrator.sync.state import default_state_path
+        from migrator.xpipe.target import open_client
+
         run = self.run
         with ExitStack() as stack:
             notes: list[Diagnostic] = []
@@ -237,6 +285,11 @@ class Manager:
             yield Session(run, client, ledger, notes)
 
     def _open_ledger(self, path: Path, writing: bool, stack: ExitStack, notes: list[Diagnostic]) -> Ledger | None:
+        from migrator.sync.ledger import Ledger
+        from migrator.sync.ledger_file import check_path
+        from migrator.sync.lock import RunLock, describe_holder
+        from migrator.sync.state import ensure_private_dir
+
         check_path(path)
         if not writing:
             if path.exists():
@@ -264,8 +317,7 @@ class Manager:
         self, *, apply: bool, saved: dict | None = None, confirm: Callable[[Plan], bool] | None = None
     ) -> Outcome:
         """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
-        with fewer_collections():
-            inventory = self.read()
+        inventory = self.read()  # the collector is paused while a source is read (``without_cyclic_gc``)
         with self.session(writing=apply) as session:
             with fewer_collections():
                 plan = session.plan(inventory)
@@ -285,9 +337,9 @@ class Manager:
             return Outcome(plan, session.apply(plan), inventory)
 
 
-#: Allocations between two runs of the cyclic garbage collector while sources are read and planned
-#: (Python's default is 700). Reading and planning build hundreds of thousands of objects that live
-#: to the end; with the default, collecting traversed them again and again: a third of the CPU of a
+#: Allocations between two runs of the cyclic garbage collector while a plan is made (Python's
+#: default is 700). Mapping and planning build hundreds of thousands of objects that live to the
+#: end; with the default, collecting traversed them again and again: a third of the CPU of a
 #: 10,000-host plan. Reference counting still frees what is not in a cycle at once.
 COLLECT_EVERY = 10_000
 

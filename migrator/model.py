@@ -3,6 +3,10 @@
 Sources never talk to XPipe; they turn a file into ``Host`` objects plus ``Diagnostic``s. A host's
 ``key`` (format, file, entry id) is stable across runs, which is what makes re-runs idempotent.
 Secrets are ``SecretStr``: they print as ``**********`` and must be unwrapped explicitly.
+
+The classes are lean records (``migrator.record``): keyword-only, slotted, checked on construction
+like pydantic models (a bad name, address or port raises pydantic's ``ValidationError``), and
+copied with ``dataclasses.replace``.
 """
 
 from __future__ import annotations
@@ -12,23 +16,29 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import SecretStr
 
 from migrator.escape import console
+from migrator.record import check, record
 
 Level = Literal["error", "warning", "info"]
 
-_FORBIDDEN_IN_ADDRESS = re.compile(r"[\s/\\@'\"`;,<>|&$]")
+#: Characters no host name has (checked after the IP address forms), controls included.
+_FORBIDDEN_IN_ADDRESS = re.compile(r"[\s/\\@'\"`;,<>|&$\x00-\x1f]")
+#: Dot-separated labels of letters, digits, ``_`` and inner ``-``, each 1-63 characters.
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+_DIGITS_AND_DOTS = re.compile(r"[0-9.]+")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
-class Diagnostic(BaseModel):
+@record(frozen=True)
+class Diagnostic:
     """Something a stage wants the user to know: a skipped entry, a bad field, a guess it made.
 
     ``file``/``line``/``field`` locate it in the user's input (``line`` is the line number, or the
     row number for spreadsheets); ``entry`` names the session, alias or row it is about.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     level: Level
     code: str
@@ -56,10 +66,9 @@ class Diagnostic(BaseModel):
         return console(f"{self.level}: {loc + ': ' if loc else ''}{self.message} ({self.code})")
 
 
-class Provenance(BaseModel):
+@record(frozen=True)
+class Provenance:
     """Where a host came from: shown in reports, used in error messages."""
-
-    model_config = ConfigDict(frozen=True)
 
     format: str
     file: str
@@ -75,14 +84,13 @@ class Provenance(BaseModel):
         return out
 
 
-class JumpHop(BaseModel):
+@record(frozen=True)
+class JumpHop:
     """One hop of a jump chain, first hop (nearest to us) first.
 
     ``ref`` is the alias, session or row name the hop refers to in its source, if it names one;
     ``ref_key`` is the ``Host.key`` of that entry when the source could resolve it.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     host: str
     port: int | None = None
@@ -99,15 +107,16 @@ class JumpHop(BaseModel):
         return out
 
 
-class Credentials(BaseModel):
+@record
+class Credentials:
     """What a source says about authentication. Secrets are SecretStr and never print."""
 
     password: SecretStr | None = None
     password_prompt: bool = False
     password_manager_ref: str | None = None
-    key_files: list[str] = Field(default_factory=list)
+    key_files: list[str] = field(default_factory=list)
     key_passphrase: SecretStr | None = None
-    certificate_files: list[str] = Field(default_factory=list)
+    certificate_files: list[str] = field(default_factory=list)
     identities_only: bool | None = None
     identity_agent: str | None = None
     agent: Literal["openssh", "pageant"] | None = None
@@ -127,7 +136,8 @@ class Credentials(BaseModel):
         )
 
 
-class Host(BaseModel):
+@record
+class Host:
     """One server as the user described it, independent of any tool's format."""
 
     key: str
@@ -135,52 +145,47 @@ class Host(BaseModel):
     address: str
     port: int = 22
     user: str | None = None
-    category: list[str] = Field(default_factory=list)
-    credentials: Credentials = Field(default_factory=Credentials)
-    jump: list[JumpHop] = Field(default_factory=list)
-    ssh_options: list[tuple[str, str]] = Field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    credentials: Credentials = field(default_factory=Credentials)
+    jump: list[JumpHop] = field(default_factory=list)
+    ssh_options: list[tuple[str, str]] = field(default_factory=list)
     proxy_command: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     description: str | None = None
     source: Provenance
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
+    @check("name")
+    def _name(v: str) -> str:
         v = v.strip()
         if not v:
             raise ValueError("name must not be blank")
-        if any(ord(c) < 32 for c in v):
+        if _CONTROL.search(v):
             raise ValueError("name must not contain control characters")
         return v
 
-    @field_validator("address")
-    @classmethod
-    def _address(cls, v: str) -> str:
+    @check("address")
+    def _address(v: str) -> str:
         return validate_address(v)
 
-    @field_validator("port")
-    @classmethod
-    def _port(cls, v: int) -> int:
+    @check("port")
+    def _port(v: int) -> int:
         if not 1 <= v <= 65535:
             raise ValueError(f"port {v} is outside 1-65535")
         return v
 
-    @field_validator("user")
-    @classmethod
-    def _user(cls, v: str | None) -> str | None:
+    @check("user")
+    def _user(v: str | None) -> str | None:
         if v is None:
             return None
         v = v.strip()
         if not v:
             return None
-        if any(ord(c) < 32 for c in v):
+        if _CONTROL.search(v):
             raise ValueError("user must not contain control characters")
         return v
 
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: list[str]) -> list[str]:
+    @check("category")
+    def _category(v: list[str]) -> list[str]:
         return [s.strip() for s in v if s and s.strip()]
 
 
@@ -193,20 +198,20 @@ def validate_address(value: str) -> str:
         raise ValueError("address must not be blank")
     if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
         raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
-    try:
-        return str(ipaddress.ip_address(v.split("%", 1)[0])) + (("%" + v.split("%", 1)[1]) if "%" in v else "")
-    except ValueError:
-        pass
-    if _FORBIDDEN_IN_ADDRESS.search(v) or any(ord(c) < 32 for c in v):
+    ip, percent, scope = v.partition("%")
+    # only text with a ':' (IPv6) or of digits and dots (IPv4) can be an IP address
+    if ":" in ip or _DIGITS_AND_DOTS.fullmatch(ip):
+        try:
+            return str(ipaddress.ip_address(ip)) + percent + scope
+        except ValueError:
+            pass
+    if _FORBIDDEN_IN_ADDRESS.search(v):
         raise ValueError(f"address {value!r} contains characters a host name cannot have")
     if v.endswith("."):
         v = v[:-1]
-    labels = v.split(".")
-    if len(v) > 253 or any(not lab or len(lab) > 63 for lab in labels):
+    if len(v) > 253 or not _HOST_NAME.fullmatch(v):
         raise ValueError(f"address {value!r} is not a valid host name")
-    if not all(re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", lab) for lab in labels):
-        raise ValueError(f"address {value!r} is not a valid host name")
-    if re.fullmatch(r"[0-9.]+", v):
+    if _DIGITS_AND_DOTS.fullmatch(v):
         raise ValueError(f"address {value!r} is not a valid IPv4 address")
     return v
 

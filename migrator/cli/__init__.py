@@ -21,8 +21,10 @@ from migrator.cli.examples import EXAMPLES
 from migrator.errors import MappingUnsure, MigratorError
 from migrator.escape import console
 
-#: The commands, in the order ``--help`` lists them.
+#: The command modules, in the order ``--help`` lists them.
 COMMANDS = ("inspect", "plan", "apply", "sync", "audit", "mapping_check", "formats", "simulator", "demo", "samples")
+#: The command a module registers, where its name is not the module's.
+_COMMAND_OF = {"mapping_check": "mapping"}
 
 EPILOG = """exit codes:
   0  success; plan / sync --dry-run: no changes; audit: nothing found
@@ -93,7 +95,22 @@ def _add_global_flags(parser: argparse.ArgumentParser, default) -> None:
         parser.add_argument(*flags, action="store_true", default=default, help=text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _invoked(argv: list[str]) -> str | None:
+    """The module of the command named in ``argv`` (the first word that is not a flag), if it is one.
+
+    The global flags take no value, so that word is the command. A run then builds only that
+    command's parser and imports only its module: ``inspect`` never loads what ``apply`` needs.
+    """
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return next((m for m in COMMANDS if _COMMAND_OF.get(m, m) == arg), None)
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``command`` (a module of ``COMMANDS``) only that command."""
     parser = Parser(
         prog="xpipe-migrate",
         epilog=EPILOG,
@@ -103,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"xpipe-migrate {__version__}")
     _add_global_flags(parser, False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for name in COMMANDS:
+    for name in (command,) if command else COMMANDS:
         importlib.import_module(f"migrator.cli.{name}").register(sub)
     for command in _command_parsers(parser):
         name = command.prog.removeprefix(f"{parser.prog} ")
@@ -137,7 +154,8 @@ def _pipe_closed() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_invoked(argv))
     args = parser.parse_args(argv)
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose cannot be used together")

@@ -10,16 +10,19 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.cli.argtypes import count, seconds, wait_seconds
 from migrator.errors import ConfigError
 from migrator.manager import Run, SourceInput
-from migrator.mapper.ssh_store import MapperOptions
-from migrator.plan.plan import PruneOptions
 from migrator.report import FORMAT_NAMES
 from migrator.sources import FORMATS, formats_where, parse_source_spec, source_class
-from migrator.sync.state import has_persistent_vault
-from migrator.xpipe.target import EMBEDDED, TargetOptions, checked_target_options
+
+# The target and mapper options belong to commands that talk to XPipe: imported where they are used,
+# so ``inspect`` starts without the XPipe client (``benchmarks/bench_inspect.py``).
+if TYPE_CHECKING:
+    from migrator.mapper.ssh_store import MapperOptions
+    from migrator.xpipe.target import TargetOptions
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
@@ -71,6 +74,9 @@ def add_source_args(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def add_target_args(p: argparse.ArgumentParser) -> None:
+    from migrator.mapper.ssh_store import MapperOptions
+    from migrator.xpipe.target import TargetOptions
+
     t, m = TargetOptions, MapperOptions
     g = p.add_argument_group("XPipe target")
     g.add_argument(
@@ -231,6 +237,8 @@ def refuse(args, dests, why: str) -> None:
 
 def check_target_args(args) -> None:
     """Target and import flags that contradict each other, so one of them would be ignored."""
+    from migrator.xpipe.target import EMBEDDED
+
     embedded = (args.target or "").strip().casefold() == EMBEDDED
     if embedded:
         refuse(
@@ -287,6 +295,8 @@ def run_options(args) -> dict:
 
 
 def target_options(args) -> TargetOptions:
+    from migrator.xpipe.target import checked_target_options
+
     return checked_target_options(
         target=args.target,
         auth_file=args.auth_file,
@@ -327,6 +337,8 @@ def source_inputs(args) -> list[SourceInput]:
 
 
 def mapper_options(args) -> MapperOptions:
+    from migrator.mapper.ssh_store import MapperOptions
+
     if args.identity_threshold < 1:
         raise ConfigError("--identity-threshold must be 1 or more")
     return MapperOptions(
@@ -345,6 +357,10 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
     ``--force``, ``--adopt`` and ``--prune`` need a ledger; without a lasting vault there is none, and
     then they are errors instead of flags that do nothing.
     """
+    from migrator.manager import Run
+    from migrator.plan.plan import PruneOptions
+    from migrator.sync.state import has_persistent_vault
+
     check_target_args(args)
     target = target_options(args)
     state = getattr(args, "state", None)

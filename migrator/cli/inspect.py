@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from migrator.cli.common import EXIT_OK, add_source_args, source_inputs, table_options
 from migrator.cli.output import raise_unreadable
 from migrator.manager import read_inventory
-from migrator.report import render
 from migrator.report.document import inventory_document
 
 
@@ -20,7 +21,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     inventory = read_inventory(source_inputs(args))
-    options = table_options(args) if args.format == "table" else {}
-    print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format, **options))
+    if args.format == "json":  # streamed: a large inventory's document is never held as one text
+        from migrator.report.jsondoc import write
+
+        write(inventory_document(inventory.hosts, inventory.diagnostics, lazy=True), sys.stdout.write)
+    else:
+        from migrator.report import render
+
+        options = table_options(args) if args.format == "table" else {}
+        print(render(inventory_document(inventory.hosts, inventory.diagnostics), args.format, **options))
     raise_unreadable(inventory)
     return EXIT_OK

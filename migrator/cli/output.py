@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.cli.common import EXIT_CHANGES, EXIT_OK, table_options
 from migrator.errors import ConfigError, PartialFailure, PlanRefused
-from migrator.manager import Outcome
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.report.document import plan_document
 from migrator.sources import parse_source_spec, source_class
 from migrator.sources.tabular.rejects import write_rejects as write_rejected_rows
-from migrator.sync.job import same_file
+
+if TYPE_CHECKING:
+    from migrator.manager import Outcome
 
 
 def output_path(path: str, flag: str) -> str:
@@ -48,6 +50,10 @@ def check_outputs(args, job=None, inputs: dict[str, str | Path] | None = None) -
     if job is not None:
         read.update(job.inputs())
         outputs += [(f"[reports] {kind}", path) for kind, path in job.reports.outputs().items()]
+    if not outputs:
+        return
+    from migrator.sync.job import same_file
+
     for i, (flag, path) in enumerate(outputs):
         for what, used in read.items():
             if same_file(path, used):

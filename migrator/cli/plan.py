@@ -23,8 +23,6 @@ from migrator.cli.common import (
 from migrator.cli.output import check_outputs, exit_code, job_reports, show_outcome
 from migrator.errors import ConfigError
 from migrator.manager import Manager
-from migrator.plan.saved import write_saved_plan
-from migrator.sync.job import load_job
 
 
 def register(sub) -> None:
@@ -52,6 +50,9 @@ def run(args) -> int:
         if args.sources:
             raise ConfigError("give either --job or SOURCEs, not both")
         refuse(args, (*SOURCE_DESTS, *TARGET_DESTS, "state"), "with --job (the job file sets them)")
+        from migrator.plan.saved import write_saved_plan
+        from migrator.sync.job import load_job
+
         job = load_job(args.job)
         check_outputs(args, job)
         run_ = job.to_run(prune=args.prune, force=args.force, adopt=args.adopt, progress=progress_enabled(args))

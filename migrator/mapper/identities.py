@@ -17,9 +17,8 @@ from string import Formatter
 
 from migrator.errors import ConfigError
 from migrator.mapper.desired import DesiredEntry, Secret
+from migrator.mapper.identity_names import IdentityGroup, IdentityHistory, settle_names
 from migrator.model import Diagnostic, Host
-from migrator.names import name_key
-from migrator.xpipe.inplace import encode_inplace
 
 IDENTITY_CATEGORIES = {"local": ("All identities", "Local"), "synced": ("All identities", "Synced")}
 IDENTITY_TYPES = {"local": "localIdentity", "synced": "syncedIdentity"}
@@ -72,6 +71,8 @@ def no_key_auth(host: Host) -> bool:
 
 
 def _inplace(value: str) -> dict:
+    from migrator.xpipe.inplace import encode_inplace  # cryptography: only when there is a secret
+
     return {"type": "inPlace", "value": encode_inplace(value)}
 
 
@@ -224,7 +225,7 @@ class Consolidation:
 
 
 class IdentityConsolidator:
-    """Groups equal credentials into reusable identities, deterministically named."""
+    """Groups equal credentials into reusable identities, named stably (``migrator.mapper.identity_names``)."""
 
     def __init__(
         self, mode: str = "auto", threshold: int = 2, category: str = "local", template: str = "{user} ({method})"
@@ -239,44 +240,40 @@ class IdentityConsolidator:
         self.category = category
         self.template = template
 
-    def consolidate(self, creds: dict[str, ResolvedCredential], taken: set[str]) -> Consolidation:
-        """``creds`` maps node keys (in entry order) to credentials; ``taken`` holds names in use (as ``name_key``)."""
+    def consolidate(
+        self, creds: dict[str, ResolvedCredential], taken: set[str], history: IdentityHistory | None = None
+    ) -> Consolidation:
+        """``creds`` maps node keys (in entry order) to credentials; ``taken`` holds names in use (as
+        ``name_key``); ``history``: the identities earlier runs made, which keep their keys and names."""
         out = Consolidation()
         if self.mode == "inplace":
             return out
-        groups: dict[tuple, list[str]] = defaultdict(list)
+        members_of: dict[tuple, list[str]] = defaultdict(list)
         for key, cred in creds.items():
             if cred.shareable and cred.existing is None:
-                groups[cred.signature].append(key)
-        chosen = [members for members in groups.values() if len(members) >= self.threshold]
-        chosen.sort(key=lambda members: min(members))
-        by_name: dict[str, list[list[str]]] = defaultdict(list)
-        for members in chosen:
+                members_of[cred.signature].append(key)
+        store_type = IDENTITY_TYPES[self.category]
+        groups = []
+        for members in members_of.values():  # in the order of their first connection
+            if len(members) < self.threshold:
+                continue
             cred = creds[members[0]]
             base = self.template.format(user=cred.username or "any user", method=cred.method, n=len(members))
-            by_name[base].append(members)
-        store_type = IDENTITY_TYPES[self.category]
-        for base, groups_with_name in by_name.items():
-            for i, members in enumerate(groups_with_name, start=1):
-                name = base if len(groups_with_name) == 1 else f"{base} #{i}"
-                while name_key(name) in taken:
-                    i += len(groups_with_name)
-                    name = f"{base} #{i}"
-                taken.add(name_key(name))
-                cred = creds[members[0]]
-                key = f"identity:{name}"
-                out.entries.append(
-                    DesiredEntry(
-                        key=key,
-                        kind="identity",
-                        name=name,
-                        type=store_type,
-                        category=IDENTITY_CATEGORIES[self.category],
-                        data=identity_data(cred, store_type),
-                        notes=[f"shared by {len(members)} connections"],
-                    )
+            groups.append(IdentityGroup(members, base, identity_data(cred, store_type)))
+        settle_names(groups, taken, history)
+        for group in groups:
+            out.entries.append(
+                DesiredEntry(
+                    key=group.key,
+                    kind="identity",
+                    name=group.name,
+                    type=store_type,
+                    category=IDENTITY_CATEGORIES[self.category],
+                    data=group.data,
+                    notes=[f"shared by {len(group.members)} connections"],
                 )
-                for m in members:
-                    out.assignment[m] = key
-                out.shared_users += len(members)
+            )
+            for m in group.members:
+                out.assignment[m] = group.key
+            out.shared_users += len(group.members)
         return out

@@ -8,7 +8,7 @@ gateways, identities and which ssh options travel in ``additionalOptions``. Secr
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredCategory, DesiredEntry, DesiredState, EntryRef
 from migrator.mapper.gateways import GatewayResolver, Node
@@ -19,6 +19,7 @@ from migrator.mapper.identities import (
     identity_data,
     no_key_auth,
 )
+from migrator.mapper.identity_names import IdentityHistory
 from migrator.model import Diagnostic, Host, Provenance
 from migrator.names import name_key
 from migrator.xpipe.constants import LOCAL_MACHINE
@@ -95,8 +96,10 @@ def _key_inspector(enabled: bool):
 class SshStoreMapper:
     """Maps hosts to desired XPipe entries. One instance per run."""
 
-    def __init__(self, options: MapperOptions | None = None):
+    def __init__(self, options: MapperOptions | None = None, history: IdentityHistory | None = None):
+        """``history``: the shared identities earlier runs made (from the ledger), so they keep their names."""
         self.options = options or MapperOptions()
+        self.history = history
         self.diagnostics: list[Diagnostic] = []
 
     def _diag(self, host: Host, level: str, code: str, message: str, field: str | None = None):
@@ -176,7 +179,9 @@ class SshStoreMapper:
         consolidator = IdentityConsolidator(
             opts.identities, opts.identity_threshold, opts.identity_category, opts.identity_name
         )
-        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys))
+        # paramiko is loaded only when there is a key file to check
+        has_keys = any(h.credentials.key_files for h in hosts)
+        resolver = CredentialResolver(opts.password_policy, _key_inspector(opts.check_keys and has_keys))
         creds: dict[str, ResolvedCredential] = {}
         usable: list[Host] = []
         for host in hosts:
@@ -228,7 +233,7 @@ class SshStoreMapper:
         self._resolve_names(ssh_entries)
         taken = {name_key(e.name) for e in ssh_entries}
         node_creds = {e.key: creds[e.key] for e in ssh_entries}
-        shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken)
+        shared = consolidator.consolidate({} if opts.use_identity else node_creds, taken, self.history)
         stats = IdentityStats(shared=len(shared.entries))
         graph_by_key = {n.key: n for n in nodes}
         for entry in ssh_entries:
@@ -260,7 +265,7 @@ class SshStoreMapper:
         if node.via:
             label += " via " + " > ".join(self._node_name(k, graph, by_key) for k in node.via)
         if owner is not None:
-            return owner.model_copy(update={"name": label, "jump": [], "key": node.key})
+            return replace(owner, name=label, jump=[], key=node.key)
         return Host(
             key=node.key,
             name=label,

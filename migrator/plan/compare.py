@@ -43,6 +43,13 @@ class Leaf:
     desired_show: object
     live_show: object
     group: tuple[str, object, object] | None = None  # (path, old type, new type) when a parent's type changed
+    #: a secret's whole live strategy (``live`` is it reduced to the keys the desired one sets): what the
+    #: ledger's digest of the last applied strategy is compared with when the desired one changed shape
+    live_whole: object = None
+
+    def lives(self) -> tuple:
+        """The live value as each way of recording it may have seen it."""
+        return (self.live,) if self.live_whole is None else (self.live, self.live_whole)
 
     @cached_property
     def equal(self) -> bool:
@@ -119,9 +126,11 @@ class Comparer:
             strategy = (
                 self.strategy_of(live, want) if is_encrypted_node(live) else (live if isinstance(live, dict) else None)
             )
-            have = project(strip_nulls(strategy), want) if isinstance(strategy, dict) else None
+            whole = strip_nulls(strategy) if isinstance(strategy, dict) else None
+            have = project(whole, want) if whole is not None else None
             old_kind = strategy.get("type") if isinstance(strategy, dict) else None
-            out.append(Leaf(path, want, have, redacted(value), redacted(None, old_kind) if live is not None else None))
+            shown = redacted(None, old_kind) if live is not None else None
+            out.append(Leaf(path, want, have, redacted(value), shown, live_whole=whole))
         elif isinstance(value, EntryRef):
             have = live.get("storeId") if isinstance(live, dict) else live
             want = self.resolve(value.key) or f"new:{value.key}"

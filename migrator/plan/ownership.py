@@ -75,6 +75,29 @@ class Ownership:
         else:
             table[key] = value
 
+    def _defer_rename(
+        self, entry: DesiredEntry, change: Change, row: LedgerEntry | None, users: set[str], plan: Plan
+    ) -> bool:
+        """An identity whose name changed (its template, or the count in it) is renamed by a remove and
+        re-add, which empties the identity of every entry that uses it. While entries this plan does not
+        write use it (ones that left the sources but are not pruned, or not ours), it keeps its name,
+        with a warning, and it is renamed by the first run after they stopped using it."""
+        if entry.kind != "identity" or row is None:
+            return False
+        plan.diagnostics.append(
+            Diagnostic(
+                level="warning",
+                code="identity-rename-deferred",
+                entry=row.name,
+                field="name",
+                message=f"keeps its name instead of '{entry.name}': XPipe has no rename, and removing it to add it "
+                f"again would empty the identity of {', '.join(sorted(users))}, which this run does not write "
+                "(gone from the sources but not pruned, held, or not made by this job)",
+            )
+        )
+        entry.name = change.name = row.name
+        return True
+
     def _take_over(self, key: str, row: LedgerEntry) -> LedgerEntry:
         """``key`` takes over ``row``, owned by a key that left the sources. In exchange that key gets
         ``key``'s previous row, so an entry ``key`` leaves behind is pruned with the leaving key (and

@@ -388,16 +388,24 @@ class Planner(Ownership, Reconcile):
                 )
             )
         want_cat = tuple(s.lower() for s in entry.category[1:])
+        moved = owned.category != want_cat or owned.ref("gateway") in removed
         renamed = not self._same_name(owned, entry.name)
-        if owned.category != want_cat or owned.ref("gateway") in removed or renamed:
-            outsiders = [r.name for r in self._live.referrers(owned.uuid) if shown_key(r.name) not in desired_names]
-            if outsiders:
+        if moved or renamed:
+            # XPipe's remove deletes the entries under it and empties the identity of those that use it:
+            # only entries this plan writes again may be among them
+            users = self._live.referrers(owned.uuid) + self._live.identity_users(owned.uuid)
+            outsiders = {r.name for r in users if shown_key(r.name) not in desired_names}
+            if outsiders and not moved and self._defer_rename(entry, change, ledger_row, outsiders, plan):
+                desired_names.add(shown_key(entry.name))
+                renamed = False
+            elif outsiders:
                 change.action = "conflict"
                 change.reason = (
-                    f"moving or renaming it needs a remove and re-add, which would also delete entries "
-                    f"that use it as gateway: {', '.join(sorted(outsiders))}"
+                    f"moving or renaming it needs a remove and re-add, which would also delete or change entries "
+                    f"that use it as gateway or identity: {', '.join(sorted(outsiders))}"
                 )
                 return change
+        if moved or renamed:
             change.action = "recreate"
             if renamed:
                 change.reason = f"renamed from '{owned.name}': XPipe has no rename, so it is removed and added again"
@@ -422,7 +430,13 @@ class Planner(Ownership, Reconcile):
                 continue
             drift = False
             last = ledger_row.fields.get(leaf.path) if ledger_row else None
-            if last is not None and self.ledger is not None and last != self.ledger.digest(leaf.live):
+            # drift: the live value is not what was last applied (a secret that was replaced by one of
+            # another shape, e.g. a password by none, is compared whole, not reduced to the new shape)
+            if (
+                last is not None
+                and self.ledger is not None
+                and all(last != self.ledger.digest(v) for v in leaf.lives())
+            ):
                 drift = True
             if leaf.group:
                 path, old, new = leaf.group

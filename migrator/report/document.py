@@ -7,10 +7,15 @@ digests, credentials only ``<redacted>``.
 
 from __future__ import annotations
 
-from migrator.apply.loader import ApplyResult
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from migrator.model import Diagnostic, Host
-from migrator.plan.plan import Change, Plan
 from migrator.redact import COMMAND_OPTIONS, show_command
+
+if TYPE_CHECKING:  # inspect renders inventories without loading the planner and the loader
+    from migrator.apply.loader import ApplyResult
+    from migrator.plan.plan import Change, Plan
 
 PLAN_SCHEMA = "xpipe-migrate/plan"
 PLAN_SCHEMA_VERSION = 1
@@ -150,10 +155,14 @@ def host_dict(h: Host) -> dict:
     }
 
 
-def inventory_document(hosts: list[Host], diagnostics: list[Diagnostic]) -> dict:
+def inventory_document(hosts: Iterable[Host], diagnostics: Iterable[Diagnostic], *, lazy: bool = False) -> dict:
+    """The ``inspect`` document. ``lazy``: hosts and diagnostics are iterators that build each entry as it
+    is read, for the streaming JSON writer (``jsondoc.write``), which never holds them all."""
+    host_dicts = map(host_dict, hosts)
+    diagnostic_dicts = map(diagnostic_dict, dict.fromkeys(diagnostics))
     return {
         "schema": INSPECT_SCHEMA,
         "version": 1,
-        "hosts": [host_dict(h) for h in hosts],
-        "diagnostics": [diagnostic_dict(d) for d in dict.fromkeys(diagnostics)],
+        "hosts": host_dicts if lazy else list(host_dicts),
+        "diagnostics": diagnostic_dicts if lazy else list(diagnostic_dicts),
     }

@@ -27,10 +27,14 @@ FORMATS: dict[str, str] = {
     "ansible": "migrator.sources.ansible.source:AnsibleSource",
     "mremoteng": "migrator.sources.mremoteng.source:MremotengSource",
     "xo": "migrator.sources.xo.source:XoSource",
+    "royalts": "migrator.sources.royalts.source:RoyalTsSource",
+    "rdm": "migrator.sources.rdm.source:RdmSource",
     "securecrt": "migrator.sources.securecrt.source:SecureCrtSource",
     "winscp": "migrator.sources.winscp.source:WinScpSource",
     "remmina": "migrator.sources.remmina.source:RemminaSource",
     "tabby": "migrator.sources.tabby.source:TabbySource",
+    "asbru": "migrator.sources.asbru.source:AsbruSource",
+    "windows_terminal": "migrator.sources.windows_terminal.source:WindowsTerminalSource",
 }
 
 

@@ -47,7 +47,10 @@ def test_the_readme_format_table_matches_the_formats_command():
     )
     assert proc.returncode == 0, proc.stderr
     listed = {f["name"]: {o["name"] for o in f["options"]} for f in json.loads(proc.stdout)["formats"]}
-    table = _format_table((ROOT / "README.md").read_text(encoding="utf-8"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = _format_table(readme)
     assert set(table) == set(listed), "the README's format table and `formats` list different formats"
+    sentence = readme.split("with FORMAT one", 1)[1].split("`xo:URL`", 1)[0]
+    assert set(re.findall(r"`([a-z_]+)`", sentence)) == set(listed) - {"xo"}, "the README's FORMAT list is stale"
     for name, options in listed.items():
         assert table[name] == options, f"{name}: README lists {sorted(table[name])}, the model has {sorted(options)}"

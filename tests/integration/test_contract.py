@@ -4,6 +4,7 @@ published OpenAPI schemas (vendored in tests/data, see its README for the origin
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -77,7 +78,7 @@ def test_every_23x_request_body_matches_the_published_schema(spec, tmp_path):
         result = Loader(client, progress=False).apply(plan)
         assert not result.failed
         inv = inventory()
-        inv.hosts[0] = inv.hosts[0].model_copy(update={"category": ["Edge"], "port": 2222})
+        inv.hosts[0] = replace(inv.hosts[0], category=["Edge"], port=2222)
         Loader(client, progress=False).apply(plan_inventory(client, inv))
         node = client.encrypt("x")  # a second client: the first remembers what it encrypted
         XPipeClient(sim.url, LocalAuth(tmp_path / "auth"), observer=lambda p, b: sent.append((p, b))).decrypt(node)

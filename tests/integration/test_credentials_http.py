@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import paramiko
@@ -182,9 +183,7 @@ def test_existing_identity_is_referenced_never_duplicated(sim, client, tmp_path)
     )
     path = write_csv(tmp_path / "s.csv", [{"name": "x", "host": "x.example.net", "user": "ops"}])
     inv = read_sources([str(path)])
-    inv.hosts[0] = inv.hosts[0].model_copy(
-        update={"credentials": inv.hosts[0].credentials.model_copy(update={"identity": "team OPS key"})}
-    )
+    inv.hosts[0] = replace(inv.hosts[0], credentials=replace(inv.hosts[0].credentials, identity="team OPS key"))
     plan = plan_inventory(client, inv)
     (host,) = [c for c in plan.changes if c.kind == "host"]
     assert not any(c.kind == "identity" for c in plan.changes)
@@ -192,9 +191,7 @@ def test_existing_identity_is_referenced_never_duplicated(sim, client, tmp_path)
     assert not result.failed
     raw = client.store_info([result.outcomes[-1].uuid])[0][0]["rawData"]
     assert raw["identity"] == {"type": "ref", "ref": theirs}
-    inv.hosts[0] = inv.hosts[0].model_copy(
-        update={"credentials": inv.hosts[0].credentials.model_copy(update={"identity": "nobody's key"})}
-    )
+    inv.hosts[0] = replace(inv.hosts[0], credentials=replace(inv.hosts[0].credentials, identity="nobody's key"))
     plan = plan_inventory(client, inv)
     assert [c.action for c in plan.changes if c.kind == "host"] == ["conflict"]
     assert any(d.code == "identity-not-found" for d in plan.diagnostics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from pydantic import SecretStr
 
@@ -88,8 +89,8 @@ def test_every_secret_round_trips_through_xpipe(sim, client):
 def test_one_changed_password_updates_exactly_one_entry_with_a_redacted_diff(sim, client):
     apply(client, sample())
     inv = sample()
-    inv.hosts[2] = inv.hosts[2].model_copy(
-        update={"credentials": Credentials(password=SecretStr("web-pw-NEW"), key_files=["~/.ssh/id_ed25519"])}
+    inv.hosts[2] = replace(
+        inv.hosts[2], credentials=Credentials(password=SecretStr("web-pw-NEW"), key_files=["~/.ssh/id_ed25519"])
     )
     sim.reset_counters()
     plan, result = apply(client, inv)
@@ -148,7 +149,7 @@ def test_entry_outside_the_root_with_the_same_name_is_a_conflict_and_untouched(s
 
 def test_identical_existing_connection_under_another_name_is_a_conflict(sim, client):
     apply(client, inventory(host("one")))
-    plan = plan_inventory(client, inventory(host("one").model_copy(update={"key": "csv:inv.csv#two", "name": "two"})))
+    plan = plan_inventory(client, inventory(replace(host("one"), key="csv:inv.csv#two", name="two")))
     two = next(c for c in plan.changes if c.name == "two")
     assert two.action == "conflict" and "identical" in two.reason
 
@@ -156,7 +157,7 @@ def test_identical_existing_connection_under_another_name_is_a_conflict(sim, cli
 def test_folder_change_recreates_and_converges(sim, client):
     apply(client, sample())
     inv = sample()
-    inv.hosts[3] = inv.hosts[3].model_copy(update={"category": ["Staging"]})
+    inv.hosts[3] = replace(inv.hosts[3], category=["Staging"])
     plan, result = apply(client, inv)
     moved = next(c for c in plan.changes if c.name == "web2")
     assert moved.action == "recreate"
@@ -169,7 +170,7 @@ def test_folder_change_recreates_and_converges(sim, client):
 def test_moving_a_gateway_recreates_the_hosts_behind_it(sim, client):
     apply(client, sample())
     inv = sample()
-    inv.hosts[0] = inv.hosts[0].model_copy(update={"category": ["Edge"]})
+    inv.hosts[0] = replace(inv.hosts[0], category=["Edge"])
     plan, result = apply(client, inv)
     actions = {c.name: c.action for c in plan.changes if c.kind != "category"}
     assert actions["bastion"] == "recreate" and actions["db1"] in ("update", "recreate")
@@ -193,7 +194,7 @@ def test_unmanaged_fields_set_in_xpipe_survive_an_update(sim, client):
     client.add_store("web2", edited, validate=False)
     assert not plan_inventory(client, sample()).has_changes
     inv = sample()
-    inv.hosts[3] = inv.hosts[3].model_copy(update={"port": 2200})
+    inv.hosts[3] = replace(inv.hosts[3], port=2200)
     plan, result = apply(client, inv)
     assert [f.path for c in plan.changes for f in c.fields] == ["port"]
     infos, _ = client.store_info([web2.uuid])

@@ -11,7 +11,9 @@ the ledger as it is on disk). After at most 5 plain re-runs (``sync``, no ``--ad
 
 * the last run exits 0;
 * every host is in XPipe once, in its folder; nothing else is in the root;
-* the ledger owns exactly the hosts and identities, and no journal row is left open.
+* the ledger owns exactly the hosts and identities, and no journal row is left open;
+* every host uses an identity with its own user and password, and no two identities hold one
+  credential or show one name.
 
 Bounds: at most 6 faults and 2 kills. A fault alone cannot spoil a run (an answer lost after the
 write is checked and found; a write that failed before applying is checked, found missing, and
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from helpers.csv_files import write_csv
 from helpers.faults import assert_vault_equals_source, write_job
+from helpers.identities import assert_hosts_use_their_own_credentials
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -47,15 +50,14 @@ class Killed(BaseException):
     """The process died here: nothing after this point runs (``finally`` blocks aside)."""
 
 
-# One password per user: two password groups of one user would be named "ops (password) #1" and "#2"
-# by their first member, and an edit that reorders the groups swaps the names (a known limitation
-# of identity naming, not of fault handling; see the report of issue 16).
-host = st.tuples(st.sampled_from(USERS), st.booleans(), st.sampled_from(FOLDERS), st.booleans())
+# Up to two passwords per user: two password groups of one user are "ops (password) #1" and "#2", and
+# edits that reorder them (renames, deletes, password changes) must keep each name on its password.
+host = st.tuples(st.sampled_from(USERS), st.integers(0, 2), st.sampled_from(FOLDERS), st.booleans())
 edit = st.one_of(
     st.tuples(st.just("move"), st.integers(0, 9), st.sampled_from(FOLDERS)),
     st.tuples(st.just("rename"), st.integers(0, 9), st.none()),
     st.tuples(st.just("delete"), st.integers(0, 9), st.none()),
-    st.tuples(st.just("password"), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("password"), st.integers(0, 9), st.integers(0, 2)),
 )
 schedule = st.dictionaries(st.integers(1, 24), st.sampled_from(MODES), min_size=1, max_size=6)
 kills = st.lists(
@@ -74,7 +76,7 @@ def make_rows(hosts: list[tuple]) -> list[dict]:
                 "name": f"p{i}",
                 "host": f"10.9.0.{i + 1}",
                 "user": user,
-                "password": f"{user}-Pass-1" if password else "",
+                "password": f"{user}-Pass-{password}" if password else "",
                 "folder": folder,
                 "jump": "p0" if jumps and i > 0 else "",
             }
@@ -95,7 +97,7 @@ def apply_edit(rows: list[dict], change: tuple) -> None:
     elif op == "delete" and len(rows) > 1 and not any(r["jump"] == rows[i]["name"] for r in rows):
         del rows[i]
     elif op == "password":
-        rows[i]["password"] = f"{rows[i]['user']}-Pass-1" if arg else ""
+        rows[i]["password"] = f"{rows[i]['user']}-Pass-{arg}" if arg else ""
 
 
 def sync(job: Path, *extra: str) -> int:
@@ -166,3 +168,4 @@ def test_faults_and_kills_converge_in_five_plain_reruns(hosts, edits, faults, ki
                     break
             assert codes[-1] == 0, (stage, codes, sim.faults.injected, kill_points, edits)
             assert_vault_equals_source(sim, rows, tmp_path / "state" / "faults.sqlite")
+            assert_hosts_use_their_own_credentials(sim, rows)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import ast
 import re
-import shlex
 import warnings
 from typing import Any
 
 from migrator.sources.ansible.inventory import UNGROUPED, Inventory
 from migrator.sources.ansible.patterns import PatternError, expand_hostpattern
+from migrator.sources.ansible.sshargs import split_words
 
 MAX_LITERAL = 10000
 _SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
 _GROUP_NAME = re.compile(r"([^:\]\s]+)\s*(?:#.*)?")
 _STATES = ("hosts", "children", "vars")
+#: Names and dotted names (no brackets, commas or quotes) and dotted numbers: no literal is written so.
+_NEVER_LITERAL = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*|[0-9]+(?:\.[0-9]+){2,}")
+_NAMED_CONSTANTS = frozenset({"True", "False", "None"})
 
 
 def _coerce(value: Any) -> Any:
@@ -40,7 +43,24 @@ def _coerce(value: Any) -> Any:
 
 
 def parse_value(text: str) -> Any:
-    """A Python literal if ``text`` is one, else the text itself (Ansible's INI value rule)."""
+    """A Python literal if ``text`` is one, else the text itself (Ansible's INI value rule).
+
+    The usual values are settled without compiling them: a plain word or dotted name (``deploy``,
+    ``web01.example.net``) or an address of dotted numbers is never a literal, except ``True``,
+    ``False`` and ``None``; digits without a leading zero are an int. ``literal_value`` does the rest.
+    """
+    if _NEVER_LITERAL.fullmatch(text) and text not in _NAMED_CONSTANTS:
+        return text
+    if text.isascii() and text.isdigit() and (text[0] != "0" or len(text) == 1):
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts; literal_eval refuses them too
+            return text
+    return literal_value(text)
+
+
+def literal_value(text: str) -> Any:
+    """``ast.literal_eval`` of ``text`` with Ansible's fallback to the text, for any value."""
     if len(text) > MAX_LITERAL or _nesting(text) > 32:
         return text
     try:
@@ -173,7 +193,7 @@ def _resolve_pending(inv: Inventory, group: str, pending: dict[str, dict]) -> No
 
 def _host_line(inv: Inventory, group: str, lineno: int, line: str) -> None:
     try:
-        tokens = shlex.split(line, comments=True)
+        tokens = split_words(line, comments=True)
     except ValueError:
         inv.problem("error", "ini-syntax", "unbalanced quotes on this host line; line not read", line=lineno)
         return

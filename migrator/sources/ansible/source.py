@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
 from migrator.model import Diagnostic, Host, JumpHop, SourceResult
-from migrator.sources.ansible.hosts import HostBuilder
-from migrator.sources.ansible.ini import read_ini
-from migrator.sources.ansible.inventory import Inventory
-from migrator.sources.ansible.yaml_inventory import read_yaml
 from migrator.sources.ansible.yaml_subset import key_split
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
+
+if TYPE_CHECKING:  # the readers are imported by a read, not by detection
+    from migrator.sources.ansible.inventory import Inventory
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENCODING_REPORTS = 5
@@ -115,6 +115,10 @@ def looks_like_yaml(lines: list[tuple[int, str]], name: str) -> bool:
 
 def read_inventory_model(data: bytes, label: str, options: AnsibleOptions) -> tuple[Inventory, list[Diagnostic]]:
     """The group/host model of an inventory (before hosts are mapped), plus encoding diagnostics."""
+    from migrator.sources.ansible.ini import read_ini
+    from migrator.sources.ansible.inventory import Inventory
+    from migrator.sources.ansible.yaml_inventory import read_yaml
+
     lines, diags = decode(data, label)
     inv = Inventory()
     if not lines and diags:
@@ -144,6 +148,8 @@ def parse_inventory(
                 )
             ]
         )
+    from migrator.sources.ansible.hosts import HostBuilder
+
     inv, diags = read_inventory_model(data, label, options)
     builder = HostBuilder(inv, label, fmt, lambda name: f"{key_prefix}#{name}", frozenset(options.connection_types))
     hosts = [h for h in (builder.build(ih) for ih in inv.hosts.values()) if h is not None]
@@ -208,7 +214,7 @@ def _resolve_jump_refs(hosts: list[Host]) -> list[Host]:
             if ref is not None and ref is not host and hop.user in (None, ref.user) and hop.port in (None, ref.port):
                 hop = JumpHop(host=ref.address, port=ref.port, user=ref.user, ref=ref.name, ref_key=ref.key)
             hops.append(hop)
-        out.append(host.model_copy(update={"jump": hops}))
+        out.append(replace(host, jump=hops))
     return out
 
 

@@ -10,6 +10,7 @@ wins. Nothing is ever run.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -18,6 +19,20 @@ from migrator.model import validate_address
 # ssh flags that take an argument (ssh(1)); the others are single-letter switches.
 _WITH_ARG = set("BbcDEeFIiJLlmOoPpQRSWw")
 _PROXY_FLAGS_WITH_ARG = set("BbcDEeFIiLlmOoPpQRSw")
+
+
+_SHELL_WORD = re.compile(r"[^ \t\r\n]+")  # shlex's whitespace is exactly these four
+
+
+def split_words(text: str, *, comments: bool = False) -> list[str]:
+    """``shlex.split(text, comments=comments)``; ``ValueError`` for unbalanced quotes.
+
+    Text without quotes, backslashes (and ``#`` when it starts a comment) is split at whitespace
+    directly, which is what shlex does with it, one character at a time.
+    """
+    if "'" in text or '"' in text or "\\" in text or (comments and "#" in text):
+        return shlex.split(text, comments=comments)
+    return _SHELL_WORD.findall(text)
 
 
 class SshArgsError(ValueError):
@@ -78,7 +93,7 @@ def _port(text: str) -> int:
 def parse_proxy_command(command: str) -> Hop | None:
     """The jump host of an ``ssh ... -W %h:%p host`` ProxyCommand, or None for any other command."""
     try:
-        words = shlex.split(command)
+        words = split_words(command)
     except ValueError:
         return None
     if not words or os.path.basename(words[0]) != "ssh":
@@ -139,7 +154,7 @@ def parse_proxy_command(command: str) -> Hop | None:
 def parse_ssh_args(text: str, into: SshArgs) -> None:
     """Read one argument string into ``into`` (values already there win, as ssh's first value does)."""
     try:
-        words = shlex.split(text)
+        words = split_words(text)
     except ValueError:
         raise SshArgsError("unbalanced quotes; the arguments are not read") from None
     i = 0

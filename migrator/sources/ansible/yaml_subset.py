@@ -5,11 +5,17 @@ collections, comments and the ``!unsafe`` / ``!vault`` tags. Anchors, aliases, m
 keys and other tags are outside the subset: such a value becomes an ``Unsupported`` marker and a
 problem names its line, and the rest of the file is still read. Every line is visited a bounded
 number of times, nesting is capped, and nothing is ever evaluated.
+
+A ``Dialect`` adapts the reader to another writer's YAML without touching the Ansible rules (the
+default): how plain scalars are typed, whether ``&anchor``/``*alias`` pairs are followed, and which
+extra tags are accepted. The Asbru source reads Perl ``YAML.pm`` output with one
+(``migrator.sources.asbru.perl_yaml``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from migrator.sources.ansible.yaml_blocks import gather_flow, read_block_scalar
@@ -29,6 +35,24 @@ from migrator.sources.ansible.yaml_scalars import (
 MAX_DEPTH = 64
 _KEY_COLON = re.compile(r":(?:[ \t]|$)")
 _COMMENT = re.compile(r"[ \t]#")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one YAML writer's output is read.
+
+    ``resolve`` types a plain scalar (the Ansible default follows PyYAML's SafeLoader); ``aliases``
+    follows ``*name`` to the value anchored by ``&name`` (the same object, never a copy, so a chain of
+    aliases costs no memory); ``tag`` is asked first about every tag and returns ``NotImplemented``
+    for the ones it leaves to the reader.
+    """
+
+    resolve: Callable[[str], object] = resolve_plain
+    aliases: bool = False
+    tag: Callable[[str, object], object] | None = None
+
+
+ANSIBLE = Dialect()
 
 
 class YMap(dict):
@@ -81,9 +105,9 @@ def key_split(content: str) -> tuple[str, str, bool] | None:
 
 
 class YamlSubsetReader:
-    def __init__(self, text: str, resolve=resolve_plain):
-        #: types a plain scalar (YAML 1.1 as PyYAML by default; another format may give its own schema)
-        self.resolve = resolve
+    def __init__(self, text: str, dialect: Dialect = ANSIBLE):
+        self.dialect = dialect
+        self.anchors: dict[str, object] = {}
         self.lines = text.split("\n")
         if self.lines[-1] == "":
             self.lines.pop()  # the final line break ends the last line; it does not start another
@@ -238,7 +262,7 @@ class YamlSubsetReader:
             return decode_quoted([text[1:-1]], text[0])
         if text.startswith(("&", "*", "!")):
             return Unsupported("anchors, aliases and tags on keys are not supported")
-        return self.resolve(text) if text else None
+        return self.dialect.resolve(text) if text else None
 
     def sequence(self, indent: int, depth: int) -> list:
         out: list = []
@@ -263,6 +287,8 @@ class YamlSubsetReader:
         """The value of a key (or a list item) whose text after the indicator is ``rest``."""
         if rest.startswith(("&", "*")):
             name_end = len(rest.split(None, 1)[0])
+            if self.dialect.aliases:
+                return self.anchored(rest, name_end, parent, line, col, depth, seq_same_indent)
             if rest[0] == "*":
                 self.problem(line, "aliases ('*name') are not supported; this value is not read")
                 return Unsupported("alias", line)
@@ -297,9 +323,28 @@ class YamlSubsetReader:
             return Unsupported("bad plain scalar", line)
         return self.plain(stripped, parent, line, stripped != rest.rstrip(" \t"))
 
+    def anchored(self, rest: str, name_end: int, parent: int, line: int, col, depth: int, seq_same_indent: bool):
+        """``*name`` is the value anchored earlier; ``&name value`` anchors the value that follows."""
+        name = rest[1:name_end]
+        if rest[0] == "*":
+            if _strip_comment(rest[name_end:].strip(" \t")):
+                self.problem(line, "text after an alias; this value is not read")
+                return Unsupported("alias", line)
+            if name not in self.anchors:
+                self.problem(line, "an alias names no earlier anchor; this value is not read")
+                return Unsupported("alias", line)
+            return self.anchors[name]
+        value = self.value(rest[name_end:].lstrip(" \t"), parent, line, col, depth, seq_same_indent)
+        self.anchors[name] = value
+        return value
+
     def tag(self, tag: str, value, line: int):
         if isinstance(value, Unsupported):
             return value
+        if self.dialect.tag is not None:
+            handled = self.dialect.tag(tag, value)
+            if handled is not NotImplemented:
+                return handled
         if tag in ("!vault", "!vault-encrypted"):
             return Vaulted(line)
         if tag == "!unsafe" and isinstance(value, str):
@@ -345,7 +390,7 @@ class YamlSubsetReader:
         if len(parts) > 1:
             return text
         try:
-            return self.resolve(text)
+            return self.dialect.resolve(text)
         except YamlError as exc:
             self.problem(line, f"{exc}; the value is not read")
             return Unsupported("bad number", line)
@@ -388,7 +433,7 @@ class YamlSubsetReader:
             self.done = True
             return Unsupported("unclosed flow collection", line)
         try:
-            return FlowParser(text, lambda t, v: self.tag(t, v, line), self.resolve).parse()
+            return FlowParser(text, lambda t, v: self.tag(t, v, line), self.dialect.resolve).parse()
         except (_Unsupported, YamlError) as exc:
             self.problem(line, f"{exc}; this value is not read")
         except RecursionError:
@@ -404,12 +449,9 @@ class YamlSubsetReader:
         return text
 
 
-def parse_yaml(text: str, resolve=resolve_plain) -> tuple[object, list[Problem]]:
-    """Parse ``text``; returns the top-level value and the problems found (each with its line).
-
-    ``resolve`` types plain scalars (default: YAML 1.1 as Ansible's loader; the Tabby source passes
-    js-yaml's schema)."""
-    reader = YamlSubsetReader(text.replace("\r\n", "\n").replace("\r", "\n"), resolve)
+def parse_yaml(text: str, dialect: Dialect = ANSIBLE) -> tuple[object, list[Problem]]:
+    """Parse ``text``; returns the top-level value and the problems found (each with its line)."""
+    reader = YamlSubsetReader(text.replace("\r\n", "\n").replace("\r", "\n"), dialect)
     try:
         value = reader.read()
     except RecursionError:

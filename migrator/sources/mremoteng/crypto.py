@@ -28,11 +28,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher as _BlockCipher
-from cryptography.hazmat.primitives.ciphers import algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+# cryptography is imported where a value is decrypted: detecting formats must not load it
 
 #: The master password mRemoteNG uses when the user set none [code: ``Tree/Root/RootNodeInfo.cs``].
 DEFAULT_MASTER = "mR3m"
@@ -160,6 +156,9 @@ class ValueCipher:
             raise DecryptError("is too short to be an encrypted value")
         salt, nonce, body = raw[:_SALT], raw[_SALT : _SALT + nonce_len], raw[_SALT + nonce_len :]
         key = self._key(salt)
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+
         aead = AESGCM(key) if self.scheme.kind == GCM else AESCCM(key, tag_length=_TAG)
         try:
             return _text(aead.decrypt(nonce, body, salt))
@@ -169,7 +168,10 @@ class ValueCipher:
     def _legacy(self, raw: bytes) -> str:
         if len(raw) < 2 * _IV or len(raw) % _IV:
             raise DecryptError("is not an AES-CBC value (wrong length)")
-        decryptor = _BlockCipher(algorithms.AES(self._legacy_key), modes.CBC(raw[:_IV])).decryptor()
+        from cryptography.hazmat.primitives import padding
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        decryptor = Cipher(algorithms.AES(self._legacy_key), modes.CBC(raw[:_IV])).decryptor()
         padded = decryptor.update(raw[_IV:]) + decryptor.finalize()
         unpadder = padding.PKCS7(128).unpadder()
         try:
@@ -193,6 +195,8 @@ class ValueCipher:
             return ""
         salt, nonce = os.urandom(_SALT), os.urandom(_NONCE[self.scheme.kind])
         key = self._key(salt)
+        from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+
         aead = AESGCM(key) if self.scheme.kind == GCM else AESCCM(key, tag_length=_TAG)
         return base64.b64encode(salt + nonce + aead.encrypt(nonce, plain.encode("utf-8"), salt)).decode("ascii")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from migrator.errors import InputError
@@ -13,6 +14,17 @@ from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes, too_la
 
 DEFAULT_SETTINGS = "Default Settings"
 _PERCENT_HEX = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+@lru_cache(maxsize=16)
+def _ascii_transparent(codepage: str) -> bool:
+    """Every ASCII character is its own single byte in ``codepage``, both ways (cp1252, cp932; not utf-16)."""
+    ascii_text = "".join(map(chr, range(128)))
+    try:
+        encoded = [ch.encode(codepage) for ch in ascii_text]
+        return encoded == [bytes([i]) for i in range(128)] and bytes(range(128)).decode(codepage) == ascii_text
+    except (UnicodeError, LookupError):
+        return False
 
 
 def unescape_session_name(escaped: str, codepage: str) -> tuple[str, bool]:
@@ -23,6 +35,8 @@ def unescape_session_name(escaped: str, codepage: str) -> tuple[str, bool]:
     as one character. ``clean`` is False when a ``%`` was not followed by two hex digits or the bytes
     are not valid in the code page (the name then keeps ``%`` or U+FFFD at that place).
     """
+    if "%" not in escaped and escaped.isascii() and _ascii_transparent(codepage):
+        return escaped, True  # what the loop below gives for these: every byte decodes to itself
     parts: list[str] = []
     pending = bytearray()
     clean = True

@@ -13,6 +13,7 @@ Nothing here executes or converts anything: ``.ppk`` keys are recorded as writte
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -375,8 +376,7 @@ class PuttySource(RegReader, UnixSessionReader, ProxyChains, FileSource):
         for h in hosts:
             if any(hop.ref_key and hop.ref_key not in final for hop in h.jump):
                 h.jump = [
-                    hop if hop.ref_key in final or not hop.ref_key else hop.model_copy(update={"ref_key": None})
-                    for hop in h.jump
+                    hop if hop.ref_key in final or not hop.ref_key else replace(hop, ref_key=None) for hop in h.jump
                 ]
         return hosts
 

@@ -23,12 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-try:  # cryptography >= 43 moved TripleDES to the "decrepit" package
-    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-except ImportError:  # pragma: no cover - older cryptography
-    from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
-
 SECRET_BYTES = 32
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _RANK = {c: i for i, c in enumerate(_B64)} | {"=": 0}
@@ -82,13 +76,24 @@ class Decrypted:
         return f"Decrypted({self.kind})"
 
 
+def _triple_des(key: bytes):
+    """cryptography's 3DES, imported when a secret is decrypted (detecting formats must not load it)."""
+    try:  # cryptography >= 43 moved TripleDES to the "decrepit" package
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    except ImportError:  # pragma: no cover - older cryptography
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
+    return TripleDES(key)
+
+
 def decrypt(stored: str, secret: bytes) -> Decrypted:
     data = glib_base64_decode(stored)
     if len(data) % 8:
         return Decrypted("clear", stored)
     if not data:
         return Decrypted("empty")
-    decryptor = Cipher(TripleDES(secret[:24]), modes.CBC(secret[24:32])).decryptor()
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+    decryptor = Cipher(_triple_des(secret[:24]), modes.CBC(secret[24:32])).decryptor()
     plain = decryptor.update(data) + decryptor.finalize()
     end = plain.find(b"\0")
     if end < 0 or plain[end:] != b"\0" * (len(plain) - end) or len(plain) - end != 8 - end % 8:

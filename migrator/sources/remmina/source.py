@@ -15,6 +15,7 @@ another group, which must not re-create the XPipe entry.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from migrator.errors import InputError
@@ -110,7 +111,7 @@ class RemminaSource(FileSource):
         imported = {h.key for h in hosts}
         for i, h in enumerate(hosts):  # a jump through a profile that was not imported is a plain hop
             if h.jump and h.jump[0].ref_key and h.jump[0].ref_key not in imported:
-                hosts[i] = h.model_copy(update={"jump": [h.jump[0].model_copy(update={"ref": None, "ref_key": None})]})
+                hosts[i] = replace(h, jump=[replace(h.jump[0], ref=None, ref_key=None)])
         return SourceResult(hosts=hosts, diagnostics=list(dict.fromkeys(self._diags)), held=held, partial=self._partial)
 
     def _diag(self, level, code, message, **kw) -> None:

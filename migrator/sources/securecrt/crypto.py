@@ -20,8 +20,6 @@ import hashlib
 import hmac
 import re
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from migrator.sources.securecrt.bcrypt_pbkdf import derive
 from migrator.sources.securecrt.blowfish import blowfish_cbc
 
@@ -105,6 +103,8 @@ def _unframe(padded: bytes) -> str:
 
 
 def _aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # not at detection
+
     op = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     return op.update(data) + op.finalize()
 

@@ -55,8 +55,16 @@ class QuoteError(ValueError):
     pass
 
 
+_PLAIN_WORDS = re.compile(r"[^ \t]+")
+_SPECIAL = re.compile(r"[\\\"'#]")
+
+
 def argv_split(s: str) -> list[str]:
     """OpenSSH ``argv_split(..., terminate_on_comment=1)``: shell-like words, ``#`` ends the line."""
+    if not _SPECIAL.search(s):  # no quote, escape or comment: the words between spaces and tabs
+        words = _PLAIN_WORDS.findall(s)
+        # one word that is the whole text (most lines): the same string, not a copy of it
+        return [s] if len(words) == 1 and len(words[0]) == len(s) else words
     out: list[str] = []
     i, n = 0, len(s)
     while i < n:
@@ -92,9 +100,12 @@ def argv_split(s: str) -> list[str]:
     return out
 
 
+_NEEDS_QUOTES = re.compile(r"[\s\"'\\#]")
+
+
 def quote_arg(arg: str) -> str:
     """Write one argument so that ``argv_split`` reads it back unchanged."""
-    if arg and not re.search(r"[\s\"'\\#]", arg):
+    if arg and not _NEEDS_QUOTES.search(arg):
         return arg
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -109,7 +120,13 @@ def _pattern_regex(pattern: str) -> re.Pattern[bytes]:
 
 
 def match_pattern(s: str, pattern: str) -> bool:
-    """OpenSSH ``match_pattern``: ``*`` and ``?`` only, byte-wise, case-sensitive."""
+    """OpenSSH ``match_pattern``: ``*`` and ``?`` only, byte-wise, case-sensitive.
+
+    A pattern without wildcards matches only itself (the byte encoding is one-to-one), which spares
+    a regular expression for each of the many literal Host names of a large file.
+    """
+    if "*" not in pattern and "?" not in pattern:
+        return s == pattern
     return _pattern_regex(pattern).fullmatch(s.encode("utf-8", "surrogateescape")) is not None
 
 
@@ -131,8 +148,11 @@ def match_pattern_list(s: str, patterns: str, dolower: bool) -> int:
     return got_positive
 
 
+_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
 def _strtonum(s: str, lo: int, hi: int) -> int | None:
-    m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", s)
+    m = _NUMBER.fullmatch(s)
     if not m:
         return None
     value = int(m.group(1))

@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from migrator.errors import InputError
@@ -36,6 +37,7 @@ from migrator.sources.ssh_config.tree import Criterion, Directive, IncludedFile
 MAX_INCLUDE_DEPTH = 16  # READCONF_MAX_DEPTH
 MAX_INCLUDED_FILES = 5000  # not OpenSSH's: stops an Include fan-out from exhausting memory
 MAX_LINE_ERRORS = 50  # per file; the rest are summed up in one diagnostic
+_TRAILING = WHITESPACE + "\f"  # what readconf.c strips from the end of a line
 
 
 class ConfigReader:
@@ -192,10 +194,9 @@ class ConfigReader:
         return directives
 
     def _parse_line(self, line: str, display: str, number: int) -> Directive | None:
-        end = len(line)
-        while end > 1 and line[end - 1] in WHITESPACE + "\f":
-            end -= 1
-        line = line[:end]
+        # trailing whitespace goes, but never the first character (readconf.c stops at index 1)
+        stripped = line.rstrip(_TRAILING)
+        line = stripped or line[:1]
         if not line:
             return None
         keyword, pos = strdelim(line, 0)
@@ -206,7 +207,8 @@ class ConfigReader:
         rest = line[pos:] if pos is not None else ""
         rest = rest.lstrip(WHITESPACE)
         spec = KEYWORDS.get(ascii_lower(keyword))
-        d = Directive(display, number, keyword, spec, [], rest)
+        # half a million lines of a large file share a few dozen keywords: one string each
+        d = Directive(display, number, sys.intern(keyword), spec, [], rest)
         if not rest:
             d.error = f"no argument after keyword {spec.name}" if spec else _unknown_message(keyword, alone=True)
             self._line_error(display, number, spec.name if spec else "", d.error)
@@ -470,16 +472,18 @@ def _looks_utf16(data: bytes) -> bool:
 
 
 _DIRECTIVE_COMMENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(\s*=\s*|\s+)\S+")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+_WORD_END = re.compile(r"[\s=]")
 
 
 def _description(comments: list[str]) -> str | None:
     """A comment block directly above a Host line, without commented-out settings or rulers."""
     kept = []
     for c in comments:
-        if not re.search(r"[A-Za-z0-9]", c):
+        if not _ALNUM.search(c):
             continue
         words = c.split()
-        first = ascii_lower(re.split(r"[\s=]", c)[0])
+        first = ascii_lower(_WORD_END.split(c, 1)[0])
         if _DIRECTIVE_COMMENT.fullmatch(c) and len(words) <= 2 and first in KEYWORDS:
             continue
         if first in ("host", "match", "include") and len(words) <= 3 and not c.endswith("."):

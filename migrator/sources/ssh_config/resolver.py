@@ -6,6 +6,7 @@ value wins except for the accumulating keywords; ``Include``d files share the en
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -497,8 +498,20 @@ class _Block:
     options: list[Directive]
 
 
+#: A host name of letters, digits, '.', '_' and '-' with a letter that is no hex digit and no 'x'
+#: (``0x7f.1`` is a numeric address to inet_aton): the numeric parse would fail on it.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]*[g-wyzG-WYZ_-][A-Za-z0-9._-]*")
+
+
 def _canonical_host(host: str, address_family: str | None) -> str:
     """ssh.c after HostName substitution: numeric addresses canonicalised, names lowercased."""
+    if _PLAIN_NAME.fullmatch(host):  # letters no number can hold: not an address, skip the resolver call
+        return ascii_lower(host)
+    return canonical_address(host, address_family)
+
+
+def canonical_address(host: str, address_family: str | None) -> str:
+    """``_canonical_host`` for any text, through the resolver's numeric parse."""
     families = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}
     family = families.get(ascii_lower(address_family or ""), socket.AF_UNSPEC)
     try:

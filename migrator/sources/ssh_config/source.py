@@ -17,8 +17,9 @@ Includes), ``resolver`` (``SshConfig``: Host/Match evaluation); this module turn
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import ValidationError
 
@@ -28,9 +29,11 @@ from migrator.redact import show_command
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.ssh_config.keywords import KEYWORDS
 from migrator.sources.ssh_config.lexer import ascii_lower, match_pattern
-from migrator.sources.ssh_config.resolver import SshConfig
 from migrator.sources.ssh_config.tokens import TokenError, expand_path
-from migrator.sources.ssh_config.tree import Directive, Resolution
+
+if TYPE_CHECKING:  # the resolver is imported by a read, not by detection
+    from migrator.sources.ssh_config.resolver import SshConfig
+    from migrator.sources.ssh_config.tree import Directive, Resolution
 
 _UNUSABLE_ALIAS = re.compile(r"[\s'`\"$\\;&<>|(){}\x00-\x1f\x7f@,]")
 
@@ -145,6 +148,8 @@ class SshConfigSource(FileSource):
                 )
             )
         shown = self.display_path if config_file == self.path else config_file.as_posix()
+        from migrator.sources.ssh_config.resolver import SshConfig
+
         cfg = SshConfig(
             config_file,
             home=home,
@@ -195,10 +200,8 @@ class SshConfigSource(FileSource):
         built = {h.key for h in result.hosts}
         for i, host in enumerate(result.hosts):  # a hop's alias that was not imported after all
             if any(hop.ref_key and hop.ref_key not in built for hop in host.jump):
-                hops = [
-                    hop.model_copy(update={"ref_key": None}) if hop.ref_key not in built else hop for hop in host.jump
-                ]
-                result.hosts[i] = host.model_copy(update={"jump": hops})
+                hops = [replace(hop, ref_key=None) if hop.ref_key not in built else hop for hop in host.jump]
+                result.hosts[i] = replace(host, jump=hops)
         result.diagnostics.extend(cfg.evaluation_diagnostics())
         result.diagnostics.extend(cfg.rejected_line_summary())
         return result
@@ -268,7 +271,7 @@ class SshConfigSource(FileSource):
             if isinstance(chain, str):
                 skip("ssh-jump", chain, "ProxyJump")
                 return None
-            jump = [h.model_copy(update={"ref_key": imported.get(h.ref)}) if h.ref else h for h in chain]
+            jump = [replace(h, ref_key=imported.get(h.ref)) if h.ref else h for h in chain]
         if res.proxy_command is not None:
             result.diagnostics.append(
                 self.diag(
@@ -363,8 +366,7 @@ class SshConfigSource(FileSource):
                 )
             )
             expanded.append(real)
-        credentials = host.credentials.model_copy(update={"key_files": expanded})
-        return host.model_copy(update={"credentials": credentials})
+        return replace(host, credentials=replace(host.credentials, key_files=expanded))
 
 
 def _unusable_reason(alias: str) -> str | None:

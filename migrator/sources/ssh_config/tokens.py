@@ -21,6 +21,8 @@ class TokenError(ValueError):
 
 def percent_expand(s: str, tokens: dict[str, str]) -> str:
     """OpenSSH ``percent_expand``: ``%x`` from ``tokens``; ``%%`` is ``%``; anything else is an error."""
+    if "%" not in s:
+        return s
     out = []
     i = 0
     while i < len(s):

@@ -1,8 +1,13 @@
 """The parsed file tree: one ``Directive`` per line, ``Include`` targets nested under theirs,
-and the ``Resolution`` of one alias."""
+and the ``Resolution`` of one alias.
+
+A 100,000-host config is half a million directives, all held while the aliases resolve: the
+records are slotted, and a line without criteria or Includes shares one empty tuple.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from migrator.sources.ssh_config.jump import JumpSetting
@@ -10,14 +15,14 @@ from migrator.sources.ssh_config.keywords import Keyword
 from migrator.sources.ssh_config.lexer import WHITESPACE
 
 
-@dataclass
+@dataclass(slots=True)
 class Criterion:
     negate: bool
     name: str
     arg: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Directive:
     """One non-comment line: keyword, arguments and what it means."""
 
@@ -28,27 +33,27 @@ class Directive:
     args: list[str]
     raw: str  # the rest of the line after the keyword, leading whitespace removed
     error: str | None = None
-    criteria: list[Criterion] = field(default_factory=list)
+    criteria: Sequence[Criterion] = ()
     jump: JumpSetting | None = None
     port: int | None = None
-    includes: list[IncludedFile] = field(default_factory=list)
+    includes: Sequence[IncludedFile] = ()
     description: str | None = None
+    kind: str = field(init=False)  # the keyword's kind, "unknown" when it is not an OpenSSH keyword
 
-    @property
-    def kind(self) -> str:
-        return self.spec.kind if self.spec else "unknown"
+    def __post_init__(self) -> None:
+        self.kind = self.spec.kind if self.spec else "unknown"
 
     def command(self) -> str:
         return self.raw.lstrip(WHITESPACE + "=")
 
 
-@dataclass
+@dataclass(slots=True)
 class IncludedFile:
     path: str
     directives: list[Directive]
 
 
-@dataclass
+@dataclass(slots=True)
 class Resolution:
     """An alias resolved like ``ssh -G``; ``user`` is None when the file sets none."""
 

@@ -27,9 +27,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 PBKDF_ITERATIONS = 100_000
 KEY_BYTES = 32
 PASSWORD = "ssh:password"
@@ -95,6 +92,9 @@ def open_vault(stored, passphrase: str) -> Vault:
     if len(iv) != 16 or not contents or len(contents) % 16:
         raise VaultFormatError("its iv or contents has the wrong length for AES-256-CBC")
     key = hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt, PBKDF_ITERATIONS, KEY_BYTES)
+    from cryptography.hazmat.primitives import padding  # a vault read only, not detection
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     padded = decryptor.update(contents) + decryptor.finalize()
     unpadder = padding.PKCS7(128).unpadder()

@@ -18,7 +18,7 @@ import datetime as dt
 import math
 import re
 
-from migrator.sources.ansible.yaml_subset import parse_yaml
+from migrator.sources.ansible.yaml_subset import Dialect, parse_yaml
 
 _NULL = frozenset({"~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -111,6 +111,10 @@ def resolve_js_plain(text: str):
     return text
 
 
+#: js-yaml 4.1's default schema for plain scalars; anchors and tags stay outside the subset.
+JS_YAML = Dialect(resolve=resolve_js_plain)
+
+
 def parse_js_yaml(text: str):
     """The top-level value and the reader's problems (each with its line)."""
-    return parse_yaml(text, resolve_js_plain)
+    return parse_yaml(text, JS_YAML)

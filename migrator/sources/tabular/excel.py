@@ -22,7 +22,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
@@ -72,6 +71,8 @@ class SheetFacts:
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
     """Sheet name -> (part path inside the zip, state: visible/hidden/veryHidden)."""
+    from xml.etree import ElementTree  # here and below: detection of other formats does not need it
+
     workbook = "xl/workbook.xml"
     try:
         root = ElementTree.fromstring(archive.read("_rels/.rels"))
@@ -102,26 +103,30 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, shown: str = "") -> SheetFac
     Merged ranges are clipped to the used range: a merge over whole columns (``A1:A1048576``) would
     otherwise be filled in a million times over. More rows than Excel allows is refused.
     """
+    from xml.etree import ElementTree
+
     facts = SheetFacts()
     row_no = 0
     col_no = 0
     merges: list[tuple[int, int, int, int]] = []
+    cell_tag, formula_tag, value_tag = f"{_MAIN}c", f"{_MAIN}f", f"{_MAIN}v"
+    row_tag, merge_tag = f"{_MAIN}row", f"{_MAIN}mergeCell"
     with archive.open(part) as fh:
         for _, elem in ElementTree.iterparse(fh, events=("end",)):
             tag = elem.tag
-            if tag == f"{_MAIN}c":
+            if tag == cell_tag:
                 pos = _ref(elem.get("r", ""))
                 col_no = pos[1] if pos else col_no + 1
                 facts.max_col = max(facts.max_col, col_no)
                 facts.max_row = max(facts.max_row, pos[0] if pos else row_no + 1)
-                f = elem.find(f"{_MAIN}f")
+                f = elem.find(formula_tag)
                 if f is not None:
-                    v = elem.find(f"{_MAIN}v")
+                    v = elem.find(value_tag)
                     if v is None or v.text is None:
                         if pos:
                             facts.uncached.add(pos)
                 elem.clear()
-            elif tag == f"{_MAIN}row":
+            elif tag == row_tag:
                 r = elem.get("r")
                 row_no = int(r) if r and r.isdigit() else row_no + 1
                 col_no = 0
@@ -130,7 +135,7 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, shown: str = "") -> SheetFac
                 if elem.get("hidden") in ("1", "true"):
                     facts.hidden_rows.add(row_no)
                 elem.clear()
-            elif tag == f"{_MAIN}mergeCell":
+            elif tag == merge_tag:
                 a, _, b = (elem.get("ref") or "").partition(":")
                 start, end = _ref(a), _ref(b or a)
                 if start and end:
@@ -276,6 +281,8 @@ class ExcelSource(FileSource):
         return 0
 
     def _open(self):
+        from xml.etree import ElementTree
+
         import openpyxl
 
         data = read_source_bytes(self.path, self.display_path)
@@ -361,8 +368,10 @@ class ExcelSource(FileSource):
                 self._cells += 1
                 if self._cells > MAX_XLSX_CELLS:
                     raise too_large(self.display_path, "the number of cells", f"{MAX_XLSX_CELLS:,}")
-                fmt = getattr(cell, "number_format", "General")
-                text, note = cell_text(getattr(cell, "value", None), fmt)
+                value = getattr(cell, "value", None)
+                # the number format only changes how a date reads (a style lookup for every cell otherwise)
+                dated = isinstance(value, (dt.datetime, dt.date, dt.time))
+                text, note = cell_text(value, getattr(cell, "number_format", "General") if dated else "General")
                 values.append(text)
                 if (r, c + 1) in facts.uncached:
                     note = (

@@ -125,6 +125,16 @@ def split_list(text: str, separators: tuple[str, ...]) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+def _ordered_specs(profile) -> list[tuple[str, FieldSpec]]:
+    """The specs of ``_FIELD_ORDER`` a profile reads, in that order."""
+    out = []
+    for fname in _FIELD_ORDER:
+        spec = profile.fields.get(fname) or _BARE_SPECS.get(fname)
+        if spec is not None:
+            out.append((fname, spec))
+    return out
+
+
 def _cell(values: list[str], i: int) -> str:
     return values[i].strip() if i < len(values) else ""
 
@@ -174,22 +184,30 @@ class _Draft:
 class RowDrafter:
     """The per-row half of ``TableMapper`` (mixed in): cell text to a ``_Draft``."""
 
+    #: id(profile) -> its specs in reading order; set per mapper by ``TableMapper``
+    _spec_order: dict[int, list[tuple[str, FieldSpec]]]
+
     def _raw(self, table: Table, spec: FieldSpec, values: list[str]) -> tuple[str, str | None, int | None]:
         """The text for ``spec``: fixed value, first non-blank matched column, header default, default."""
-        match = table.match
         if spec.value is not None:
             return spec.value, None, None
-        idxs = match.columns.get(spec.name, [])
-        for i in idxs:
-            v = _cell(values, i)
-            if v:
-                return v, match.names[i], i
-        column = match.names[idxs[0]] if idxs else None
+        match = table.detection.match
+        idxs = match.columns.get(spec.name)
+        if idxs:
+            n = len(values)
+            for i in idxs:
+                if i < n:
+                    v = values[i].strip()
+                    if v:
+                        return v, match.names[i], i
+            column, first = match.names[idxs[0]], idxs[0]
+        else:
+            column = first = None
         if spec.name in match.header_defaults:
             return match.header_defaults[spec.name], column, None
         if spec.default is not None:
             return spec.default, column, None
-        return "", column, idxs[0] if idxs else None
+        return "", column, first
 
     def _joined(self, table: Table, spec: FieldSpec, values: list[str]) -> list[tuple[str, str]]:
         match = table.match
@@ -268,10 +286,10 @@ class RowDrafter:
                 d.name = self._raw(table, specs["name"], values)[0] if "name" in specs else d.tree_id
                 return d
 
-        for fname in _FIELD_ORDER:
-            spec = specs.get(fname) or _BARE_SPECS.get(fname)
-            if spec is None:
-                continue
+        order = self._spec_order.get(id(profile))
+        if order is None:  # once per profile, not per row (the table holds the profile alive)
+            order = self._spec_order[id(profile)] = _ordered_specs(profile)
+        for fname, spec in order:
             if spec.join:
                 self._join_list(d, spec, values)
                 continue

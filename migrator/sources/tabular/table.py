@@ -95,6 +95,7 @@ class TableMapper(RowDrafter):
         self.skipped: dict[str, _Draft] = {}
         #: (section, line) -> why the row is not imported although nothing is wrong with it
         self.skipped_rows: dict[tuple[str | None, int], str] = {}
+        self._spec_order = {}
 
     # diagnostics ---------------------------------------------------------------------------------
 

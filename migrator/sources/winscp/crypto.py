@@ -26,8 +26,6 @@ import hashlib
 import hmac
 import re
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 MAGIC = 0xA3
 FLAG = 0xFF
 VERSION_SHORT, VERSION_EXTERNAL, VERSION_LONG = 0x00, 0x01, 0x02
@@ -129,6 +127,8 @@ def _keys(master: str, salt: bytes) -> tuple[bytes, bytes]:
 def _ctr(key: bytes, data: bytes) -> bytes:
     blocks = (len(data) + 15) // 16
     counters = b"".join(n.to_bytes(8, "little") + bytes(8) for n in range(1, blocks + 1))
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # not at detection
+
     op = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # the counter blocks, as fcrypt makes them
     stream = op.update(counters) + op.finalize()
     return bytes(a ^ b for a, b in zip(data, stream[: len(data)], strict=True))

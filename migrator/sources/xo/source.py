@@ -22,7 +22,6 @@ from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
 from migrator.sources.base import Source, SourceOptions
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.xo.client import XoClient, normalize_url
 from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
 
 TOKEN_ENV = "XO_TOKEN"
@@ -172,6 +171,8 @@ def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
         params["filter"] = options.filter
     if options.limit is not None:
         params["limit"] = str(options.limit)
+    from migrator.sources.xo.client import XoClient  # requests: only when an XO is read
+
     with XoClient(
         url, token, token_origin=token_origin, verify=verify, timeout=options.timeout, max_bytes=options.max_mb * 2**20
     ) as client:
@@ -225,6 +226,8 @@ class XoSource(Source):
 
     @classmethod
     def check_location(cls, location: str) -> str:
+        from migrator.sources.xo.client import normalize_url
+
         return normalize_url(location)
 
     def read(self) -> SourceResult:

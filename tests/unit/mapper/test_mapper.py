@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import SecretStr
 
 from migrator.mapper.desired import EntryRef, Secret
@@ -125,17 +127,16 @@ def test_agent_and_default_key_strategies():
 
 
 def test_options_travel_in_additional_options_and_unsafe_ones_are_reported():
-    h = host("o").model_copy(
-        update={
-            "ssh_options": [
-                ("ServerAliveInterval", "30"),
-                ("ProxyCommand", "nc %h %p"),
-                ("LocalCommand", "rm x"),
-                ("ForwardX11", "yes"),
-                ("HostKeyAlias", "o-alias"),
-            ],
-            "proxy_command": "nc %h %p",
-        }
+    h = replace(
+        host("o"),
+        ssh_options=[
+            ("ServerAliveInterval", "30"),
+            ("ProxyCommand", "nc %h %p"),
+            ("LocalCommand", "rm x"),
+            ("ForwardX11", "yes"),
+            ("HostKeyAlias", "o-alias"),
+        ],
+        proxy_command="nc %h %p",
     )
     res = mapped([h])
     data = res.state.entries[0].data

@@ -4,11 +4,11 @@ diagnostics, never a crash and never a secret."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT
+from helpers.records import record_json, record_text
 
 from migrator.errors import ConfigError
 from migrator.manager import read_sources
@@ -44,7 +44,7 @@ def everything_printed(result) -> str:
     return "\n".join(
         [
             *(str(d) for d in result.diagnostics),
-            *(h.model_dump_json() for h in result.hosts),
+            *(record_text(h) for h in result.hosts),
             *(repr(h) for h in result.hosts),
         ]
     )
@@ -80,7 +80,7 @@ def test_samples_map_every_field(name):
         ["monitoring"],
     )
     bastion = hosts["bastion.example.net"]
-    assert [h.model_dump() for h in web1.jump] == [
+    assert [record_json(h) for h in web1.jump] == [
         {
             "host": "bastion.example.net",
             "port": 2222,
@@ -416,7 +416,7 @@ def test_read_sources_with_the_format_prefix(tmp_path):
     result = read_sources([f"ansible:{path}"])
     assert [h.name for h in result.hosts] == ["h1"]
     assert open_source(f"ansible:{path}").format == "ansible"
-    assert json.loads(result.hosts[0].model_dump_json())["category"] == ["g"]
+    assert record_json(result.hosts[0])["category"] == ["g"]
 
 
 def test_odd_digits_and_bad_jump_hosts_are_reported(tmp_path):

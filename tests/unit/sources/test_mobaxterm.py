@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers.mobaxterm import G4, line, ssh_g3
 from helpers.paths import REPO_ROOT
+from helpers.records import record_json
 
 from migrator.errors import ConfigError, InputError
 from migrator.manager import read_sources
@@ -70,7 +71,7 @@ def host_dict(
 
 
 def hosts_by_name(result) -> dict[str, dict]:
-    return {h.name: h.model_dump(mode="json") for h in result.hosts}
+    return {h.name: record_json(h) for h in result.hosts}
 
 
 def diag_set(result) -> set[tuple]:

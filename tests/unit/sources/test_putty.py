@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers.paths import REPO_ROOT
+from helpers.records import record_json
 
 from migrator.errors import ConfigError, InputError
 from migrator.manager import read_sources
@@ -71,7 +72,7 @@ def host_dict(
 
 
 def hosts_by_name(result) -> dict[str, dict]:
-    return {h.name: h.model_dump(mode="json") for h in result.hosts}
+    return {h.name: record_json(h) for h in result.hosts}
 
 
 def diag_set(result) -> set[tuple]:

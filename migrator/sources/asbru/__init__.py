@@ -1,0 +1,1 @@
+"""Ásbrú Connection Manager and PAC Manager configurations (``asbru.yml``, ``pac.yml``, exports)."""

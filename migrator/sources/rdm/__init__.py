@@ -1,0 +1,1 @@
+"""Devolutions Remote Desktop Manager .rdm XML exports."""

@@ -1,0 +1,1 @@
+"""Royal TS / Royal TSX documents and rJSON."""

@@ -1,0 +1,1 @@
+"""Windows Terminal ``settings.json``: profiles whose command line runs ``ssh``."""
