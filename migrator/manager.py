@@ -25,6 +25,7 @@ from migrator.sources import open_source
 if TYPE_CHECKING:
     from migrator.apply.loader import ApplyResult
     from migrator.mapper.ssh_store import MapperOptions
+    from migrator.plan.ahead import VaultAhead
     from migrator.plan.plan import Plan, PruneOptions
     from migrator.sources.base import Source
     from migrator.sync.ledger import Ledger
@@ -198,9 +199,20 @@ class Outcome:
 class Session:
     """An open client (and ledger) for one run: plan and apply against the same vault."""
 
-    def __init__(self, run: Run, client: XPipeClient, ledger: Ledger | None, notes: list[Diagnostic] | None = None):
+    def __init__(
+        self,
+        run: Run,
+        client: XPipeClient,
+        ledger: Ledger | None,
+        notes: list[Diagnostic] | None = None,
+        *,
+        ahead: VaultAhead | None = None,
+        inventory: Inventory | None = None,
+    ):
         self.run, self.client, self.ledger = run, client, ledger
         self.notes = list(notes or [])  # about the ledger itself, shown with the plan
+        self.ahead = ahead  # the vault, read while the sources were (``migrator.plan.ahead``)
+        self.inventory = inventory  # the sources, when the session read them (``Manager.session(read=)``)
 
     def plan(self, inventory: Inventory, *, known_nodes: bool = True) -> Plan:
         """``known_nodes=False`` (audit) decrypts every live secret instead of trusting the ledger's
@@ -220,7 +232,11 @@ class Session:
             prune=run.prune,
             known_nodes=known_nodes,
         )
-        planner.read_ahead()
+        if self.ahead is not None:
+            ahead, self.ahead = self.ahead, None  # one plan per read
+            planner.read_ahead(ahead.live, ahead.started)
+        else:
+            planner.read_ahead()
         try:
             history = identity_history(self.ledger) if self.ledger is not None else None  # names stay stable
             mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
@@ -263,26 +279,40 @@ class Manager:
         return read_inventory(self.run.sources)
 
     @contextmanager
-    def session(self, *, writing: bool = False) -> Iterator[Session]:
+    def session(self, *, writing: bool = False, read: Callable[[], Inventory] | None = None) -> Iterator[Session]:
         """An open client and ledger. ``writing`` (apply, sync) takes the run lock and opens the ledger
         for writing; otherwise the ledger is read-only and no lock is taken (plan, audit, dry runs).
         A job's ledger is locked and checked before XPipe is contacted; an ad-hoc one is named by the
-        URL discovery finds, so it comes after connecting, still before anything is planned or written."""
+        URL discovery finds, so it comes after connecting, still before anything is planned or written.
+
+        ``read`` (read-only sessions): the sources are read with it while XPipe is connected and its
+        vault read on another thread (``migrator.plan.ahead``); the session holds the inventory."""
         from migrator.sync.state import default_state_path
-        from migrator.xpipe.target import open_client
+        from migrator.xpipe.target import EMBEDDED, open_client
 
         run = self.run
+        if read is not None and writing:
+            raise ValueError("a run that writes reads its sources before it takes the run lock")
         with ExitStack() as stack:
             notes: list[Diagnostic] = []
             ledger = None
+            ahead = inventory = None
             if run.state_path is not None:
                 ledger = self._open_ledger(run.state_path, writing, stack, notes)
-            client = stack.enter_context(open_client(run.target, auth=run.auth))
+            if read is not None and run.target.target != EMBEDDED:
+                from migrator.plan.ahead import VaultAhead
+
+                ahead = stack.enter_context(VaultAhead(lambda: open_client(run.target, auth=run.auth)))
+                inventory = read()
+                client = ahead.client()
+            else:
+                inventory = read() if read is not None else None  # the embedded XPipe starts after them
+                client = stack.enter_context(open_client(run.target, auth=run.auth))
             if run.state_path is None and run.adhoc_state:
                 path = default_state_path(run.target, client.base_url, run.mapper.root_category)
                 if path is not None:
                     ledger = self._open_ledger(path, writing, stack, notes)
-            yield Session(run, client, ledger, notes)
+            yield Session(run, client, ledger, notes, ahead=ahead, inventory=inventory)
 
     def _open_ledger(self, path: Path, writing: bool, stack: ExitStack, notes: list[Diagnostic]) -> Ledger | None:
         from migrator.sync.ledger import Ledger
@@ -317,8 +347,13 @@ class Manager:
         self, *, apply: bool, saved: dict | None = None, confirm: Callable[[Plan], bool] | None = None
     ) -> Outcome:
         """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
-        inventory = self.read()  # the collector is paused while a source is read (``without_cyclic_gc``)
-        with self.session(writing=apply) as session:
+        # The collector is paused while a source is read (``without_cyclic_gc``). A read-only run reads
+        # its sources while XPipe's vault is read (``Manager.session(read=)``); a run that writes reads
+        # them first, and takes the run lock only then.
+        inventory = self.read() if apply else None
+        with self.session(writing=apply, read=None if apply else self.read) as session:
+            if inventory is None:
+                inventory = session.inventory
             with fewer_collections():
                 plan = session.plan(inventory)
             refused = plan.refusal(force=self.run.force)

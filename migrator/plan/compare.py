@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 from migrator.mapper.desired import EntryRef, Secret
 from migrator.plan.live import is_encrypted_node, strip_nulls  # noqa: F401 - strip_nulls re-exported
@@ -50,10 +49,6 @@ class Leaf:
     def lives(self) -> tuple:
         """The live value as each way of recording it may have seen it."""
         return (self.live,) if self.live_whole is None else (self.live, self.live_whole)
-
-    @cached_property
-    def equal(self) -> bool:
-        return self.desired == self.live or strip_nulls(self.desired) == strip_nulls(self.live)
 
 
 # The walks below recurse through module functions, never through closures that call themselves: a
@@ -98,56 +93,62 @@ class Comparer:
         self.uuid_label = uuid_label
 
     def leaves(self, data: dict, raw: dict) -> list[Leaf]:
+        """The leaves of ``data`` that differ from live ``raw``, in ``data``'s order (nulls never count:
+        XPipe may add or drop them). An equal leaf needs nothing, so none is built for it: a re-plan of
+        an unchanged vault builds no leaf at all."""
         out: list[Leaf] = []
         self._walk(data, raw, "", out, None)
         return out
 
-    def _walk(self, value, live, path: str, out: list[Leaf], group) -> None:
-        """Leaves of ``value`` against ``live``; an object whose type changed groups its leaves."""
-        start = len(out)
-        retyped = (
-            path
-            and isinstance(value, dict)
-            and "type" in value
-            and group is None
-            and (not isinstance(live, dict) or live.get("type") != value.get("type"))
-        )
-        if retyped:
-            old = f"<{live.get('type')}>" if isinstance(live, dict) else live
-            group = (path, old, f"<{value.get('type')}>")
-        self._leaf(value, live, path, out, group)
-        if retyped:
-            for leaf in out[start:]:
-                leaf.group = group
+    def _walk(self, value: dict, live, path: str, out: list[Leaf], group) -> None:
+        """The differing leaves under object ``value``; an object whose type changed groups its leaves."""
+        lv = live if isinstance(live, dict) else {}
+        for k, v in value.items():
+            if not path and k == "type":
+                continue
+            sub = f"{path}.{k}" if path else k
+            have = lv.get(k)
+            if isinstance(v, dict):
+                if group is None and "type" in v and (not isinstance(have, dict) or have.get("type") != v.get("type")):
+                    start = len(out)
+                    retyped = (sub, f"<{have.get('type')}>" if isinstance(have, dict) else have, f"<{v.get('type')}>")
+                    self._walk(v, have, sub, out, retyped)
+                    for leaf in out[start:]:
+                        leaf.group = retyped
+                else:
+                    self._walk(v, have, sub, out, group)
+            elif isinstance(v, Secret):
+                self._secret(v, have, sub, out)
+            elif isinstance(v, EntryRef):
+                got = have.get("storeId") if isinstance(have, dict) else have
+                want = self.resolve(v.key) or f"new:{v.key}"
+                if not _same(want, got):
+                    out.append(Leaf(sub, want, got, self.ref_label(v.key), self.uuid_label(got)))
+            elif not _same(v, have):
+                shown = (
+                    have
+                    if not isinstance(have, (dict, list))
+                    else (f"<{have.get('type')}>" if isinstance(have, dict) and have.get("type") else "<object>")
+                )
+                out.append(Leaf(sub, v, have, v, shown))
 
-    def _leaf(self, value, live, path: str, out: list[Leaf], group) -> None:
-        if isinstance(value, Secret):
-            want = strip_nulls(value.strategy)
-            strategy = (
-                self.strategy_of(live, want) if is_encrypted_node(live) else (live if isinstance(live, dict) else None)
-            )
-            whole = strip_nulls(strategy) if isinstance(strategy, dict) else None
-            have = project(whole, want) if whole is not None else None
+    def _secret(self, value: Secret, live, path: str, out: list[Leaf]) -> None:
+        """A secret is compared decrypted, reduced to the keys the desired strategy sets."""
+        want = strip_nulls(value.strategy)
+        if is_encrypted_node(live):
+            strategy = self.strategy_of(live, want)
+        else:
+            strategy = live if isinstance(live, dict) else None
+        whole = strip_nulls(strategy) if isinstance(strategy, dict) else None
+        have = project(whole, want) if whole is not None else None
+        if not _same(want, have):
             old_kind = strategy.get("type") if isinstance(strategy, dict) else None
             shown = redacted(None, old_kind) if live is not None else None
             out.append(Leaf(path, want, have, redacted(value), shown, live_whole=whole))
-        elif isinstance(value, EntryRef):
-            have = live.get("storeId") if isinstance(live, dict) else live
-            want = self.resolve(value.key) or f"new:{value.key}"
-            out.append(Leaf(path, want, have, self.ref_label(value.key), self.uuid_label(have)))
-        elif isinstance(value, dict):
-            lv = live if isinstance(live, dict) else {}
-            for k, v in value.items():
-                if not path and k == "type":
-                    continue
-                self._walk(v, lv.get(k), f"{path}.{k}" if path else k, out, group)
-        else:
-            shown = (
-                live
-                if not isinstance(live, (dict, list))
-                else (f"<{live.get('type')}>" if isinstance(live, dict) and live.get("type") else "<object>")
-            )
-            out.append(Leaf(path, value, live, value, shown))
+
+
+def _same(desired, live) -> bool:
+    return desired == live or strip_nulls(desired) == strip_nulls(live)
 
 
 # -- what was sent vs what is there (the journal's check of a write whose answer was lost) ------------

@@ -139,12 +139,14 @@ class Ownership:
     def _same(self, entry: DesiredEntry, live: LiveEntry, comparer: Comparer | None = None) -> bool:
         if live.raw.get("host") != entry.data.get("host") or live.raw.get("port") != entry.data.get("port"):
             return False
-        return all(leaf.equal for leaf in self._leaves(entry, live, comparer)) and all(
-            live.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"
-        )
+        raw = live.raw
+        for k, v in entry.data.items():
+            if v is not None and k != "type" and raw.get(k) is None:
+                return False
+        return not self._leaves(entry, live, comparer)
 
     def _leaves(self, entry: DesiredEntry, live: LiveEntry, comparer: Comparer | None = None) -> list:
-        """The leaves of ``entry`` against ``live``, computed once while one entry is planned (the
+        """The leaves of ``entry`` that differ from ``live``, computed once while one entry is planned (the
         references they resolve change only after it)."""
         cache = self._leaf_cache
         if cache[0] is not entry:

@@ -102,9 +102,13 @@ class Planner(Ownership, Reconcile):
 
     # -- planning --------------------------------------------------------------------------
 
-    def read_ahead(self) -> None:
+    def read_ahead(self, reading: Future | None = None, started: tuple[float, int] | None = None) -> None:
         """Start reading the vault now, on a thread of its own, so that the read (mostly XPipe's time)
-        overlaps the caller's work (mapping the sources) until :meth:`plan` needs it."""
+        overlaps the caller's work (mapping the sources) until :meth:`plan` needs it. ``reading``: a
+        read already under way (``migrator.plan.ahead``), begun at ``started`` (time, requests made)."""
+        if reading is not None:
+            self._started, self._reading = started, reading
+            return
         self._started = time.perf_counter(), self.client.requests_made
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="xpipe-read")
         self._reading = self._pool.submit(LiveVault.read, self.client)
@@ -425,9 +429,7 @@ class Planner(Ownership, Reconcile):
     def _fields(self, change: Change, leaves: list[Leaf], ledger_row: LedgerEntry | None) -> None:
         """Field changes, one per differing leaf (or per object whose type changed), drift marked."""
         grouped: dict[str, FieldChange] = {}
-        for leaf in leaves:
-            if leaf.equal:
-                continue
+        for leaf in leaves:  # only the differing ones (``Comparer.leaves``)
             drift = False
             last = ledger_row.fields.get(leaf.path) if ledger_row else None
             # drift: the live value is not what was last applied (a secret that was replaced by one of
