@@ -120,6 +120,12 @@ class Planner(Ownership, Reconcile):
 
     def plan(self, state: DesiredState, diagnostics: list[Diagnostic] | None = None) -> Plan:
         started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
+        # what needs only the sources and the ledger first, while the vault may still be on its way
+        desired = state.by_key()
+        chosen = self._chosen_identities(state)
+        desired_names = {shown_key(e.name) for e in state.entries}
+        ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
+        owned = self.ledger.entries() if self.ledger is not None else {}
         live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
         self.close()
         self._live = live
@@ -133,7 +139,8 @@ class Planner(Ownership, Reconcile):
         )
         plan.fingerprints["vault"] = vault_fingerprint(live)
         plan.live = live
-        self._desired = state.by_key()
+        self._desired = desired
+        self._chosen = chosen
         self._resolved: dict[str, str | None] = {}
         self._by_name = live.by_name()
         self._by_address = live.by_address()
@@ -141,8 +148,8 @@ class Planner(Ownership, Reconcile):
         self._owned: dict[str, LedgerEntry] = {}
         self._real_names: dict[str, str] = {}
         if self.ledger is not None:
-            plan.fingerprints["ledger"] = self.ledger.fingerprint()
-            self._owned = self.ledger.entries()
+            plan.fingerprints["ledger"] = ledger_print
+            self._owned = owned
             self._reconcile(live, plan)
             for key in getattr(self.ledger, "repaired", []):
                 plan.diagnostics.append(
@@ -177,8 +184,7 @@ class Planner(Ownership, Reconcile):
                     path=cat.path,
                 )
             )
-        self._external(state, plan)
-        desired_names = {shown_key(e.name) for e in state.entries}
+        self._external(plan)
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
@@ -196,9 +202,10 @@ class Planner(Ownership, Reconcile):
         plan.seconds = time.perf_counter() - started
         return plan
 
-    def _external(self, state: DesiredState, plan: Plan) -> None:
-        """Resolve references to identities the user chose by name; a missing one is an error."""
-        self._chosen = {
+    @staticmethod
+    def _chosen_identities(state: DesiredState) -> dict[str, list[str]]:
+        """Per entry key, the references to identities the user chose by name (``EXISTING_IDENTITY``)."""
+        return {
             e.key: [
                 p.key
                 for p in iter_placeholders(e.data)
@@ -206,6 +213,9 @@ class Planner(Ownership, Reconcile):
             ]
             for e in state.entries
         }
+
+    def _external(self, plan: Plan) -> None:
+        """Resolve references to identities the user chose by name; a missing one is an error."""
         wanted = {key for keys in self._chosen.values() for key in keys}
         for key in sorted(wanted):
             name = key[len(EXISTING_IDENTITY) :]
