@@ -118,14 +118,24 @@ class Planner(Ownership, Reconcile):
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    def plan(self, state: DesiredState, diagnostics: list[Diagnostic] | None = None) -> Plan:
+    def plan(
+        self,
+        state: DesiredState,
+        diagnostics: list[Diagnostic] | None = None,
+        owned: dict[str, LedgerEntry] | None = None,
+    ) -> Plan:
+        """The plan of ``state`` against the vault; ``owned``: the ledger's ``entries()`` when the caller
+        read them already (this plan changes the dict, never the rows)."""
         started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
         # what needs only the sources and the ledger first, while the vault may still be on its way
         desired = state.by_key()
         chosen = self._chosen_identities(state)
         desired_names = {shown_key(e.name) for e in state.entries}
         ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
-        owned = self.ledger.entries() if self.ledger is not None else {}
+        if self.ledger is None:
+            owned = {}
+        elif owned is None:
+            owned = self.ledger.entries()
         live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
         self.close()
         self._live = live
