@@ -1,29 +1,37 @@
-"""Benchmark: this tool against the XPipe Python guide's loop, on the simulator's JDK transport.
+"""Benchmark: this tool against XPipe's serialized storage time and the XPipe Python guide's loop.
 
     python benchmarks/bench_transport.py [--hosts 1000 10000] [--latency-ms 3] [--guide-max 1000]
+        [--replan 10000] [--window 1 3] [--before DIR] [--skip-candidates]
 
 Everything is measured in one run on this machine, against the simulator started as its own process
-(``xpipe-migrate simulator``, as XPipe is one) in its default JDK transport (Nagle on, headers and
-body in two writes, 5 handler threads, storage latency spent under the storage lock):
+(as XPipe is one) in its default JDK transport (Nagle on, headers and body in two writes, 5 handler
+threads, each request's latency spent in its handler and a storage call's spent holding the
+storage lock, so storage calls run one at a time however many arrive at once):
 
 1. Transport candidates: milliseconds per request, serial storage calls (``/category/query``) and
    ``/secret/encrypt`` calls, for plain keep-alive, a fresh connection per request, keep-alive with
    TCP_QUICKACK re-armed, and 4 keep-alive connections used at once (overlap), on both simulator
    transports (``jdk``, ``ideal``).
-2. Import of N new hosts in 10 folders sharing 10 credential sets (user + password): this tool
-   (plan + apply, default transport) against the guide's loop (a bare ``requests.post`` per call,
-   i.e. a new connection each time; per host: encrypt the password strategy, encrypt the key
-   strategy, add the host with an in-place identity). The floor is adds x latency: XPipe runs adds
-   one at a time.
-3. A no-op re-plan of the same N hosts: requests and writes, with the same client (secrets it
-   encrypted are known to it) and with a new client (as a new process: it decrypts each distinct
-   secret node once).
+2. Import of N new hosts in 10 folders sharing 10 credential sets (user + password), as ``sync``
+   does it: plan + apply with a ledger (journal, durable commits), in a process of its own, once
+   per ``--window`` (writes in flight at once; 1 is one after the other). The floor is the
+   daemon's serialized storage time during that plan + apply: how long storage calls held the
+   storage lock, which no client can go below (also shown: adds x latency). Against it, the guide's
+   loop (a bare ``requests.post`` per call, i.e. a new connection each time; per host: encrypt the
+   password strategy, encrypt the key strategy, add the host with an in-place identity).
+3. A no-op re-plan of ``--replan`` hosts from a new process: ``xpipe-migrate plan --job`` of a CSV
+   job that ``sync`` applied before, as a user runs it (a subprocess; wall time from start to exit,
+   requests and writes counted by the daemon).
+
+``--before DIR`` runs the tool parts (2 and 3) also with the checkout in DIR (e.g. an older commit
+unpacked with ``git archive``), against the same kind of daemon, for a before/after table.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import os
 import platform
@@ -36,11 +44,8 @@ import time
 from pathlib import Path
 
 import requests
-from migrator.loader import Loader
-from migrator.pipeline import plan_inventory
 from pydantic import SecretStr
 
-from migrator.mapper import MapperOptions
 from migrator.model import Credentials, Host, Provenance, SourceResult
 from migrator.xpipe import constants as C
 from migrator.xpipe.auth import LocalAuth
@@ -48,6 +53,8 @@ from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.inplace import encode_inplace
 from migrator.xpipe.transport import quickack_available
 
+ROOT = Path(__file__).resolve().parent.parent
+WRITES = ("/connection/add", "/connection/remove", "/category/add", "/store/add", "/store/remove")
 CREDENTIAL_SETS = 10
 FOLDERS = 10
 
@@ -69,7 +76,8 @@ def inventory(n: int) -> SourceResult:
 
 
 class Daemon:
-    """A simulator in its own process, on a free loopback port, with a Local auth file."""
+    """A simulator in its own process (``--serve``), on a free loopback port, with a Local auth file;
+    ``stats()`` asks it for its counters (requests per path, serialized storage time)."""
 
     def __init__(self, folder: Path, latency_ms: float, transport: str = "jdk"):
         self.auth = folder / f"auth-{transport}-{latency_ms:g}"
@@ -77,28 +85,53 @@ class Daemon:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        command = [
-            sys.executable,
-            "-m",
-            "migrator",
-            "simulator",
-            "--port",
-            str(port),
-            "--auth-file",
-            str(self.auth),
-            "--latency-ms",
-            str(latency_ms),
-        ] + (["--ideal-transport"] if transport == "ideal" else [])
+        command = [sys.executable, __file__, "--serve", str(port), str(self.auth), str(latency_ms), transport]
         # Its own session, like a daemon started apart from the client (and scheduled apart from it).
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
-        self.process.stdout.readline()  # "listening on ..."
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True, cwd=ROOT
+        )
+        self.process.stdout.readline()  # "listening"
 
     def client(self, transport: str = "auto") -> XPipeClient:
         return XPipeClient(self.url, LocalAuth(self.auth), transport=transport).connect()
 
+    def stats(self) -> dict:
+        self.process.stdin.write("stats\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
     def stop(self) -> None:
-        self.process.terminate()
+        self.process.stdin.close()
         self.process.wait(timeout=30)
+
+
+def serve(port: int, auth: str, latency_ms: float, transport: str) -> None:
+    """The daemon process: a simulator, answering ``stats`` lines on stdin until stdin closes."""
+    from migrator.simulator import Simulator
+
+    with Simulator("23.8", port=port, auth_file=auth, latency_ms=latency_ms, transport=transport) as sim:
+        print("listening", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "stats":
+                stats = {
+                    "requests": dict(sim.requests),
+                    "storage_seconds": sim.storage_seconds,
+                    "storage_calls": sim.storage_calls,
+                }
+                print(json.dumps(stats), flush=True)
+
+
+def delta(before: dict, after: dict) -> dict:
+    """What the daemon did between two ``stats()``."""
+    paths = set(before["requests"]) | set(after["requests"])
+    requests_ = {p: after["requests"].get(p, 0) - before["requests"].get(p, 0) for p in paths}
+    return {
+        "requests": sum(requests_.values()),
+        "writes": sum(n for p, n in requests_.items() if p in WRITES),
+        "adds": sum(n for p, n in requests_.items() if p.endswith("/add") and not p.startswith("/category")),
+        "storage_seconds": after["storage_seconds"] - before["storage_seconds"],
+        "storage_calls": after["storage_calls"] - before["storage_calls"],
+    }
 
 
 @contextlib.contextmanager
@@ -158,42 +191,119 @@ def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, fl
 # ------------------------------------------------------------------------------------------ imports
 
 
-def run_tool(n: int, latency_ms: float) -> dict:
-    inv = inventory(n)
-    with daemon(latency_ms) as d:
-        opts = MapperOptions()
-        t0 = time.perf_counter()
-        client = d.client()
-        plan = plan_inventory(client, inv, opts)
-        applied = Loader(client, progress=False).apply(plan)
-        seconds = time.perf_counter() - t0
-        requests_first = client.requests_made
-        adds = client.calls["add"]
-        r1, w1 = client.requests_made, client.writes_made
-        t1 = time.perf_counter()
-        again = plan_inventory(client, inv, opts)
-        replan_s = time.perf_counter() - t1
-        assert not again.has_changes
-        replan = (client.requests_made - r1, client.writes_made - w1)
-        fresh = d.client()  # as a new process: nothing decrypted yet
-        r2 = fresh.requests_made
-        assert not plan_inventory(fresh, inv, opts).has_changes
-        fresh_replan = (fresh.requests_made - r2, fresh.writes_made)
-        fresh.close()
-        out = {
-            "hosts": n,
-            "transport": client.transport,
-            "seconds": seconds,
-            "requests": requests_first,
-            "adds": adds,
-            "failed": len(applied.failed),
-            "replan_requests": replan[0],
-            "replan_writes": replan[1],
-            "replan_s": replan_s,
-            "fresh_replan_requests": fresh_replan[0],
-            "fresh_replan_writes": fresh_replan[1],
-        }
+def tool_child(n: int, url: str, auth: str, ledger_path: str, window: int) -> None:
+    """In its own process (``--tool``): plan + apply ``n`` hosts with a ledger, as ``sync`` does after
+    reading its sources; prints the result as JSON. Uses only what older checkouts have too."""
+    from migrator.apply.loader import Loader
+    from migrator.manager import Inventory, Run, Session
+    from migrator.mapper.ssh_store import MapperOptions
+    from migrator.sync.ledger import Ledger
+
+    inv = Inventory(hosts=inventory(n).hosts)
+    with Ledger(ledger_path) as ledger:
+        started = time.perf_counter()
+        client = XPipeClient(url, LocalAuth(Path(auth))).connect()
+        session = Session(Run(sources=[], mapper=MapperOptions(), progress=False), client, ledger)
+        plan = session.plan(inv)
+        planned = time.perf_counter()
+        try:
+            loader = Loader(client, progress=False, ledger=ledger, window=window)
+        except TypeError:  # a checkout from before the window
+            loader = Loader(client, progress=False, ledger=ledger)
+        applied = loader.apply(plan)
+        finished = time.perf_counter()
         client.close()
+    print(
+        json.dumps(
+            {
+                "seconds": finished - started,
+                "plan_seconds": planned - started,
+                "apply_seconds": finished - planned,
+                "failed": len(applied.failed),
+                "most_in_flight": getattr(loader, "most_in_flight", 1),
+            }
+        )
+    )
+
+
+def run_tool(n: int, latency_ms: float, window: int, tree: Path = ROOT) -> dict:
+    """Plan + apply in a child process with the checkout in ``tree``; the daemon's side of it."""
+    with tempfile.TemporaryDirectory() as tmp, daemon(latency_ms) as d:
+        before = d.stats()
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        command = [sys.executable, __file__, "--tool", str(n), d.url, str(d.auth), f"{tmp}/state.sqlite", str(window)]
+        proc = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr[-3000:])
+        out = json.loads(proc.stdout.splitlines()[-1])
+        out.update(delta(before, d.stats()))
+    return out
+
+
+def write_job(folder: Path, d: Daemon, n: int) -> Path:
+    """A CSV job of ``n`` hosts (the same inventory) against daemon ``d``."""
+    rows = [
+        {
+            "name": h.name,
+            "host": h.address,
+            "user": h.user,
+            "password": h.credentials.password.get_secret_value(),
+            "folder": h.category[0],
+        }
+        for h in inventory(n).hosts
+    ]
+    with (folder / "servers.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    job = folder / "job.toml"
+    job.write_text(
+        f'''name = "bench"
+state = "state.sqlite"
+[[source]]
+path = "servers.csv"
+format = "csv"
+[target]
+url = "{d.url}"
+auth = "local"
+auth_file = "{d.auth}"
+[import]
+root_category = "Imported"
+''',
+        encoding="utf-8",
+    )
+    return job
+
+
+def cli(tree: Path, *argv: str) -> tuple[float, subprocess.CompletedProcess]:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "migrator", *argv], cwd=tree, env=env, capture_output=True, text=True, check=False
+    )
+    return time.perf_counter() - started, proc
+
+
+def run_replan(n: int, latency_ms: float, trees: list[Path]) -> list[dict]:
+    """``sync`` the job once, then time ``plan --job`` from a new process with each checkout."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp, daemon(latency_ms) as d:
+        job = write_job(Path(tmp), d, n)
+        seconds, proc = cli(ROOT, "-q", "--no-progress", "sync", str(job))
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr[-3000:])
+        for tree in trees:
+            for _ in range(2):  # the second from a warm file cache; the better one is reported
+                before = d.stats()
+                wall, proc = cli(tree, "-q", "--no-progress", "plan", "--job", str(job))
+                did = delta(before, d.stats())
+                if proc.returncode != 0:
+                    raise SystemExit(proc.stdout[-2000:] + proc.stderr[-2000:])
+                row = {"tree": tree, "sync_seconds": seconds, "wall": wall, **did}
+                if not any(r["tree"] == tree for r in out):
+                    out.append(row)
+                elif wall < next(r for r in out if r["tree"] == tree)["wall"]:
+                    out[-1] = row
     return out
 
 
@@ -257,17 +367,26 @@ def run_guide(n: int, latency_ms: float) -> dict:
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--tool":
+        tool_child(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
+        return
     parser = argparse.ArgumentParser()
-    parser.add_argument("--hosts", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--hosts", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--latency-ms", type=float, default=3.0)
     parser.add_argument("--guide-max", type=int, default=1000, help="run the guide's loop up to this many hosts")
+    parser.add_argument("--window", type=int, nargs="+", default=[3], help="writes in flight (1: one by one)")
+    parser.add_argument("--replan", type=int, nargs="*", default=[10000], help="hosts of the no-op re-plan")
+    parser.add_argument("--before", type=Path, help="also run the tool parts with the checkout in this folder")
     parser.add_argument("--skip-candidates", action="store_true")
     args = parser.parse_args()
     lat = args.latency_ms
     print(
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
         f"simulator XPipe 23.8, JDK transport, {lat:g} ms per request; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start"
     )
     if not args.skip_candidates:
         for latency in (0.0, lat):
@@ -275,28 +394,35 @@ def main() -> None:
             print(f"{'server':>6} {'client':>11} {'storage':>8} {'secret':>8}")
             for server, mode, storage, secret in candidates(latency):
                 print(f"{server:>6} {mode:>11} {storage:>8.2f} {secret:>8.2f}")
-    print(f"\nimport: {CREDENTIAL_SETS} credential sets, {FOLDERS} folders")
+    trees = [("before", args.before)] if args.before else []
+    trees.append(("this", ROOT))
+    print(f"\nimport: {CREDENTIAL_SETS} credential sets, {FOLDERS} folders, plan + apply with a ledger")
     for n in args.hosts:
-        tool = run_tool(n, lat)
-        floor = tool["adds"] * lat / 1000
-        budget = n + 2 * CREDENTIAL_SETS + 40
-        line = (
-            f"{n:>6} hosts  tool ({tool['transport']}): {tool['seconds']:.2f} s, {tool['requests']} requests "
-            f"(budget {budget}), {tool['adds']} adds, floor {floor:.2f} s, "
-            f"wall/floor {tool['seconds'] / floor:.2f}, failed {tool['failed']}"
-        )
-        if n <= args.guide_max:
-            guide = run_guide(n, lat)
-            line += (
-                f"; guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests; "
-                f"guide/tool {guide['seconds'] / tool['seconds']:.2f}x"
+        guide = run_guide(n, lat) if n <= args.guide_max else None
+        for label, tree in trees:
+            for window in args.window if label == "this" else [1]:
+                tool = run_tool(n, lat, window, tree)
+                floor = tool["storage_seconds"]
+                line = (
+                    f"{n:>6} hosts  {label} window {window}: {tool['seconds']:.2f} s "
+                    f"(plan {tool['plan_seconds']:.2f}), {tool['requests']} requests, {tool['adds']} adds, "
+                    f"in flight <= {tool['most_in_flight']}; serialized storage {floor:.2f} s over "
+                    f"{tool['storage_calls']} calls, wall/storage {tool['seconds'] / floor:.2f}; "
+                    f"adds x latency {tool['adds'] * lat / 1000:.2f} s; failed {tool['failed']}"
+                )
+                if guide:
+                    line += f"; guide/tool {guide['seconds'] / tool['seconds']:.2f}x"
+                print(line, flush=True)
+        if guide:
+            print(f"{n:>6} hosts  guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests", flush=True)
+    for n in args.replan:
+        for row in run_replan(n, lat, [tree for _, tree in trees]):
+            label = next(lbl for lbl, tree in trees if tree == row["tree"])
+            print(
+                f"{n:>6} hosts  no-op re-plan, new process ({label}): {row['wall']:.2f} s wall, "
+                f"{row['requests']} requests, {row['writes']} writes (after a sync of {row['sync_seconds']:.1f} s)",
+                flush=True,
             )
-        print(line)
-        print(
-            f"{n:>6} hosts  no-op re-plan: {tool['replan_requests']} requests (budget {10 + n // 1000}), "
-            f"{tool['replan_writes']} writes, {tool['replan_s']:.2f} s; from a new client (new process): "
-            f"{tool['fresh_replan_requests']} requests, {tool['fresh_replan_writes']} writes"
-        )
 
 
 if __name__ == "__main__":

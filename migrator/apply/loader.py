@@ -4,21 +4,30 @@ Writes are idempotent because XPipe's add upserts by name. With a ledger every w
 before it is sent and recorded after it returns (``migrator.apply.writes``), so a run killed at any
 point, or a write whose answer was lost, is reconciled by the next one. A failed entry fails the
 entries that go through it, and nothing else.
+
+The changes run one dependency level at a time (``migrator.apply.levels``), each level through a
+small window of writes in flight (``migrator.apply.window``), while the encryption stage encrypts
+the secrets ahead of them outside XPipe's storage lock. Each change is one job: a generator that
+yields its requests, so a move (remove, add, and the original put back if the add fails) keeps its
+steps in order.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
 from migrator.apply.encryption import EncryptionStage
+from migrator.apply.levels import Footprints, category_levels, entry_levels
+from migrator.apply.readback import verify
+from migrator.apply.window import WINDOW, Job, Send, Task, Window
 from migrator.apply.writes import ENTRY_FAILURES, Writes
 from migrator.errors import BadRequest, XPipeError
 from migrator.mapper.desired import EntryRef, Secret
-from migrator.names import shown_key
 from migrator.plan.compare import desired_leaves, strip_nulls
 from migrator.plan.live import SecretReader, is_encrypted_node
 from migrator.plan.plan import Change, Plan
@@ -87,21 +96,27 @@ def failure_text(exc: XPipeError) -> str:
 
 
 class Loader:
-    def __init__(self, client: XPipeClient, *, progress: bool = True, ledger: Ledger | None = None):
+    def __init__(
+        self, client: XPipeClient, *, progress: bool = True, ledger: Ledger | None = None, window: int = WINDOW
+    ):
         self.client = client
         self.encryption = EncryptionStage(client)
         self.progress = progress
         self.ledger = ledger
+        self.window = window
         self.reader = SecretReader(client)
         self.writes = Writes(client, ledger, self.reader)
+        self.most_in_flight = 0
 
     def apply(self, plan: Plan) -> ApplyResult:
         started = time.perf_counter()
         req0, w0 = self.client.requests_made, self.client.writes_made
         result = ApplyResult()
+        order = {id(c): n for n, c in enumerate(plan.changes)}
         categories: dict[tuple[str, ...], str] = {}
         uuids: dict[str, str | None] = dict(plan.external)
         self._live_categories = plan.live.categories if plan.live else {}
+        footprints = Footprints(plan.live)
         if self.ledger is not None:
             self.ledger.run_started()
             self.ledger.resolve(plan.resolutions)  # before the first write (durability point 3)
@@ -112,25 +127,31 @@ class Loader:
             disable=not self.progress,
             desc="apply",
         )
+
+        def done(outcome: Outcome) -> None:
+            result.outcomes.append(outcome)
+            bar.update(1 if outcome.change.writes else 0)
+
+        self.encryption.prefetch(self._secrets(plan))
+        window = Window(self.ledger, self.window)
+        self.writes.stopping = lambda: window.stopping
         try:
-            for change in plan.changes:
-                if change.kind == "category":
-                    self._category(change, categories, result)
-                    bar.update(1 if change.writes else 0)
-            for change in plan.changes:
-                if change.kind == "category" or change.action in ("quarantine", "delete"):
-                    continue
-                self._entry(change, categories, uuids, result)
-                bar.update(1 if change.writes else 0)
-            for change in plan.changes:
-                if change.action in ("quarantine", "delete") and change.kind != "category":
-                    self._prune(change, result)
-                    bar.update(1)
+            for level in category_levels(plan.changes):
+                window.run(Job(lambda c=c: self._category(c, categories, done), footprints.of(c)) for c in level)
+            for level in entry_levels(plan.changes):
+                window.run(Job(lambda c=c: self._entry(c, categories, uuids, done), footprints.of(c)) for c in level)
+            prunes = [c for c in plan.changes if c.action in ("quarantine", "delete") and c.kind != "category"]
+            window.run(Job(lambda c=c: self._prune(c, done), footprints.of(c)) for c in prunes)
         except KeyboardInterrupt:
             raise KeyboardInterrupt(interrupted_text(result, len(plan.changes), self.ledger is not None)) from None
         finally:
+            self.most_in_flight = window.most_in_flight
+            window.close()
+            self.encryption.close()
             bar.close()
-        self._verify(uuids, result)
+        result.outcomes.sort(key=lambda o: order[id(o.change)])
+        verify(self.client, self.reader, uuids, result)
+        self._remember_nodes(plan)
         result.requests = self.client.requests_made - req0
         result.writes = self.client.writes_made - w0
         result.encrypted = self.encryption.encrypted
@@ -139,25 +160,51 @@ class Loader:
             self.ledger.run_finished("partial" if result.failed else "ok", result.counts())
         return result
 
+    def _secrets(self, plan: Plan) -> list[Secret]:
+        """The secrets the writes of ``plan`` will encrypt, in the order they will be needed."""
+        out: list[Secret] = []
+
+        def wanted(secret: Secret, live_node: dict | None) -> None:
+            if live_node is None:
+                out.append(secret)
+
+        for level in entry_levels(plan.changes):
+            for change in level:
+                if change.action in ("create", "update", "recreate"):
+                    self._payload(change, {}, wanted)
+        return out
+
+    def _remember_nodes(self, plan: Plan) -> None:
+        """Tell the ledger which encrypted nodes hold which of the sources' secrets ("Secret nodes" in
+        ``migrator.sync.ledger``): the live ones the plan found holding one, and the ones this run
+        wrote. Nothing is written when that is what the ledger knew already (a no-op run)."""
+        if self.ledger is None or not self.ledger.writable:
+            return
+        known = dict(plan.known_nodes)
+        for secret, node in self.encryption.written():
+            known[self.ledger.digest(node)] = self.ledger.digest(strip_nulls(secret.strategy))
+        if known != plan.nodes_before:
+            self.ledger.remember_nodes(known)
+
     # -- categories ----------------------------------------------------------------------------
 
-    def _category(self, change: Change, categories: dict, result: ApplyResult) -> None:
+    def _category(self, change: Change, categories: dict, done) -> Task:
         lower = tuple(s.lower() for s in change.path)
         if change.uuid:
             categories[lower] = change.uuid
-            result.outcomes.append(Outcome(change, "unchanged", change.uuid))
+            done(Outcome(change, "unchanged", change.uuid))
             return
         parent = categories.get(lower[:-1]) or ROOTS.get(lower[:-1])
         if parent is None:
-            result.outcomes.append(Outcome(change, "failed", error="its parent category could not be created"))
+            done(Outcome(change, "failed", error="its parent category could not be created"))
             return
         try:
-            uuid = self.writes.category(change.path, parent)
+            uuid = yield from self.writes.category(change.path, parent)
         except ENTRY_FAILURES as exc:
-            result.outcomes.append(Outcome(change, "failed", error=failure_text(exc)))
+            done(Outcome(change, "failed", error=failure_text(exc)))
             return
         categories[lower] = uuid
-        result.outcomes.append(Outcome(change, "created", uuid))
+        done(Outcome(change, "created", uuid))
 
     def _category_uuid(self, path: tuple[str, ...], categories: dict) -> str | None:
         lower = tuple(s.lower() for s in path)
@@ -165,40 +212,38 @@ class Loader:
 
     # -- entries ---------------------------------------------------------------------------------
 
-    def _entry(self, change: Change, categories: dict, uuids: dict, result: ApplyResult) -> None:
+    def _entry(self, change: Change, categories: dict, uuids: dict, done) -> Task:
         entry = change.entry
         if change.action == "unchanged":
             uuids[change.key] = change.uuid
-            result.outcomes.append(Outcome(change, "unchanged", change.uuid))
+            done(Outcome(change, "unchanged", change.uuid))
             self._record(change, change.uuid, uuids)
             return
         if change.action == "conflict":
             uuids[change.key] = None
-            result.outcomes.append(Outcome(change, "skipped", change.uuid, error=change.reason))
+            done(Outcome(change, "skipped", change.uuid, error=change.reason))
             return
         missing = [d for d in entry.depends if not uuids.get(d)]
         if missing:
             uuids[change.key] = None
             names = ", ".join(d.split(":", 1)[-1].rsplit("#", 1)[-1] for d in missing)
-            result.outcomes.append(
-                Outcome(change, "failed", error=f"an entry it depends on ({names}) is not in the vault")
-            )
+            done(Outcome(change, "failed", error=f"an entry it depends on ({names}) is not in the vault"))
             return
         category = self._category_uuid(entry.category, categories)
         if category is None:
             uuids[change.key] = None
-            result.outcomes.append(Outcome(change, "failed", error="its category could not be created"))
+            done(Outcome(change, "failed", error="its category could not be created"))
             return
         removed = False
         try:
             data = self._payload(change, uuids)
             if change.action == "recreate" and change.uuid:
                 try:
-                    self.writes.remove(change.key, change.uuid, change.live.name, entry.type)
+                    yield from self.writes.remove(change.key, change.uuid, change.live.name, entry.type)
                     removed = True
                 except BadRequest:
                     pass  # already gone: XPipe removed it together with its re-created gateway
-            uuid = self.writes.add(
+            uuid = yield from self.writes.add(
                 change.key,
                 entry.name,
                 entry.type,
@@ -215,15 +260,15 @@ class Loader:
             uuids[change.key] = None
             error = failure_text(exc)
             if removed and not exc.outcome_unknown:
-                error += "; " + self._put_back(change)
+                error += "; " + (yield from self._put_back(change))
             elif removed:
                 error += "; the original was removed, and the next run checks where the entry is"
-            result.outcomes.append(Outcome(change, "failed", error=error))
+            done(Outcome(change, "failed", error=error))
             return
         foreign = self._foreign(change, uuid)
         if foreign:
             uuids[change.key] = None
-            result.outcomes.append(
+            done(
                 Outcome(
                     change,
                     "failed",
@@ -233,14 +278,14 @@ class Loader:
             )
             return
         uuids[change.key] = uuid
-        result.outcomes.append(Outcome(change, _DONE[change.action], uuid))
+        done(Outcome(change, _DONE[change.action], uuid))
 
     def _foreign(self, change: Change, uuid: str) -> str | None:
         """The other source key that owns ``uuid``, when XPipe's add answered with someone else's entry."""
         owner = self.ledger.owner(uuid) if self.ledger is not None and uuid else None
         return owner if owner not in (None, change.key, change.rekey) else None
 
-    def _put_back(self, change: Change) -> str:
+    def _put_back(self, change: Change) -> Generator[Send, object, str]:
         """A move is remove-then-add (XPipe has no move); when the add fails, add the original back as it
         was, in its old category, so a failed move never leaves a present entry deleted."""
         live = change.live
@@ -262,7 +307,7 @@ class Loader:
             )
 
         try:
-            self.writes.add(
+            yield from self.writes.add(
                 change.key,
                 live.name,
                 live.type,
@@ -316,45 +361,31 @@ class Loader:
             return
         self.ledger.record(row, replaces=change.rekey)
 
-    def _payload(self, change: Change, uuids: dict) -> dict:
+    def _payload(self, change: Change, uuids: dict, secret_node=None) -> dict:
         """Desired data with refs and secrets filled in; on update, fields we do not manage survive.
 
         A secret the plan found unchanged keeps its live encrypted node (nothing is re-encrypted), and
-        a drifted field that is kept keeps its live value.
+        a drifted field that is kept keeps its live value. ``secret_node(secret, live_node or None)``
+        gives each secret's node (default: the encryption stage's).
         """
+        secret_node = secret_node or self.encryption.node
         live_raw = change.live.raw if (change.live and change.action in ("update", "recreate")) else {}
         changed = {f.path for f in change.fields if not f.kept}
         kept = self._kept_paths(change)
 
-        def touched(path):
-            return any(path == p or path.startswith(p + ".") for p in changed)
-
-        def fill(value, live_value, path):
-            if path in kept:
-                return live_value
-            if isinstance(value, EntryRef):
-                return uuids.get(value.key)
-            if isinstance(value, Secret):
-                keep = is_encrypted_node(live_value) and not touched(path)
-                return self.encryption.node(value, live_value if keep else None)
-            if isinstance(value, dict):
-                lv = live_value if isinstance(live_value, dict) else {}
-                return {k: fill(v, lv.get(k), f"{path}.{k}" if path else k) for k, v in value.items()}
-            return value
-
         data = dict(live_raw)
-        data.update(fill(change.entry.data, live_raw, ""))
+        data.update(_fill(change.entry.data, live_raw, "", _Fill(uuids, secret_node, changed, kept)))
         return data
 
     # -- prune -----------------------------------------------------------------------------------
 
-    def _prune(self, change: Change, result: ApplyResult) -> None:
+    def _prune(self, change: Change, done) -> Task:
         """Quarantine marks the ledger row and leaves the entry untouched where it is: XPipe has no move,
         and a remove-then-add that fails half-way would lose the entry before its grace period ends.
         Delete (after the grace period, or with ``quarantine_days = 0``) is one journaled remove."""
         if self.ledger.uuid_of(change.key) != change.ledger.uuid:
             # the row was to change hands in this run (a move), and the write that moves it failed
-            result.outcomes.append(
+            done(
                 Outcome(
                     change,
                     "skipped",
@@ -365,78 +396,49 @@ class Loader:
             return
         if change.uuid is None:
             self.ledger.forget(change.key)
-            result.outcomes.append(Outcome(change, "deleted"))
+            done(Outcome(change, "deleted"))
             return
         if change.action == "quarantine":
             row = change.ledger
             row.quarantined_at = now()
             self.ledger.record(row)
-            result.outcomes.append(Outcome(change, "quarantined", change.uuid))
+            done(Outcome(change, "quarantined", change.uuid))
             return
         try:
-            self.writes.remove(change.key, change.uuid, change.name, change.live.type, forget=change.key)
+            yield from self.writes.remove(change.key, change.uuid, change.name, change.live.type, forget=change.key)
         except BadRequest:
             if self.client.store_info([change.uuid])[0]:
-                result.outcomes.append(Outcome(change, "failed", error="XPipe refused to remove it"))
+                done(Outcome(change, "failed", error="XPipe refused to remove it"))
                 return
             self.ledger.forget(change.key)  # removed already, as a child of an entry deleted before it
         except ENTRY_FAILURES as exc:
-            result.outcomes.append(Outcome(change, "failed", error=failure_text(exc)))
+            done(Outcome(change, "failed", error=failure_text(exc)))
             return
-        result.outcomes.append(Outcome(change, "deleted", change.uuid))
+        done(Outcome(change, "deleted", change.uuid))
 
-    # -- read-back -------------------------------------------------------------------------------
 
-    def _verify(self, uuids: dict, result: ApplyResult) -> None:
-        """Read back what was written: the entry exists, has our name, and its references are not null."""
-        written = [
-            o
-            for o in result.outcomes
-            if o.status in ("created", "updated", "recreated") and o.change.kind != "category"
-        ]
-        if not written:
-            return
-        infos, missing = self.client.store_info([o.uuid for o in written])
-        by_uuid = {i["uuid"]: i for i in infos}
-        for outcome in written:
-            problem = self._check(outcome, by_uuid.get(outcome.uuid), uuids)
-            if problem:
-                outcome.status, outcome.error = "failed", problem
-        for uuid in missing:
-            result.problems.append(f"entry {uuid} vanished between write and read-back")
+@dataclass
+class _Fill:
+    uuids: dict
+    secret_node: object
+    changed: set[str]
+    kept: set[str]
 
-    def _check(self, outcome: Outcome, info: dict | None, uuids: dict) -> str | None:
-        change = outcome.change
-        if info is None:
-            return "written, but XPipe does not return it when read back (incomplete?)"
-        names = info.get("name") or []
-        own = str(names[-1]) if names else ""
-        if shown_key(own) != shown_key(change.entry.name):
-            return f"XPipe stored it as the existing entry '{own}' (identical connection data); nothing was created"
-        raw = info.get("rawData") or {}
-        data = change.entry.data
-        kept = self._kept_paths(change)
-        gateway = data.get("gateway")
-        if gateway is not None and "gateway" not in kept:
-            expected = uuids.get(gateway.key) if isinstance(gateway, EntryRef) else gateway
-            got = raw.get("gateway")
-            got = got.get("storeId") if isinstance(got, dict) else got
-            if got != expected:
-                return f"its gateway reads back as {got} instead of {expected}"
-        wanted = data.get("identity")
-        identity = raw.get("identity")
-        if wanted is not None and not isinstance(identity, dict):
-            return "its identity reads back as null after the write"
-        if isinstance(wanted, dict) and wanted.get("type") == "ref" and not any(p.startswith("identity") for p in kept):
-            got = identity.get("ref")
-            got = got.get("storeId") if isinstance(got, dict) else got
-            if got != uuids.get(wanted["ref"].key):
-                return f"its identity reference reads back as {got} instead of {uuids.get(wanted['ref'].key)}"
-        for field_name in ("password", "sshIdentity"):
-            want = data.get(field_name)
-            if isinstance(want, Secret) and field_name not in kept:
-                node = raw.get(field_name)
-                have = self.reader.strategy(node) if is_encrypted_node(node) else None
-                if have is None or strip_nulls(have).get("type") != want.kind:
-                    return f"its {field_name} reads back as {have and have.get('type')} instead of {want.kind}"
-        return None
+    def touched(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + ".") for p in self.changed)
+
+
+def _fill(value, live_value, path: str, how: _Fill):
+    """``value`` with refs and secrets filled in (see ``Loader._payload``); a plain recursive function,
+    so no reference cycle is left per entry."""
+    if path in how.kept:
+        return live_value
+    if isinstance(value, EntryRef):
+        return how.uuids.get(value.key)
+    if isinstance(value, Secret):
+        keep = is_encrypted_node(live_value) and not how.touched(path)
+        return how.secret_node(value, live_value if keep else None)
+    if isinstance(value, dict):
+        lv = live_value if isinstance(live_value, dict) else {}
+        return {k: _fill(v, lv.get(k), f"{path}.{k}" if path else k, how) for k, v in value.items()}
+    return value

@@ -14,7 +14,13 @@ marked ``uncertain`` first, then the vault is read for that one write:
 
 A 4xx is definite at once: nothing was applied. A timeout, or an answer that is not XPipe's, stops
 the run (exit 5) with the row left open for the next run: XPipe is stuck or not XPipe, and asking
-it again now would only wait again.
+it again now would only wait again. While the run stops (``stopping``), a lost answer is not checked
+either: its row stays ``uncertain`` for the next run.
+
+Each write is a generator run by the loader's window (``migrator.apply.window``): it yields the
+request to send (``Send``, with the journal row the window commits before sending it) and is
+resumed with the answer, so ``uuid = yield from writes.add(...)`` reads as one call. Everything but
+the HTTP request itself (journal, checks, ledger) runs on the loader's thread.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable, Generator
 from dataclasses import replace
 
+from migrator.apply.window import Send
 from migrator.errors import BadRequest, ConnectionLost, ProtocolError, ServerError, XPipeError
 from migrator.mapper.desired import canonical_json
 from migrator.names import shown_key
@@ -68,6 +76,7 @@ class Writes:
         self.reader = reader
         self.checks = 0
         self.resent = 0
+        self.stopping: Callable[[], bool] = lambda: False
         key = os.urandom(32)  # without a ledger, digests only live for this run
         self.digest = (
             ledger.digest
@@ -77,8 +86,11 @@ class Writes:
 
     # -- the journal -------------------------------------------------------------------------------
 
-    def _begin(self, key, op, name, type_, uuid=None, **kw) -> int | None:
-        return self.ledger.journal_begin(key, op, name, type_, uuid, **kw) if self.ledger is not None else None
+    def _journal(self, key, op, name, type_, uuid=None, **kw) -> dict | None:
+        """The journal row of one send, for the window to commit before it leaves (None: no ledger)."""
+        if self.ledger is None:
+            return None
+        return {"key": key, "op": op, "name": name, "type_": type_, "uuid": uuid, **kw}
 
     def _end(self, row, status, uuid=None, **kw) -> None:
         if row is not None:
@@ -100,51 +112,62 @@ class Writes:
         accept=None,
         replaces: str | None = None,
         was: str | None = None,
-    ) -> str:
+    ) -> Generator[Send, object, str]:
         """Add (or update ``target``) and record ``row`` with the UUID it lands as, unless ``accept(uuid)``
         says the UUID is not ours (XPipe answered with another key's identical entry)."""
         sent = sent_digests(data, self.reader.strategy, self.digest)
         eff = effect(row, replaces=replaces, was=was) if row is not None else None
         for attempt in range(1, ATTEMPTS + 1):
-            journal = self._begin(key, "add", name, type_, target, category=category_path, sent=sent, effect=eff)
+            op = Send(
+                lambda: self.client.add_store(name, data, category=category, validate=False),
+                self._journal(key, "add", name, type_, target, category=category_path, sent=sent, effect=eff),
+            )
             try:
-                got = self.client.add_store(name, data, category=category, validate=False)
+                got = yield op
             except XPipeError as exc:
                 landed, got = self._lost(
-                    journal, exc, attempt, lambda: self._find(name, type_, category_path, target, sent)
+                    op.row, exc, attempt, lambda: self._find(name, type_, category_path, target, sent)
                 )
                 if not landed:
                     continue
             record = replace(row, uuid=got) if row is not None and (accept is None or accept(got)) else None
-            self._end(journal, "done", got, record=record, replaces=replaces, was=was)
+            self._end(op.row, "done", got, record=record, replaces=replaces, was=was)
             return got
         raise AssertionError("unreachable")  # pragma: no cover - _lost raises on the last attempt
 
-    def remove(self, key: str, uuid: str, name: str, type_: str, *, forget: str | None = None) -> None:
+    def remove(
+        self, key: str, uuid: str, name: str, type_: str, *, forget: str | None = None
+    ) -> Generator[Send, object, None]:
         """Remove ``uuid`` (with its display children, as XPipe does); ``forget`` drops that key's row."""
         for attempt in range(1, ATTEMPTS + 1):
-            journal = self._begin(key, "remove", name, type_, uuid, effect=effect(None, forget=forget))
+            op = Send(
+                lambda: self.client.remove_stores([uuid]),
+                self._journal(key, "remove", name, type_, uuid, effect=effect(None, forget=forget)),
+            )
             try:
-                self.client.remove_stores([uuid])
+                yield op
             except XPipeError as exc:
-                if not self._lost(journal, exc, attempt, lambda: self._gone(uuid))[0]:
+                if not self._lost(op.row, exc, attempt, lambda: self._gone(uuid))[0]:
                     continue
-            self._end(journal, "done", forget=forget)
+            self._end(op.row, "done", forget=forget)
             return
 
-    def category(self, path: tuple[str, ...], parent: str) -> str:
+    def category(self, path: tuple[str, ...], parent: str) -> Generator[Send, object, str]:
         """``/category/add`` of ``path[-1]`` under ``parent``; ``path`` is the full display path."""
         full = tuple(s.lower() for s in path)
         key = "category:" + "/".join(path)
         for attempt in range(1, ATTEMPTS + 1):
-            journal = self._begin(key, "category/add", path[-1], "category", category=full)
+            op = Send(
+                lambda: self.client.add_category(path[-1], parent),
+                self._journal(key, "category/add", path[-1], "category", category=full),
+            )
             try:
-                got = self.client.add_category(path[-1], parent)
+                got = yield op
             except XPipeError as exc:
-                landed, got = self._lost(journal, exc, attempt, lambda: self._find_category(path[-1], parent))
+                landed, got = self._lost(op.row, exc, attempt, lambda: self._find_category(path[-1], parent))
                 if not landed:
                     continue
-            self._end(journal, "done", got)
+            self._end(op.row, "done", got)
             return got
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -156,8 +179,8 @@ class Writes:
         if not exc.outcome_unknown:
             self._end(journal, "failed")
             raise exc
-        self._end(journal, "uncertain")  # durable before anything else is asked
-        if not isinstance(exc, CHECKED):
+        self._end(journal, "uncertain")  # recorded before anything else is asked
+        if not isinstance(exc, CHECKED) or self.stopping():
             raise exc
         self.checks += 1
         try:

@@ -69,7 +69,7 @@ def run(args) -> int:
     manager = Manager(run_)
     inventory = manager.read()
     with manager.session() as session:
-        plan = session.plan(inventory)
+        plan = session.plan(inventory, known_nodes=False)  # vault health: every secret decrypted
         probes = None
         if args.probe:
             from migrator.audit.probe import probe_hosts

@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from migrator.model import Host
 
@@ -45,15 +46,16 @@ class Secret:
 
     strategy: dict
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """The strategy as canonical JSON, computed once (a strategy is never changed once built)."""
         return canonical_json(self.strategy)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return secret_digest(self.text)
 
-    @property
+    @cached_property
     def cache_key(self) -> str:
         return secret_digest(self.text, 64)
 
@@ -107,11 +109,20 @@ class DesiredState:
 
 
 def iter_placeholders(value):
+    """Every EntryRef and Secret inside ``value`` (dicts and lists), depth first, in order."""
     if isinstance(value, (EntryRef, Secret)):
         yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from iter_placeholders(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from iter_placeholders(v)
+        return
+    stack = [iter(value.values()) if isinstance(value, dict) else iter(value) if isinstance(value, list) else iter(())]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, (EntryRef, Secret)):
+                yield item
+            elif isinstance(item, dict):
+                stack.append(iter(item.values()))
+                break
+            elif isinstance(item, list):
+                stack.append(iter(item))
+                break
+        else:
+            stack.pop()

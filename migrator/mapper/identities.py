@@ -12,6 +12,7 @@ import ntpath
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from string import Formatter
 
 from migrator.errors import ConfigError
@@ -43,11 +44,11 @@ class ResolvedCredential:
     method: str
     existing: str | None = None  # name of an XPipe identity the user chose
 
-    @property
+    @cached_property
     def signature(self) -> tuple:
         return (self.username, self.password.cache_key, self.key_identity, self.key_passphrase_key)
 
-    @property
+    @cached_property
     def key_passphrase_key(self) -> str:
         pw = self.key.strategy.get("password")
         return Secret(pw).cache_key if isinstance(pw, dict) else ""
@@ -81,20 +82,33 @@ class CredentialResolver:
     def __init__(self, password_policy: str = "source", inspector=None):
         self.policy = password_policy
         self.inspector = inspector
+        self._shared: dict[tuple, Secret] = {}
+
+    def _secret(self, key: tuple, make) -> Secret:
+        """One Secret per distinct strategy, shared by every host that has it: its JSON, digests and
+        in-place encoding are computed once (the strategies are never changed once built; the cache
+        lives in memory for this run only)."""
+        secret = self._shared.get(key)
+        if secret is None:
+            secret = self._shared[key] = Secret(make())
+        return secret
 
     def password(self, host: Host) -> Secret:
         creds = host.credentials
         if self.policy == "none":
-            return Secret({"type": "none"})
+            return self._secret(("none",), lambda: {"type": "none"})
         if self.policy == "prompt":
-            return Secret({"type": "prompt" if creds.password or creds.password_prompt else "none"})
+            kind = "prompt" if creds.password or creds.password_prompt else "none"
+            return self._secret((kind,), lambda: {"type": kind})
         if creds.password is not None:
-            return Secret(_inplace(creds.password.get_secret_value()))
+            value = creds.password.get_secret_value()
+            return self._secret(("inPlace", value), lambda: _inplace(value))
         if creds.password_manager_ref:
-            return Secret({"type": "passwordManager", "key": creds.password_manager_ref})
+            ref = creds.password_manager_ref
+            return self._secret(("passwordManager", ref), lambda: {"type": "passwordManager", "key": ref})
         if creds.password_prompt:
-            return Secret({"type": "prompt"})
-        return Secret({"type": "none"})
+            return self._secret(("prompt",), lambda: {"type": "prompt"})
+        return self._secret(("none",), lambda: {"type": "none"})
 
     def resolve(self, host: Host) -> tuple[ResolvedCredential | None, list[Diagnostic]]:
         """The host's credential, or None when a key problem must keep it out of the vault."""
@@ -131,11 +145,11 @@ class CredentialResolver:
                     "file: the connection uses Pageant instead (load the key into Pageant, or convert it with "
                     "puttygen and point the source at the OpenSSH file)",
                 )
-                key = Secret({"type": "pageant", "publicKey": None})
+                key = self._secret(("pageant",), lambda: {"type": "pageant", "publicKey": None})
                 key_identity = "pageant"
             else:
                 if passphrase is not None and (info is None or info.encrypted is not False):
-                    pw = _inplace(passphrase)
+                    pw, pw_key = None, ("inPlace", passphrase)
                 elif status == "needs-passphrase":
                     diag(
                         "info",
@@ -143,25 +157,28 @@ class CredentialResolver:
                         f"key {path} is encrypted and the source gives no "
                         "passphrase: XPipe will ask for it when connecting",
                     )
-                    pw = {"type": "prompt"}
+                    pw, pw_key = {"type": "prompt"}, ("prompt",)
                 else:
-                    pw = {"type": "none"}
+                    pw, pw_key = {"type": "none"}, ("none",)
                 if status in ("missing", "not-local"):
                     diag(
                         "warning",
                         f"key-{status}",
                         info.message + "; kept as written (XPipe checks it when it connects)",
                     )
-                key = Secret({"type": "file", "file": path, "password": pw, "publicKey": None})
+                key = self._secret(
+                    ("file", path, *pw_key),
+                    lambda: {"type": "file", "file": path, "password": pw or _inplace(passphrase), "publicKey": None},
+                )
                 key_identity = info.fingerprint if info is not None and info.fingerprint else key.cache_key
         elif creds.agent == "pageant":
-            key = Secret({"type": "pageant", "publicKey": None})
+            key = self._secret(("pageant",), lambda: {"type": "pageant", "publicKey": None})
         elif creds.agent == "openssh":
-            key = Secret({"type": "sshAgent", "publicKey": None})
+            key = self._secret(("sshAgent",), lambda: {"type": "sshAgent", "publicKey": None})
         elif no_key_auth(host):
-            key = Secret({"type": "none"})
+            key = self._secret(("none",), lambda: {"type": "none"})
         else:
-            key = Secret({"type": "otherExternal"})
+            key = self._secret(("otherExternal",), lambda: {"type": "otherExternal"})
         if not key_identity:
             key_identity = key.cache_key
         password = self.password(host)

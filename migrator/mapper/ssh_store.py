@@ -287,18 +287,14 @@ class SshStoreMapper:
         """Gateways before the entries that use them (the graph is acyclic by construction)."""
         done: set[str] = set()
         out: list[Node] = []
-
-        def visit(key: str):
-            if key in done:
-                return
-            node = nodes[key]
-            if node.gateway:
-                visit(node.gateway)
-            done.add(key)
-            out.append(node)
-
         for key in nodes:
-            visit(key)
+            chain: dict[str, None] = {}  # key, its gateway, the gateway's gateway ... up to one placed
+            while key and key not in done and key not in chain:
+                chain[key] = None
+                key = nodes[key].gateway
+            for key in reversed(chain):  # without recursion: a chain can be long
+                done.add(key)
+                out.append(nodes[key])
         return out
 
     def _resolve_names(self, entries: list[DesiredEntry]) -> None:

@@ -39,6 +39,7 @@ class LiveVault:
     categories: dict[str, LiveCategory] = field(default_factory=dict)
     entries: dict[str, LiveEntry] = field(default_factory=dict)
     vanished: list[str] = field(default_factory=list)
+    _refs: tuple[dict, dict] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def read(cls, client: XPipeClient) -> LiveVault:
@@ -85,21 +86,39 @@ class LiveVault:
 
     def referrers(self, uuid: str) -> list[LiveEntry]:
         """Entries whose gateway points at ``uuid`` (XPipe shows them as its children)."""
-        return [e for e in self.entries.values() if e.ref("gateway") == uuid]
+        return self._index()[0].get(uuid, [])
 
     def identity_users(self, uuid: str) -> list[LiveEntry]:
         """Entries that reference ``uuid`` as their identity: removing it would make their identity null."""
-        out = []
-        for e in self.entries.values():
-            identity = e.raw.get("identity")
-            ref = identity.get("ref") if isinstance(identity, dict) and identity.get("type") == "ref" else None
-            if (ref.get("storeId") if isinstance(ref, dict) else ref) == uuid:
-                out.append(e)
-        return out
+        return self._index()[1].get(uuid, [])
+
+    def _index(self) -> tuple[dict, dict]:
+        """gateway -> entries, identity -> entries: built once (the vault is read once per plan)."""
+        if self._refs is None:
+            gateways: dict[str, list[LiveEntry]] = defaultdict(list)
+            identities: dict[str, list[LiveEntry]] = defaultdict(list)
+            for e in self.entries.values():
+                gateway = e.ref("gateway")
+                if isinstance(gateway, str):
+                    gateways[gateway].append(e)
+                identity = e.raw.get("identity")
+                ref = identity.get("ref") if isinstance(identity, dict) and identity.get("type") == "ref" else None
+                ref = ref.get("storeId") if isinstance(ref, dict) else ref
+                if isinstance(ref, str):
+                    identities[ref].append(e)
+            self._refs = (dict(gateways), dict(identities))
+        return self._refs
 
 
-def address_key(data: dict) -> str:
-    return canonical_json([data.get("host"), data.get("port")])
+_PLAIN = (str, int, float, type(None))
+
+
+def address_key(data: dict):
+    """Host and port, as a key: a tuple when both are plain values, else their canonical JSON."""
+    host, port = data.get("host"), data.get("port")
+    if isinstance(host, _PLAIN) and isinstance(port, _PLAIN):
+        return (type(host).__name__, host, type(port).__name__, port)  # 22 and "22" stay apart
+    return canonical_json([host, port])
 
 
 def is_encrypted_node(value) -> bool:
@@ -110,20 +129,56 @@ def is_encrypted_node(value) -> bool:
 
 
 class SecretReader:
-    """Decrypts live EncryptedValue nodes through XPipe, once per distinct node."""
+    """Decrypts live EncryptedValue nodes through XPipe, once per distinct node.
 
-    def __init__(self, client: XPipeClient):
+    With a ledger's ``known`` nodes (digest(node) -> digest(strategy), "Secret nodes" in
+    ``migrator.sync.ledger``) and ``digest`` (the ledger's keyed digest), a node that the ledger
+    knows to hold exactly the strategy the caller ``expect``s is answered without a request.
+    ``matched`` collects, for the ledger, the nodes found to hold an expected strategy.
+    """
+
+    def __init__(self, client: XPipeClient, known: dict[str, str] | None = None, digest=None):
         self.client = client
+        self.known = dict(known or {})
+        self.digest = digest
+        self.matched: dict[str, str] = {}
         self._cache: dict[str, dict | None] = {}
 
-    def strategy(self, node: dict) -> dict | None:
-        """The strategy a node holds, or None when XPipe cannot decrypt it (another vault's key)."""
+    def strategy(self, node: dict, expect: dict | None = None) -> dict | None:
+        """The strategy a node holds, or None when XPipe cannot decrypt it (another vault's key).
+
+        ``expect`` (nulls stripped) is what the caller hopes the node holds: a known node answers
+        it without decrypting when the digests agree; any other case decrypts."""
         key = canonical_json(node)
-        if key not in self._cache:
-            text = self.client.decrypt(node)
-            try:
-                value = json.loads(text) if text else None
-            except ValueError:
-                value = None
-            self._cache[key] = value if isinstance(value, dict) else None
-        return self._cache[key]
+        value = self._cache.get(key, _UNSET)
+        check = expect is not None and self.digest is not None
+        node_digest = self.digest(node) if check else None
+        want_digest = self.digest(expect) if check else None
+        if value is _UNSET:
+            if check and node_digest in self.known and self.known[node_digest] == want_digest:
+                value = expect
+            else:
+                value = self._decrypt(node)
+            self._cache[key] = value
+        if check and value is not None and strip_nulls(value) == expect:
+            self.matched[node_digest] = want_digest
+        return value
+
+    def _decrypt(self, node: dict) -> dict | None:
+        text = self.client.decrypt(node)
+        try:
+            value = json.loads(text) if text else None
+        except ValueError:
+            value = None
+        return value if isinstance(value, dict) else None
+
+
+_UNSET = object()
+
+
+def strip_nulls(value):
+    if isinstance(value, dict):
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_nulls(v) for v in value]
+    return value

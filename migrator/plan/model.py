@@ -88,6 +88,10 @@ class Plan:
     partial_sources: list[str] = field(default_factory=list)
     #: source entries that exist but could not be imported: {"key", "name", "uuid"} (name/uuid when owned)
     held: list[dict] = field(default_factory=list)
+    #: live encrypted nodes found holding a secret of the sources, digest(node) -> digest(strategy), and
+    #: what the ledger knew before ("Secret nodes" in ``migrator.sync.ledger``); digests only
+    known_nodes: dict[str, str] = field(default_factory=dict, repr=False)
+    nodes_before: dict[str, str] = field(default_factory=dict, repr=False)
 
     def counts(self) -> dict[str, int]:
         out = {a: 0 for a in ACTIONS}

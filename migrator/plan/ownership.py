@@ -20,6 +20,8 @@ from migrator.plan.live import LiveEntry, address_key
 from migrator.plan.model import Change, Plan
 from migrator.sync.ledger import LedgerEntry
 
+_ABSENT = object()
+
 
 class Ownership:
     """Mixed into the Planner: uses its ``_owned``, ``_owned_uuids``, ``_rekeyed``, ``_held``,
@@ -42,16 +44,36 @@ class Ownership:
 
     def _match_shifted(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
         """``_match``, first with the entry that holds exactly this entry's data under a key that left the
-        sources (see ``_take_identical``); if that ends in a conflict, undone and matched as usual."""
-        before = (dict(self._owned), dict(self._rekeyed), entry.name, len(plan.diagnostics))
+        sources (see ``_take_identical``); if that ends in a conflict, undone and matched as usual.
+
+        Undoing restores only what the take-over changed (``_undo``), so a plan stays linear however
+        many keys shifted."""
+        name, notes = entry.name, len(plan.diagnostics)
+        self._undo: list | None = []
         if self._take_identical(entry):
             change = self._match(entry, desired_names, removed, plan)
             if change.action != "conflict":
+                self._undo = None
                 return change
-            self._owned, self._rekeyed, entry.name = before[0], before[1], before[2]
-            self._owned_uuids = {e.uuid: e for e in self._owned.values()}
-            del plan.diagnostics[before[3] :]
+            for table, key, value in reversed(self._undo):
+                if value is _ABSENT:
+                    table.pop(key, None)
+                else:
+                    table[key] = value
+            entry.name = name
+            del plan.diagnostics[notes:]
+        self._undo = None
         return self._match(entry, desired_names, removed, plan)
+
+    def _set(self, table: dict, key, value) -> None:
+        """``table[key] = value`` (``_ABSENT``: delete), remembered for ``_match_shifted``'s undo."""
+        undo = getattr(self, "_undo", None)
+        if undo is not None:
+            undo.append((table, key, table.get(key, _ABSENT)))
+        if value is _ABSENT:
+            table.pop(key, None)
+        else:
+            table[key] = value
 
     def _defer_rename(
         self, entry: DesiredEntry, change: Change, row: LedgerEntry | None, users: set[str], plan: Plan
@@ -81,13 +103,20 @@ class Ownership:
         ``key``'s previous row, so an entry ``key`` leaves behind is pruned with the leaving key (and
         can still be taken over by another entry later in the plan). The ledger does the same swap
         when the write is recorded (``Ledger.record(..., replaces=)``)."""
-        self._rekeyed[key] = row.key
-        previous = self._owned.pop(key, None)
-        del self._owned[row.key]
+        self._set(self._rekeyed, key, row.key)
+        previous = self._owned.get(key)
+        self._set(self._owned, key, _ABSENT)
+        self._set(self._owned, row.key, _ABSENT)
+        if previous is not None:
+            self._set(self._owned_uuids, previous.uuid, _ABSENT)
+        self._set(self._owned_uuids, row.uuid, _ABSENT)
         if previous is not None and previous.uuid != row.uuid:
-            self._owned[row.key] = replace(previous, key=row.key)
-        taken = self._owned[key] = replace(row, key=key)
-        self._owned_uuids = {e.uuid: e for e in self._owned.values()}
+            moved = replace(previous, key=row.key)
+            self._set(self._owned, row.key, moved)
+            self._set(self._owned_uuids, moved.uuid, moved)
+        taken = replace(row, key=key)
+        self._set(self._owned, key, taken)
+        self._set(self._owned_uuids, taken.uuid, taken)
         return taken
 
     def _take_identical(self, entry: DesiredEntry) -> bool:
@@ -110,9 +139,21 @@ class Ownership:
     def _same(self, entry: DesiredEntry, live: LiveEntry, comparer: Comparer | None = None) -> bool:
         if live.raw.get("host") != entry.data.get("host") or live.raw.get("port") != entry.data.get("port"):
             return False
-        return all(leaf.equal for leaf in (comparer or self._comparer()).leaves(entry.data, live.raw)) and all(
-            live.raw.get(k) is not None or v is None for k, v in entry.data.items() if k != "type"
-        )
+        raw = live.raw
+        for k, v in entry.data.items():
+            if v is not None and k != "type" and raw.get(k) is None:
+                return False
+        return not self._leaves(entry, live, comparer)
+
+    def _leaves(self, entry: DesiredEntry, live: LiveEntry, comparer: Comparer | None = None) -> list:
+        """The leaves of ``entry`` that differ from ``live``, computed once while one entry is planned (the
+        references they resolve change only after it)."""
+        cache = self._leaf_cache
+        if cache[0] is not entry:
+            cache[:] = [entry, {}]
+        if live.uuid not in cache[1]:
+            cache[1][live.uuid] = (comparer or self._comparer()).leaves(entry.data, live.raw)
+        return cache[1][live.uuid]
 
     def _plan_prune(self, plan: Plan) -> None:
         """Owned entries absent from the sources: quarantined in place, deleted after the grace period.
@@ -179,13 +220,13 @@ class Ownership:
                     reason=reason,
                 )
             )
+        # A gateway's remove deletes its children; an identity's remove nulls the references to it,
+        # except in entries this plan rewrites first (their desired data no longer names it).
+        rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
         for change in candidates:
             if change.uuid is None:
                 plan.changes.append(change)
                 continue
-            # A gateway's remove deletes its children; an identity's remove nulls the references to it,
-            # except in entries this plan rewrites first (their desired data no longer names it).
-            rewritten = {c.uuid for c in plan.changes if c.action in ("update", "recreate", "unchanged") and c.uuid}
             users = [r.name for r in self._live.referrers(change.uuid) if r.uuid not in deleted]
             users += [
                 r.name

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from migrator.errors import ConfigError
 from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
@@ -56,6 +57,7 @@ class Planner(Ownership, Reconcile):
         force: bool = False,
         adopt: bool = False,
         prune: PruneOptions | None = None,
+        known_nodes: bool = True,
     ):
         if name_clash not in ("refuse", "rename"):
             raise ConfigError(f"name clash rule {name_clash!r}: use refuse or rename")
@@ -66,7 +68,13 @@ class Planner(Ownership, Reconcile):
         self.force = force
         self.adopt = adopt
         self.prune = prune or PruneOptions()
-        self.reader = SecretReader(client)
+        # the nodes the ledger knows spare a decrypt each; an audit decrypts them all (known_nodes=False)
+        known = ledger.known_nodes() if ledger is not None and known_nodes else {}
+        self.reader = SecretReader(client, known, ledger.digest if ledger is not None else None)
+        self._leaf_cache: list = [None, {}]
+        self._started: tuple[float, int] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._reading: Future | None = None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -94,10 +102,42 @@ class Planner(Ownership, Reconcile):
 
     # -- planning --------------------------------------------------------------------------
 
-    def plan(self, state: DesiredState, diagnostics: list[Diagnostic] | None = None) -> Plan:
-        started = time.perf_counter()
-        requests_before = self.client.requests_made
-        live = LiveVault.read(self.client)
+    def read_ahead(self, reading: Future | None = None, started: tuple[float, int] | None = None) -> None:
+        """Start reading the vault now, on a thread of its own, so that the read (mostly XPipe's time)
+        overlaps the caller's work (mapping the sources) until :meth:`plan` needs it. ``reading``: a
+        read already under way (``migrator.plan.ahead``), begun at ``started`` (time, requests made)."""
+        if reading is not None:
+            self._started, self._reading = started, reading
+            return
+        self._started = time.perf_counter(), self.client.requests_made
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="xpipe-read")
+        self._reading = self._pool.submit(LiveVault.read, self.client)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def plan(
+        self,
+        state: DesiredState,
+        diagnostics: list[Diagnostic] | None = None,
+        owned: dict[str, LedgerEntry] | None = None,
+    ) -> Plan:
+        """The plan of ``state`` against the vault; ``owned``: the ledger's ``entries()`` when the caller
+        read them already (this plan changes the dict, never the rows)."""
+        started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
+        # what needs only the sources and the ledger first, while the vault may still be on its way
+        desired = state.by_key()
+        chosen = self._chosen_identities(state)
+        desired_names = {shown_key(e.name) for e in state.entries}
+        ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
+        if self.ledger is None:
+            owned = {}
+        elif owned is None:
+            owned = self.ledger.entries()
+        live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+        self.close()
         self._live = live
         plan = Plan(
             diagnostics=list(diagnostics or []),
@@ -109,7 +149,8 @@ class Planner(Ownership, Reconcile):
         )
         plan.fingerprints["vault"] = vault_fingerprint(live)
         plan.live = live
-        self._desired = state.by_key()
+        self._desired = desired
+        self._chosen = chosen
         self._resolved: dict[str, str | None] = {}
         self._by_name = live.by_name()
         self._by_address = live.by_address()
@@ -117,8 +158,8 @@ class Planner(Ownership, Reconcile):
         self._owned: dict[str, LedgerEntry] = {}
         self._real_names: dict[str, str] = {}
         if self.ledger is not None:
-            plan.fingerprints["ledger"] = self.ledger.fingerprint()
-            self._owned = self.ledger.entries()
+            plan.fingerprints["ledger"] = ledger_print
+            self._owned = owned
             self._reconcile(live, plan)
             for key in getattr(self.ledger, "repaired", []):
                 plan.diagnostics.append(
@@ -153,8 +194,7 @@ class Planner(Ownership, Reconcile):
                     path=cat.path,
                 )
             )
-        self._external(state, plan)
-        desired_names = {shown_key(e.name) for e in state.entries}
+        self._external(plan)
         removed: set[str] = set()
         seen_views: dict[str, str] = {}
         for entry in state.entries:
@@ -167,18 +207,26 @@ class Planner(Ownership, Reconcile):
             plan.changes.append(change)
         if self.ledger is not None and self.prune.enabled:
             self._plan_prune(plan)
+        plan.known_nodes, plan.nodes_before = dict(self.reader.matched), dict(self.reader.known)
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
 
-    def _external(self, state: DesiredState, plan: Plan) -> None:
-        """Resolve references to identities the user chose by name; a missing one is an error."""
-        wanted = {
-            p.key
+    @staticmethod
+    def _chosen_identities(state: DesiredState) -> dict[str, list[str]]:
+        """Per entry key, the references to identities the user chose by name (``EXISTING_IDENTITY``)."""
+        return {
+            e.key: [
+                p.key
+                for p in iter_placeholders(e.data)
+                if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
+            ]
             for e in state.entries
-            for p in iter_placeholders(e.data)
-            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
         }
+
+    def _external(self, plan: Plan) -> None:
+        """Resolve references to identities the user chose by name; a missing one is an error."""
+        wanted = {key for keys in self._chosen.values() for key in keys}
         for key in sorted(wanted):
             name = key[len(EXISTING_IDENTITY) :]
             found = [e for e in self._named(name) if e.type in IDENTITY_TYPES]
@@ -295,12 +343,7 @@ class Planner(Ownership, Reconcile):
 
     def _match(self, entry: DesiredEntry, desired_names: set, removed: set, plan: Plan) -> Change:
         change = self._new_change(entry)
-        refs = [
-            p.key
-            for p in iter_placeholders(entry.data)
-            if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
-        ]
-        if any(self._resolved.get(k) is None for k in refs):
+        if any(self._resolved.get(k) is None for k in self._chosen.get(entry.key, ())):
             change.action, change.reason = "conflict", "the XPipe identity it names cannot be found"
             return change
         ledger_row = self._owned.get(entry.key)
@@ -398,7 +441,7 @@ class Planner(Ownership, Reconcile):
             else:
                 change.reason = "its gateway is re-created, and XPipe removes an entry with its gateway"
             removed.add(owned.uuid)
-        self._fields(change, self._comparer().leaves(entry.data, owned.raw), ledger_row)
+        self._fields(change, self._leaves(entry, owned), ledger_row)
         if change.action != "recreate":
             change.action = "update" if any(not f.kept for f in change.fields) else "unchanged"
         return change
@@ -406,9 +449,7 @@ class Planner(Ownership, Reconcile):
     def _fields(self, change: Change, leaves: list[Leaf], ledger_row: LedgerEntry | None) -> None:
         """Field changes, one per differing leaf (or per object whose type changed), drift marked."""
         grouped: dict[str, FieldChange] = {}
-        for leaf in leaves:
-            if leaf.equal:
-                continue
+        for leaf in leaves:  # only the differing ones (``Comparer.leaves``)
             drift = False
             last = ledger_row.fields.get(leaf.path) if ledger_row else None
             # drift: the live value is not what was last applied (a secret that was replaced by one of

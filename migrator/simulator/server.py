@@ -227,6 +227,10 @@ class Simulator:
         self.requests: collections.Counter[str] = collections.Counter()
         self.connections = 0
         """TCP connections accepted so far."""
+        self.storage_seconds = 0.0
+        """Time storage calls have held the storage lock so far: the daemon's serialized storage time,
+        the floor under any client (benchmarks)."""
+        self.storage_calls = 0
         self.vault = Vault(
             synced_identities=synced_identities,
             gateway_children=gateway_children,
@@ -372,20 +376,29 @@ class Simulator:
             return refused
         if endpoint.storage:
             with self.vault.lock:
-                fault = self.faults.draw(endpoint.path) if self.faults is not None and endpoint.writes else None
-                if fault == "before":
-                    started = time.monotonic()
-                    failure = ServerFailure(BEFORE_MESSAGE, java_class="java.io.IOException")
-                    self._lag(started)
-                    return failure.status, failure.body()
-                status, payload = self._handle(endpoint, raw)
-                if fault is None or status != 200:
-                    return status, payload
-                if fault == "after-500":
-                    failure = ServerFailure(AFTER_MESSAGE, java_class="java.io.IOException")
-                    return failure.status, failure.body()
-                return (RESET if fault == "after-reset" else CLOSE), None
+                entered = time.monotonic()
+                try:
+                    return self._locked(endpoint, raw)
+                finally:
+                    self.storage_seconds += time.monotonic() - entered
+                    self.storage_calls += 1
         return self._handle(endpoint, raw)
+
+    def _locked(self, endpoint: endpoints.Endpoint, raw: bytes) -> tuple[int, Any]:
+        """A storage call, holding the storage lock; a write may fail before or after (``faults``)."""
+        fault = self.faults.draw(endpoint.path) if self.faults is not None and endpoint.writes else None
+        if fault == "before":
+            started = time.monotonic()
+            failure = ServerFailure(BEFORE_MESSAGE, java_class="java.io.IOException")
+            self._lag(started)
+            return failure.status, failure.body()
+        status, payload = self._handle(endpoint, raw)
+        if fault is None or status != 200:
+            return status, payload
+        if fault == "after-500":
+            failure = ServerFailure(AFTER_MESSAGE, java_class="java.io.IOException")
+            return failure.status, failure.body()
+        return (RESET if fault == "after-reset" else CLOSE), None
 
     def _handle(self, endpoint: endpoints.Endpoint, raw: bytes) -> tuple[int, Any]:
         started = time.monotonic()

@@ -23,23 +23,46 @@ definite failure (``failed``). A closed row drops its digests.
 
 Durability: what must be on disk before a request is sent, and why
 -----------------------------------------------------------------
-1. *A write's journal row is committed before its request leaves.* This is the one ordering the
-   whole design rests on: if the process dies after XPipe applied the write, the open row is the
-   only thing that tells the next run the entry is ours. Without it an entry that arrived looks
-   like one the user made, and every later run calls it a conflict (issue 16). Today each row is
-   its own transaction with ``synchronous=FULL`` (the WAL is fsynced at each commit), so it also
-   survives power loss of this machine. What may be weakened safely: several rows may share one
-   transaction (e.g. the rows of a window of requests sent together), provided it commits before
-   the first of them is sent; and ``synchronous=NORMAL`` in WAL mode still makes a commit durable
-   against a kill of the process (the WAL write reaches the OS before ``COMMIT`` returns), losing
-   only the last commits on a power cut of the client machine.
-2. *A result may be lost.* ``journal_end`` (status plus the ledger row, one transaction, so a row
-   is never both done and unrecorded) can be grouped with other results or deferred: if it never
-   reaches the disk the row stays open and the next run records the same row after checking the
-   vault. The loader reads its own uncommitted results through the same connection, so deferring
-   them does not change what the rest of the run sees.
+The loader keeps a few writes in flight at once (``migrator.apply.window``). The rules:
+
+1. *A write's journal row is committed, durably, before its request leaves.* This is the one
+   ordering the whole design rests on: if the process dies after XPipe applied the write, the open
+   row is the only thing that tells the next run the entry is ours. Without it an entry that arrived
+   looks like one the user made, and every later run calls it a conflict (issue 16). The rows of
+   the writes about to be sent are committed together, in one transaction with ``synchronous=FULL``
+   (``journal_begin_many``: the WAL is fsynced before COMMIT returns), before the first of them is
+   sent; so they survive a kill and a power cut of this machine alike, and an fsync is paid once
+   per group instead of once per write. A row committed whose request never left (the run stopped
+   first) is harmless: it is closed as ``unsent`` when the run stops in order, and otherwise checked
+   by the next run like any open row (nothing there: ``absent``, written again).
+2. *A result may be lost.* ``journal_end`` (status plus the ledger row, one transaction, so a row is
+   never both done and unrecorded) commits with the connection's ``synchronous=NORMAL``: in WAL
+   mode the commit is in the WAL, in the operating system's hands, when COMMIT returns, so a killed
+   process loses nothing; only a power cut (or an OS crash) can lose the last results, and every
+   FULL commit (the next group of rows, the end of the run) makes all earlier ones durable too,
+   since it syncs the one WAL file they are in. A result that never reaches the disk leaves its row
+   open, and the next run records the same row after checking the vault. The loader reads its own
+   results through the same connection, so nothing it decides depends on their being synced.
 3. *Resolutions come first.* The previous runs' open rows are resolved in one transaction at the
-   start of apply (``resolve``), before any new write is journaled, under the run lock.
+   start of apply (``resolve``), before any new write is journaled, under the run lock. It commits
+   NORMAL: the first group of rows (FULL) syncs it before the first request leaves; lost before
+   that, nothing was sent and the next run decides the same again.
+
+Secret nodes
+------------
+XPipe hands out a new ciphertext on every encryption, so comparing a secret means decrypting the
+live node (one ``/secret/decrypt`` per distinct node). ``secret_nodes`` remembers, for the nodes
+this job wrote or found equal to a secret of its sources, ``digest(node) -> digest(strategy)``,
+both keyed by this ledger's key. It holds no secret and nothing secret-derived that the ledger did
+not already hold: the value digest is exactly the digest ``entries.fields`` keeps for that secret
+field (only strategies the sources give are ever recorded, never a secret found in someone else's
+entry), and the node digest is a digest of ciphertext, which without XPipe's vault key says nothing
+about the plaintext. Whoever can read the file can try to guess a secret against either digest the
+same way; the key never leaves the file (mode 0600). The planner only ever uses it to learn that a
+live node holds *exactly* the strategy the source now gives (``SecretReader.strategy(expect=)``);
+anything else is decrypted as before. What it cannot see: a node whose bytes stayed the same while
+XPipe's vault key changed under it (a vault restored with another key). ``audit`` therefore never
+uses it and decrypts every node.
 """
 
 from __future__ import annotations
@@ -49,11 +72,13 @@ import hmac
 import json
 import sqlite3
 import uuid as uuidlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from migrator.errors import LedgerConflict
+from migrator.errors import LedgerConflict, LedgerError
 from migrator.sync import ledger_file
 from migrator.sync.ledger_file import SCHEMA_VERSION, translated  # noqa: F401 - SCHEMA_VERSION re-exported
 
@@ -129,6 +154,10 @@ class _Connection:
         with translated(self._path, "cannot read or write the ledger"):
             return self._db.execute(sql, params)
 
+    def executemany(self, sql: str, rows):
+        with translated(self._path, "cannot write the ledger"):
+            return self._db.executemany(sql, rows)
+
     def executescript(self, sql: str):
         with translated(self._path, "cannot write the ledger"):
             return self._db.executescript(sql)
@@ -171,7 +200,7 @@ class Ledger:
     def empty(cls, path: str | Path) -> Ledger:
         """A ledger that does not exist yet, as a read-only run sees it: owning nothing (kept in memory)."""
         db = sqlite3.connect(":memory:", isolation_level=None)
-        db.executescript(ledger_file.SCHEMA)
+        db.executescript(ledger_file.SCHEMA + ledger_file.SECRET_NODES)
         db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         db.execute("INSERT INTO meta (key, value) VALUES ('digest_key', ?)", (bytes(32).hex(),))
         return cls(path, writable=False, _db=db)
@@ -324,24 +353,67 @@ class Ledger:
         sent: dict[str, str] | None = None,
         effect: dict | None = None,
     ) -> int:
-        """Journal a write before it is sent (committed at once: durability point 1 above)."""
-        cur = self.db.execute(
-            "INSERT INTO journal (run, key, op, name, type, uuid, status, at, category, sent, effect) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-            (
-                self.run_id,
-                key,
-                op,
-                name,
-                type_,
-                uuid,
-                now(),
-                None if category is None else json.dumps(list(category)),
-                None if sent is None else json.dumps(sent, sort_keys=True),
-                None if effect is None else json.dumps(effect, sort_keys=True),
-            ),
-        )
-        return int(cur.lastrowid)
+        """Journal one write before it is sent (durably: point 1 above)."""
+        item = {"key": key, "op": op, "name": name, "type_": type_, "uuid": uuid}
+        return self.journal_begin_many([{**item, "category": category, "sent": sent, "effect": effect}])[0]
+
+    def journal_begin_many(self, items: list[dict]) -> list[int]:
+        """Journal the writes about to be sent, in one FULL transaction (point 1 above); each item
+        holds ``journal_begin``'s arguments by name. Returns their row ids, in order."""
+        at = now()
+        ids = []
+        with self.durable():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for item in items:
+                    category, sent, eff = item.get("category"), item.get("sent"), item.get("effect")
+                    cur = self.db.execute(
+                        "INSERT INTO journal (run, key, op, name, type, uuid, status, at, category, sent, effect) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                        (
+                            self.run_id,
+                            item["key"],
+                            item["op"],
+                            item["name"],
+                            item["type_"],
+                            item.get("uuid"),
+                            at,
+                            None if category is None else json.dumps(list(category)),
+                            None if sent is None else json.dumps(sent, sort_keys=True),
+                            None if eff is None else json.dumps(eff, sort_keys=True),
+                        ),
+                    )
+                    ids.append(int(cur.lastrowid))
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.execute("COMMIT")
+        return ids
+
+    def journal_unsent(self, rows: list[int]) -> None:
+        """Close rows whose request never left (the run stopped before sending them)."""
+        if not rows:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                self._close(row, "unsent")
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def durable(self) -> Iterator[None]:
+        """Commits inside are fsynced (``synchronous=FULL``), and with them every earlier commit."""
+        if not self.writable:
+            yield
+            return
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
 
     def journal_end(
         self,
@@ -421,7 +493,36 @@ class Ledger:
         self.db.execute("INSERT INTO runs (id, started, status) VALUES (?, ?, 'running')", (self.run_id, now()))
 
     def run_finished(self, status: str, summary: dict) -> None:
-        self.db.execute(
-            "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE id = ?",
-            (now(), status, json.dumps(summary, sort_keys=True), self.run_id),
-        )
+        """The run's last commit, durable, and with it every result before it (point 2 above)."""
+        with self.durable():
+            self.db.execute(
+                "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE id = ?",
+                (now(), status, json.dumps(summary, sort_keys=True), self.run_id),
+            )
+
+    # -- secret nodes ("Secret nodes" above) ------------------------------------------------
+
+    def known_nodes(self) -> dict[str, str]:
+        """digest(node) -> digest(strategy) of the nodes this ledger knows (none in an older ledger)."""
+        try:
+            rows = self.db.execute("SELECT node, value FROM secret_nodes").fetchall()
+        except LedgerError:
+            return {}  # read-only, written by a version without the table
+        return dict(rows)
+
+    def remember_nodes(self, known: dict[str, str]) -> None:
+        """Make ``known`` (digest(node) -> digest(strategy)) what this ledger knows: nodes no longer
+        in it (gone from the vault, or holding another secret now) are forgotten."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            stale = [(n,) for (n,) in self.db.execute("SELECT node FROM secret_nodes").fetchall() if n not in known]
+            self.db.executemany("DELETE FROM secret_nodes WHERE node = ?", stale)
+            at = now()
+            self.db.executemany(
+                "INSERT OR REPLACE INTO secret_nodes (node, value, seen) VALUES (?, ?, ?)",
+                [(n, v, at) for n, v in known.items()],
+            )
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")

@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL, summary TEXT
 );
 """
+#: Keyed digests of encrypted nodes seen in XPipe -> keyed digest of what they decrypt to
+#: (``migrator.sync.ledger``, "Secret nodes"). Added without a schema bump: older versions ignore it,
+#: and a ledger without it (read-only, written by an older version) simply knows no node.
+SECRET_NODES = """
+CREATE TABLE IF NOT EXISTS secret_nodes (node TEXT PRIMARY KEY, value TEXT NOT NULL, seen TEXT NOT NULL);
+"""
 #: Journal columns added by schema 3 (a schema 2 ledger gets them on its first writable open).
 JOURNAL_V3_COLUMNS = ("category", "sent", "effect")
 #: Seconds a statement waits for another connection's transaction (a plan reading during an apply).
@@ -107,7 +113,7 @@ def create(path: Path) -> None:
         db = sqlite3.connect(tmp, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+            db.executescript(SCHEMA + SECRET_NODES)
             db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             db.execute("INSERT INTO meta (key, value) VALUES ('digest_key', ?)", (os.urandom(32).hex(),))
             db.execute("CREATE UNIQUE INDEX IF NOT EXISTS entries_uuid ON entries (uuid)")
@@ -146,8 +152,12 @@ def connect(path: Path, *, writable: bool) -> tuple[sqlite3.Connection, int]:
             version = _check(db, path)
         with translated(path, "cannot prepare the ledger"):
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            # NORMAL: a commit is in the WAL (the OS has it) when COMMIT returns, so a killed process
+            # loses nothing; the commits that must also survive a power cut are made FULL where they
+            # happen (``Ledger.durable``, see "Durability" in migrator.sync.ledger).
+            db.execute("PRAGMA synchronous=NORMAL")
             _upgrade(db, version)
+            db.executescript(SECRET_NODES)
     except BaseException:
         db.close()
         raise

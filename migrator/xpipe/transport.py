@@ -174,25 +174,26 @@ class _OneShotPool(HTTPConnectionPool):
 
 
 class _Adapter(HTTPAdapter):
-    """An adapter whose plain-HTTP connections come from ``pool_class``."""
+    """An adapter whose plain-HTTP connections come from ``pool_class``, keeping up to ``size`` per
+    daemon (one per thread that talks to it at the same time)."""
 
-    def __init__(self, pool_class: type[HTTPConnectionPool]):
+    def __init__(self, pool_class: type[HTTPConnectionPool], size: int):
         self.pool_class = pool_class
-        super().__init__()
+        super().__init__(pool_connections=1, pool_maxsize=size)
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {**self.poolmanager.pool_classes_by_scheme, "http": self.pool_class}
 
 
-def configure(session: requests.Session, mode: str = "auto") -> str:
-    """Set ``session`` up for ``mode``; returns the concrete mode used."""
+def configure(session: requests.Session, mode: str = "auto", *, pool: int = 10) -> str:
+    """Set ``session`` up for ``mode`` with up to ``pool`` connections at once; returns the concrete mode."""
     chosen = resolve(mode)
     if chosen == "quickack":
-        session.mount("http://", _Adapter(_QuickAckPool))
+        session.mount("http://", _Adapter(_QuickAckPool, pool))
     elif chosen == "close":
-        session.mount("http://", _Adapter(_OneShotPool))
+        session.mount("http://", _Adapter(_OneShotPool, pool))
         session.headers["Connection"] = "close"
     else:
-        session.mount("http://", _Adapter(_DeadlinePool))
+        session.mount("http://", _Adapter(_DeadlinePool, pool))
     return chosen

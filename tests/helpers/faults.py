@@ -136,20 +136,33 @@ def report(proc: subprocess.CompletedProcess) -> dict:
 class LosingProxy:
     """Forwards every request to ``target``. The first write for which ``pick(path, body)`` is true is
     forwarded (XPipe applies it) and then its answer is lost: the connection is reset. After that,
-    ``then="vanish"`` stops the proxy (XPipe gone: every later request is refused, as after a crash),
-    ``then="fail"`` answers the next ``fail_next`` requests with a 500 (the check cannot be made) and
-    forwards the rest; ``then="stall"`` holds the answer back for ``stall`` seconds first (past the
-    client's timeout) and forwards the rest."""
+    ``then="vanish"`` stops the proxy and resets every connection still open (XPipe gone: the writes
+    still in flight lose their answers too, and every later request is refused, as after a crash),
+    ``then="fail"`` answers the next ``fail_next`` queries with a 500 (the check, which starts with a
+    query, cannot be made; the writes in flight beside it go through) and forwards the rest;
+    ``then="stall"`` holds the answer back for ``stall`` seconds first (past the client's timeout)
+    and forwards the rest."""
 
     def __init__(self, target: str, pick, *, then: str = "vanish", fail_next: int = 2, stall: float = 3.0):
         self.target = target.rstrip("/")
         self.lost: list[tuple[str, dict]] = []
         self.failing = 0
+        self.open: set[socket.socket] = set()
         proxy = self
         lock = threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with lock:
+                    proxy.open.add(self.connection)
+
+            def finish(self):
+                with lock:
+                    proxy.open.discard(self.connection)
+                super().finish()
 
             def do_POST(self):  # noqa: N802 - http.server's naming
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -157,8 +170,11 @@ class LosingProxy:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {}
+                if proxy._stopped.is_set():
+                    self._reset()
+                    return
                 with lock:
-                    if proxy.failing > 0:
+                    if proxy.failing > 0 and self.path.endswith("/query"):
                         proxy.failing -= 1
                         self._send(500, b'{"error":{"message":"injected failure"},"documentationLink":null}')
                         return
@@ -171,13 +187,16 @@ class LosingProxy:
                 proxy.lost.append((self.path, body))
                 if then == "stall":
                     time.sleep(stall)
-                self.close_connection = True
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
+                self._reset()
                 if then == "vanish":
                     threading.Thread(target=proxy.stop, daemon=True).start()
                 else:
                     proxy.failing = fail_next
+
+            def _reset(self):
+                self.close_connection = True
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
             def _send(self, status: int, content: bytes):
                 self.send_response(status)
@@ -203,6 +222,12 @@ class LosingProxy:
             self._stopped.set()
             self.server.shutdown()
             self.server.server_close()
+            for sock in list(self.open):  # the connections still open die with the process, answers unsent
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def __exit__(self, *exc) -> None:
         self.stop()

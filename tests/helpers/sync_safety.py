@@ -93,8 +93,10 @@ def by_name(client) -> dict[str, list[dict]]:
 
 
 class FaultProxy:
-    """Forwards every request to ``target``; the ``fail_at``-th write (1-based) and the ``times - 1``
-    after it get ``status`` instead."""
+    """Forwards every request to ``target``; the ``fail_at``-th write (1-based) gets ``status`` instead,
+    and so do its resends (the same request body) up to ``times`` sends in all. Writes are told apart
+    by their body, not by their order: the loader keeps a few writes in flight, so the sends after
+    the failing one are not necessarily its resends."""
 
     def __init__(self, target: str, fail_at: int | None = None, *, times: int = 1, status: int = 500):
         self.target = target.rstrip("/")
@@ -102,6 +104,7 @@ class FaultProxy:
         self.times = times
         self.status = status
         self.writes = 0
+        self.chosen: tuple[str, bytes] | None = None
         self.failed: list[str] = []
         proxy = self
 
@@ -111,7 +114,9 @@ class FaultProxy:
                 if self.path in WRITE_PATHS:
                     with proxy.lock:
                         proxy.writes += 1
-                        fail = proxy.fail_at is not None and 0 <= proxy.writes - proxy.fail_at < proxy.times
+                        if proxy.writes == proxy.fail_at:
+                            proxy.chosen = (self.path, body)
+                        fail = proxy.chosen == (self.path, body) and len(proxy.failed) < proxy.times
                     if fail:
                         proxy.failed.append(self.path)
                         body = (

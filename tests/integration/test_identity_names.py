@@ -21,6 +21,7 @@ from helpers.identities import assert_hosts_use_their_own_credentials, identity_
 from helpers.native_cli import cli
 from helpers.paths import REPO_ROOT
 
+from migrator.apply.window import WINDOW
 from migrator.mapper.desired import canonical_json
 from migrator.simulator import Simulator
 from migrator.xpipe.inplace import encode_inplace
@@ -206,7 +207,10 @@ def test_an_identity_add_whose_answer_was_lost_keeps_its_name_through_a_reorder(
         first = sync_cli(job)
     assert proxy.lost and first.returncode == 5, first.stderr[-2000:]
     ledger = tmp_path / "state" / "faults.sqlite"
-    assert [r for r in journal(ledger) if r[2] == "uncertain"] == [("add", "ops (password) #2", "uncertain")]
+    # #2 is open as uncertain; the writes in flight beside it when XPipe went away (the loader's window)
+    # lost their answers too, and nothing else is left open
+    still_open = [r for r in journal(ledger) if r[2] in ("pending", "uncertain")]
+    assert ("add", "ops (password) #2", "uncertain") in still_open and len(still_open) <= WINDOW, still_open
 
     rows.reverse()
     job = write_job(tmp_path, sim.url, sim.auth_file, rows)

@@ -104,3 +104,15 @@ def _java_string_lower(cp: int) -> str:
     if cp == 0x130:
         return "i\u0307"
     return chr(_JAVA_LOWER[cp]) if cp in _JAVA_LOWER else chr(cp).lower()
+
+
+def test_the_ascii_shortcut_gives_what_the_table_gives():
+    """``name_key`` lower-cases pure-ASCII names directly; the JDK table says the same for every ASCII
+    character, alone and inside names that also hold other characters (which take the table)."""
+    from migrator.names import _FOLD
+
+    for cp in range(128):
+        assert name_key(chr(cp)) == _FOLD.get(cp, chr(cp))
+    ascii_name = "".join(chr(cp) for cp in range(32, 127))
+    assert name_key(ascii_name) == "".join(_FOLD.get(ord(ch), ch) for ch in ascii_name)
+    assert name_key(ascii_name + "\u212a") == name_key(ascii_name) + "k"  # KELVIN SIGN folds to k in Java
