@@ -238,6 +238,8 @@ class Session:
         else:
             planner.read_ahead()
         try:
+            if planner.ledger_is_shared():
+                planner.vault_read()  # the vault before the ledger: see ``Planner.vault_read``
             rows = self.ledger.entries() if self.ledger is not None else None  # read once, for both
             history = identity_history(self.ledger, rows) if self.ledger is not None else None  # names stay stable
             mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)

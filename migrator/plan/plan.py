@@ -75,6 +75,7 @@ class Planner(Ownership, Reconcile):
         self._started: tuple[float, int] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._reading: Future | None = None
+        self._live_read: LiveVault | None = None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -113,6 +114,24 @@ class Planner(Ownership, Reconcile):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="xpipe-read")
         self._reading = self._pool.submit(LiveVault.read, self.client)
 
+    def vault_read(self) -> LiveVault:
+        """The live vault, waiting for the read under way (or reading it now).
+
+        Another run may be writing while a read-only run plans (no lock is taken to read). Every write
+        is journaled before it is sent, so a ledger read *after* the vault snapshot sees every entry
+        of that snapshot a writer made (as a ledger row or an open journal row); read before it, an
+        entry written in between would look like one the user made. Read-only runs therefore read the
+        ledger only once this has returned; a writing run holds the run lock, so nothing else writes
+        its ledger and the order does not matter."""
+        if self._live_read is None:
+            self._live_read = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+            self._reading = None
+        return self._live_read
+
+    def ledger_is_shared(self) -> bool:
+        """True when another run may write this ledger while this one plans (a read-only open)."""
+        return self.ledger is not None and not getattr(self.ledger, "writable", True)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -131,12 +150,14 @@ class Planner(Ownership, Reconcile):
         desired = state.by_key()
         chosen = self._chosen_identities(state)
         desired_names = {shown_key(e.name) for e in state.entries}
+        if self.ledger_is_shared():
+            self.vault_read()  # first: see ``vault_read``
         ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
         if self.ledger is None:
             owned = {}
         elif owned is None:
             owned = self.ledger.entries()
-        live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+        live = self.vault_read()
         self.close()
         self._live = live
         plan = Plan(
