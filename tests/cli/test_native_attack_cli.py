@@ -7,22 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from helpers.native_attack import HUGE, SAMPLES, copy_sample
 from helpers.native_cli import cli
-from helpers.paths import REPO_ROOT
-
-SAMPLES = REPO_ROOT / "samples"
-HUGE = "9" * 5000
-
-
-def _copy(tmp_path: Path, rel: str) -> Path:
-    source = SAMPLES / rel
-    target = tmp_path / source.name
-    shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
-    return target
 
 
 def _inspect(tmp_path: Path, spec: str, *extra: str, env: dict | None = None, timeout: float = 120):
@@ -46,7 +35,7 @@ def _diagnostics(report: dict) -> list[dict]:
 
 def test_a_port_of_thousands_of_digits_is_a_diagnostic(tmp_path):
     """WinSCP ``PortNumber``: ``int()`` of 5,000 digits raised ValueError, an internal error."""
-    location = _copy(tmp_path, "winscp/WinSCP.ini")
+    location = copy_sample(tmp_path, "winscp/WinSCP.ini")
     text = location.read_text(encoding="utf-8-sig")
     assert "\nPortNumber=2222\n" in text  # the bastion site
     location.write_text(text.replace("\nPortNumber=2222\n", f"\nPortNumber={HUGE}\n", 1), encoding="utf-8")
@@ -57,7 +46,7 @@ def test_a_port_of_thousands_of_digits_is_a_diagnostic(tmp_path):
 
 @pytest.mark.parametrize(("fmt", "rel"), [("royalts", "royalts/lab.rtsz"), ("mremoteng", "mremoteng/confCons.xml")])
 def test_an_xml_declaration_naming_an_unusable_encoding_is_one_error_line(fmt, rel, tmp_path):
-    location = _copy(tmp_path, rel)
+    location = copy_sample(tmp_path, rel)
     text = location.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     location.write_text(text.replace('encoding="utf-8"', 'encoding="rot13"', 1), encoding="utf-8")
     run = _inspect(tmp_path, f"{fmt}:{location.name}")
@@ -68,7 +57,7 @@ def test_an_xml_declaration_naming_an_unusable_encoding_is_one_error_line(fmt, r
 
 
 def test_an_asbru_value_the_yaml_reader_refuses_never_becomes_a_user(tmp_path):
-    location = _copy(tmp_path, "asbru/asbru.yml")
+    location = copy_sample(tmp_path, "asbru/asbru.yml")
     text = location.read_text(encoding="utf-8")
     location.write_text(re.sub(r"(?m)^(    user): (jump|deploy)$", r"\1: !!perl/code '{ 1 }'", text), encoding="utf-8")
     report = _report(_inspect(tmp_path, f"asbru:{location.name}"))
@@ -81,7 +70,7 @@ def test_an_asbru_value_the_yaml_reader_refuses_never_becomes_a_user(tmp_path):
 
 def test_a_control_sequence_in_a_name_reaches_the_terminal_escaped(tmp_path):
     """A Tabby profile named with ESC ``[2J`` (clear screen) and a bidi override: shown, not obeyed."""
-    location = _copy(tmp_path, "tabby/config.yaml")
+    location = copy_sample(tmp_path, "tabby/config.yaml")
     text = location.read_text(encoding="utf-8")
     location.write_text(text.replace("name: bastion", 'name: "bas\\e[2Jtion\\u202e"', 1), encoding="utf-8")
     passphrase = (SAMPLES / "tabby/vault-passphrase.txt").read_text(encoding="utf-8").rstrip("\r\n")
@@ -113,7 +102,7 @@ def test_deep_royal_ts_folders_are_held_and_cheap(tmp_path):
 
 
 def test_a_megabyte_host_name_is_reported_briefly(tmp_path):
-    location = _copy(tmp_path, "rdm/export.rdm")
+    location = copy_sample(tmp_path, "rdm/export.rdm")
     text = location.read_text(encoding="utf-8-sig")
     host = re.search(r"<Host>([^<]+)</Host>", text).group(1)
     location.write_text(text.replace(f"<Host>{host}</Host>", f"<Host>{'a.' * 500_000}{host}</Host>", 1), "utf-8")
@@ -134,8 +123,8 @@ def test_a_megabyte_host_name_is_reported_briefly(tmp_path):
 )
 def test_a_path_naming_a_home_folder_of_no_user_is_one_line(argv, tmp_path):
     """``Path.expanduser`` raises RuntimeError for ``~nosuchuser``: it was an internal error."""
-    _copy(tmp_path, "mremoteng/confCons.xml")
-    _copy(tmp_path, "remmina")
+    copy_sample(tmp_path, "mremoteng/confCons.xml")
+    copy_sample(tmp_path, "remmina")
     run = _inspect(tmp_path, *argv[1:])
     assert run.returncode == 1
     (line,) = run.stderr.strip().splitlines()
@@ -143,7 +132,7 @@ def test_a_path_naming_a_home_folder_of_no_user_is_one_line(argv, tmp_path):
 
 
 def test_a_nul_in_a_job_files_password_file_is_one_line(tmp_path):
-    _copy(tmp_path, "mremoteng/confCons.xml")
+    copy_sample(tmp_path, "mremoteng/confCons.xml")
     job = tmp_path / "job.toml"
     job.write_text(
         'name = "nul"\n\n[[source]]\npath = "confCons.xml"\nformat = "mremoteng"\n'
