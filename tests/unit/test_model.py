@@ -26,6 +26,12 @@ from migrator.model import Credentials, Diagnostic, Host, JumpHop, Provenance, v
 _OLD_FORBIDDEN = re.compile(r"[\s/\\@'\"`;,<>|&$]")
 
 
+def _shown(value: str) -> str:
+    """How a rejected address is shown since the attack review: repr (no raw control characters),
+    cut to 60 characters with the full length given."""
+    return repr(value) if len(value) <= 60 else repr(value[:60]) + f"… ({len(value):,} characters)"
+
+
 def old_validate_address(value: str) -> str:
     v = value.strip()
     if v.startswith("[") and v.endswith("]"):
@@ -33,22 +39,23 @@ def old_validate_address(value: str) -> str:
     if not v:
         raise ValueError("address must not be blank")
     if "@" in v:
-        raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
+        shown = _shown("…@" + v.rpartition("@")[2])
+        raise ValueError(f"address {shown} has a user part; give the user in its own field")
     try:
         return str(ipaddress.ip_address(v.split("%", 1)[0])) + (("%" + v.split("%", 1)[1]) if "%" in v else "")
     except ValueError:
         pass
     if _OLD_FORBIDDEN.search(v) or any(ord(c) < 32 for c in v):
-        raise ValueError(f"address {value!r} contains characters a host name cannot have")
+        raise ValueError(f"address {_shown(value)} contains characters a host name cannot have")
     if v.endswith("."):
         v = v[:-1]
     labels = v.split(".")
     if len(v) > 253 or any(not lab or len(lab) > 63 for lab in labels):
-        raise ValueError(f"address {value!r} is not a valid host name")
+        raise ValueError(f"address {_shown(value)} is not a valid host name")
     if not all(re.fullmatch(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", lab) for lab in labels):
-        raise ValueError(f"address {value!r} is not a valid host name")
+        raise ValueError(f"address {_shown(value)} is not a valid host name")
     if re.fullmatch(r"[0-9.]+", v):
-        raise ValueError(f"address {value!r} is not a valid IPv4 address")
+        raise ValueError(f"address {_shown(value)} is not a valid IPv4 address")
     return v
 
 
