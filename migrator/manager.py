@@ -238,12 +238,10 @@ class Session:
         else:
             planner.read_ahead()
         try:
-            rows = self.ledger.entries() if self.ledger is not None else None  # read once, for both
-            history = identity_history(self.ledger, rows) if self.ledger is not None else None  # names stay stable
+            history = identity_history(self.ledger) if self.ledger is not None else None  # names stay stable
             mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
             mapped.state.held |= inventory.held  # present in a source but not importable: never touched
-            owned = dict(rows) if rows is not None else None
-            plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics, owned)
+            plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics)
         finally:
             planner.close()
         plan.hosts_read = len(inventory.hosts)
