@@ -126,10 +126,6 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         chosen = self._chosen_identities(state)
         desired_names = {shown_key(e.name) for e in state.entries}
         live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
-        # The ledger only now, after the vault: a run writing meanwhile records (or journals) each
-        # entry before this read, so every entry of it the vault showed is owned or open here. Read
-        # before the vault, the ledger could miss entries the vault has: conflicts that are not.
-        owned = self.ledger.entries() if self.ledger is not None else {}
         self.close()
         self._live = live
         plan = Plan(
@@ -151,9 +147,14 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         self._owned: dict[str, LedgerEntry] = {}
         self._real_names: dict[str, str] = {}
         if self.ledger is not None:
-            plan.fingerprints["ledger"] = self.ledger.fingerprint()
-            self._owned = owned
-            self._reconcile(live, plan)
+            # The ledger only now, after the vault, and as one snapshot: a run writing meanwhile
+            # journals each entry before it is sent and records it in one commit with the journal
+            # row's end, so every entry of that run the vault showed is owned or open here. Read
+            # before the vault, or rows and journal apart, an entry could be neither: a false conflict.
+            with self.ledger.snapshot():
+                self._owned = self.ledger.entries()
+                plan.fingerprints["ledger"] = self.ledger.fingerprint()
+                self._reconcile(live, plan)
             for key in getattr(self.ledger, "repaired", []):
                 plan.diagnostics.append(
                     Diagnostic(

@@ -234,6 +234,20 @@ class Ledger(SecretNodes):
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """The reads inside see one committed state of the file (one read transaction), whatever a
+        writer commits meanwhile. Inside a transaction already, they are part of that one."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")  # a read transaction: ends the snapshot, writes nothing
+
     # -- digests --------------------------------------------------------------------------
 
     def digest(self, value) -> str:
