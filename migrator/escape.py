@@ -32,6 +32,13 @@ def hostile(ch: str) -> bool:
     return bidi in _BIDI_FORMATTING or (category == "Cf" and bidi in ("L", "R", "AL"))
 
 
+def clipped(text, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters, ``…`` marking the cut: a value quoted in a diagnostic (a
+    method, a type, an address) that a file can make megabytes long."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _visible(ch: str) -> str:
     if ch in _SHORT:
         return _SHORT[ch]

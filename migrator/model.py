@@ -189,6 +189,11 @@ class Host:
         return [s.strip() for s in v if s and s.strip()]
 
 
+def _quoted(value: str, limit: int = 60) -> str:
+    """A rejected value for a message: quoted, cut to ``limit`` characters (a file can hold megabytes)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value):,} characters)"
+
+
 def validate_address(value: str) -> str:
     """Accept a DNS name, an IPv4 address or an IPv6 address (brackets removed); reject the rest."""
     v = value.strip()
@@ -197,7 +202,8 @@ def validate_address(value: str) -> str:
     if not v:
         raise ValueError("address must not be blank")
     if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
-        raise ValueError(f"address '…@{v.rpartition('@')[2]}' has a user part; give the user in its own field")
+        shown = _quoted("…@" + v.rpartition("@")[2])
+        raise ValueError(f"address {shown} has a user part; give the user in its own field")
     ip, percent, scope = v.partition("%")
     # only text with a ':' (IPv6) or of digits and dots (IPv4) can be an IP address
     if ":" in ip or _DIGITS_AND_DOTS.fullmatch(ip):
@@ -206,13 +212,13 @@ def validate_address(value: str) -> str:
         except ValueError:
             pass
     if _FORBIDDEN_IN_ADDRESS.search(v):
-        raise ValueError(f"address {value!r} contains characters a host name cannot have")
+        raise ValueError(f"address {_quoted(value)} contains characters a host name cannot have")
     if v.endswith("."):
         v = v[:-1]
     if len(v) > 253 or not _HOST_NAME.fullmatch(v):
-        raise ValueError(f"address {value!r} is not a valid host name")
+        raise ValueError(f"address {_quoted(value)} is not a valid host name")
     if _DIGITS_AND_DOTS.fullmatch(v):
-        raise ValueError(f"address {value!r} is not a valid IPv4 address")
+        raise ValueError(f"address {_quoted(value)} is not a valid IPv4 address")
     return v
 
 

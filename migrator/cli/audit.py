@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from migrator.cli.argtypes import count, seconds
 from migrator.cli.common import (
@@ -24,6 +23,7 @@ from migrator.errors import ConfigError
 from migrator.manager import Manager
 from migrator.report import FORMAT_NAMES, render, write_report
 from migrator.sync.job import load_job
+from migrator.userpath import expand_home
 
 
 def register(sub) -> None:
@@ -63,7 +63,7 @@ def run(args) -> int:
     else:
         if not args.sources:
             raise ConfigError("audit needs SOURCEs or --job")
-        if args.state and not Path(args.state).expanduser().is_file():
+        if args.state and not expand_home(args.state).is_file():
             raise ConfigError(f"--state {args.state}: no ledger there (an audit never creates one)")
         run_ = adhoc_run(args, progress=False, create_state=False)  # an audit never creates a ledger
     manager = Manager(run_)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrator.cli.argtypes import count, seconds, wait_seconds
@@ -17,6 +16,7 @@ from migrator.errors import ConfigError
 from migrator.manager import Run, SourceInput
 from migrator.report import FORMAT_NAMES
 from migrator.sources import FORMATS, formats_where, parse_source_spec, source_class
+from migrator.userpath import expand_home
 
 # The target and mapper options belong to commands that talk to XPipe: imported where they are used,
 # so ``inspect`` starts without the XPipe client (``benchmarks/bench_inspect.py``).
@@ -330,7 +330,7 @@ def source_inputs(args) -> list[SourceInput]:
     out = []
     for spec in args.sources:
         _, location = parse_source_spec(spec)
-        local = Path(location).expanduser()
+        local = expand_home(location)
         key_location = local.resolve().as_posix() if local.exists() else None
         out.append(SourceInput(spec, options=dict(options), where=spec, key_location=key_location))
     return out
@@ -378,7 +378,7 @@ def adhoc_run(args, *, progress: bool = True, create_state: bool = True) -> Run:
         sources=inputs,
         target=target,
         mapper=mapper_options(args),
-        state_path=Path(state).expanduser() if state else None,
+        state_path=expand_home(state) if state else None,
         adhoc_state=not state,
         create_state=create_state,
         prune=PruneOptions(enabled=prune),

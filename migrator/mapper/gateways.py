@@ -5,6 +5,10 @@ jump list ``[h1, h2, ..., hn]`` means: reach ``h1`` the way ``h1`` itself is rea
 chain, as OpenSSH does for a ProxyJump alias), then ``h2`` through ``h1`` and so on. A hop that is
 an inventory host is reused when its own gateway is the one the chain needs; otherwise a hop entry
 is generated ("h2 via h1"), and so is every hop that names no inventory host.
+
+A chain of more than ``MAX_JUMP_HOPS`` hops is not imported: each generated hop carries the path
+before it (its key and its "via"), so a crafted ``-J`` of 3,000 hops cost minutes and quadratic
+memory, and a long run of hosts each jumping through the previous one would exhaust the stack.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from migrator.model import Diagnostic, Host, JumpHop
+from migrator.sources.limits import MAX_JUMP_HOPS
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ def _hop_key(hop: JumpHop, gateway: str | None) -> str:
     return f"hop:{user}@{hop.host.lower()}:{hop.port or 22}" + (f"<{gateway}" if gateway else "")
 
 
+class _Overflow(Exception):
+    """Resolving a host went through more than ``MAX_JUMP_HOPS`` other hosts."""
+
+
 class GatewayResolver:
     """Builds the graph for a set of hosts, detecting cycles instead of following them."""
 
@@ -60,7 +69,10 @@ class GatewayResolver:
 
     def build(self) -> GatewayGraph:
         for key in self.hosts:
-            self._resolve_host(key)
+            try:
+                self._resolve_host(key)
+            except _Overflow:  # its chain runs through more than MAX_JUMP_HOPS hosts
+                self._too_long(self.hosts[key])
         return self.graph
 
     def _target_of(self, hop: JumpHop, owner: Host) -> str | None:
@@ -70,6 +82,24 @@ class GatewayResolver:
             return self.by_name.get((owner.source.file, hop.ref))
         return None
 
+    def _hops_to(self, gateway: str | None) -> int:
+        """How many hops a connection through ``gateway`` takes (the gateway included)."""
+        return len(self.graph.chain(gateway)) + 1 if gateway else 0
+
+    def _too_long(self, host: Host) -> None:
+        self.graph.broken.add(host.key)
+        self.graph.diagnostics.append(
+            Diagnostic(
+                level="error",
+                code="jump-too-long",
+                file=host.source.file,
+                line=host.source.line,
+                entry=host.name,
+                field="jump",
+                message=f"its jump chain has more than {MAX_JUMP_HOPS} hops; this host is not imported",
+            )
+        )
+
     def _resolve_host(self, key: str) -> str | None:
         """Return the node key for the inventory host ``key`` (None when it is part of a cycle)."""
         if key in self.graph.nodes:
@@ -77,6 +107,11 @@ class GatewayResolver:
         if key in self.graph.broken:
             return None
         host = self.hosts[key]
+        if len(host.jump) > MAX_JUMP_HOPS:
+            self._too_long(host)
+            return None
+        if len(self._resolving) > MAX_JUMP_HOPS:
+            raise _Overflow  # the outermost host is too long; the ones inside are judged on their own turn
         if key in self._resolving:
             cycle = self._resolving[self._resolving.index(key) :] + [key]
             names = " -> ".join(self.hosts[k].name for k in cycle)
@@ -106,7 +141,13 @@ class GatewayResolver:
                 if gateway is None:
                     self.graph.broken.add(key)
                     return None
+                if i == 0 and self._hops_to(gateway) + len(host.jump) - 1 > MAX_JUMP_HOPS:
+                    self._too_long(host)  # before any hop entry is generated for it
+                    return None
             if key in self.graph.broken:
+                return None
+            if self._hops_to(gateway) > MAX_JUMP_HOPS:
+                self._too_long(host)
                 return None
             self.graph.nodes[key] = Node(key=key, gateway=gateway, host_key=key)
             return key
@@ -155,6 +196,9 @@ class GatewayResolver:
                 return None
             t = self.hosts[target]
             hop = JumpHop(host=t.address, port=t.port, user=t.user, ref=t.name, ref_key=target)
+        if self._hops_to(gateway) + 1 > MAX_JUMP_HOPS:
+            self._too_long(owner)
+            return None
         key = _hop_key(hop, gateway)
         if key not in self.graph.nodes:
             self.graph.nodes[key] = Node(

@@ -76,6 +76,7 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         self._started: tuple[float, int] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._reading: Future | None = None
+        self._live_read: LiveVault | None = None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -114,18 +115,50 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="xpipe-read")
         self._reading = self._pool.submit(LiveVault.read, self.client)
 
+    def vault_read(self) -> LiveVault:
+        """The live vault, waiting for the read under way (or reading it now).
+
+        Another run may be writing while a read-only run plans (no lock is taken to read). Every write
+        is journaled before it is sent, so a ledger read *after* the vault snapshot sees every entry
+        of that snapshot a writer made (as a ledger row or an open journal row); read before it, an
+        entry written in between would look like one the user made. Read-only runs therefore read the
+        ledger only once this has returned; a writing run holds the run lock, so nothing else writes
+        its ledger and the order does not matter."""
+        if self._live_read is None:
+            self._live_read = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+            self._reading = None
+        return self._live_read
+
+    def ledger_is_shared(self) -> bool:
+        """True when another run may write this ledger while this one plans (a read-only open)."""
+        return self.ledger is not None and not getattr(self.ledger, "writable", True)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
-    def plan(self, state: DesiredState, diagnostics: list[Diagnostic] | None = None) -> Plan:
+    def plan(
+        self,
+        state: DesiredState,
+        diagnostics: list[Diagnostic] | None = None,
+        owned: dict[str, LedgerEntry] | None = None,
+    ) -> Plan:
+        """The plan of ``state`` against the vault; ``owned``: the ledger's ``entries()`` when the caller
+        read them already (this plan changes the dict, never the rows)."""
         started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
         # what needs only the sources first, while the vault may still be on its way
         desired = state.by_key()
         chosen = self._chosen_identities(state)
         desired_names = {shown_key(e.name) for e in state.entries}
-        live = self._reading.result() if self._reading is not None else LiveVault.read(self.client)
+        if self.ledger_is_shared():
+            self.vault_read()  # first: see ``vault_read``
+        ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
+        if self.ledger is None:
+            owned = {}
+        elif owned is None:
+            owned = self.ledger.entries()
+        live = self.vault_read()
         self.close()
         self._live = live
         plan = Plan(
@@ -147,14 +180,9 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         self._owned: dict[str, LedgerEntry] = {}
         self._real_names: dict[str, str] = {}
         if self.ledger is not None:
-            # The ledger only now, after the vault, and as one snapshot: a run writing meanwhile
-            # journals each entry before it is sent and records it in one commit with the journal
-            # row's end, so every entry of that run the vault showed is owned or open here. Read
-            # before the vault, or rows and journal apart, an entry could be neither: a false conflict.
-            with self.ledger.snapshot():
-                self._owned = self.ledger.entries()
-                plan.fingerprints["ledger"] = self.ledger.fingerprint()
-                self._reconcile(live, plan)
+            plan.fingerprints["ledger"] = ledger_print
+            self._owned = owned
+            self._reconcile(live, plan)
             for key in getattr(self.ledger, "repaired", []):
                 plan.diagnostics.append(
                     Diagnostic(

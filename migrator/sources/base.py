@@ -260,6 +260,13 @@ class FileSource(Source):
         return files_fingerprint([self.path, *self.inputs])
 
 
+def strip_bom(data: bytes) -> bytes:
+    """The bytes after a UTF-8 BOM, and after leading whitespace: what a format sniffs at (in ``detect``)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.lstrip(b" \t\r\n")
+
+
 def files_fingerprint(paths) -> str:
     from migrator.sources.limits import read_source_bytes
 

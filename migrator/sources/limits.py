@@ -38,6 +38,12 @@ MAX_XLSX_CELLS = 20_000_000
 MAX_XLSX_PART_BYTES = 256 * MiB
 #: Files of one PuTTY session folder.
 MAX_SESSION_FILES = 100_000
+#: Folders nested in one another in a tree format (mRemoteNG, Ásbrú...). No manager limits it, but every
+#: entry carries its folder path, so depth costs memory per entry: deeper folders are not read (partial).
+MAX_FOLDER_DEPTH = 64
+#: Hops of one jump chain (OpenSSH has no limit; real chains have one to three). Longer chains are
+#: not imported (``mapper/gateways.py``; ssh_config and PuTTY stop their own resolution at it too).
+MAX_JUMP_HOPS = 32
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -80,6 +86,8 @@ def open_source_file(path: str | Path, shown: str | None = None, *, limit: int =
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
+    except ValueError:  # a NUL in the path (a job file can hold one), which no file name has
+        raise InputError(f"{shown}: cannot read: the path contains a NUL character") from None
     except OSError as exc:
         try:
             mode = os.stat(path).st_mode

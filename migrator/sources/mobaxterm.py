@@ -26,19 +26,6 @@ from pydantic import ValidationError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import FileSource, SourceOptions, TextCodec
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.mobaxterm_fields import (
-    _F_AGENT_FWD,
-    _F_HOST,
-    _F_KEY,
-    _F_PORT,
-    _F_PROXY_TYPE,
-    _F_SFTP_KEY,
-    _F_SFTP_PROXY_TYPE,
-    _F_USER,
-    SessionFields,
-    _field,
-    unescape,
-)
 
 SESSION_TYPES = {
     0: "SSH",
@@ -85,7 +72,7 @@ class _Section:
     subrep: str | None = None
 
 
-class MobaXtermSource(SessionFields, FileSource):
+class MobaXtermSource(FileSource):
     """Sessions from a MobaXterm export or configuration file.
 
     Options:
@@ -123,7 +110,6 @@ class MobaXtermSource(SessionFields, FileSource):
             "_AppDataDir_": (opts.appdata_dir or (env.get("APPDATA") if on_windows else None), "appdata_dir"),
         }
         self._diags: list[Diagnostic] = []
-        self._expanded: set[str] = set()
 
     @classmethod
     def example(cls, folder: Path) -> str:
@@ -158,8 +144,10 @@ class MobaXtermSource(SessionFields, FileSource):
     # ---- reading ------------------------------------------------------------------------------
 
     def read(self) -> SourceResult:
+        from migrator.sources.mobaxterm_fields import SessionFields  # the field readers: only when a file is read
+
         self._diags = []
-        self._expanded = set()
+        self._fields = SessionFields(self._diag, self.placeholders, expanded=set())
         data = read_source_bytes(self.path, self.display_path)
         text = self._decode(data)
         sections, loose = self._split_sections(re.split(r"\r\n|\n|\r", text))
@@ -314,6 +302,20 @@ class MobaXtermSource(SessionFields, FileSource):
     def _session(
         self, section, folder, lineno, name, value, default_login, credentials, source_key: str
     ) -> Host | None:
+        from migrator.sources.mobaxterm_fields import (
+            _F_AGENT_FWD,
+            _F_HOST,
+            _F_KEY,
+            _F_PORT,
+            _F_PROXY_TYPE,
+            _F_SFTP_KEY,
+            _F_SFTP_PROXY_TYPE,
+            _F_USER,
+            _field,
+            unescape,
+        )
+
+        check = self._fields
         where = f" in folder {'/'.join(folder)!r}" if folder else ""
         groups = value.split("#")
         if len(groups) < 3:
@@ -328,7 +330,7 @@ class MobaXtermSource(SessionFields, FileSource):
             return None
         fields = groups[2].split("%")
         type_text = fields[0].strip()
-        if not re.fullmatch(r"-?\d+", type_text):
+        if not re.fullmatch(r"-?[0-9]{1,9}", type_text):
             self._diag(
                 "error",
                 "damaged-line",
@@ -372,31 +374,31 @@ class MobaXtermSource(SessionFields, FileSource):
                 entry=name,
             )
             return None
-        port = self._port(_field(fields, _F_PORT, ""), ctx, "G3[2] port")
+        port = check.port(_field(fields, _F_PORT, ""), ctx, "G3[2] port")
         if port is None:
             return None
         user = None
         if stype != MOSH:
             raw_user = unescape(_field(fields, _F_USER, ""))
-            user = self._user(raw_user, ctx, "G3[3] user", default_login, credentials)
+            user = check.user(raw_user, ctx, "G3[3] user", default_login, credentials)
         creds = Credentials()
         options: list[tuple[str, str]] = []
         jump: list[JumpHop] = []
         if stype == SSH:
             key = _field(fields, _F_KEY, "")
             if key.strip():
-                creds.key_files.append(self._key_path(unescape(key.strip()), ctx, "G3[14] private key"))
-            jump = self._gateways(fields, ctx, default_login, credentials)
+                creds.key_files.append(check.key_path(unescape(key.strip()), ctx, "G3[14] private key"))
+            jump = check.gateways(fields, ctx, default_login, credentials)
             if jump is None:
                 return None
-            self._report_proxy(_field(fields, _F_PROXY_TYPE, "0"), fields, ctx, _F_PROXY_TYPE)
+            check.report_proxy(_field(fields, _F_PROXY_TYPE, "0"), fields, ctx, _F_PROXY_TYPE)
             if _field(fields, _F_AGENT_FWD, "0").strip() == "-1":
                 options.append(("ForwardAgent", "yes"))
         elif stype == SFTP:
             key = _field(fields, _F_SFTP_KEY, "")
             if key.strip():
-                creds.key_files.append(self._key_path(unescape(key.strip()), ctx, "G3[9] private key"))
-            self._report_proxy(_field(fields, _F_SFTP_PROXY_TYPE, "0"), None, ctx, _F_SFTP_PROXY_TYPE)
+                creds.key_files.append(check.key_path(unescape(key.strip()), ctx, "G3[9] private key"))
+            check.report_proxy(_field(fields, _F_SFTP_PROXY_TYPE, "0"), None, ctx, _F_SFTP_PROXY_TYPE)
             self._diag(
                 "info", "sftp-as-ssh", "SFTP session imported as an SSH host (include_sftp)", line=lineno, entry=name
             )

@@ -45,14 +45,22 @@ def unescape(value: str) -> str:
 
 
 class SessionFields:
-    """Reading one session's fields: ports, users, key paths, gateways and proxies (a mixin of
-    :class:`~migrator.sources.mobaxterm.MobaXtermSource`, which provides ``_diag`` and ``_expanded``)."""
+    """Reading one session's fields: ports, users, key paths, gateways and proxies.
 
-    def _port(self, text: str, ctx, fld: str, default: int = 22) -> int | None:
+    Made by :class:`~migrator.sources.mobaxterm.MobaXtermSource` for each read, with its diagnostic
+    sink, the placeholders its options give and the set of placeholders already reported.
+    """
+
+    def __init__(self, diag, placeholders: dict[str, tuple[str | None, str]], expanded: set[str]):
+        self._diag = diag
+        self.placeholders = placeholders
+        self._expanded = expanded
+
+    def port(self, text: str, ctx, fld: str, default: int = 22) -> int | None:
         text = text.strip()
         if text in ("", "-1"):
             return default
-        if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= 65535:
+        if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
             self._diag(
                 "error",
                 "invalid-value",
@@ -64,7 +72,7 @@ class SessionFields:
             return None
         return int(text)
 
-    def _user(self, raw: str, ctx, fld: str, default_login: str | None, credentials: dict[str, str]):
+    def user(self, raw: str, ctx, fld: str, default_login: str | None, credentials: dict[str, str]):
         """Resolve ``<default>`` and ``[credential]`` from this file only; otherwise report and leave empty.
 
         That ``<default>`` means ``[SSH] DefaultLoginName`` is inferred from MobaXterm.ini's setting
@@ -118,7 +126,7 @@ class SessionFields:
             return None
         return raw or None
 
-    def _key_path(self, path: str, ctx, fld: str) -> str:
+    def key_path(self, path: str, ctx, fld: str) -> str:
         for token, (value, option) in self.placeholders.items():
             if token not in path:
                 continue
@@ -159,7 +167,7 @@ class SessionFields:
             self._diag("warning", "ppk-key", _ppk_message(path), line=ctx[0], field=fld, entry=ctx[1])
         return path
 
-    def _gateways(self, fields, ctx, default_login, credentials) -> list[JumpHop] | None:
+    def gateways(self, fields, ctx, default_login, credentials) -> list[JumpHop] | None:
         """SSH gateways (fields 8/9/10/15, lists joined by __PIPE__), first listed = first hop.
 
         The study does not say in which order MobaXterm chains several gateways; first-listed-first
@@ -186,14 +194,14 @@ class SessionFields:
                     entry=ctx[1],
                 )
                 return None
-            port = self._port(ports[i] if i < len(ports) else "", ctx, "G3[9] gateway ports")
+            port = self.port(ports[i] if i < len(ports) else "", ctx, "G3[9] gateway ports")
             if port is None:
                 return None
-            user = self._user(
+            user = self.user(
                 unescape(users[i]) if i < len(users) else "", ctx, "G3[10] gateway users", default_login, credentials
             )
             if i < len(keys) and keys[i].strip():
-                key = self._key_path(unescape(keys[i].strip()), ctx, "G3[15] gateway keys")
+                key = self.key_path(unescape(keys[i].strip()), ctx, "G3[15] gateway keys")
                 self._diag(
                     "warning",
                     "gateway-key",
@@ -217,7 +225,7 @@ class SessionFields:
                 return None
         return hops
 
-    def _report_proxy(self, type_text: str, fields, ctx, index: int) -> None:
+    def report_proxy(self, type_text: str, fields, ctx, index: int) -> None:
         type_text = type_text.strip()
         if type_text in ("", "0"):
             return

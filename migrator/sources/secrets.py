@@ -24,6 +24,7 @@ from pathlib import Path
 from migrator.errors import ConfigError, InputError
 from migrator.sources.base import SourceOptions
 from migrator.sources.limits import read_source_bytes
+from migrator.userpath import expand_home
 
 #: The environment variable a source secret may come from.
 PASSWORD_ENV = "XPIPE_MIGRATE_SOURCE_PASSWORD"
@@ -96,7 +97,7 @@ def source_secret(options: SourceOptions, shown: str, env: Mapping[str, str] | N
     """
     path = getattr(options, "password_file", None)
     if path is not None:
-        path = Path(path).expanduser()
+        path = expand_home(path)
         where = f"{shown}: password_file {path}"
         try:
             raw = read_source_bytes(path, where, limit=MAX_SECRET_FILE_BYTES)
@@ -118,6 +119,42 @@ def source_secret(options: SourceOptions, shown: str, env: Mapping[str, str] | N
     if value is None:
         return None
     return SourceSecret(value, PASSWORD_ENV)
+
+
+#: PBKDF2 iterations one read may spend, for formats that derive a key per encrypted value: 50,000
+#: values at 10,000 iterations or 500,000 at 1,000 (minutes of work), never the hours a crafted file
+#: of a million values at a high count would take.
+KDF_ITERATIONS_PER_READ = 500_000_000
+
+
+class KdfBudget:
+    """The key-derivation work one read of a source may spend, in the format's own unit.
+
+    Formats that give every encrypted value its own salt (mRemoteNG, SecureCRT ``03:``) derive one key
+    per value, so the file sets the cost: a crafted file of a million values at a high iteration count
+    would run for days. Each derivation is paid for before it runs; once the budget is spent the
+    remaining values are not decrypted and their entries are held (never imported without their
+    password, never removed by a prune). Caps are set far above real files and named in the message.
+    """
+
+    def __init__(self, limit: int | None = None, unit: str = "PBKDF2 iterations"):
+        self.limit = KDF_ITERATIONS_PER_READ if limit is None else limit
+        self.unit = unit
+        self.spent = 0
+
+    def spend(self, cost: int = 1) -> bool:
+        """Pay ``cost`` for one more derivation; False (nothing paid) when it would pass the limit."""
+        if self.spent + cost > self.limit:
+            return False
+        self.spent += cost
+        return True
+
+    def refusal(self) -> str:
+        """Why a value past the budget is not decrypted (its entry is held)."""
+        return (
+            f"it is not decrypted: every encrypted value of this file has its own salt, and decrypting it would "
+            f"pass the {self.limit:,} {self.unit} one read spends on key derivation"
+        )
 
 
 def wrong_secret(shown: str, secret: SourceSecret | None, what: str = "password") -> WrongSourceSecret:

@@ -13,14 +13,15 @@ from collections import defaultdict
 
 from migrator.mapper.identity_names import CONTENT_PATHS, IdentityHistory, PreviousIdentity
 from migrator.plan.compare import desired_leaves
-from migrator.sync.ledger import Ledger
+from migrator.sync.ledger import Ledger, LedgerEntry
 
 #: Store types of the identities the mapper makes (a journal row of an older schema names only its type).
 MAPPED_IDENTITY_TYPES = ("localIdentity", "syncedIdentity")
 
 
-def identity_history(ledger: Ledger) -> IdentityHistory:
-    rows = ledger.entries()
+def identity_history(ledger: Ledger, rows: dict[str, LedgerEntry] | None = None) -> IdentityHistory:
+    """``rows``: ``ledger.entries()`` when the caller read them already (the planner reads them too)."""
+    rows = ledger.entries() if rows is None else rows
     names: dict[str, str] = {}
     aliases: dict[str, set[str]] = defaultdict(set)
     contents: dict[str, list[dict]] = defaultdict(list)

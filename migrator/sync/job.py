@@ -57,6 +57,7 @@ from migrator.sync.job_sections import (
     format_list,
     option_takers,
 )
+from migrator.userpath import expand_home
 
 try:
     import tomllib
@@ -272,7 +273,7 @@ class Job(_Section):
                 out[f"the source of {spec.label}"] = spec.path
             mapping = spec.mapping or spec.options.get("mapping")
             if isinstance(mapping, str) and mapping.lower().endswith(".toml"):
-                out[f"the mapping of {spec.label}"] = self._job_dir / Path(mapping).expanduser()
+                out[f"the mapping of {spec.label}"] = self._job_dir / expand_home(mapping)
         out["the ledger"] = self.state_path
         return out
 
@@ -445,7 +446,7 @@ def same_file(a: str | Path, b: str | Path) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+        return expand_home(a).resolve() == expand_home(b).resolve()
 
 
 def load_job(path: str | Path) -> Job:

@@ -28,6 +28,7 @@ from pydantic import (
 from migrator.errors import ConfigError, InputError
 from migrator.mapper.ssh_store import MapperOptions
 from migrator.plan.model import PruneOptions
+from migrator.userpath import expand_home
 from migrator.xpipe.target import MAX_SECONDS, TargetOptions, check_state_dir
 
 EMBEDDED = "embedded"
@@ -78,7 +79,7 @@ def _path_text(value: Any) -> Any:
 
 
 def _resolve(value: Path, info: ValidationInfo) -> Path:
-    path = value.expanduser()
+    path = expand_home(value)
     if not path.is_absolute():
         path = _job_dir(info) / path
     return path.resolve()
@@ -90,7 +91,7 @@ JobPath = Annotated[Path, BeforeValidator(_path_text), AfterValidator(_resolve)]
 
 def _resolve_folder(value: Path, info: ValidationInfo) -> Path:
     """Like ``_resolve``, but a link in the last component stays a link (the ledger checks it)."""
-    path = value.expanduser()
+    path = expand_home(value)
     if not path.is_absolute():
         path = _job_dir(info) / path
     return path.parent.resolve() / path.name

@@ -12,6 +12,7 @@ from pydantic import ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
 from migrator.errors import ConfigError
+from migrator.userpath import expand_home
 from migrator.xpipe.auth import LocalAuth, resolve_auth
 from migrator.xpipe.client import XPipeClient, discover
 
@@ -36,7 +37,7 @@ MAX_SECONDS = 86400.0
 
 def check_state_dir(value: str) -> str:
     """A folder, or a path that can become one: checked before the simulator or anything else runs."""
-    path = Path(value).expanduser()
+    path = expand_home(value)
     if path.is_symlink() and not path.exists():
         raise ValueError(f"{value}: is a link to nothing")
     if path.exists() and not path.is_dir():

@@ -11,6 +11,8 @@ import ipaddress
 import re
 import string
 
+from migrator.sources.numbers import whole_number
+
 MAX_EXPANSION = 65536
 
 _RANGE = r"\[(?:[a-zA-Z]:[a-zA-Z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]"
@@ -49,10 +51,10 @@ def split_port(pattern: str) -> tuple[str, int | None]:
     address, port = pattern, None
     m = re.fullmatch(r"\[(.+)\]:([0-9]+)", address)
     if m:
-        address, port = m.group(1), int(m.group(2))
+        address, port = m.group(1), whole_number(m.group(2))
     m = re.fullmatch(r"((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)", address)
     if m:
-        address, port = m.group(1), int(m.group(2))
+        address, port = m.group(1), whole_number(m.group(2))
     if _is_name(address) or _is_ipv6(address):
         return address, port
     return pattern, None
@@ -71,7 +73,7 @@ def _expand_one(pattern: str) -> list[str]:
     if not end:
         raise PatternError("a host range must name its end")
     try:
-        step = int(step_text)
+        step = whole_number(step_text)
     except ValueError:
         raise PatternError("a host range step must be a number") from None
     if step < 1:
@@ -87,7 +89,7 @@ def _expand_one(pattern: str) -> list[str]:
         values = list(letters[i : j + 1 : step])
     else:
         try:
-            lo, hi = int(beg), int(end)
+            lo, hi = whole_number(beg), whole_number(end)
         except ValueError:
             raise PatternError("a host range must be numbers or single letters") from None
         if (hi - lo) // step + 1 > MAX_EXPANSION:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from migrator.model import Diagnostic, Host, JumpHop, SourceResult
-from migrator.sources.ansible.yaml_subset import key_split
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
 
@@ -102,6 +101,8 @@ def decode(data: bytes, label: str) -> tuple[list[tuple[int, str]], list[Diagnos
 
 
 def looks_like_yaml(lines: list[tuple[int, str]], name: str) -> bool:
+    from migrator.sources.ansible.yaml_subset import key_split
+
     first = next((t.strip() for _, t in lines if t.strip() and not t.lstrip().startswith(("#", ";"))), "")
     if _INI_SECTION.fullmatch(first):
         return False

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from migrator.model import validate_address
+from migrator.sources.shellwords import shell_split
 
 # ssh flags that take an argument (ssh(1)); the others are single-letter switches.
 _WITH_ARG = set("BbcDEeFIiJLlmOoPpQRSWw")
@@ -28,10 +28,11 @@ def split_words(text: str, *, comments: bool = False) -> list[str]:
     """``shlex.split(text, comments=comments)``; ``ValueError`` for unbalanced quotes.
 
     Text without quotes, backslashes (and ``#`` when it starts a comment) is split at whitespace
-    directly, which is what shlex does with it, one character at a time.
+    directly, which is what shlex does with it; the rest goes through ``shellwords`` (shlex's own
+    loop is quadratic in the length of a word).
     """
     if "'" in text or '"' in text or "\\" in text or (comments and "#" in text):
-        return shlex.split(text, comments=comments)
+        return shell_split(text, comments=comments)
     return _SHELL_WORD.findall(text)
 
 

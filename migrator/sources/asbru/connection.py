@@ -14,19 +14,22 @@ This module builds that same command line and reads it with OpenSSH's own rules
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from migrator.escape import clipped
 from migrator.sources.asbru.tree import perl_true
+from migrator.sources.numbers import whole_number
 from migrator.sources.openssh_args import SshCommand, parse_ssh_command
+from migrator.sources.shellwords import shell_split
 from migrator.sources.ssh_config.jump import parse_hop
 
 #: ``_cfgSanityCheck``: an ``-o "IdentityFile ..."`` in the options of an old (PAC) file is moved
 #: to ``public key`` and the connection becomes ``publickey``.
-_OLD_IDENTITY = re.compile(r'\s+-o\s+"IdentityFile(\s+|\s*=\s*)(.+)"', re.IGNORECASE)
+#: A match starts where a run of blanks does (``(?<!\s)``): retrying from inside the run was quadratic in it.
+_OLD_IDENTITY = re.compile(r'(?<!\s)\s+-o\s+"IdentityFile(\s+|\s*=\s*)(.+)"', re.IGNORECASE)
 _SHELL_EXPANSION = re.compile(r"[$`]")
-_INT = re.compile(r"\s*([-+]?\d+)")
+_INT = re.compile(r"\s*([-+]?[0-9]+)")
 
 ASK_PASS = "<<ASK_PASS>>"
 
@@ -72,7 +75,7 @@ class Route:
 def perl_int(value) -> int:
     """A Perl number from a string: the leading integer, 0 when there is none (``'abc' == 0``)."""
     m = _INT.match(str(value if value is not None else ""))
-    return int(m.group(1)) if m else 0
+    return whole_number(m.group(1)) if m else 0
 
 
 def migrate_identity_option(env: Mapping) -> tuple[str, str | None]:
@@ -88,7 +91,7 @@ def migrate_identity_option(env: Mapping) -> tuple[str, str | None]:
 def split_options(options: str) -> list[str]:
     """The words of ``options`` as ``/bin/sh`` splits them (Expect spawns the command through a shell)."""
     try:
-        return shlex.split(options, posix=True)
+        return shell_split(options)
     except ValueError:
         raise CommandError(
             "not imported: the options have an unclosed quote, so ssh would not start", "options"
@@ -135,7 +138,9 @@ def jump_route(login: Login, jump: JumpServer) -> Route:
     hop_port = cmd.jump.last.port or (jump.port if jump.port > 0 else None)
     route = Route(cmd, [(jump.host, hop_port, hop_user)])
     if perl_true(jump.key):
-        route.notes.append(f"the jump server logs in with key file {jump.key}; give that key to the jump host in XPipe")
+        route.notes.append(
+            f"the jump server logs in with key file {clipped(jump.key, 200)}; give that key to the jump host in XPipe"
+        )
     return route
 
 
@@ -156,7 +161,7 @@ def command_hops(cmd: SshCommand) -> list[tuple[str, int | None, str | None]]:
 def _split_ip(ip: str) -> list[str]:
     """The host field lands unquoted in a shell command, so spaces split it into more words."""
     try:
-        return shlex.split(ip, posix=True) or [""]
+        return shell_split(ip) or [""]
     except ValueError:
         raise CommandError("not imported: the host (ip) has an unclosed quote, so ssh would not start", "ip") from None
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr, ValidationError
 
 from migrator.model import Credentials, Host, JumpHop, validate_address
+from migrator.sources.ansible.yaml_scalars import Unsupported
 from migrator.sources.asbru.connection import (
     ASK_PASS,
     CommandError,
@@ -34,7 +35,7 @@ from migrator.sources.asbru.connection import (
 )
 from migrator.sources.asbru.crypto import NotDecryptable, reveal
 from migrator.sources.asbru.placeholders import Context, keepass_reference, substitute
-from migrator.sources.asbru.tree import perl_true
+from migrator.sources.asbru.tree import perl_list, perl_scalar, perl_true
 
 SSH, SFTP = "SSH", "SFTP"
 #: ``_cfgSanityCheck``'s renames, applied in its order; each test is case-sensitive, as its regexes are.
@@ -83,6 +84,8 @@ def text(env: Mapping, key: str, default: str = "") -> str:
     value = env.get(key)
     if value is None:
         return default
+    if isinstance(value, Unsupported):
+        raise EntryError(f"not imported: '{key}' is a value the YAML reader does not take ({value.reason})", key)
     if isinstance(value, (dict, list)):
         raise EntryError(f"not imported: '{key}' is not a text value", key)
     return str(value)
@@ -177,7 +180,13 @@ class HostBuilder:
                 )
             )
         creds.key_files.extend(f for f in cmd.identity_files if f not in creds.key_files)
-        jump = [JumpHop(host=validate_address(h), port=p, user=u) for h, p, u in route.hops]
+        try:
+            jump = [JumpHop(host=validate_address(h), port=p, user=u) for h, p, u in route.hops]
+        except (ValueError, ValidationError) as exc:
+            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) and exc.errors() else str(exc)
+            raise EntryError(
+                f"not imported: its jump host's {reason.removeprefix('Value error, ')}", "jump ip"
+            ) from None
         for message in route.notes:
             notes.append(Note("warning", "jump-key", message, "jump key"))
         if not cmd.address:
@@ -208,10 +217,14 @@ class HostBuilder:
     # ---- fields ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _variables(env: Mapping) -> list[str]:
-        out = []
-        for item in env.get("variables") or []:
+    def _variables(env: Mapping) -> list[str | None]:
+        """``<V:n>`` values by index; None for one that cannot be read (its placeholder stays unresolved)."""
+        out: list[str | None] = []
+        for item in perl_list(env.get("variables")):
             if isinstance(item, Mapping):
+                if not perl_scalar(item.get("txt")):
+                    out.append(None)
+                    continue
                 value = "" if item.get("txt") is None else str(item.get("txt"))
                 if perl_true(item.get("hide")):
                     try:
@@ -220,7 +233,7 @@ class HostBuilder:
                         value = ""
                 out.append(value)
             else:
-                out.append("" if item is None else str(item))
+                out.append(("" if item is None else str(item)) if perl_scalar(item) else None)
         return out
 
     def _field(self, env, key, ctx, notes, *, required=False, default="") -> str:

@@ -17,15 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import InputError
+from migrator.escape import clipped
 from migrator.model import Host, SourceResult
-from migrator.sources.asbru.crypto import NotDecryptable, reveal
-from migrator.sources.asbru.hosts import SFTP, SSH, EntryError, HostBuilder, Note, method_of, text
-from migrator.sources.asbru.perl_yaml import load
-from migrator.sources.asbru.tree import EXPORT_ROOT, ROOT, Placed, perl_true, walk
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.asbru.hosts import HostBuilder, Note
+    from migrator.sources.asbru.tree import Placed
 
 _BUILTIN = {"__PAC_SHELL__": "Ásbrú's built-in local shell", "__PAC__QUICK__CONNECT__": "Ásbrú's quick-connect entry"}
 
@@ -75,6 +77,10 @@ class AsbruSource(FileSource):
         return str(path)
 
     def read(self) -> SourceResult:
+        from migrator.sources.asbru.hosts import HostBuilder
+        from migrator.sources.asbru.perl_yaml import load
+        from migrator.sources.asbru.tree import walk
+
         data = read_source_bytes(self.path, self.display_path)
         try:
             yaml_text = data.decode("utf-8-sig")
@@ -130,6 +136,8 @@ class AsbruSource(FileSource):
 
     def _environments(self, doc: Mapping) -> tuple[Mapping, str | None, bool]:
         """The environments mapping, the root of its tree and whether this is a partial export."""
+        from migrator.sources.asbru.tree import EXPORT_ROOT, ROOT
+
         envs = doc.get("environments")
         if isinstance(envs, Mapping):
             return envs, (ROOT if isinstance(envs.get(ROOT), Mapping) else None), False
@@ -141,12 +149,15 @@ class AsbruSource(FileSource):
 
     def _globals(self, defaults, result: SourceResult) -> dict[str, str]:
         """``defaults/global variables``: ``{name: {value, hidden}}``, hidden values encrypted."""
+        from migrator.sources.asbru.crypto import NotDecryptable, reveal
+        from migrator.sources.asbru.tree import perl_scalar, perl_true
+
         out: dict[str, str] = {}
         table = defaults.get("global variables") if isinstance(defaults, Mapping) else None
         if not isinstance(table, Mapping):
             return out
         for name, item in table.items():
-            if not isinstance(item, Mapping) or isinstance(item.get("value"), (dict, list)):
+            if not isinstance(item, Mapping) or not perl_scalar(item.get("value")):
                 continue
             value = "" if item.get("value") is None else str(item.get("value"))
             if perl_true(item.get("hidden")):
@@ -168,9 +179,25 @@ class AsbruSource(FileSource):
     # ---- one connection ---------------------------------------------------------------------------
 
     def _one(self, envs: Mapping, place: Placed, line: int | None, builder: HostBuilder, result: SourceResult) -> None:
+        from migrator.sources.asbru.hosts import SFTP, SSH, EntryError, Note, method_of, text
+        from migrator.sources.asbru.tree import perl_scalar
+
         env = envs[place.uuid]
         entry = "/".join([*place.folder, _entry_name(envs, place.uuid) or place.uuid])
         key = self.key(place.uuid)
+        if not perl_scalar(env.get("name")):
+            result.held.add(key)
+            result.diagnostics.append(
+                self.diag(
+                    "error",
+                    "invalid-entry",
+                    "not imported: its name is not a text value the YAML reader takes",
+                    line=line,
+                    field="name",
+                    entry=place.uuid,
+                )
+            )
+            return
         if not isinstance(env.get("name"), str) or not env.get("name").strip():
             result.diagnostics.append(
                 self.diag(
@@ -186,12 +213,12 @@ class AsbruSource(FileSource):
         if method not in (SSH, SFTP) or (method == SFTP and not self.options.include_sftp):
             hint = "; set include_sftp to import SFTP connections as SSH hosts" if method == SFTP else ""
             target = text(env, "ip") if isinstance(env.get("ip"), str) else ""
-            shown = f" to {target!r}" if target and "<" not in target else ""
+            shown = f" to {clipped(target)!r}" if target and "<" not in target else ""
             result.diagnostics.append(
                 self.diag(
                     "warning",
                     "not-ssh",
-                    f"not imported: a {method} connection{shown}{hint}",
+                    f"not imported: a {clipped(method, 40)} connection{shown}{hint}",
                     line=line,
                     field="method",
                     entry=entry,
@@ -229,7 +256,10 @@ def _entry_name(envs: Mapping, uuid: str | None) -> str | None:
 
 def _automation_notes(env: Mapping, notes: list[Note]) -> None:
     """Ásbrú runs things around a connection that XPipe does not: say so once per kind."""
-    if any(isinstance(e, Mapping) and perl_true(e.get("active", 1)) for e in env.get("expect") or []):
+    from migrator.sources.asbru.hosts import Note, text
+    from migrator.sources.asbru.tree import perl_list, perl_true
+
+    if any(isinstance(e, Mapping) and perl_true(e.get("active", 1)) for e in perl_list(env.get("expect"))):
         notes.append(
             Note("info", "expect", "its Expect automation (answers sent after connecting) is not imported", "expect")
         )

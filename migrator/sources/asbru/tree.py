@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from migrator.sources.ansible.yaml_scalars import Unsupported
+from migrator.sources.limits import MAX_FOLDER_DEPTH
+
 ROOT = "__PAC__ROOT__"
 EXPORT_ROOT = "__PAC__EXPORTED__"
 #: Folders nested deeper than this are not followed (Ásbrú has no limit; a crafted file might).
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_FOLDER_DEPTH
 
 
 @dataclass
@@ -38,9 +41,21 @@ def is_group(env: Mapping) -> bool:
     return perl_true(env.get("_is_group"))
 
 
+def perl_list(value) -> list:
+    """A loaded array; anything else (a scalar, a hash, an unreadable value) holds no items."""
+    return value if isinstance(value, list) else []
+
+
+def perl_scalar(value) -> bool:
+    """Whether ``value`` is a scalar the file really holds (undef included): not a hash, an array, or
+    a value the YAML reader could not take."""
+    return not isinstance(value, (dict, list, Unsupported))
+
+
 def perl_true(value) -> bool:
-    """Perl truthiness of a loaded scalar: undef, ``''`` and ``'0'`` are false."""
-    if value is None:
+    """Perl truthiness of a loaded scalar: undef, ``''`` and ``'0'`` are false; so is a value the YAML
+    reader could not take (an unknown tag, an alias it refused: already reported on its line)."""
+    if value is None or isinstance(value, Unsupported):
         return False
     if isinstance(value, (dict, list)):
         return True

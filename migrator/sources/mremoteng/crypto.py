@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from migrator.sources.secrets import KDF_ITERATIONS_PER_READ, KdfBudget
+
 # cryptography is imported where a value is decrypted: detecting formats must not load it
 
 #: The master password mRemoteNG uses when the user set none [code: ``Tree/Root/RootNodeInfo.cs``].
@@ -39,6 +41,11 @@ PROTECTED = "ThisIsProtected"
 MIN_KDF_ITERATIONS = 1000
 #: Its options page allows at most 50,000; far more is a hostile file that would take hours to read.
 MAX_KDF_ITERATIONS = 1_000_000
+#: PBKDF2 iterations one read may spend in total (keys x KdfIterations). Every value has its own salt, so
+#: the file sets the cost: this covers 50,000 passwords at 1.77's default 10,000 iterations, or 10,000 at
+#: the options page's maximum (a few minutes), while a crafted file cannot run for hours. Values past it
+#: fail with ``WorkExhausted`` and their entries are held.
+MAX_KDF_WORK = KDF_ITERATIONS_PER_READ
 
 LEGACY, GCM, CCM = "legacy", "GCM", "CCM"
 _NONCE = {GCM: 16, CCM: 11}
@@ -51,6 +58,10 @@ _THREADS = max(1, min(4, os.cpu_count() or 1))
 
 class DecryptError(Exception):
     """A value does not decrypt; the message says why without quoting the value."""
+
+
+class WorkExhausted(DecryptError):
+    """Decrypting the value would derive one more key than ``MAX_KDF_WORK`` allows for one read."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,7 @@ class ValueCipher:
             self._secret = master.encode("latin-1")
         self._keys: dict[bytes, bytes] = {}
         self._plain: dict[str, str] = {}
+        self._budget = KdfBudget(MAX_KDF_WORK)
 
     def _derive(self, salt: bytes) -> bytes:
         return hashlib.pbkdf2_hmac("sha1", self._secret, salt, self.scheme.iterations, 32)
@@ -111,6 +123,12 @@ class ValueCipher:
     def _key(self, salt: bytes) -> bytes:
         key = self._keys.get(salt)
         if key is None:
+            if not self._budget.spend(self.scheme.iterations):
+                raise WorkExhausted(
+                    f"is not decrypted: this file needs more than {MAX_KDF_WORK:,} PBKDF2 iterations in total "
+                    f"(a key of {self.scheme.iterations:,} iterations per encrypted value), more than one read "
+                    "spends; lower KdfIterations in mRemoteNG (Options > Security) and save the file again"
+                )
             key = self._keys[salt] = self._derive(salt)
         return key
 
@@ -127,12 +145,14 @@ class ValueCipher:
             except DecryptError:
                 continue
             salt = raw[:_SALT]
-            if len(salt) == _SALT and salt not in self._keys:
+            if len(salt) == _SALT and salt not in self._keys and salt not in salts:
+                if not self._budget.spend(self.scheme.iterations):
+                    break
                 salts[salt] = None
         todo = list(salts)
         if len(todo) < 4 or _THREADS == 1:
             for salt in todo:
-                self._key(salt)
+                self._keys[salt] = self._derive(salt)
             return
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             for salt, key in zip(todo, pool.map(self._derive, todo), strict=True):

@@ -1,10 +1,10 @@
 """The XML of ``confCons.xml``, read safely with line numbers, and mRemoteNG's way of reading values.
 
-The standard library's expat parser reads the bytes (it honours the BOM and the XML declaration).
-A DOCTYPE is refused outright, so no entity can be declared: no billion laughs, no external
-entities. Element names are kept as written (``mrng:Connections``); mRemoteNG matches attributes by
-their written name and the root by its local name. Only the attributes the importer uses are kept,
-so a 64 MiB file does not become gigabytes of dictionaries.
+``safexml`` reads the bytes with expat (the BOM and the XML declaration honoured, a DOCTYPE refused,
+so no entity can be declared: no billion laughs, no external entities). Element names are kept as
+written (``mrng:Connections``); mRemoteNG matches attributes by their written name and the root by
+its local name. Only the attributes the importer uses are kept, so a 64 MiB file does not become
+gigabytes of dictionaries.
 
 A file that breaks off (truncated, a stray ``&``) keeps every element read before the break; the
 caller marks the result partial. Values are read as .NET reads them in mRemoteNG's
@@ -14,10 +14,11 @@ caller marks the result partial. Values are read as .NET reads them in mRemoteNG
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from xml.parsers import expat
+from dataclasses import dataclass
 
 from migrator.errors import InputError
+from migrator.sources import safexml
+from migrator.sources.numbers import whole_number
 
 #: Attributes of ``Node`` and of the root the importer reads; everything else is dropped at parse time.
 KEPT_ATTRIBUTES = frozenset(
@@ -55,92 +56,43 @@ KEPT_ATTRIBUTES = frozenset(
     }
 )
 _INHERIT = re.compile(r"Inherit[A-Za-z]+")
-_INT = re.compile(r"[ \t\r\n]*([+-]?\d+)[ \t\r\n]*")
+_INT = re.compile(r"[ \t\r\n]*([+-]?[0-9]+)[ \t\r\n]*")  # ASCII digits only, as .NET
 _NET_SPACE = " \t\r\n\x00"
 
 
-@dataclass(eq=False)
-class Element:
-    """One XML element: its written name, the kept attributes, the line of its start tag, its children."""
-
-    tag: str
-    attrs: dict[str, str]
-    line: int
-    children: list[Element] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-
-    @property
-    def local(self) -> str:
-        return self.tag.rpartition(":")[2]
+#: An element as ``safexml`` builds it: ``tag``, ``line``, ``children``, ``attrs`` (the kept ones), ``text``.
+Element = safexml.Node
 
 
 @dataclass
 class Parsed:
     """The root element, and where reading stopped early (``None`` when the whole text was read)."""
 
-    root: Element | None
+    root: Element
     broken: str | None = None
     broken_line: int | None = None
+    too_deep: int | None = None  # the line of the first element nested deeper than safexml.MAX_DEPTH
 
 
-class _Refused(Exception):
-    pass
+def _kept(name: str) -> bool:
+    return name in KEPT_ATTRIBUTES or _INHERIT.fullmatch(name) is not None
 
 
-def parse(data: bytes | str, shown: str, *, keep_root_text: bool = True) -> Parsed:
+def parse(data: bytes | str, shown: str) -> Parsed:
     """Parse a document; a break after the root started keeps what was read (``Parsed.broken``)."""
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    stack: list[Element] = []
-    holder: list[Element] = []
-
-    def refuse_doctype(*_args):
-        raise _Refused("the file has a DOCTYPE declaration, which a confCons.xml never has; refused (entities)")
-
-    def start(tag, attrs):
-        kept = {k: v for k, v in attrs.items() if k in KEPT_ATTRIBUTES or _INHERIT.fullmatch(k)}
-        element = Element(tag, kept, parser.CurrentLineNumber)
-        if stack:
-            stack[-1].children.append(element)
-        else:
-            holder.append(element)
-        stack.append(element)
-
-    def end(_tag):
-        stack.pop()
-
-    def text(chunk):
-        if keep_root_text and len(stack) == 1:
-            stack[0].text.append(chunk)
-
-    parser.StartDoctypeDeclHandler = refuse_doctype
-    parser.EntityDeclHandler = refuse_doctype
-    parser.ExternalEntityRefHandler = refuse_doctype
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    try:
-        parser.Parse(data, True)
-    except _Refused as exc:
-        raise InputError(f"{shown}: {exc}") from None
-    except expat.ExpatError as exc:
-        where = f"line {exc.lineno}, column {exc.offset + 1}"
-        reason = expat.ErrorString(exc.code)
-        if not holder:
-            raise InputError(f"{shown}: not an XML file ({reason} at {where})") from None
-        return Parsed(holder[0], f"the XML breaks off at {where} ({reason})", exc.lineno)
-    except ValueError as exc:  # an encoding expat cannot read
-        raise InputError(f"{shown}: cannot read the XML ({exc})") from None
-    if not holder:
-        raise InputError(f"{shown}: not an XML file (no root element)")
-    return Parsed(holder[0])
+    doc = safexml.parse(data, shown, attributes=_kept, root_text_only=True)
+    where = f"line {doc.error_line}, column {doc.error_column}"
+    if doc.root is None:
+        if doc.error == safexml.BAD_ENCODING:
+            raise InputError(f"{shown}: {safexml.BAD_ENCODING}; nothing imported")
+        raise InputError(f"{shown}: not an XML file ({doc.error or 'no root element'} at {where})")
+    broken = f"the XML breaks off at {where} ({doc.error})" if doc.error else None
+    return Parsed(doc.root, broken, doc.error_line, doc.too_deep)
 
 
 def parse_fragment(text: str, shown: str) -> Parsed:
     """Elements back to back without a root (decrypted full-file content), wrapped to be parsed."""
-    parsed = parse("<fragment>" + text + "</fragment>", shown, keep_root_text=False)
-    return parsed
+    return parse("<fragment>" + text + "</fragment>", shown)
 
 
 # ---- values as .NET reads them --------------------------------------------------------------------
@@ -165,7 +117,7 @@ def net_int(value: str | None) -> int | None:
     m = _INT.fullmatch(value)
     if not m:
         return None
-    number = int(m.group(1))
+    number = whole_number(m.group(1))
     return number if -(2**31) <= number < 2**31 else None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr, ValidationError
 
 from migrator.model import Credentials, Host
-from migrator.sources.mremoteng.crypto import DecryptError, ValueCipher
+from migrator.sources.mremoteng.crypto import DecryptError, ValueCipher, WorkExhausted
 from migrator.sources.mremoteng.document import net_enum, net_int
 from migrator.sources.mremoteng.sshoptions import PuttyArgs, parse_putty_args
 from migrator.sources.mremoteng.tree import (
@@ -341,7 +341,8 @@ class HostBuilder:
             try:
                 plain = self.cipher.decrypt(text)
             except DecryptError as exc:
-                self._error(node, "undecryptable", f"its Password{inherited(node, source)} {exc}", "Password")
+                code = "kdf-budget" if isinstance(exc, WorkExhausted) else "undecryptable"
+                self._error(node, code, f"its Password{inherited(node, source)} {exc}", "Password")
                 plain = ""
             creds.password = SecretStr(plain) if plain else None
         if args.key_file:

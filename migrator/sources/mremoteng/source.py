@@ -14,17 +14,19 @@ import codecs
 import re
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic, JumpHop, SourceResult
 from migrator.sources.base import FileSource
-from migrator.sources.limits import read_source_bytes
-from migrator.sources.mremoteng import crypto
-from migrator.sources.mremoteng.crypto import DecryptError, Scheme, ValueCipher
-from migrator.sources.mremoteng.document import Element, net_bool, net_enum, net_int, net_version, parse, parse_fragment
-from migrator.sources.mremoteng.hosts import Built, HostBuilder, inherited
-from migrator.sources.mremoteng.tree import Resolver, Tree, TreeNode, build_tree
+from migrator.sources.limits import MAX_FOLDER_DEPTH, read_source_bytes
 from migrator.sources.secrets import SecretOptions, SourceSecret, source_secret, wrong_secret
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.mremoteng.crypto import Scheme, ValueCipher
+    from migrator.sources.mremoteng.document import Element
+    from migrator.sources.mremoteng.hosts import Built
+    from migrator.sources.mremoteng.tree import Resolver, Tree, TreeNode
 
 #: The newest ConfVersion mRemoteNG 1.77 reads (``MaxSupportedConfVersion``), and so the newest read here.
 MAX_CONF_VERSION = 2.8
@@ -66,6 +68,9 @@ class MremotengSource(FileSource):
     @classmethod
     def example(cls, folder: Path) -> str:
         """A 2.8 file: one folder, one SSH host with a password, encrypted with the default master password."""
+        from migrator.sources.mremoteng import crypto
+        from migrator.sources.mremoteng.crypto import Scheme, ValueCipher
+
         cipher = ValueCipher(Scheme(crypto.GCM, 10000), crypto.DEFAULT_MASTER)
         protected = cipher.encrypt(crypto.NOT_PROTECTED)
         password = cipher.encrypt("example-password")
@@ -89,6 +94,9 @@ class MremotengSource(FileSource):
     # ---- reading ----------------------------------------------------------------------------------
 
     def read(self) -> SourceResult:
+        from migrator.sources.mremoteng import crypto
+        from migrator.sources.mremoteng.tree import Resolver, Tree, build_tree
+
         self._diags: list[Diagnostic] = []
         self._content_line: int | None = None
         self._content_label = ""
@@ -104,22 +112,34 @@ class MremotengSource(FileSource):
             raise InputError(f"{shown}: the root element is <{root.local[:40]}>, not <Connections>: not a confCons.xml")
         version = self._version(root)
         cipher = self._unlock(root, version, secret, masters)
-        partial = parsed.broken is not None
-        if partial:
+        partial = parsed.broken is not None or parsed.too_deep is not None
+        if parsed.broken is not None:
             self._diag(
                 "error", "truncated", f"{parsed.broken}; the rest of the file is not read", line=parsed.broken_line
             )
+        self._too_deep(parsed)
         elements, encrypted, broken = self._content(root, version, cipher)
         if broken:
             partial = True
         tree = build_tree(elements, encrypted, Tree())
+        for node in tree.too_deep:
+            self._report(
+                "error",
+                "too-deep",
+                f"its contents are not read: folders nested deeper than {MAX_FOLDER_DEPTH} levels",
+                node,
+            )
         result = self._hosts(tree, Resolver(version), cipher)
-        result.partial = partial
+        result.partial = partial or bool(tree.too_deep)
         result.diagnostics = list(dict.fromkeys(self._diags))
         return result
 
     def _document(self, data: bytes, secret: SourceSecret | None, masters: list[str]):
         """The XML of the file; a legacy whole-file blob is decrypted first."""
+        from migrator.sources.mremoteng import crypto
+        from migrator.sources.mremoteng.crypto import Scheme
+        from migrator.sources.mremoteng.document import parse
+
         shown = self.display_path
         if _looks_like_xml(data):
             return parse(data, shown)
@@ -141,6 +161,8 @@ class MremotengSource(FileSource):
         return parse(text, shown)
 
     def _version(self, root: Element) -> float:
+        from migrator.sources.mremoteng.document import net_version
+
         shown = self.display_path
         text = root.attrs.get("ConfVersion")
         if text is None:
@@ -156,6 +178,10 @@ class MremotengSource(FileSource):
         return version
 
     def _schemes(self, root: Element, version: float) -> list[Scheme]:
+        from migrator.sources.mremoteng import crypto
+        from migrator.sources.mremoteng.crypto import Scheme
+        from migrator.sources.mremoteng.document import net_enum, net_int
+
         shown = self.display_path
         if version < 2.6:
             return [Scheme(crypto.LEGACY)]
@@ -190,6 +216,9 @@ class MremotengSource(FileSource):
 
     def _unlock(self, root: Element, version: float, secret: SourceSecret | None, masters: list[str]) -> ValueCipher:
         """The cipher whose master password makes ``Protected`` decrypt; a wrong or missing one stops the run."""
+        from migrator.sources.mremoteng import crypto
+        from migrator.sources.mremoteng.crypto import ValueCipher
+
         shown = self.display_path
         schemes = self._schemes(root, version)
         protected = root.attrs.get("Protected")
@@ -203,7 +232,10 @@ class MremotengSource(FileSource):
             )
         shape = crypto.shape_error(schemes[0], protected)
         if shape:
-            raise InputError(f"{shown}: the root's Protected value {shape}; nothing imported")
+            hint = ""
+            if schemes[0].kind == crypto.LEGACY and version >= 2.6 and root.attrs.get("KdfIterations") is not None:
+                hint = " (KdfIterations is not a whole number mRemoteNG reads, so the legacy scheme applies)"
+            raise InputError(f"{shown}: the root's Protected value {shape}{hint}; nothing imported")
         unlocked = crypto.unlock(schemes, protected, masters)
         if unlocked is None:
             raise wrong_secret(shown, secret, "master password")
@@ -235,8 +267,11 @@ class MremotengSource(FileSource):
 
     def _content(self, root: Element, version: float, cipher: ValueCipher) -> tuple[list[Element], bool, bool]:
         """The top-level elements, whether they came from encrypted content, and whether that broke off."""
+        from migrator.sources.mremoteng.crypto import DecryptError
+        from migrator.sources.mremoteng.document import net_bool, parse_fragment
+
         shown = self.display_path
-        text = "".join(root.text).strip()
+        text = root.text.strip()
         full = version >= 2.6 and net_bool(root.attrs.get("FullFileEncryption")) is True
         if not full:
             if text:
@@ -259,6 +294,7 @@ class MremotengSource(FileSource):
             "info", "full-file-encryption", "the connections are encrypted as a whole; decrypted", line=root.line
         )
         fragment = parse_fragment(plain, shown)
+        self._too_deep(fragment)
         if fragment.broken:
             self._diag(
                 "error",
@@ -266,7 +302,19 @@ class MremotengSource(FileSource):
                 f"in the encrypted content, {fragment.broken}; the rest is not read",
                 line=root.line,
             )
-        return fragment.root.children, True, fragment.broken is not None
+        return fragment.root.children, True, fragment.broken is not None or fragment.too_deep is not None
+
+    def _too_deep(self, parsed) -> None:
+        from migrator.sources import safexml
+
+        if parsed.too_deep is not None:
+            line, suffix = self._where(parsed.too_deep, self._content_line is not None)
+            self._diag(
+                "error",
+                "xml-too-deep",
+                f"elements nested deeper than {safexml.MAX_DEPTH} levels are not read{suffix}",
+                line=line,
+            )
 
     # ---- hosts ------------------------------------------------------------------------------------
 
@@ -291,6 +339,8 @@ class MremotengSource(FileSource):
         return keys
 
     def _hosts(self, tree: Tree, resolver: Resolver, cipher: ValueCipher) -> SourceResult:
+        from migrator.sources.mremoteng.hosts import HostBuilder
+
         for skipped in tree.skipped:
             name = skipped.element.attrs.get("Name") if skipped.element.local == "Node" else None
             entry = "/".join((*skipped.folder, name if name is not None else f"<{skipped.element.local[:40]}>"))
@@ -327,6 +377,8 @@ class MremotengSource(FileSource):
 
     def _tunnel(self, b: Built, tree: Tree, first_ssh: dict[str, TreeNode], built: dict[int, Built], usable) -> None:
         """``SSHTunnelConnectionName``: the first SSH connection of exactly that name, one hop only."""
+        from migrator.sources.mremoteng.hosts import inherited
+
         name, node = b.tunnel, b.node
         where = inherited(node, b.tunnel_from)
         target = first_ssh.get(name)

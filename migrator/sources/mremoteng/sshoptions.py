@@ -51,8 +51,8 @@ _NO_COUNTERPART = frozenset(
 )
 _SHOWN_FLAG = re.compile(r"-[A-Za-z0-9][A-Za-z0-9-]{0,30}")
 _HOST = r"(?:\[[0-9A-Fa-f:.%\w]+\]|[A-Za-z0-9_.-]+)"
-_FORWARD = re.compile(rf"(?:(?P<bind>{_HOST}|\*):)?(?P<port>\d{{1,5}}):(?P<host>{_HOST}):(?P<hostport>\d{{1,5}})")
-_DYNAMIC = re.compile(rf"(?:(?P<bind>{_HOST}|\*):)?(?P<port>\d{{1,5}})")
+_FORWARD = re.compile(rf"(?:(?P<bind>{_HOST}|\*):)?(?P<port>[0-9]{{1,5}}):(?P<host>{_HOST}):(?P<hostport>[0-9]{{1,5}})")
+_DYNAMIC = re.compile(rf"(?:(?P<bind>{_HOST}|\*):)?(?P<port>[0-9]{{1,5}})")
 
 
 @dataclass
@@ -156,7 +156,7 @@ def parse_putty_args(text: str) -> PuttyArgs:
 
 def _apply(out: PuttyArgs, flag: str, value: str | None) -> None:
     if flag == "-P":
-        if re.fullmatch(r"\d{1,5}", value) and 1 <= int(value) <= 65535:
+        if re.fullmatch(r"[0-9]{1,5}", value) and 1 <= int(value) <= 65535:
             out.port, out.port_invalid = int(value), False
         else:
             out.port, out.port_invalid = None, True

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from migrator.sources.limits import MAX_FOLDER_DEPTH
 from migrator.sources.mremoteng.document import Element, net_bool, net_enum
 
 TREE_NODE_TYPES = {"None": 0, "Root": 1, "Container": 2, "Connection": 3, "PuttyRoot": 4, "PuttySession": 5}
@@ -101,10 +102,16 @@ class Tree:
     connections: list[TreeNode] = field(default_factory=list)  # document order
     containers: list[TreeNode] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: Folders whose contents are not read: they are nested deeper than ``MAX_FOLDER_DEPTH``.
+    too_deep: list[TreeNode] = field(default_factory=list)
 
 
 def build_tree(elements: list[Element], encrypted: bool, tree: Tree | None = None) -> Tree:
-    """Nodes in document order (depth first), without recursion: a deep file cannot exhaust the stack."""
+    """Nodes in document order (depth first), without recursion: a deep file cannot exhaust the stack.
+
+    A folder's contents deeper than ``MAX_FOLDER_DEPTH`` are not read (``Tree.too_deep``): every node
+    keeps its folder path, so a file of 100,000 nested folders would otherwise need gigabytes.
+    """
     tree = tree or Tree()
     stack: list[tuple[Element, TreeNode | None, tuple[str, ...]]] = [(e, None, ()) for e in reversed(elements)]
     while stack:
@@ -142,6 +149,10 @@ def build_tree(elements: list[Element], encrypted: bool, tree: Tree | None = Non
                 )
             continue
         tree.containers.append(node)
+        if len(folder) >= MAX_FOLDER_DEPTH:
+            if element.children:
+                tree.too_deep.append(node)
+            continue
         inner = (*folder, node.name)
         stack.extend((child, node, inner) for child in reversed(element.children))
     return tree

@@ -8,6 +8,7 @@ import ipaddress
 import re
 
 from migrator.model import JumpHop, validate_address
+from migrator.sources.limits import MAX_JUMP_HOPS
 from migrator.sources.putty.sessions import DEFAULT_SETTINGS, _Conn, _Session, _Store, prepare_host
 
 # ProxyMethod values (conf-enums.h proxy_type) and the older ProxyType values they replaced.
@@ -23,7 +24,7 @@ _PROXY_NAMES = {
 }
 _PROXY_SSH_JUMP = 6
 _OLD_PROXY_TYPES = {0: 0, 1: 3, 3: 4, 4: 5}  # 2 (SOCKS) depends on ProxySOCKSVersion
-_MAX_HOPS = 32  # far beyond any real chain; keeps a crafted file from exhausting the stack
+_MAX_HOPS = MAX_JUMP_HOPS  # far beyond any real chain; keeps a crafted file from exhausting the stack
 
 
 class _ChainError(Exception):
@@ -35,7 +36,7 @@ class _ChainError(Exception):
 
 
 class ProxyChains:
-    """The proxy half of ``PuttySource`` (mixed in); ``_str``/``_int``/``_conn`` come from the source."""
+    """The proxy half of ``SessionsReader`` (mixed in); ``_str``/``_int``/``_conn`` come from the reader."""
 
     def _proxy_method(self, s: _Session) -> int:
         method = self._int(s, "ProxyMethod", -1) if s.has("ProxyMethod") else -1

@@ -7,14 +7,9 @@ import codecs
 import re
 from pathlib import Path
 
+from migrator.sources.putty import _PRODUCT_KEYS, _STORES, _decode_head
 from migrator.sources.putty.sessions import _Session, _Value, unescape_session_name
 
-# Registry paths (lower case) under which the two programs keep one subkey per session.
-_STORES = (
-    ("PuTTY", "\\software\\simontatham\\putty\\sessions\\"),
-    ("KiTTY", "\\software\\9bis.com\\kitty\\sessions\\"),
-)
-_PRODUCT_KEYS = ("\\software\\simontatham", "\\software\\9bis.com\\kitty")
 _HEX_TYPES = {
     None: "binary",
     "0": "none",
@@ -34,7 +29,7 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 class RegReader:
-    """The ``.reg`` half of ``PuttySource`` (mixed in): decoding and parsing into sessions."""
+    """The ``.reg`` half of ``SessionsReader`` (mixed in): decoding and parsing into sessions."""
 
     def _decode_reg(self, data: bytes) -> tuple[str, bool]:
         """Decode a .reg file; returns (text, wide) where ``wide`` means hex(2)/(7) strings are UTF-16."""
@@ -312,12 +307,3 @@ def _looks_like_reg(path: Path, data: bytes) -> bool:
         return True
     head = _decode_head(data[:4096]).lstrip("\ufeff \t\r\n").casefold()
     return head.startswith(("windows registry editor", "regedit4")) or head.startswith("[hkey_")
-
-
-def _decode_head(head: bytes) -> str:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-        len(head) >= 4 and head[1] == 0 and head[3] == 0
-    ):
-        enc = "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
-        return head[: len(head) // 2 * 2].decode(enc, errors="replace")
-    return head.decode("utf-8", errors="replace")

@@ -147,7 +147,7 @@ class _Store:
 
 
 class UnixSessionReader:
-    """The Unix half of ``PuttySource``: a ``sessions`` folder or one session file (mixed in)."""
+    """The Unix half of ``SessionsReader``: a ``sessions`` folder or one session file (mixed in)."""
 
     def _read_unix_dir(self) -> list[_Session]:
         folder = self.path / "sessions" if (self.path / "sessions").is_dir() else self.path

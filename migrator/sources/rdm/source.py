@@ -19,21 +19,22 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from migrator.errors import InputError
 from migrator.model import Credentials, Host, SourceResult
-from migrator.sources import safexml
-from migrator.sources.base import FileSource
+from migrator.sources.base import FileSource, strip_bom
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.rdm import crypto
-from migrator.sources.rdm.export import Entry, read_export
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.rdm.export import Entry
 
 SSH = "SSHShell"
 FOLDER = "Group"
-_PORT = re.compile(r"\s*(\d{1,5})\s*")
-_HOST_PORT = re.compile(r"([^:\[\]]+):(\d{1,5})")
+_PORT = re.compile(r"\s*([0-9]{1,5})\s*")
+_HOST_PORT = re.compile(r"([^:\[\]]+):([0-9]{1,5})")
 #: Blocks whose ``SafePassword`` uses a known fixed key, for the master-key check.
 _KNOWN = {"terminal": "Terminal", "rdp": "RDP", "vnc": "VNC", "host": "Host"}
 _KINDS = {
@@ -73,7 +74,7 @@ class RdmSource(FileSource):
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return 0
-        sniff = safexml.strip_bom(head)
+        sniff = strip_bom(head)
         if sniff.startswith(b"<") and (b"<ArrayOfConnection" in head or b"<RDMExport" in head):
             return 90
         return 80 if path.suffix.lower() == ".rdm" else 0
@@ -92,6 +93,8 @@ class RdmSource(FileSource):
         return path.as_posix()
 
     def read(self) -> SourceResult:
+        from migrator.sources.rdm.export import read_export
+
         shown = self.display_path
         export = read_export(read_source_bytes(self.path, shown), shown)
         self._refuse_master_key(export.entries)
@@ -129,6 +132,8 @@ class RdmSource(FileSource):
     # ---- checks ------------------------------------------------------------------------------
 
     def _refuse_master_key(self, entries: list[Entry]) -> None:
+        from migrator.sources.rdm import crypto
+
         tried = decrypted = 0
         for entry in entries:
             for name, block in _KNOWN.items():
@@ -209,6 +214,8 @@ class RdmSource(FileSource):
         self._note(entry, level, "not-ssh", f"not imported: {what} is not an SSH session", "ConnectionType")
 
     def _host(self, entry: Entry, key: str) -> Host:
+        from migrator.sources.rdm import crypto
+
         term = entry.block("Terminal")
         name = entry.value("Name").strip()
         if not name:

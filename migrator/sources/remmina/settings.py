@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.sources.numbers import whole_number
 from migrator.sources.remmina.keyfile import BadValue, Value, string_value
 
 GROUP = "remmina"
@@ -74,7 +75,7 @@ def remmina_int(value: str | None, default: int) -> int:
     m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", value)
     if not m:
         return 0
-    number = int(m.group(1))
+    number = whole_number(m.group(1))
     return number if -(2**31) <= number < 2**31 else 0  # atoi's overflow is undefined; treat as 0
 
 
@@ -155,9 +156,9 @@ def parse_server(text: str, default_port: int) -> tuple[str, int]:
         raise BadServer("a ':' must be followed by a port")
     if not port[0].isdigit():
         raise BadServer("its port is a service name; Remmina looks it up in /etc/services, give the number instead")
-    if not port.isascii() or not port.isdigit() or int(port) > 65535:
+    if not port.isascii() or not port.isdigit() or whole_number(port) > 65535:
         raise BadServer("its port is not a number from 0 to 65535")
-    return host, int(port)
+    return host, whole_number(port)
 
 
 def setting_value(settings: Settings, key: str) -> tuple[str, str | None]:

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic, Host, SourceResult
 from migrator.sources.base import FileSource, SourceOptions, files_fingerprint
 from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes, too_large
-from migrator.sources.remmina.crypto import BadSecret, Decrypted, decrypt, glib_base64_decode, parse_secret
-from migrator.sources.remmina.keyfile import BadValue, KeyFileError, parse_keyfile, string_value
-from migrator.sources.remmina.locate import SUFFIX, data_folders, pref_candidates
-from migrator.sources.remmina.profiles import Profile, ProfileMapper, category_of, secret_setting
-from migrator.sources.remmina.settings import GROUP, load_settings, parse_server, setting_value
+from migrator.sources.remmina import SUFFIX, data_folders, pref_candidates
 from migrator.sources.secrets import WrongSourceSecret
+from migrator.userpath import expand_home
+
+if TYPE_CHECKING:  # the readers are imported when profiles are read, so detecting other formats stays cheap
+    from migrator.sources.remmina.crypto import Decrypted
+    from migrator.sources.remmina.profiles import Profile
 
 #: protocols of Remmina's own plugins that are not SSH (reported as info, not warnings)
 KNOWN_PROTOCOLS = frozenset({"RDP", "VNC", "VNCI", "GVNC", "SPICE", "X2GO", "WWW", "EXEC", "NX", "XDMCP", "KIOSK"})
@@ -80,6 +82,9 @@ class RemminaSource(FileSource):
     # ---- reading ------------------------------------------------------------------------------
 
     def read(self) -> SourceResult:
+        from migrator.sources.remmina.profiles import ProfileMapper
+        from migrator.sources.remmina.settings import parse_server
+
         self._diags: list[Diagnostic] = []
         self._partial = False
         self.inputs = []
@@ -135,6 +140,10 @@ class RemminaSource(FileSource):
         return file.as_posix() if self.path.is_dir() else self.display_path
 
     def _profiles(self) -> list[Profile]:
+        from migrator.sources.remmina.keyfile import KeyFileError, parse_keyfile
+        from migrator.sources.remmina.profiles import Profile, category_of
+        from migrator.sources.remmina.settings import GROUP, load_settings
+
         profiles: list[Profile] = []
         counts: dict[str, int] = {}
         prefs: dict[Path, Path | None] = {}
@@ -234,8 +243,8 @@ class RemminaSource(FileSource):
 
     def _pref_for(self, folder: Path) -> Path | None:
         if self.options.pref is not None:
-            return Path(self.options.pref).expanduser()
-        home = Path(self.options.home).expanduser() if self.options.home is not None else None
+            return expand_home(self.options.pref)
+        home = expand_home(self.options.home) if self.options.home is not None else None
         if home is None and self.path.is_dir() and data_folders(self.path) != [self.path]:
             home = self.path
         return next((c for c in pref_candidates(folder, home) if c.is_file()), None)
@@ -243,6 +252,9 @@ class RemminaSource(FileSource):
     def _secret(self, pref: Path, cache: dict) -> bytes:
         if pref in cache:
             return cache[pref]
+        from migrator.sources.remmina.crypto import BadSecret, parse_secret
+        from migrator.sources.remmina.keyfile import BadValue, KeyFileError, parse_keyfile, string_value
+
         shown = pref.as_posix()
         try:
             data = read_source_bytes(pref, shown, limit=1024 * 1024)
@@ -272,6 +284,10 @@ class RemminaSource(FileSource):
 
     def _decrypt(self, candidates: list[Profile], held: set[str]) -> None:
         """Decrypt every stored password an imported profile uses; a secret that fits none is wrong."""
+        from migrator.sources.remmina.crypto import decrypt, glib_base64_decode
+        from migrator.sources.remmina.profiles import secret_setting
+        from migrator.sources.remmina.settings import setting_value
+
         cache: dict[Path, bytes] = {}
         results: dict[Path | None, list[tuple[Profile, str, Decrypted]]] = {}
         for p in candidates:

@@ -24,8 +24,13 @@ from migrator.sources.royalts import crypto
 from migrator.sources.royalts import objects as o
 from migrator.sources.royalts.objects import RoyalObject
 from migrator.sources.royalts.tree import Tree
+from migrator.sources.secrets import KdfBudget
 
 AGENTS = {1: "openssh", 2: "pageant", 3: "pageant"}
+
+
+class _Exhausted(Exception):
+    """The read's key-derivation budget is spent (``KdfBudget``)."""
 
 
 class Unusable(Exception):
@@ -51,9 +56,12 @@ class DocumentSecrets:
     def __init__(self, password: str):
         self.password = password
         self._cache: dict[str, str | Exception] = {}
+        self._budget = KdfBudget()  # every value has its own salt: one PBKDF2 each
 
     def _decrypt(self, value: str) -> str:
         if value not in self._cache:
+            if not self._budget.spend(crypto.ITERATIONS):
+                raise _Exhausted(self._budget.refusal())
             try:
                 self._cache[value] = crypto.decrypt(value, self.password)
             except (crypto.DamagedValue, crypto.WrongPassword) as exc:
@@ -72,7 +80,7 @@ class DocumentSecrets:
                 return True
             except crypto.WrongPassword:
                 wrong = True
-            except crypto.DamagedValue:
+            except (crypto.DamagedValue, _Exhausted):
                 continue
         return False if wrong else None
 
@@ -95,6 +103,8 @@ class DocumentSecrets:
             raise Unusable(
                 prop, f"the stored value is damaged ({exc}); it cannot be decrypted", "undecryptable"
             ) from None
+        except _Exhausted as exc:
+            raise Unusable(prop, str(exc), "kdf-budget") from None
 
 
 def _mode_error(obj: RoyalObject, prop: str, allowed: str) -> Unusable:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from migrator.errors import InputError
 from migrator.sources import safexml
 from migrator.sources.limits import MAX_FILE_BYTES, size_text, too_large
+from migrator.sources.royalts import ROOT
 from migrator.sources.royalts.objects import CANONICAL, RoyalObject
 
-ROOT = "RTSZDocument"
 ZIP_MAGIC = b"PK\x03\x04"
 #: Members of a ZIP container looked at before giving up.
 MAX_ZIP_MEMBERS = 64

@@ -22,6 +22,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
+from migrator.sources.limits import MAX_FOLDER_DEPTH
 from migrator.sources.royalts import objects as o
 from migrator.sources.royalts.credentials import CredentialResolver, Creds, DocumentSecrets, Unusable
 from migrator.sources.royalts.objects import RoyalObject
@@ -130,6 +131,9 @@ class HostMapper:
         """Reports a deleted object or one inside a ParentID cycle; True when it must not be imported."""
         if self.tree.in_cycle(obj):
             self.hold(obj, "ParentID", "its ParentIDs form a cycle, so its folder cannot be found", "parent-cycle")
+            return True
+        if self.tree.too_deep(obj):
+            self.hold(obj, "ParentID", f"its folders are nested deeper than {MAX_FOLDER_DEPTH} levels", "too-deep")
             return True
         if self.tree.trashed(obj):
             self.note("info", "in-trash", "in the Trash (deleted in Royal TS); not imported", obj)

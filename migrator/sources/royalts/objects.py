@@ -75,7 +75,7 @@ DYNAMIC_FOLDER = "RoyalDynamicFolder"
 CONTAINERS = frozenset({FOLDER, DYNAMIC_FOLDER})
 
 _EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
-_INT = re.compile(r"\s*([+-]?)0*(\d{1,18})\s*")  # more digits are no int (and int() refuses 4,300+)
+_INT = re.compile(r"\s*([+-]?)0*([0-9]{1,18})\s*")  # more digits are no int (and int() refuses 4,300+)
 
 
 @dataclass(eq=False, slots=True)

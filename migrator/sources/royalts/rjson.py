@@ -27,10 +27,13 @@ from json import decoder, scanner
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic
+from migrator.sources.limits import MAX_FOLDER_DEPTH
 from migrator.sources.royalts import objects as o
 from migrator.sources.royalts.objects import RoyalObject, norm_id
 
-_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=\s*[\]}])', re.DOTALL)
+#: A string (an unterminated one runs to the end: retrying from inside it made ``'"\\' * n`` quadratic),
+#: or a comma before a closing bracket.
+_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|,(?=\s*[\]}])', re.DOTALL)
 
 #: rJSON type -> the object model's type; other connection types keep their rJSON name.
 TYPES = {
@@ -134,7 +137,8 @@ class _Reader:
         self._fields(obj, low, props)
         self.out.append(obj)
         path = props.get("path")
-        segments = _segments(path) if isinstance(path, str) else None
+        # deeper than the cap, the tree holds the object: the rest of a hostile Path costs nothing
+        segments = _segments(path)[: MAX_FOLDER_DEPTH + 1] if isinstance(path, str) else None
         here = (*names, obj.name) if segments is None else (*segments, obj.name)
         if low == "folder":
             self.folder_paths.setdefault(here, obj.oid)

@@ -14,15 +14,9 @@ from pathlib import Path
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
-from migrator.sources import safexml
-from migrator.sources.base import FileSource
+from migrator.sources.base import FileSource, strip_bom
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.royalts.credentials import DocumentSecrets
-from migrator.sources.royalts.document import ROOT, read_document
-from migrator.sources.royalts.hosts import HostMapper
-from migrator.sources.royalts.objects import CREDENTIAL, DOCUMENT, ENCRYPTED, FOLDER, GATEWAY, SSH
-from migrator.sources.royalts.rjson import read_rjson
-from migrator.sources.royalts.tree import Tree
+from migrator.sources.royalts import ROOT
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
 
 SUFFIXES = (".rtsz", ".rtsx")
@@ -43,7 +37,7 @@ class RoyalTsSource(FileSource):
     def detect(cls, path: Path, head: bytes) -> int:
         if path.is_dir():
             return 0
-        sniff = safexml.strip_bom(head)
+        sniff = strip_bom(head)
         if sniff.startswith(b"<") and f"<{ROOT}".encode() in head:
             return 95
         suffix = path.suffix.lower()
@@ -70,11 +64,19 @@ class RoyalTsSource(FileSource):
         return path.as_posix()
 
     def read(self) -> SourceResult:
+        # the readers are imported here, so detecting other formats stays cheap
+        from migrator.sources.royalts.credentials import DocumentSecrets
+        from migrator.sources.royalts.document import read_document
+        from migrator.sources.royalts.hosts import HostMapper
+        from migrator.sources.royalts.objects import CREDENTIAL, DOCUMENT, ENCRYPTED, FOLDER, GATEWAY, SSH
+        from migrator.sources.royalts.rjson import read_rjson
+        from migrator.sources.royalts.tree import Tree
+
         shown = self.display_path
         data = read_source_bytes(self.path, shown)
         diagnostics: list[Diagnostic] = []
         partial = False
-        if self.path.suffix.lower() == ".rjson" or safexml.strip_bom(data).startswith((b"{", b"[")):
+        if self.path.suffix.lower() == ".rjson" or strip_bom(data).startswith((b"{", b"[")):
             if getattr(self.options, "password_file", None) is not None:
                 raise ConfigError(
                     f"{shown}: password_file does not apply: an rJSON document holds its passwords as plain text"

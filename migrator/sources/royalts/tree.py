@@ -4,6 +4,8 @@
 folder: it holds credential and gateway settings that connections inherit. Objects below the
 ``RoyalTrash`` are deleted. Every walk up the tree is memoised per object, so a hostile document of
 thousands of nested folders costs linear time, and a ``ParentID`` cycle is found instead of followed.
+Folder paths stop at ``MAX_FOLDER_DEPTH``: each folder keeps its path, so a chain of 100,000 folders
+would otherwise need gigabytes; an object deeper than that is not imported (``too_deep``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from migrator.names import name_key
+from migrator.sources.limits import MAX_FOLDER_DEPTH
 from migrator.sources.royalts import objects as o
 from migrator.sources.royalts.objects import RoyalObject
 
 _CYCLE = object()
+_TOO_DEEP = object()
 
 
 class Tree:
@@ -74,15 +78,22 @@ class Tree:
         return value
 
     def in_cycle(self, obj: RoyalObject) -> bool:
-        return self.folder_path(obj) is None
+        return self._folders(obj) is _CYCLE
+
+    def too_deep(self, obj: RoyalObject) -> bool:
+        """Whether ``obj`` sits in more than ``MAX_FOLDER_DEPTH`` nested folders."""
+        return self._folders(obj) is _TOO_DEEP
 
     def folder_path(self, obj: RoyalObject) -> list[str] | None:
-        """Names of the folders above ``obj``, top first; None when its ``ParentID``s form a cycle."""
+        """Names of the folders above ``obj``, top first; None for a ``ParentID`` cycle or too deep a path."""
+        value = self._folders(obj)
+        return None if value is _CYCLE or value is _TOO_DEEP else list(value)
+
+    def _folders(self, obj: RoyalObject):
         parent = self.parent(obj)
         if parent is None:
             return []
-        value = self._walk(parent, self._path, lambda x: _own(x, []), lambda x, above: _own(x, above))
-        return None if value is _CYCLE else list(value)
+        return self._walk(parent, self._path, lambda x: _own(x, []), _own)
 
     def trashed(self, obj: RoyalObject) -> bool:
         value = self._walk(obj, self._trashed, lambda x: x.type == o.TRASH, lambda x, above: above or x.type == o.TRASH)
@@ -115,7 +126,9 @@ class Tree:
         return self._credentials["exact"].get(name, []), self._credentials["folded"].get(name_key(name), [])
 
 
-def _own(obj: RoyalObject, above: list[str]) -> list[str]:
-    if obj.type in o.CONTAINERS:
-        return [*above, obj.name or "(unnamed folder)"]
-    return above
+def _own(obj: RoyalObject, above):
+    if above is _TOO_DEEP or obj.type not in o.CONTAINERS:
+        return above
+    if len(above) >= MAX_FOLDER_DEPTH:
+        return _TOO_DEEP
+    return [*above, obj.name or "(unnamed folder)"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from migrator.escape import clipped
 from migrator.sources.securecrt.layout import Configuration
 from migrator.sources.securecrt.settings import RawSession, Setting
 
@@ -212,14 +213,14 @@ class FieldReader:
         return self._usable_path(setting.value.strip(), f"{prefix}Use Global Public Key", "global public key")
 
     def _usable_path(self, path: str, name: str, what: str) -> str | None:
-        variable = _VARIABLE.search(path)
+        variable = _VARIABLE.search(path, 0, path.rfind("}") + 1)  # linear: no start after the last "}" can match
         if variable is None:
             return path
         self._note(
             "warning",
             "unresolved-path",
-            f"the {what} {path!r} uses {variable.group(0)}, a folder SecureCRT resolves on its own machine; "
-            "not imported, give the host its key in XPipe",
+            f"the {what} {clipped(path, 200)!r} uses {clipped(variable.group(0))}, a folder SecureCRT resolves on its "
+            "own machine; not imported, give the host its key in XPipe",
             name,
         )
         return None

@@ -19,21 +19,12 @@ from pathlib import Path
 from migrator.errors import InputError
 from migrator.model import Diagnostic
 from migrator.sources.limits import MAX_SESSION_FILES, read_source_bytes
+from migrator.sources.securecrt import sessions_folder
 from migrator.sources.securecrt.layout import TEMPLATES, Configuration
 from migrator.sources.securecrt.settings import IniParser, RawSession, decode_text, split_lines
 
 FOLDER_DATA = "__folderdata__.ini"
 _GLOBAL_FILES = {"global": "Global.ini", "ssh2": "SSH2.ini"}
-
-
-def sessions_folder(path: Path) -> tuple[Path, Path | None] | None:
-    """``(Sessions folder, Config folder or None)`` for a path naming either; None for neither."""
-    if path.name.casefold() == "sessions" and path.is_dir():
-        return path, None
-    for child in (path / "Sessions", path / "sessions"):
-        if child.is_dir():
-            return child, path
-    return None
 
 
 class FolderReader:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from migrator.sources.secrets import SourceSecret, wrong_secret
+from migrator.sources.secrets import KdfBudget, SourceSecret, wrong_secret
 from migrator.sources.securecrt import bcrypt_pbkdf
 from migrator.sources.securecrt.crypto import (
     ChecksumMismatch,
@@ -27,6 +27,10 @@ SECRET_NAME = "configuration passphrase"
 #: Distinct salts one read derives in pure Python (several seconds each). SecureCRT writes one salt per
 #: configuration; a file with more is unusual, and past this cap a crafted one would run for hours.
 MAX_PURE_SALTS = 16
+#: Distinct salts one read derives at all (compiled ``bcrypt.kdf``: 0.05-0.2 s each, so a few minutes):
+#: far above the one salt per configuration SecureCRT writes, while a crafted file of 100,000 session
+#: files with a salt each cannot run for hours.
+MAX_SALTS = 2048
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class Unlocker:
         self.shown = shown
         self.pure_derivations = 0
         self._pure_salts: set[bytes] = set()
+        self._salts: set[bytes] = set()
+        self._budget = KdfBudget(MAX_SALTS)
 
     def unlock(
         self, values: list[StoredSecret], verifier: StoredSecret | None
@@ -73,11 +79,12 @@ class Unlocker:
                     continue
                 check_v2(secret.value)
                 if not self._may_derive(v2_salt(secret.value)):
+                    cap = MAX_SALTS if self.passphrase else MAX_PURE_SALTS
                     failures.append(
                         Failure(
                             secret,
                             f"the value needs one more slow key derivation, and this configuration already "
-                            f"needed {MAX_PURE_SALTS} (one per salt; SecureCRT uses one salt per configuration)",
+                            f"needed {cap} (one per salt; SecureCRT uses one salt per configuration)",
                         )
                     )
                     continue
@@ -101,12 +108,16 @@ class Unlocker:
         return plain, failures, notes
 
     def _may_derive(self, salt: bytes | None) -> bool:
-        """False when the value would need a pure-Python derivation past ``MAX_PURE_SALTS``."""
-        if salt is None or self.passphrase or salt in self._pure_salts:
+        """False when the value would need a derivation past ``MAX_SALTS`` (pure Python: ``MAX_PURE_SALTS``)."""
+        if salt is None or salt in self._salts:
             return True
-        if len(self._pure_salts) >= MAX_PURE_SALTS:
+        if not self.passphrase and len(self._pure_salts) >= MAX_PURE_SALTS:
             return False
-        self._pure_salts.add(salt)
+        if not self._budget.spend():
+            return False
+        self._salts.add(salt)
+        if not self.passphrase:
+            self._pure_salts.add(salt)
         return True
 
     def _verify(self, verifier: StoredSecret | None, notes: list[str]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr, ValidationError
 
@@ -19,13 +20,13 @@ from migrator.model import Credentials, Diagnostic, Host, SourceResult
 from migrator.sources.base import FileSource, TextCodec
 from migrator.sources.limits import open_source_file, read_source_bytes
 from migrator.sources.secrets import SecretOptions, source_secret
-from migrator.sources.securecrt.fields import FieldReader, Problem, SessionFields, as_number
-from migrator.sources.securecrt.folder import FolderReader, sessions_folder
-from migrator.sources.securecrt.jumps import resolve_jumps
-from migrator.sources.securecrt.layout import Configuration
-from migrator.sources.securecrt.passwords import StoredSecret, Unlocker
-from migrator.sources.securecrt.settings import RawSession
-from migrator.sources.securecrt.xml_export import XmlExportReader
+from migrator.sources.securecrt import sessions_folder
+
+if TYPE_CHECKING:  # the readers are imported when a configuration is read, so detecting other formats stays cheap
+    from migrator.sources.securecrt.fields import SessionFields
+    from migrator.sources.securecrt.layout import Configuration
+    from migrator.sources.securecrt.passwords import StoredSecret
+    from migrator.sources.securecrt.settings import RawSession
 
 _FIELD_NAMES = {"address": "Hostname", "port": "Port", "user": "Username", "name": "session name"}
 
@@ -79,6 +80,8 @@ class SecureCrtSource(FileSource):
     # ---- reading ------------------------------------------------------------------------------
 
     def read(self) -> SourceResult:
+        from migrator.sources.securecrt.jumps import resolve_jumps
+
         self._diags = []
         config = self._configuration()
         self._diags.extend(config.diagnostics)
@@ -128,6 +131,9 @@ class SecureCrtSource(FileSource):
         )
 
     def _configuration(self) -> Configuration:
+        from migrator.sources.securecrt.folder import FolderReader
+        from migrator.sources.securecrt.xml_export import XmlExportReader
+
         if self.path.is_dir():
             return FolderReader(self.path, self.display_path, self.options.codepage).read()
         data = read_source_bytes(self.path, self.display_path)
@@ -144,6 +150,8 @@ class SecureCrtSource(FileSource):
         return keys
 
     def _fields(self, s: RawSession, config: Configuration, key: str, held: set[str]) -> SessionFields | None:
+        from migrator.sources.securecrt.fields import FieldReader, Problem, as_number
+
         reader = FieldReader(s, config)
         protocol = reader.protocol()
         where = f" in folder {'/'.join(s.folder)!r}" if s.folder else ""
@@ -191,6 +199,8 @@ class SecureCrtSource(FileSource):
         return result
 
     def _passwords(self, candidates, config: Configuration, keys, held: set[str]) -> dict[str, str]:
+        from migrator.sources.securecrt.passwords import Unlocker
+
         values: list[StoredSecret] = []
         for s, _ in candidates:
             secret = self._stored_password(s, keys[id(s)])
@@ -223,6 +233,9 @@ class SecureCrtSource(FileSource):
         return plain
 
     def _stored_password(self, s: RawSession, key: str) -> StoredSecret | None:
+        from migrator.sources.securecrt.fields import as_number
+        from migrator.sources.securecrt.passwords import StoredSecret
+
         for name in ("Password V2", "Password"):
             setting = s.get(name)
             if setting is None or setting.kind != "S" or not str(setting.value or "").strip():
@@ -244,6 +257,8 @@ class SecureCrtSource(FileSource):
 
     @staticmethod
     def _verifier(config: Configuration) -> StoredSecret | None:
+        from migrator.sources.securecrt.passwords import StoredSecret
+
         for section, name in (("security", "Passphrase"), ("global", "Config Passphrase")):
             setting = config.global_setting(section, name)
             if setting is not None and isinstance(setting.value, str) and setting.value.strip():

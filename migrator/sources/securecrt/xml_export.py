@@ -16,11 +16,12 @@ from xml.parsers import expat
 
 from migrator.errors import InputError
 from migrator.model import Diagnostic
+from migrator.sources import safexml
 from migrator.sources.securecrt.layout import TEMPLATES, Configuration
 from migrator.sources.securecrt.settings import RawSession, Setting
 
 _VALUE_TAGS = {"string": "S", "dword": "D", "array": "Z", "binary": "B"}
-_DECIMAL = re.compile(r"\s*(-?\d{1,10})\s*")
+_DECIMAL = re.compile(r"\s*(-?[0-9]{1,10})\s*")
 _MAX_DEPTH = 200
 
 
@@ -145,6 +146,8 @@ class XmlExportReader:
             parser.Parse(self.data, True)
         except _Refused as exc:
             raise InputError(_refusal(self.shown, str(exc))) from None
+        except safexml.ENCODING_ERRORS:
+            raise InputError(f"{self.shown}: {safexml.BAD_ENCODING}; nothing imported") from None
         except expat.ExpatError as exc:
             if self._root is None:
                 raise InputError(

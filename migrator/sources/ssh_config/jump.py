@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from migrator.model import JumpHop, validate_address
 from migrator.redact import show_command
+from migrator.sources.limits import MAX_JUMP_HOPS
 from migrator.sources.ssh_config.lexer import a2port, ascii_lower
 from migrator.sources.ssh_config.tokens import TokenError, percent_expand
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from migrator.sources.ssh_config.resolver import SshConfig
     from migrator.sources.ssh_config.tree import Resolution
 
-MAX_JUMP_DEPTH = 32
+MAX_JUMP_DEPTH = MAX_JUMP_HOPS
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import re
 import socket
 from functools import lru_cache
 
+from migrator.sources.numbers import whole_number
+
 WHITESPACE = " \t\r\n"
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -155,7 +157,7 @@ def _strtonum(s: str, lo: int, hi: int) -> int | None:
     m = _NUMBER.fullmatch(s)
     if not m:
         return None
-    value = int(m.group(1))
+    value = whole_number(m.group(1))
     return value if lo <= value <= hi else None
 
 
@@ -169,6 +171,8 @@ def a2port(s: str) -> int:
         return value
     if not s:
         return -1
+    if "\0" in s or len(s) > 255:  # getservbyname raises ValueError on a NUL; no service name is that long
+        return -1
     try:
         return socket.getservbyname(s, "tcp")
     except (OSError, UnicodeError):
@@ -180,5 +184,5 @@ def convtime(s: str) -> int:
     if not s or not re.fullmatch(r"(?:[0-9]+[sSmMhHdDwW]?)+", s):
         return -1
     scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    total = sum(int(n) * scale[u.lower()] for n, u in re.findall(r"([0-9]+)([sSmMhHdDwW]?)", s))
+    total = sum(whole_number(n) * scale[u.lower()] for n, u in re.findall(r"([0-9]+)([sSmMhHdDwW]?)", s))
     return total if total <= 2**31 - 1 else -1

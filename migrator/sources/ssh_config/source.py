@@ -27,11 +27,8 @@ from migrator.errors import InputError
 from migrator.model import Credentials, Host, JumpHop, SourceResult, validate_address
 from migrator.redact import show_command
 from migrator.sources.base import FileSource, SourceOptions
-from migrator.sources.ssh_config.keywords import KEYWORDS
-from migrator.sources.ssh_config.lexer import ascii_lower, match_pattern
-from migrator.sources.ssh_config.tokens import TokenError, expand_path
 
-if TYPE_CHECKING:  # the resolver is imported by a read, not by detection
+if TYPE_CHECKING:  # the readers are imported by a read, not by detection
     from migrator.sources.ssh_config.resolver import SshConfig
     from migrator.sources.ssh_config.tree import Directive, Resolution
 
@@ -96,6 +93,9 @@ class SshConfigSource(FileSource):
             return 0
         if path.is_dir():
             return 60 if (path / "config").is_file() else 0
+        from migrator.sources.ssh_config.keywords import KEYWORDS  # only for a file no other format's suffix names
+        from migrator.sources.ssh_config.lexer import ascii_lower
+
         named = name in ("config", "ssh_config") or name.endswith((".ssh_config", ".conf"))
         codec = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
         text = head.decode(codec, errors="replace").lstrip("\ufeff")
@@ -333,6 +333,8 @@ class SshConfigSource(FileSource):
         paths = host.credentials.key_files
         if not any("%" in p or "${" in p for p in paths):
             return host
+        from migrator.sources.ssh_config.tokens import TokenError, expand_path
+
         expanded = []
         for path in paths:
             if "%" not in path and "${" not in path:
@@ -383,6 +385,8 @@ def _unusable_reason(alias: str) -> str | None:
 
 
 def _dead_reason(cfg: SshConfig, alias: str) -> str:
+    from migrator.sources.ssh_config.lexer import match_pattern
+
     lines = cfg.host_lines_naming(alias)
     if any(
         ("!" + alias) in d.args or any(p.startswith("!") and match_pattern(alias, p[1:]) for p in d.args) for d in lines

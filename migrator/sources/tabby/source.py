@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -19,11 +20,11 @@ from migrator.errors import InputError
 from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult
 from migrator.sources.base import FileSource
 from migrator.sources.limits import read_source_bytes
+from migrator.sources.numbers import whole_number
 from migrator.sources.secrets import SecretOptions, source_secret, wrong_secret
-from migrator.sources.tabby.config import effective, group_path, migrate_connections, ssh_defaults
-from migrator.sources.tabby.profiles import Entry, credentials, proxies, ssh_options, text_field
-from migrator.sources.tabby.vault import VaultFormatError, WrongPassphrase, open_vault
-from migrator.sources.tabby.yaml_js import parse_js_yaml
+
+if TYPE_CHECKING:  # the readers are imported when a config is read, so detecting other formats stays cheap
+    from migrator.sources.tabby.profiles import Entry
 
 #: the ids of the profiles Tabby makes itself from ~/.ssh/config and ssh-profiles.yaml
 BUILTIN_PREFIXES = ("openssh-config:", "file-config:")
@@ -65,6 +66,8 @@ class TabbySource(FileSource):
         return 0
 
     def read(self) -> SourceResult:
+        from migrator.sources.tabby.config import migrate_connections
+
         self._diags: list[Diagnostic] = []
         self._partial = False
         self.inputs = []
@@ -97,6 +100,9 @@ class TabbySource(FileSource):
     # ---- the file, the vault ------------------------------------------------------------------
 
     def _config(self) -> dict:
+        from migrator.sources.tabby.vault import VaultFormatError, WrongPassphrase, open_vault
+        from migrator.sources.tabby.yaml_js import parse_js_yaml
+
         data = read_source_bytes(self.path, self.display_path)
         if data.startswith(codecs.BOM_UTF8):
             data = data[3:]
@@ -149,6 +155,9 @@ class TabbySource(FileSource):
     # ---- profiles ------------------------------------------------------------------------------
 
     def _entries(self, raw_profiles, config: dict, groups: dict) -> list[Entry]:
+        from migrator.sources.tabby.config import effective, group_path, ssh_defaults
+        from migrator.sources.tabby.profiles import Entry, text_field
+
         out: list[Entry] = []
         counts: dict[str, int] = {}
         fallback = getattr(config, "lines", {}).get("profiles")  # a list item has no line of its own
@@ -193,6 +202,15 @@ class TabbySource(FileSource):
             entry.options = effective(raw, defaults)["options"]
             if not isinstance(raw.get("options", {}), dict):
                 entry.problem("error", "invalid-value", "not imported: options is not a mapping", "options")
+            unreadable = _unreadable({**raw, "options": entry.options})
+            if unreadable is not None:
+                where, reason = unreadable
+                entry.problem(
+                    "error",
+                    "unreadable-value",
+                    f"not imported: {where} is a value this reader does not take ({reason})",
+                    where,
+                )
             out.append(entry)
         return out
 
@@ -218,6 +236,8 @@ class TabbySource(FileSource):
         return data
 
     def _host_fields(self, e: Entry, vault, agent_type) -> dict | None:
+        from migrator.sources.tabby.profiles import credentials, proxies, ssh_options, text_field
+
         if any(level == "error" for level, *_ in e.problems):
             return None
         o = e.options
@@ -228,8 +248,8 @@ class TabbySource(FileSource):
         port = o.get("port")
         if port is None:
             port = 22
-        if isinstance(port, str) and port.strip().isdigit():
-            port = int(port)
+        if isinstance(port, str) and port.strip().isascii() and port.strip().isdigit():
+            port = whole_number(port)
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
             e.problem("error", "invalid-port", "not imported: the port is not a number from 1 to 65535", "options.port")
             return None
@@ -249,6 +269,8 @@ class TabbySource(FileSource):
 
     def _jumps(self, ssh: list[Entry], fields: dict, held: set[str], by_id: dict, by_name: dict) -> list[Host]:
         """Resolve every jump chain by id; loops, missing ids and unimportable hops hold the profile."""
+        from migrator.sources.tabby.profiles import Entry
+
         by_key = {e.key: e for e in ssh}
         target: dict[str, Entry | str] = {}
         for e in ssh:
@@ -338,6 +360,22 @@ class TabbySource(FileSource):
 
 def _list(value) -> list:
     return value if isinstance(value, list) else []
+
+
+def _unreadable(profile: dict) -> tuple[str, str] | None:
+    """The first field of ``profile`` (dotted path) holding a value the YAML reader could not take, and why."""
+    from migrator.sources.ansible.yaml_scalars import Unsupported
+
+    stack: list[tuple[str, object]] = [(str(k), v) for k, v in reversed(profile.items())]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, Unsupported):
+            return where[:200], value.reason
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
 
 
 def _line(raw) -> int | None:

@@ -19,6 +19,7 @@ import math
 import re
 
 from migrator.sources.ansible.yaml_subset import Dialect, parse_yaml
+from migrator.sources.numbers import whole_number
 
 _NULL = frozenset({"~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -62,8 +63,8 @@ def _to_int(data: str) -> int:
     sign = -1 if value[:1] == "-" else 1
     value = value.lstrip("+-")
     if value[:2] in ("0b", "0x", "0o"):
-        return sign * int(value[2:], {"b": 2, "x": 16, "o": 8}[value[1]])
-    return sign * int(value, 10)
+        return sign * whole_number(value[2:], {"b": 2, "x": 16, "o": 8}[value[1]])
+    return sign * whole_number(value)
 
 
 def _to_float(data: str) -> float:

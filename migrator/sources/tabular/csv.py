@@ -16,13 +16,15 @@ import codecs
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import ConfigError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources.base import FileSource, SourceOptions, TextCodec
 from migrator.sources.limits import MAX_CSV_CELL, MAX_LINES, read_source_bytes, size_text, too_large
-from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
-from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
+
+if TYPE_CHECKING:  # the table readers are imported when a file is read, so detecting formats stays cheap
+    from migrator.sources.tabular.table import Table
 
 DELIMITERS = (",", ";", "\t", "|")
 #: A record spanning more physical lines than this probably has an unclosed quote.
@@ -199,6 +201,9 @@ class CsvSource(FileSource):
     partial = False
 
     def _load(self) -> tuple[list[Table], list[Diagnostic], dict]:
+        from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
+        from migrator.sources.tabular.table import RawRow, RejectFormat, Table
+
         data = read_source_bytes(self.path, self.display_path)
         diags: list[Diagnostic] = []
         text, encoding, warning = decode(data, self.options.encoding)
@@ -277,6 +282,8 @@ class CsvSource(FileSource):
         return [table], diags, facts
 
     def read(self) -> SourceResult:
+        from migrator.sources.tabular.table import map_tables
+
         tables, diags, _ = self.load()
         result = map_tables(self, tables)
         result.diagnostics[:0] = diags

@@ -19,9 +19,9 @@ import datetime as dt
 import io
 import posixpath
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrator.errors import ConfigError, InputError
 from migrator.model import Diagnostic, SourceResult
@@ -34,8 +34,11 @@ from migrator.sources.limits import (
     size_text,
     too_large,
 )
-from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header, profiles_for
-from migrator.sources.tabular.table import RawRow, RejectFormat, Table, map_tables
+
+if TYPE_CHECKING:  # the table readers and zipfile are imported when a workbook is read, not when formats are detected
+    import zipfile
+
+    from migrator.sources.tabular.table import Table
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -281,6 +284,7 @@ class ExcelSource(FileSource):
         return 0
 
     def _open(self):
+        import zipfile
         from xml.etree import ElementTree
 
         import openpyxl
@@ -312,6 +316,8 @@ class ExcelSource(FileSource):
             archive.close()
 
     def _load(self, archive, parts, wb) -> tuple[list[Table], list[Diagnostic], dict]:
+        from migrator.sources.tabular.headers import profiles_for
+
         diags: list[Diagnostic] = []
         self._cells = 0
         include_hidden = self.options.include_hidden
@@ -396,6 +402,9 @@ class ExcelSource(FileSource):
             yield r, values, notes
 
     def _sheet_table(self, ws, name, facts, profiles, forced, include_hidden, diags, unmatched) -> Table | None:
+        from migrator.sources.tabular.headers import HEADER_SCAN_ROWS, choose_header
+        from migrator.sources.tabular.table import RawRow, RejectFormat, Table
+
         rows = [(r, v, n) for r, v, n in self._sheet_rows(ws, facts) if any(x.strip() for x in v)]
         if not rows:
             diags.append(self.diag("info", "empty-sheet", f"sheet {name!r} is empty"))
@@ -455,6 +464,8 @@ class ExcelSource(FileSource):
         return Table(section=name, header_line=header_row, detection=detection, rows=data, reject_format=fmt)
 
     def read(self) -> SourceResult:
+        from migrator.sources.tabular.table import map_tables
+
         tables, diags, _ = self.load()
         result = map_tables(self, tables)
         result.diagnostics[:0] = diags

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -17,6 +16,7 @@ from migrator.sources.tabular.profiles import (
     FieldSpec,
     normalise_value,
 )
+from migrator.userpath import expand_home
 
 if TYPE_CHECKING:
     from migrator.sources.tabular.table import RawRow, Table
@@ -477,7 +477,7 @@ class RowDrafter:
                 )
             )
             return item
-        path = Path(item).expanduser()
+        path = expand_home(item)
         if not path.is_absolute():
             path = (self.base_dir / path).resolve()
         if not path.is_file():

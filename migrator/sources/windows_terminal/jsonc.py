@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from migrator.sources.numbers import whole_number
+
 MAX_DEPTH = 256
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _WS = " \t\r\n"
 
@@ -88,7 +90,7 @@ class _Parser:
         if m:
             self.i = m.end()
             text = m.group(0)
-            return float(text) if any(ch in text for ch in ".eE") else int(text)
+            return float(text) if any(ch in text for ch in ".eE") else whole_number(text)
         raise JsonError("a value is not JSON", self.line())
 
     def obj(self, depth: int) -> JObject:

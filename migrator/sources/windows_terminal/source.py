@@ -24,6 +24,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -31,10 +32,10 @@ from migrator.errors import InputError
 from migrator.model import Credentials, Host, JumpHop, SourceResult, validate_address
 from migrator.sources.base import FileSource, SourceOptions
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.openssh_args import SshCommand, SshCommandError, parse_ssh_command
-from migrator.sources.ssh_config.jump import parse_hop
-from migrator.sources.windows_terminal.cmdline import command_line_to_argv, env_references, is_ssh, program_name
-from migrator.sources.windows_terminal.jsonc import JObject, JsonError, parse
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.openssh_args import SshCommand
+    from migrator.sources.windows_terminal.jsonc import JObject
 
 DEFAULT_COMMANDLINE = "%SystemRoot%\\System32\\cmd.exe"
 PROFILE_NAMESPACE = uuid.UUID("f65ddb7e-706b-4499-8a50-40313caf510a")
@@ -42,7 +43,8 @@ SSH_GENERATOR = "Windows.Terminal.SSH"
 _GUID = re.compile(r"\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?")
 _SHELLS = {"wsl.exe", "wsl", "cmd.exe", "cmd", "powershell.exe", "powershell", "pwsh.exe", "pwsh", "bash.exe", "bash"}
 _MAX_NAMES = 10
-_UNQUOTED_SSH_PATH = re.compile(r'[^"\s][^"]*? [^"]*?[\\/]ssh(?:\.exe)?(?:[ \t]|$)', re.IGNORECASE)
+#: The end of a path to ssh(.exe): what ``unquoted_ssh_path`` looks for after a space.
+_SSH_TAIL = re.compile(r"[\\/]ssh(?:\.exe)?(?:[ \t]|$)", re.IGNORECASE)
 
 
 class WindowsTerminalOptions(SourceOptions):
@@ -103,6 +105,8 @@ class WindowsTerminalSource(FileSource):
         return str(path)
 
     def read(self) -> SourceResult:
+        from migrator.sources.windows_terminal.jsonc import JObject, JsonError, parse
+
         data = read_source_bytes(self.path, self.display_path)
         try:
             text = data.decode("utf-8")
@@ -164,6 +168,8 @@ class WindowsTerminalSource(FileSource):
         return result
 
     def _profile(self, profile: JObject, defaults: Mapping, seen, skipped: list[str], generated) -> None:
+        from migrator.sources.windows_terminal.cmdline import command_line_to_argv, is_ssh
+
         result = self._result
         line = profile.line
         name = profile.get("name")
@@ -204,7 +210,7 @@ class WindowsTerminalSource(FileSource):
             return
         argv = command_line_to_argv(commandline.strip())
         if not is_ssh(argv[0]):
-            if _UNQUOTED_SSH_PATH.match(commandline.strip()):
+            if unquoted_ssh_path(commandline.strip()):
                 result.diagnostics.append(
                     self.diag(
                         "error",
@@ -256,6 +262,8 @@ class WindowsTerminalSource(FileSource):
         result.hosts.append(host)
 
     def _not_ssh(self, argv: list[str], name: str, line: int, skipped: list[str]) -> None:
+        from migrator.sources.windows_terminal.cmdline import is_ssh, program_name
+
         via = program_name(argv[0])
         if via in _SHELLS and any(is_ssh(a) for a in argv[1:]):
             self._result.diagnostics.append(
@@ -273,6 +281,9 @@ class WindowsTerminalSource(FileSource):
         skipped.append(name)
 
     def _host(self, key: str, name: str, args: list[str], line: int) -> Host | None:
+        from migrator.sources.openssh_args import SshCommandError, parse_ssh_command
+        from migrator.sources.windows_terminal.cmdline import env_references
+
         diag = self._result.diagnostics
         try:
             cmd = parse_ssh_command(args)
@@ -335,6 +346,9 @@ class _ProfileError(Exception):
 def _hops(cmd: SshCommand) -> list[JumpHop]:
     if cmd.jump is None or cmd.jump.none or cmd.jump.last is None:
         return []
+    from migrator.sources.ssh_config.jump import parse_hop
+    from migrator.sources.windows_terminal.cmdline import env_references
+
     specs = [parse_hop(t) for t in cmd.jump.extra.split(",")] if cmd.jump.extra is not None else []
     specs.append(cmd.jump.last)
     hops = []
@@ -346,3 +360,20 @@ def _hops(cmd: SshCommand) -> list[JumpHop]:
         except ValueError:
             raise _ProfileError("bad-jump", "not imported: a jump host is not a valid host name or address") from None
     return hops
+
+
+def unquoted_ssh_path(text: str) -> bool:
+    """Whether ``text`` starts with an unquoted path to ssh(.exe) that has a space in it
+    (``C:\\Program Files\\OpenSSH\\ssh.exe host``): the first character is no quote or blank, no ``"``
+    comes before the path's end, and a space comes before ``\\ssh``. The regular expression it
+    replaces (two lazy runs around the space) was quadratic: 400 KB of ``"a "`` took ten minutes.
+    """
+    if not text or text[0] == '"' or text[0].isspace():
+        return False
+    quote = text.find('"')
+    limit = len(text) if quote == -1 else quote
+    space = text.find(" ", 1, limit)
+    if space == -1:
+        return False
+    tail = _SSH_TAIL.search(text, space + 1)
+    return tail is not None and tail.start() < limit

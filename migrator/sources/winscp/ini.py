@@ -30,25 +30,6 @@ class Section:
         return self.values.get(name.casefold())
 
 
-def decode_file(data: bytes, codepage: str) -> tuple[str, str | None]:
-    """The file's text and a warning: a BOM decides; otherwise UTF-8 if valid, else the code page."""
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            body = data[len(bom) :]
-            try:
-                return body.decode(encoding), None
-            except UnicodeDecodeError as exc:
-                return body.decode(encoding, errors="replace"), f"bytes at offset {exc.start} are not valid {encoding}"
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return data.decode(codepage, errors="replace"), f"the file is not UTF-8; it was read as {codepage}"
-
-
 def parse_sections(text: str) -> tuple[list[Section], list[int]]:
     """The sections in file order and the line numbers that are neither a section nor ``Name=Value``."""
     sections: list[Section] = []

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migrator.errors import ConfigError
-from migrator.sources.secrets import SourceSecret, wrong_secret
+from migrator.sources.secrets import KdfBudget, SourceSecret, wrong_secret
 from migrator.sources.winscp.crypto import (
+    KDF_ITERATIONS,
     CorruptValue,
     MacMismatch,
     decrypt_master,
@@ -76,6 +77,7 @@ def unlock(
     out: dict[StoredPassword, Outcome] = {}
     mismatched: list[StoredPassword] = []
     opened = 0
+    budget = KdfBudget()  # every master-password value has its own salt: one PBKDF2 each
     for v in values:
         if v.plain:
             out[v] = Outcome(password=v.value)
@@ -83,6 +85,9 @@ def unlock(
         try:
             if v.needs_master:
                 master_blob(v.value)
+                if not budget.spend(KDF_ITERATIONS):
+                    out[v] = Outcome(error=budget.refusal())
+                    continue
                 out[v] = Outcome(password=decrypt_master(v.value, secret.value))  # type: ignore[union-attr]
                 opened += 1
                 continue

@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from migrator.sources.numbers import whole_number
 from migrator.sources.winscp.ini import Section, unmunge
 
 FS_PROTOCOLS = {0: "SCP", 1: "SFTP (SCP fallback)", 2: "SFTP", 5: "FTP", 6: "WebDAV", 7: "S3"}
 SSH_PROTOCOLS = (0, 1, 2)
 PROXY_METHODS = {"none": 0, "socks4": 1, "socks5": 2, "http": 3, "telnet": 4, "cmd": 5}
 _PROXY_NAMES = {1: "SOCKS 4", 2: "SOCKS 5", 3: "HTTP", 4: "Telnet", 5: "local command"}
-_INTEGER = re.compile(r"[-+]?\d+|\$[0-9A-Fa-f]+|0[xX][0-9A-Fa-f]+")
+_INTEGER = re.compile(r"[-+]?[0-9]+|\$[0-9A-Fa-f]+|0[xX][0-9A-Fa-f]+")
 
 
 @dataclass
@@ -53,8 +54,8 @@ class Site:
             return mapping[text.casefold()]
         if _INTEGER.fullmatch(text):
             if text.startswith("$"):
-                return int(text[1:], 16)
-            return int(text, 0) if text[:2].casefold() == "0x" else int(text)
+                return whole_number(text[1:], 16)
+            return whole_number(text[2:], 16) if text[:2].casefold() == "0x" else whole_number(text)
         self.warnings.append((name, f"{name} is not a number; WinSCP uses its default {default}", raw[1]))
         return default
 

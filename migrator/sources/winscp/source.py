@@ -11,6 +11,7 @@ Obfuscated passwords are decoded; master-password encrypted ones need the master
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr, ValidationError
 
@@ -18,9 +19,12 @@ from migrator.model import Credentials, Diagnostic, Host, JumpHop, SourceResult,
 from migrator.sources.base import FileSource, TextCodec
 from migrator.sources.limits import read_source_bytes
 from migrator.sources.secrets import SecretOptions, source_secret
-from migrator.sources.winscp.ini import Section, decode_file, parse_sections, unmunge
-from migrator.sources.winscp.passwords import Outcome, StoredPassword, unlock
-from migrator.sources.winscp.sites import FS_PROTOCOLS, SSH_PROTOCOLS, Site
+from migrator.sources.winscp import decode_file
+
+if TYPE_CHECKING:  # the readers are imported when a file is read, so detecting other formats stays cheap
+    from migrator.sources.winscp.ini import Section
+    from migrator.sources.winscp.passwords import Outcome
+    from migrator.sources.winscp.sites import Site
 
 DEFAULT_SETTINGS = "Default Settings"
 HIDDEN_PREFIX = "_!_"
@@ -74,6 +78,8 @@ class WinScpSource(FileSource):
     # ---- reading ------------------------------------------------------------------------------
 
     def read(self) -> SourceResult:
+        from migrator.sources.winscp.ini import parse_sections
+
         self._diags = []
         codepage = self.options.codepage
         text, warning = decode_file(read_source_bytes(self.path, self.display_path), codepage)
@@ -115,6 +121,9 @@ class WinScpSource(FileSource):
         )
 
     def _sites(self, sections: list[Section], codepage: str) -> list[Site]:
+        from migrator.sources.winscp.ini import unmunge
+        from migrator.sources.winscp.sites import Site
+
         sites = []
         for s in sections:
             if not s.name.casefold().startswith(_SESSIONS):
@@ -157,6 +166,8 @@ class WinScpSource(FileSource):
         return f" in folder {'/'.join(site.folder)!r}" if site.folder else ""
 
     def _is_ssh_site(self, site: Site, key: str, held: set[str]) -> bool:
+        from migrator.sources.winscp.sites import FS_PROTOCOLS, SSH_PROTOCOLS
+
         if site.boolean("IsWorkspace", False):
             self._diag(
                 "info",
@@ -205,6 +216,9 @@ class WinScpSource(FileSource):
     # ---- passwords ----------------------------------------------------------------------------
 
     def _stored(self, site: Site, key: str, plain_name: str, name: str, user_key: tuple[str, str]):
+        from migrator.sources.winscp.ini import unmunge
+        from migrator.sources.winscp.passwords import StoredPassword
+
         encryption_key = "".join(site.user_and_host(*user_key))
         if site.has(plain_name):
             return StoredPassword(key, site.name, plain_name, site.line(plain_name), site.text(plain_name), True, "")
@@ -215,6 +229,8 @@ class WinScpSource(FileSource):
         return StoredPassword(key, site.name, name, raw[1], value, False, encryption_key)
 
     def _passwords(self, ssh: list[Site], keys, sections: list[Section], held: set[str]) -> dict:
+        from migrator.sources.winscp.passwords import unlock
+
         values = []
         for site in ssh:
             key = keys[id(site)]

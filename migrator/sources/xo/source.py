@@ -22,7 +22,7 @@ from migrator.errors import ConfigError, InputError
 from migrator.model import SourceResult
 from migrator.sources.base import Source, SourceOptions
 from migrator.sources.limits import read_source_bytes
-from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
+from migrator.userpath import expand_home
 
 TOKEN_ENV = "XO_TOKEN"
 _TOKEN_REFUSED = (
@@ -94,7 +94,7 @@ class XoOptions(SourceOptions):
 def load_token(options: XoOptions, env=None) -> tuple[str, str]:
     """The token and where it came from (``token_file`` wins over ``XO_TOKEN``). Never shown."""
     if options.token_file is not None:
-        path = options.token_file.expanduser()
+        path = expand_home(options.token_file)
         try:  # a FIFO or device is refused at once instead of blocking; a token is small
             return read_source_bytes(path, f"xo: token_file {path}", limit=64 * 1024).decode("utf-8-sig"), (
                 f"token_file {path}"
@@ -116,7 +116,7 @@ def load_token(options: XoOptions, env=None) -> tuple[str, str]:
 def _verify(options: XoOptions) -> bool | str:
     if options.ca_bundle is None:
         return options.verify
-    path = options.ca_bundle.expanduser()
+    path = expand_home(options.ca_bundle)
     if not path.is_file():
         raise ConfigError(f"xo: ca_bundle {path}: no such file")
     return str(path)
@@ -148,6 +148,8 @@ class XoRead:
 
 def read_xo(url: str, options: XoOptions, env=None) -> XoRead:
     """Read pools and VMs from XO at ``url`` (normalised) and map them to hosts."""
+    from migrator.sources.xo.mapping import POOL_FIELDS, VM_FIELDS, MapOptions, Origin, VmMapper, pool_names
+
     origin = Origin(url)
     token, token_origin = load_token(options, env)
     verify = _verify(options)

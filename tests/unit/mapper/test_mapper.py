@@ -196,3 +196,41 @@ def test_no_keys_and_no_agent_in_the_source_map_to_the_none_key_strategy():
     data = mapped([only]).state.entries[0].data
     assert data["identity"]["identityStore"]["sshIdentity"].strategy == {"type": "otherExternal"}
     assert data["additionalOptions"] == "IdentitiesOnly yes"
+
+
+def _hops(n, prefix="h"):
+    return [JumpHop(host=f"{prefix}{i}.example.net", user="j") for i in range(n)]
+
+
+def test_a_jump_chain_of_the_cap_is_mapped_and_a_longer_one_is_not_imported_without_orphan_hops():
+    from migrator.sources.limits import MAX_JUMP_HOPS
+
+    res = mapped([host("ok", jump=_hops(MAX_JUMP_HOPS)), host("long", jump=_hops(MAX_JUMP_HOPS + 1, "x"))])
+    names = [e.name for e in res.state.entries]
+    assert "ok" in names and "long" not in names
+    assert len([e for e in res.state.entries if e.kind == "hop"]) == MAX_JUMP_HOPS  # none of "long"'s
+    (too_long,) = [d for d in res.diagnostics if d.code == "jump-too-long"]
+    assert too_long.entry == "long" and too_long.field == "jump" and str(MAX_JUMP_HOPS) in too_long.message
+
+
+def test_a_chain_through_inventory_hosts_counts_their_hops_too():
+    """b jumps through a (30 hops of its own): b's own 3 more hops pass the cap, before any is generated."""
+    from migrator.sources.limits import MAX_JUMP_HOPS
+
+    a = host("a", jump=_hops(MAX_JUMP_HOPS - 2))
+    b = host("b", jump=[ref("a"), *_hops(3, "y")])
+    res = mapped([a, b])
+    assert [d.entry for d in res.diagnostics if d.code == "jump-too-long"] == ["b"]
+    assert "b" not in [e.name for e in res.state.entries]
+    assert not [e for e in res.state.entries if e.kind == "hop" and e.name.startswith("y")]
+
+
+def test_thousands_of_hosts_each_jumping_through_the_previous_end_in_diagnostics():
+    """Each host's first hop is resolved before it: 2,000 of them used to recurse 4,000 frames deep."""
+    from migrator.sources.limits import MAX_JUMP_HOPS
+
+    hosts = [host("h0")] + [host(f"h{i}", jump=[ref(f"h{i - 1}")]) for i in range(1, 2000)]
+    res = mapped(list(reversed(hosts)))
+    imported = {e.name for e in res.state.entries}
+    assert {f"h{i}" for i in range(MAX_JUMP_HOPS + 1)} <= imported and "h1999" not in imported
+    assert len([d for d in res.diagnostics if d.code == "jump-too-long"]) >= 1999 - MAX_JUMP_HOPS

@@ -13,7 +13,8 @@ from helpers.records import record_json
 from migrator.errors import ConfigError, InputError
 from migrator.manager import read_sources
 from migrator.sources import detect_format
-from migrator.sources.mobaxterm import MobaXtermSource, unescape
+from migrator.sources.mobaxterm import MobaXtermSource
+from migrator.sources.mobaxterm_fields import unescape
 
 SAMPLES = REPO_ROOT / "samples"
 MAIN = SAMPLES / "mobaxterm.mxtsessions"

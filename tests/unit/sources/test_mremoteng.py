@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from helpers.mremoteng import Node, Style, folder, read, summary, write
 
+from migrator.sources import limits
 from migrator.sources.mremoteng.source import MremotengSource
 
 PW_WEB = "pä ss\"w'ord %20 &amp; <tag> \\ \u00e9\u4e2d\U0001f600"
@@ -355,8 +356,9 @@ def test_nodes_mremoteng_does_not_load_are_reported(tmp_path):
     assert skipped == {"conn/nested", "weird", "<Other>"}
 
 
-def test_very_deep_folders_do_not_exhaust_the_stack(tmp_path):
-    depth = 3000
+def test_inheritance_through_folders_nested_to_the_cap(tmp_path):
+    """Deeper folders are not read (test_mremoteng_attack); a chain to the cap resolves to its top."""
+    depth = limits.MAX_FOLDER_DEPTH
     path = write(tmp_path / "c.xml", [Node("marker", hostname="m.example.net")], Style(version="2.8"))
     opening = "".join(
         f'<Node Name="f{i}" Type="Container" Username="u{i}" Protocol="SSH2" Port="22" InheritUsername="true">'

@@ -453,10 +453,13 @@ def test_every_cut_of_a_document_reads_what_is_before_it_and_is_partial(tmp_path
         assert {h.key for h in result.hosts} <= full
 
 
-def test_many_nested_folders_cost_linear_time(tmp_path):
+def test_credentials_inherit_through_folders_nested_to_the_cap(tmp_path):
+    """Deeper folders hold their entries (test_native_attack, with the linear-cost check)."""
+    from migrator.sources.limits import MAX_FOLDER_DEPTH
+
     doc = gen.RoyalDoc()
     parent = doc.root
-    for i in range(3000):
+    for i in range(MAX_FOLDER_DEPTH):
         parent = doc.folder(
             f"f{i}", parent=parent, CredentialMode=1 if i else 2, CredentialUsername="top" if not i else None
         )
@@ -464,7 +467,7 @@ def test_many_nested_folders_cost_linear_time(tmp_path):
         doc.ssh(f"h{i}", f"h{i}.example.net", parent=parent, CredentialMode=1)
     result = read(tmp_path, doc)
     assert len(result.hosts) == 300 and all(h.user == "top" for h in result.hosts)
-    assert len(result.hosts[0].category) == 3000
+    assert len(result.hosts[0].category) == MAX_FOLDER_DEPTH
 
 
 def test_unparsed_values_are_never_echoed(tmp_path):
