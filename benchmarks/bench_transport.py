@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import json
 import os
 import platform
@@ -100,25 +101,69 @@ class Daemon:
         self.process.stdin.flush()
         return json.loads(self.process.stdout.readline())
 
+    def idle(self, start: float, end: float) -> dict:
+        self.process.stdin.write(f"idle {start!r} {end!r}\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
     def stop(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=30)
 
 
 def serve(port: int, auth: str, latency_ms: float, transport: str) -> None:
-    """The daemon process: a simulator, answering ``stats`` lines on stdin until stdin closes."""
+    """The daemon process: a simulator, answering ``stats`` lines on stdin until stdin closes, and
+    ``idle A B`` lines: where the storage lock sat idle between monotonic times A and B (``idle``)."""
     from migrator.simulator import Simulator
 
     with Simulator("23.8", port=port, auth_file=auth, latency_ms=latency_ms, transport=transport) as sim:
+        holds: list[tuple[float, float]] = []
+        locked = sim._locked  # runs while the storage lock is held: when each hold began and ended
+
+        def timed(endpoint, raw):
+            began = time.monotonic()
+            try:
+                return locked(endpoint, raw)
+            finally:
+                holds.append((began, time.monotonic()))
+
+        sim._locked = timed
         print("listening", flush=True)
         for line in sys.stdin:
-            if line.strip() == "stats":
+            words = line.split()
+            if words == ["stats"]:
                 stats = {
                     "requests": dict(sim.requests),
                     "storage_seconds": sim.storage_seconds,
                     "storage_calls": sim.storage_calls,
                 }
                 print(json.dumps(stats), flush=True)
+            elif words[:1] == ["idle"]:
+                print(json.dumps(idle(holds, float(words[1]), float(words[2]))), flush=True)
+
+
+#: Idle gaps between two storage calls are split at this length. With writes waiting at the lock (a
+#: window of 3 keeps two there), the short ones are the daemon passing the lock on to the next
+#: request; one after the other (window 1), a gap is the client's whole turn.
+HANDOFF_SECONDS = 0.002
+
+
+def idle(holds: list[tuple[float, float]], start: float, end: float) -> dict:
+    """The storage lock's idle time between ``start`` and ``end``, split into: before the first
+    storage call, after the last, short gaps between calls (``HANDOFF_SECONDS``), longer gaps."""
+    inside = sorted(h for h in holds if h[0] >= start and h[1] <= end)
+    if not inside:
+        return {"idle": end - start, "first": end - start, "last": 0.0, "handoffs": 0, "handoff": 0.0, "longer": 0.0}
+    gaps = [b[0] - a[1] for a, b in itertools.pairwise(inside)]
+    short = [g for g in gaps if g < HANDOFF_SECONDS]
+    return {
+        "idle": (end - start) - sum(e - s for s, e in inside),
+        "first": inside[0][0] - start,
+        "last": end - inside[-1][1],
+        "handoffs": len(short),
+        "handoff": sum(short),
+        "longer": sum(g for g in gaps if g >= HANDOFF_SECONDS),
+    }
 
 
 def delta(before: dict, after: dict) -> dict:
@@ -206,12 +251,14 @@ def tool_child(n: int, url: str, auth: str, ledger_path: str, window: int) -> No
         session = Session(Run(sources=[], mapper=MapperOptions(), progress=False), client, ledger)
         plan = session.plan(inv)
         planned = time.perf_counter()
+        apply_began = time.monotonic()  # the daemon's clock too (CLOCK_MONOTONIC is system-wide)
         try:
             loader = Loader(client, progress=False, ledger=ledger, window=window)
         except TypeError:  # a checkout from before the window
             loader = Loader(client, progress=False, ledger=ledger)
         applied = loader.apply(plan)
         finished = time.perf_counter()
+        apply_ended = time.monotonic()
         client.close()
     print(
         json.dumps(
@@ -221,6 +268,7 @@ def tool_child(n: int, url: str, auth: str, ledger_path: str, window: int) -> No
                 "apply_seconds": finished - planned,
                 "failed": len(applied.failed),
                 "most_in_flight": getattr(loader, "most_in_flight", 1),
+                "apply_span": [apply_began, apply_ended],
             }
         )
     )
@@ -237,6 +285,7 @@ def run_tool(n: int, latency_ms: float, window: int, tree: Path = ROOT) -> dict:
             raise SystemExit(proc.stderr[-3000:])
         out = json.loads(proc.stdout.splitlines()[-1])
         out.update(delta(before, d.stats()))
+        out["apply_idle"] = d.idle(*out["apply_span"])
     return out
 
 
@@ -412,6 +461,13 @@ def main() -> None:
                 )
                 if guide:
                     line += f"; guide/tool {guide['seconds'] / tool['seconds']:.2f}x"
+                gaps = tool["apply_idle"]
+                line += (
+                    f"\n{'':>14}storage lock idle during the apply {gaps['idle']:.2f} s: "
+                    f"{gaps['handoff']:.2f} s in {gaps['handoffs']} gaps under {HANDOFF_SECONDS * 1000:g} ms, "
+                    f"{gaps['longer']:.2f} s in longer gaps, {gaps['first'] * 1000:.0f} ms before the first "
+                    f"storage call, {gaps['last'] * 1000:.0f} ms after the last"
+                )
                 print(line, flush=True)
         if guide:
             print(f"{n:>6} hosts  guide loop: {guide['seconds']:.2f} s, {guide['requests']} requests", flush=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -240,12 +240,16 @@ class Session:
         try:
             if planner.ledger_is_shared():
                 planner.vault_read()  # the vault before the ledger: see ``Planner.vault_read``
-            rows = self.ledger.entries() if self.ledger is not None else None  # read once, for both
-            history = identity_history(self.ledger, rows) if self.ledger is not None else None  # names stay stable
-            mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
-            mapped.state.held |= inventory.held  # present in a source but not importable: never touched
-            owned = dict(rows) if rows is not None else None
-            plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics, owned)
+            # One state of the ledger for the identity history, the rows and the open journal rows: a
+            # sync recording a write meanwhile ends its journal row and records the entry in one
+            # commit, so the write is either open or owned here, never neither (a false conflict).
+            with self.ledger.snapshot() if self.ledger is not None else nullcontext():
+                rows = self.ledger.entries() if self.ledger is not None else None  # read once, for both
+                history = identity_history(self.ledger, rows) if self.ledger is not None else None  # stable names
+                mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
+                mapped.state.held |= inventory.held  # present in a source but not importable: never touched
+                owned = dict(rows) if rows is not None else None
+                plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics, owned)
         finally:
             planner.close()
         plan.hosts_read = len(inventory.hosts)

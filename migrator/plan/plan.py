@@ -24,10 +24,11 @@ from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from migrator.errors import ConfigError
-from migrator.mapper.desired import EXISTING_IDENTITY, DesiredEntry, DesiredState, EntryRef, Secret, iter_placeholders
+from migrator.mapper.desired import DesiredEntry, DesiredState, EntryRef, Secret
 from migrator.model import Diagnostic
 from migrator.names import name_key, names_equal, shown_key
 from migrator.plan.compare import Comparer, Leaf
+from migrator.plan.external import ExternalIdentities
 from migrator.plan.live import LiveEntry, LiveVault, SecretReader, address_key
 from migrator.plan.model import (  # noqa: F401 - re-exported: the model is imported from here
     ACTIONS,
@@ -46,7 +47,7 @@ from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.constants import LOCAL_MACHINE
 
 
-class Planner(Ownership, Reconcile):
+class Planner(Ownership, Reconcile, ExternalIdentities):
     def __init__(
         self,
         client: XPipeClient,
@@ -146,7 +147,7 @@ class Planner(Ownership, Reconcile):
         """The plan of ``state`` against the vault; ``owned``: the ledger's ``entries()`` when the caller
         read them already (this plan changes the dict, never the rows)."""
         started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
-        # what needs only the sources and the ledger first, while the vault may still be on its way
+        # what needs only the sources first, while the vault may still be on its way
         desired = state.by_key()
         chosen = self._chosen_identities(state)
         desired_names = {shown_key(e.name) for e in state.entries}
@@ -232,43 +233,6 @@ class Planner(Ownership, Reconcile):
         plan.requests = self.client.requests_made - requests_before
         plan.seconds = time.perf_counter() - started
         return plan
-
-    @staticmethod
-    def _chosen_identities(state: DesiredState) -> dict[str, list[str]]:
-        """Per entry key, the references to identities the user chose by name (``EXISTING_IDENTITY``)."""
-        return {
-            e.key: [
-                p.key
-                for p in iter_placeholders(e.data)
-                if isinstance(p, EntryRef) and p.key.startswith(EXISTING_IDENTITY)
-            ]
-            for e in state.entries
-        }
-
-    def _external(self, plan: Plan) -> None:
-        """Resolve references to identities the user chose by name; a missing one is an error."""
-        wanted = {key for keys in self._chosen.values() for key in keys}
-        for key in sorted(wanted):
-            name = key[len(EXISTING_IDENTITY) :]
-            found = [e for e in self._named(name) if e.type in IDENTITY_TYPES]
-            if len(found) == 1:
-                plan.external[key] = self._resolved[key] = found[0].uuid
-            else:
-                self._resolved[key] = None
-                plan.diagnostics.append(
-                    Diagnostic(
-                        level="error",
-                        code="identity-not-found",
-                        entry=name,
-                        field="identity",
-                        message=f"identity '{name}' "
-                        + (
-                            "does not exist in XPipe"
-                            if not found
-                            else f"is ambiguous ({len(found)} identities have that name)"
-                        ),
-                    )
-                )
 
     def _infer_real_names(self, state: DesiredState) -> None:
         """Tell apart entries XPipe shows alike ('a/b' and 'a_b') when no ledger knows their real names.

@@ -50,19 +50,8 @@ The loader keeps a few writes in flight at once (``migrator.apply.window``). The
 
 Secret nodes
 ------------
-XPipe hands out a new ciphertext on every encryption, so comparing a secret means decrypting the
-live node (one ``/secret/decrypt`` per distinct node). ``secret_nodes`` remembers, for the nodes
-this job wrote or found equal to a secret of its sources, ``digest(node) -> digest(strategy)``,
-both keyed by this ledger's key. It holds no secret and nothing secret-derived that the ledger did
-not already hold: the value digest is exactly the digest ``entries.fields`` keeps for that secret
-field (only strategies the sources give are ever recorded, never a secret found in someone else's
-entry), and the node digest is a digest of ciphertext, which without XPipe's vault key says nothing
-about the plaintext. Whoever can read the file can try to guess a secret against either digest the
-same way; the key never leaves the file (mode 0600). The planner only ever uses it to learn that a
-live node holds *exactly* the strategy the source now gives (``SecretReader.strategy(expect=)``);
-anything else is decrypted as before. What it cannot see: a node whose bytes stayed the same while
-XPipe's vault key changed under it (a vault restored with another key). ``audit`` therefore never
-uses it and decrypts every node.
+Which live encrypted nodes hold which of the sources' secrets, so a no-op re-plan need not decrypt
+them all: ``migrator.sync.secret_nodes`` (what it holds, and why that is safe).
 """
 
 from __future__ import annotations
@@ -75,19 +64,15 @@ import uuid as uuidlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from migrator.errors import LedgerConflict, LedgerError
+from migrator.errors import LedgerConflict
 from migrator.sync import ledger_file
-from migrator.sync.ledger_file import SCHEMA_VERSION, translated  # noqa: F401 - SCHEMA_VERSION re-exported
+from migrator.sync.ledger_file import SCHEMA_VERSION, now, translated  # noqa: F401 - SCHEMA_VERSION, now re-exported
+from migrator.sync.secret_nodes import SecretNodes
 
 #: Journal statuses whose write may or may not have landed: the next run reconciles them.
 OPEN = ("pending", "uncertain", "drift")
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -178,7 +163,7 @@ class _Connection:
         self._db.close()
 
 
-class Ledger:
+class Ledger(SecretNodes):
     """A job's ledger. Every method commits at once: a kill never loses a finished write.
 
     ``writable=False`` (plan, audit, dry runs) opens the file read-only: no schema upgrade, no
@@ -248,6 +233,20 @@ class Ledger:
 
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """The reads inside see one committed state of the file (one read transaction), whatever a
+        writer commits meanwhile. Inside a transaction already, they are part of that one."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")  # a read transaction: ends the snapshot, writes nothing
 
     # -- digests --------------------------------------------------------------------------
 
@@ -499,30 +498,3 @@ class Ledger:
                 "UPDATE runs SET finished = ?, status = ?, summary = ? WHERE id = ?",
                 (now(), status, json.dumps(summary, sort_keys=True), self.run_id),
             )
-
-    # -- secret nodes ("Secret nodes" above) ------------------------------------------------
-
-    def known_nodes(self) -> dict[str, str]:
-        """digest(node) -> digest(strategy) of the nodes this ledger knows (none in an older ledger)."""
-        try:
-            rows = self.db.execute("SELECT node, value FROM secret_nodes").fetchall()
-        except LedgerError:
-            return {}  # read-only, written by a version without the table
-        return dict(rows)
-
-    def remember_nodes(self, known: dict[str, str]) -> None:
-        """Make ``known`` (digest(node) -> digest(strategy)) what this ledger knows: nodes no longer
-        in it (gone from the vault, or holding another secret now) are forgotten."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            stale = [(n,) for (n,) in self.db.execute("SELECT node FROM secret_nodes").fetchall() if n not in known]
-            self.db.executemany("DELETE FROM secret_nodes WHERE node = ?", stale)
-            at = now()
-            self.db.executemany(
-                "INSERT OR REPLACE INTO secret_nodes (node, value, seen) VALUES (?, ?, ?)",
-                [(n, v, at) for n, v in known.items()],
-            )
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.execute("COMMIT")

@@ -20,6 +20,7 @@ import os
 import sqlite3
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 from migrator.errors import LedgerError
@@ -67,6 +68,11 @@ CREATE TABLE IF NOT EXISTS secret_nodes (node TEXT PRIMARY KEY, value TEXT NOT N
 JOURNAL_V3_COLUMNS = ("category", "sent", "effect")
 #: Seconds a statement waits for another connection's transaction (a plan reading during an apply).
 BUSY_SECONDS = 30
+
+
+def now() -> str:
+    """A ledger timestamp: UTC, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def check_path(path: Path) -> None:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from requests.cookies import RequestsCookieJar
@@ -43,6 +41,7 @@ from migrator.redact import credential_strings, redact_server_text
 from migrator.xpipe import answers
 from migrator.xpipe import transport as transports
 from migrator.xpipe.auth import Auth
+from migrator.xpipe.batches import INFO_BATCH, batched
 from migrator.xpipe.constants import CLIENT_NAME
 from migrator.xpipe.dialect import Dialect, dialect_for
 
@@ -51,16 +50,7 @@ log = logging.getLogger(__name__)
 API_DISABLED_HELP = (
     "XPipe's HTTP API is disabled: enable it in XPipe under Settings > HTTP API > 'Enable HTTP API', then run again"
 )
-# XPipe 24 writes "Unknown  store: <uuid>" (two spaces), 23.x "Unknown connection: <uuid>".
-_UNKNOWN_UUID = re.compile(r"Unknown\s+(?:connection|store|category):\s*([0-9a-fA-F-]{36})")
 
-#: UUIDs per info request (at most), and batches in flight at once: while XPipe builds one answer
-#: under its storage lock, it sends the one before and this client decodes the one before that.
-#: 10,000 hosts take 4 requests (about 2 MB of JSON each), 100,000 take 40. Measured earlier
-#: against the simulator at 10,000 (the vault read alone): 0.42 s with 2,500 x 3,
-#: 0.48-0.59 s with 5,000 x 2, 0.55 s in one request.
-INFO_BATCH = 2500
-INFO_OVERLAP = 3
 #: Connections kept per daemon: the loader's window of writes, the encryption stage and a check.
 POOL_CONNECTIONS = 8
 
@@ -374,43 +364,7 @@ class XPipeClient:
                 out.append(item)
             return out
 
-        return self._batched(list(uuids), batch, fetch)
-
-    def _batched(self, uuids: list[str], batch: int, fetch) -> tuple[list[dict], list[str]]:
-        """Infos in the order of ``uuids``, ``INFO_OVERLAP`` batches in flight at once. The batches are
-        of one size (10,011 UUIDs: 5 of 2,003, not 4 of 2,500 and a fifth of 11 that waits its turn)."""
-        size = -(-len(uuids) // max(1, -(-len(uuids) // batch))) if uuids else batch
-        chunks = [uuids[i : i + size] for i in range(0, len(uuids), size)]
-        if len(chunks) < 2:
-            return self._tolerant(chunks, fetch)
-        with ThreadPoolExecutor(INFO_OVERLAP, thread_name_prefix="xpipe-info") as pool:
-            futures = [pool.submit(self._tolerant, [chunk], fetch) for chunk in chunks]
-            parts = [f.result() for f in futures]
-        return [i for part, _ in parts for i in part], [m for _, part in parts for m in part]
-
-    @staticmethod
-    def _tolerant(pending: list[list[str]], fetch) -> tuple[list[dict], list[str]]:
-        """Fetch ``pending`` chunks; one that names an unknown UUID is split until the rest goes through."""
-        infos: list[dict] = []
-        missing: list[str] = []
-        while pending:
-            chunk = pending.pop(0)
-            if not chunk:
-                continue
-            try:
-                infos.extend(fetch(chunk))
-            except BadRequest as exc:
-                m = _UNKNOWN_UUID.search(exc.server_message)
-                if m and m.group(1) in chunk:
-                    missing.append(m.group(1))
-                    rest = [u for u in chunk if u != m.group(1)]
-                    pending.insert(0, rest)
-                elif len(chunk) > 1:
-                    half = len(chunk) // 2
-                    pending[:0] = [chunk[:half], chunk[half:]]
-                else:
-                    missing.append(chunk[0])
-        return infos, missing
+        return batched(list(uuids), batch, fetch)
 
     def add_store(self, name: str, data: dict, *, category: str | None = None, validate: bool = False) -> str:
         d = self._d()
@@ -444,7 +398,7 @@ class XPipeClient:
                 out.append(item)
             return out
 
-        return self._batched(list(uuids), batch, fetch)
+        return batched(list(uuids), batch, fetch)
 
     def add_category(self, name: str, parent: str) -> str:
         out = self.call("category/add", {"name": name, "parent": parent})

@@ -165,3 +165,18 @@ def test_a_lock_record_left_by_a_dead_holder_is_reported_once(tmp_path):
         assert lock.previous == {"pid": 999999, "host": "h", "started": "t", "command": "c"}
     with RunLock(ledger, wait=0) as lock:
         assert lock.previous is None
+
+
+def test_a_reading_run_sees_rows_and_open_journal_rows_of_one_moment(tmp_path):
+    """A plan reads the owned rows and the open journal rows in one snapshot: a write that a sync
+    records between the two reads is seen either as open or as owned, never as neither."""
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as writer:
+        row = writer.journal_begin(ROW.key, "add", "web", "ssh", category=("imported", "prod"), sent={})
+        with Ledger(path, writable=False) as reader:
+            with reader.snapshot():
+                assert reader.entries() == {}
+                writer.journal_end(row, "done", UUID, record=LedgerEntry(**{**ROW.__dict__, "uuid": UUID}))
+                assert [r.id for r in reader.open_rows()] == [row]  # still open in this snapshot
+            assert reader.open_rows() == [] and reader.entries()[ROW.key].uuid == UUID  # the next one
+            assert not reader.db.in_transaction
