@@ -37,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_parse import FORMATS, WRITERS  # noqa: E402
+from installed import installed_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("requests", "openpyxl", "paramiko", "cryptography", "tqdm", "urllib3", "yaml")
@@ -50,11 +51,7 @@ _ENV: dict[str, str] = {}
 def environment(tree: Path, cache: Path) -> None:
     """The children's environment: ``tree`` first on the path, bytecode compiled once into ``cache``."""
     _ENV.clear()
-    _ENV.update({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
-    _ENV.update(PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(cache))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "migrator")], env=_ENV, check=True)
-    # one run before the first measurement: the first start of a tree also reads every file from disk
-    subprocess.run([sys.executable, "-m", "migrator", "--help"], cwd=tree, env=_ENV, check=True, capture_output=True)
+    _ENV.update(installed_env(tree, cache))
 
 
 def child(argv: list[str], tree: Path, stdout) -> tuple[int, float, float, int]:

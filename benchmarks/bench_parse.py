@@ -6,7 +6,7 @@ For each format (csv, excel, ssh_config, putty, mobaxterm, ansible) an inventory
 (a quarter of them behind a jump host, folders, users, ports; ssh_config splits its hosts over
 Included files and adds wildcard default blocks), then read once in a fresh child process, so the
 peak resident memory (``ru_maxrss``) belongs to that read alone. The read runs as the tool runs it,
-with the cyclic garbage collector paused (``manager.without_cyclic_gc``). Printed per format and size: the
+with the cyclic garbage collector paused (``heap.without_cyclic_gc``). Printed per format and size: the
 parse time, the peak RSS growth over the child's state just before reading, and the ratios
 t(10N)/t(N): about 10 means linear, about 100 quadratic. ``--results`` appends the table to a
 Markdown file (benchmarks/RESULTS.md).
@@ -170,7 +170,7 @@ def _cpu() -> float:
 
 def measure(fmt: str, path: str) -> None:
     """Child process: read once, print JSON with wall and CPU time and the peak memory."""
-    from migrator.manager import without_cyclic_gc
+    from migrator.heap import without_cyclic_gc
     from migrator.sources import source_class
 
     cls = source_class(fmt)

@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_parse import write_csv  # noqa: E402
+from installed import installed_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 _DETECT = (
@@ -42,14 +43,6 @@ _DETECT = (
     "s.registry().usable()\n"
     "print(time.perf_counter() - t)\n"
 )
-
-
-def environment(tree: Path, cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(cache))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "migrator")], env=env, check=True)
-    subprocess.run([sys.executable, "-m", "migrator", "--help"], cwd=tree, env=env, check=True, capture_output=True)
-    return env
 
 
 def run(argv: list[str], tree: Path, env: dict[str, str]) -> tuple[float, float, str]:
@@ -79,7 +72,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "hosts.csv"
         write_csv(csv, 10)
-        envs = {name: environment(tree, Path(tmp) / f"pycache-{name}") for name, tree in trees.items()}
+        envs = {name: installed_env(tree, Path(tmp) / f"pycache-{name}") for name, tree in trees.items()}
         steps = {
             "detect": [sys.executable, "-c", _DETECT],
             "inspect": [sys.executable, "-m", "migrator", "inspect", "--format", "json", str(csv)],

@@ -23,6 +23,9 @@ storage lock, so storage calls run one at a time however many arrive at once):
    job that ``sync`` applied before, as a user runs it (a subprocess; wall time from start to exit,
    requests and writes counted by the daemon).
 
+The tool's children run each checkout as an installed copy runs: from bytecode compiled once
+(``benchmarks/installed.py``), whatever ``PYTHONDONTWRITEBYTECODE`` says.
+
 ``--before DIR`` runs the tool parts (2 and 3) also with the checkout in DIR (e.g. an older commit
 unpacked with ``git archive``), against the same kind of daemon, for a before/after table.
 """
@@ -53,6 +56,9 @@ from migrator.xpipe.auth import LocalAuth
 from migrator.xpipe.client import XPipeClient
 from migrator.xpipe.inplace import encode_inplace
 from migrator.xpipe.transport import quickack_available
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from installed import installed_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITES = ("/connection/add", "/connection/remove", "/category/add", "/store/add", "/store/remove")
@@ -236,6 +242,18 @@ def candidates(latency_ms: float, n: int = 80) -> list[tuple[str, str, float, fl
 # ------------------------------------------------------------------------------------------ imports
 
 
+_ENVS: dict[Path, dict[str, str]] = {}
+_CACHES: list[tempfile.TemporaryDirectory] = []
+
+
+def child_env(tree: Path) -> dict[str, str]:
+    """The environment of a child running the checkout in ``tree`` as an installed copy would run."""
+    if tree not in _ENVS:
+        _CACHES.append(tempfile.TemporaryDirectory(prefix="bench-pycache-"))
+        _ENVS[tree] = installed_env(tree, Path(_CACHES[-1].name))
+    return _ENVS[tree]
+
+
 def tool_child(n: int, url: str, auth: str, ledger_path: str, window: int) -> None:
     """In its own process (``--tool``): plan + apply ``n`` hosts with a ledger, as ``sync`` does after
     reading its sources; prints the result as JSON. Uses only what older checkouts have too."""
@@ -278,7 +296,7 @@ def run_tool(n: int, latency_ms: float, window: int, tree: Path = ROOT) -> dict:
     """Plan + apply in a child process with the checkout in ``tree``; the daemon's side of it."""
     with tempfile.TemporaryDirectory() as tmp, daemon(latency_ms) as d:
         before = d.stats()
-        env = dict(os.environ, PYTHONPATH=str(tree))
+        env = child_env(tree)
         command = [sys.executable, __file__, "--tool", str(n), d.url, str(d.auth), f"{tmp}/state.sqlite", str(window)]
         proc = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -325,7 +343,7 @@ root_category = "Imported"
 
 
 def cli(tree: Path, *argv: str) -> tuple[float, subprocess.CompletedProcess]:
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    env = child_env(tree)
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "migrator", *argv], cwd=tree, env=env, capture_output=True, text=True, check=False

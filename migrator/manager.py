@@ -8,14 +8,14 @@ reported shared identities, one dropped duplicate source keys silently).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migrator import heap
 from migrator.errors import ConfigError, InputError, LedgerError, MigratorError, SourceServiceError
 from migrator.model import Diagnostic, SourceResult
 from migrator.sources import open_source
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from migrator.apply.loader import ApplyResult
     from migrator.mapper.ssh_store import MapperOptions
     from migrator.plan.ahead import VaultAhead
-    from migrator.plan.plan import Plan, PruneOptions
+    from migrator.plan.plan import Plan, Planner, PruneOptions
     from migrator.sources.base import Source
     from migrator.sync.ledger import Ledger
     from migrator.xpipe.client import XPipeClient
@@ -61,24 +61,6 @@ class Inventory(SourceResult):
     fingerprints: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a source is read.
-
-    A read builds a dozen objects per entry that all stay alive until it ends; the collector would
-    walk that growing heap again and again and find nothing (half the CPU time of a 100,000-host
-    read, and what made reading superlinear). Garbage is still freed by reference counting, and
-    anything cyclic a source leaves behind is collected once the collector runs again.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_inventory(inputs: list[SourceInput]) -> Inventory:
     """Read every source; a key seen twice is reported and the later copy is not imported.
 
@@ -96,7 +78,7 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
         shown = f"{item.location} ({label})" if label else item.location
         try:
             source = item.open()
-            with without_cyclic_gc():
+            with heap.without_cyclic_gc():
                 result = source.read()
         except ConfigError:
             raise
@@ -141,6 +123,7 @@ def read_inventory(inputs: list[SourceInput]) -> Inventory:
         seen.add(host.key)
         unique.append(host)
     inventory.hosts = unique
+    heap.keep()  # it lives to the end of the run: collections inside ``heap.one_run`` skip it
     return inventory
 
 
@@ -217,9 +200,7 @@ class Session:
     def plan(self, inventory: Inventory, *, known_nodes: bool = True) -> Plan:
         """``known_nodes=False`` (audit) decrypts every live secret instead of trusting the ledger's
         memory of which node holds which secret. The vault is read while the sources are mapped."""
-        from migrator.mapper.ssh_store import SshStoreMapper
         from migrator.plan.plan import Planner
-        from migrator.sync.identity_history import identity_history
 
         run = self.run
         planner = Planner(
@@ -238,26 +219,54 @@ class Session:
         else:
             planner.read_ahead()
         try:
-            if planner.ledger_is_shared():
-                planner.vault_read()  # the vault before the ledger: see ``Planner.vault_read``
-            # One state of the ledger for the identity history, the rows and the open journal rows: a
-            # sync recording a write meanwhile ends its journal row and records the entry in one
-            # commit, so the write is either open or owned here, never neither (a false conflict).
-            with self.ledger.snapshot() if self.ledger is not None else nullcontext():
-                rows = self.ledger.entries() if self.ledger is not None else None  # read once, for both
-                history = identity_history(self.ledger, rows) if self.ledger is not None else None  # stable names
-                mapped = SshStoreMapper(run.mapper, history).map(inventory.hosts)
-                mapped.state.held |= inventory.held  # present in a source but not importable: never touched
-                owned = dict(rows) if rows is not None else None
-                plan = planner.plan(mapped.state, self.notes + inventory.diagnostics + mapped.diagnostics, owned)
+            plan = self._plan_with(planner, inventory)
         finally:
             planner.close()
         plan.hosts_read = len(inventory.hosts)
-        plan.identities = mapped.identities.as_dict()
         plan.empty_sources = list(inventory.empty)
         plan.partial_sources = list(inventory.partial_sources)
         plan.fingerprints["sources"] = _digest(inventory.fingerprints)
         plan.fingerprints.update(run.fingerprints)
+        return plan
+
+    def _plan_with(self, planner: Planner, inventory: Inventory) -> Plan:
+        """Map the sources with the ledger's history, then plan against the vault.
+
+        Every read of the ledger the plan rests on sees one state of it, taken after the vault was
+        read when another run may be writing (``Planner.vault_read``): a sync journals each write
+        before sending it and ends the journal row in the commit that records the entry, so an entry
+        of the vault snapshot is then always seen as ours, never as a conflict. The rows are read and
+        the sources mapped while the vault is still on its way; once it is in, a second snapshot
+        checks the file is still in the state they were read from (``Ledger.snapshot``'s version)
+        and reads them again, and maps again, only if another run committed meanwhile."""
+        from migrator.mapper.ssh_store import SshStoreMapper
+        from migrator.sync.identity_history import identity_history
+
+        ledger, notes = self.ledger, self.notes + inventory.diagnostics
+
+        def mapped_with_ledger() -> tuple:
+            rows, printed = ledger.entries_and_fingerprint() if ledger is not None else (None, None)
+            history = identity_history(ledger, rows) if ledger is not None else None  # stable names
+            mapped = SshStoreMapper(self.run.mapper, history).map(inventory.hosts)
+            mapped.state.held |= inventory.held  # present in a source but not importable: never touched
+            return mapped, rows, printed
+
+        if ledger is None:
+            mapped, _, _ = mapped_with_ledger()
+            return self._planned(planner.plan(mapped.state, notes + mapped.diagnostics, None), mapped)
+        with ledger.snapshot() as read_at:
+            mapped, rows, printed = mapped_with_ledger()
+        if planner.ledger_is_shared():
+            planner.vault_read()  # the vault before the ledger state the plan uses: see above
+        with ledger.snapshot() as now_at:
+            if now_at != read_at and planner.ledger_is_shared():
+                mapped, rows, printed = mapped_with_ledger()  # another run committed: read after the vault
+            plan = planner.plan(mapped.state, notes + mapped.diagnostics, dict(rows), printed)
+        return self._planned(plan, mapped)
+
+    @staticmethod
+    def _planned(plan: Plan, mapped) -> Plan:
+        plan.identities = mapped.identities.as_dict()
         return plan
 
     def apply(self, plan: Plan) -> ApplyResult:
@@ -355,47 +364,30 @@ class Manager:
         self, *, apply: bool, saved: dict | None = None, confirm: Callable[[Plan], bool] | None = None
     ) -> Outcome:
         """Plan, check the plan's safety (and a saved plan's freshness), then apply when asked."""
-        # The collector is paused while a source is read (``without_cyclic_gc``). A read-only run reads
-        # its sources while XPipe's vault is read (``Manager.session(read=)``); a run that writes reads
-        # them first, and takes the run lock only then.
-        inventory = self.read() if apply else None
-        with self.session(writing=apply, read=None if apply else self.read) as session:
-            if inventory is None:
-                inventory = session.inventory
-            with fewer_collections():
+        # ``migrator.heap``: no collection while a source is read, rarer ones in the rest of the run. A
+        # read-only run reads its sources while XPipe's vault is read (``Manager.session(read=)``); a
+        # run that writes reads them first, and takes the run lock only then.
+        with heap.one_run():
+            inventory = self.read() if apply else None
+            with self.session(writing=apply, read=None if apply else self.read) as session:
+                if inventory is None:
+                    inventory = session.inventory
                 plan = session.plan(inventory)
-            refused = plan.refusal(force=self.run.force)
-            if refused is None and saved is not None:
-                from migrator.plan.saved import stale_reason
+                refused = plan.refusal(force=self.run.force)
+                if refused is None and saved is not None:
+                    from migrator.plan.saved import stale_reason
 
-                refused = stale_reason(saved, plan)
-            if refused or not apply:
-                return Outcome(plan, None, inventory, refused)
-            if not plan.has_changes and session.ledger is None:
-                return Outcome(plan, None, inventory)
-            if confirm is not None and plan.has_changes and not confirm(plan):
-                return Outcome(plan, None, inventory, declined=True)
-            # Also without changes when there is a ledger: the loader then writes nothing to XPipe but
-            # settles the ledger (entries reconciled from an interrupted run, adopted ones, settled drift).
-            return Outcome(plan, session.apply(plan), inventory)
-
-
-#: Allocations between two runs of the cyclic garbage collector while a plan is made (Python's
-#: default is 700). Mapping and planning build hundreds of thousands of objects that live to the
-#: end; with the default, collecting traversed them again and again: a third of the CPU of a
-#: 10,000-host plan. Reference counting still frees what is not in a cycle at once.
-COLLECT_EVERY = 10_000
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often inside (``COLLECT_EVERY``), as before outside."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(COLLECT_EVERY, threshold[0]), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
+                    refused = stale_reason(saved, plan)
+                if refused or not apply:
+                    return Outcome(plan, None, inventory, refused)
+                if not plan.has_changes and session.ledger is None:
+                    return Outcome(plan, None, inventory)
+                if confirm is not None and plan.has_changes and not confirm(plan):
+                    return Outcome(plan, None, inventory, declined=True)
+                # Also without changes when there is a ledger: the loader then writes nothing to XPipe
+                # but settles the ledger (entries reconciled from an interrupted run, adopted ones,
+                # settled drift).
+                return Outcome(plan, session.apply(plan), inventory)
 
 
 def _digest(parts: list[str]) -> str:

@@ -29,6 +29,10 @@ _FORBIDDEN_IN_ADDRESS = re.compile(r"[\s/\\@'\"`;,<>|&$\x00-\x1f]")
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 _HOST_NAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
 _DIGITS_AND_DOTS = re.compile(r"[0-9.]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: An IPv4 address already written as ``ipaddress`` writes it (four octets, no leading zeros): it is
+#: its own canonical form, so the common case skips ``ip_address`` (a tenth of reading a CSV row).
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
@@ -204,6 +208,8 @@ def validate_address(value: str) -> str:
     if "@" in v:  # what precedes '@' may be user:password, so it is never quoted
         shown = _quoted("…@" + v.rpartition("@")[2])
         raise ValueError(f"address {shown} has a user part; give the user in its own field")
+    if _CANONICAL_IPV4.fullmatch(v):
+        return v
     ip, percent, scope = v.partition("%")
     # only text with a ':' (IPv6) or of digits and dots (IPv4) can be an IP address
     if ":" in ip or _DIGITS_AND_DOTS.fullmatch(ip):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from migrator import heap
 from migrator.cli.argtypes import count, seconds
 from migrator.cli.common import (
     EXIT_CHANGES,
@@ -46,6 +47,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+@heap.one_run()  # the sources, vault and ledger live to the end: ``migrator.heap``
 def run(args) -> int:
     check_outputs(args)
     from migrator.audit.findings import audit_document, has_findings, probe_targets

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from migrator import heap
 from migrator.cli.common import EXIT_ERROR, EXIT_OK, progress_enabled, table_options
 from migrator.data import SAMPLES, bundled_folder
 from migrator.errors import InputError
@@ -62,6 +63,7 @@ def run_demo(
         return _demo(folder, version, fmt, progress, table or {})
 
 
+@heap.one_run()  # the sources, vault and ledger live to the end: ``migrator.heap``
 def _demo(folder: Path, version: str, fmt: str, progress: bool, table: dict) -> int:
     files = [str(folder / name) for name in DEMO_SAMPLES if (folder / name).exists()]
     if not files:

@@ -154,8 +154,11 @@ class Plan:
 
 
 def vault_fingerprint(live: LiveVault) -> str:
-    items = sorted(
-        (e.uuid, e.type, e.name, e.category, json.dumps(e.raw, sort_keys=True)) for e in live.entries.values()
-    )
+    """What a saved plan checks the vault against: every entry and category (one encoding of all)."""
+    items = sorted(((e.uuid, e.type, e.name, e.category, e.raw) for e in live.entries.values()), key=_first)
     cats = sorted((c.uuid, c.parent, c.path) for c in live.categories.values())
-    return hashlib.sha256(json.dumps([items, cats], default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps([items, cats], sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _first(item: tuple) -> str:
+    return item[0]  # a UUID: unique in the vault

@@ -143,9 +143,11 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         state: DesiredState,
         diagnostics: list[Diagnostic] | None = None,
         owned: dict[str, LedgerEntry] | None = None,
+        ledger_print: str | None = None,
     ) -> Plan:
-        """The plan of ``state`` against the vault; ``owned``: the ledger's ``entries()`` when the caller
-        read them already (this plan changes the dict, never the rows)."""
+        """The plan of ``state`` against the vault; ``owned`` and ``ledger_print``: the ledger's
+        ``entries_and_fingerprint()`` when the caller read them already (this plan changes the dict,
+        never the rows)."""
         started, requests_before = self._started or (time.perf_counter(), self.client.requests_made)
         # what needs only the sources first, while the vault may still be on its way
         desired = state.by_key()
@@ -153,11 +155,12 @@ class Planner(Ownership, Reconcile, ExternalIdentities):
         desired_names = {shown_key(e.name) for e in state.entries}
         if self.ledger_is_shared():
             self.vault_read()  # first: see ``vault_read``
-        ledger_print = self.ledger.fingerprint() if self.ledger is not None else None
         if self.ledger is None:
             owned = {}
         elif owned is None:
-            owned = self.ledger.entries()
+            owned, ledger_print = self.ledger.entries_and_fingerprint()
+        elif ledger_print is None:
+            ledger_print = self.ledger.fingerprint()
         live = self.vault_read()
         self.close()
         self._live = live

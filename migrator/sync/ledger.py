@@ -75,6 +75,13 @@ from migrator.sync.secret_nodes import SecretNodes
 OPEN = ("pending", "uncertain", "drift")
 
 
+def _fingerprint(rows: list[tuple], hidden: set[str]) -> str:
+    """The rows (key, uuid, name, type, category, fields, quarantined_at) but ``hidden``, in key order:
+    Python orders strings by code point, as SQLite's BINARY collation orders their UTF-8 bytes."""
+    kept = sorted((r for r in rows if r[0] not in hidden), key=lambda r: r[0])
+    return hashlib.sha256(json.dumps([list(r) for r in kept]).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class LedgerEntry:
     key: str
@@ -235,15 +242,17 @@ class Ledger(SecretNodes):
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     @contextmanager
-    def snapshot(self) -> Iterator[None]:
+    def snapshot(self) -> Iterator[int]:
         """The reads inside see one committed state of the file (one read transaction), whatever a
-        writer commits meanwhile. Inside a transaction already, they are part of that one."""
+        writer commits meanwhile. Yields that state's ``data_version``: two snapshots with the same
+        one saw the same file (no other connection committed in between; this one never writes while
+        it is read-only). Inside a transaction already, the reads are part of that one."""
         if self.db.in_transaction:
-            yield
+            yield self.db.execute("PRAGMA data_version").fetchone()[0]
             return
         self.db.execute("BEGIN")
         try:
-            yield
+            yield self.db.execute("PRAGMA data_version").fetchone()[0]  # the first read: fixes the state
         finally:
             if self.db.in_transaction:
                 self.db.execute("COMMIT")  # a read transaction: ends the snapshot, writes nothing
@@ -258,6 +267,10 @@ class Ledger(SecretNodes):
     # -- entries --------------------------------------------------------------------------
 
     def entries(self, include_quarantined: bool = True) -> dict[str, LedgerEntry]:
+        return self.entries_and_fingerprint(include_quarantined)[0]
+
+    def entries_and_fingerprint(self, include_quarantined: bool = True) -> tuple[dict[str, LedgerEntry], str]:
+        """``entries()`` and ``fingerprint()`` of one read of the rows (the fingerprint costs no query)."""
         rows = self.db.execute(
             "SELECT key, uuid, name, type, kind, category, fields, applied_at, quarantined_at FROM entries"
         ).fetchall()
@@ -267,7 +280,7 @@ class Ledger(SecretNodes):
             e = LedgerEntry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8])
             if (include_quarantined or e.quarantined_at is None) and e.key not in hidden:
                 out[e.key] = e
-        return out
+        return out, _fingerprint([(r[0], r[1], r[2], r[3], r[5], r[6], r[8]) for r in rows], hidden)
 
     def record(self, entry: LedgerEntry, replaces: str | None = None, was: str | None = None) -> None:
         """Store ``entry``; ``replaces`` names the key that owned the same UUID until now (a move).
@@ -331,12 +344,9 @@ class Ledger(SecretNodes):
         self.db.execute("DELETE FROM entries WHERE key = ?", (key,))
 
     def fingerprint(self) -> str:
-        rows = self.db.execute(
-            "SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries ORDER BY key"
-        ).fetchall()
-        hidden = set(self.repaired) if not self.writable else set()  # as a writer will see it, repaired
-        rows = [r for r in rows if r[0] not in hidden]
-        return hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+        """What a saved plan checks the ledger against: every row (as a writer will see it, repaired)."""
+        rows = self.db.execute("SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries").fetchall()
+        return _fingerprint(rows, set(self.repaired) if not self.writable else set())
 
     # -- journal --------------------------------------------------------------------------
 

@@ -130,3 +130,49 @@ def test_a_failed_source_read_leaves_no_connection_waiting(sim, tmp_path):
     while any(t.name == "xpipe-ahead" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not any(t.name == "xpipe-ahead" for t in threading.enumerate())
+
+
+def test_a_sync_that_commits_while_a_plan_maps_is_seen_as_ours(sim, tmp_path, monkeypatch):
+    """A plan reads the ledger and maps the sources while the vault is on its way. A sync that writes an
+    entry in between (it lands in the vault the plan reads, and in the ledger after the plan read it)
+    must still be seen as this job's: the plan reads the ledger again, after the vault, because the
+    file changed (``Ledger.snapshot``'s version). Reading it only once would call it a conflict."""
+    from migrator.mapper.ssh_store import SshStoreMapper
+    from migrator.plan import ahead
+
+    job = write_job(tmp_path, sim.url, sim.auth_file, ROWS[:-1])
+    assert sync_cli(job).returncode == 0
+    write_job(tmp_path, sim.url, sim.auth_file, ROWS)  # the plan and the sync both read all of them
+    written, maps = threading.Event(), []
+    read = ahead.LiveVault.read
+    mapper = SshStoreMapper.map
+
+    def vault_after_the_sync(client):
+        assert written.wait(120), "the sync did not finish"
+        return read(client)
+
+    def map_while_a_sync_writes(self, hosts):
+        if not maps:  # the plan's first mapping, inside its first ledger snapshot
+            done = sync_cli(job)
+            assert done.returncode == 0, done.stderr
+            written.set()
+        maps.append(len(hosts))
+        return mapper(self, hosts)
+
+    monkeypatch.setattr(ahead.LiveVault, "read", staticmethod(vault_after_the_sync))
+    monkeypatch.setattr(SshStoreMapper, "map", map_while_a_sync_writes)
+    outcome = Manager(load_job(job).to_run(progress=False)).execute(apply=False)
+    assert maps == [len(ROWS), len(ROWS)], "the plan did not map again after the ledger changed"
+    assert [(c.name, c.action) for c in outcome.plan.changes if c.action != "unchanged"] == []
+    assert not [d for d in outcome.plan.diagnostics if d.level == "error"]
+
+
+def test_a_plan_maps_once_when_the_ledger_did_not_change(sim, tmp_path, monkeypatch):
+    from migrator.mapper.ssh_store import SshStoreMapper
+
+    job = write_job(tmp_path, sim.url, sim.auth_file, ROWS)
+    assert sync_cli(job).returncode == 0
+    maps, mapper = [], SshStoreMapper.map
+    monkeypatch.setattr(SshStoreMapper, "map", lambda self, hosts: maps.append(1) or mapper(self, hosts))
+    outcome = Manager(load_job(job).to_run(progress=False)).execute(apply=False)
+    assert maps == [1] and not outcome.plan.has_changes

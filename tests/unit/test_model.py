@@ -158,8 +158,12 @@ class OldHost(BaseModel):
 # ---- inputs ---------------------------------------------------------------------------------------
 
 ADDRESS_CHARS = "abcXYZ019_-.:[]%@ /\t\n\x00é"
+#: Numbers and dots: the IPv4 fast path (already canonical) against ``ip_address`` of the old check.
+dotted = st.lists(st.from_regex(r"[0-9]{1,4}", fullmatch=True), min_size=1, max_size=5).map(".".join)
 addresses = st.one_of(
     st.text(alphabet=ADDRESS_CHARS, max_size=12),
+    dotted,
+    dotted.map(lambda v: f" [{v}] "),
     st.sampled_from(
         [
             "web01.example.net",

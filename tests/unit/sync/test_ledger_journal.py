@@ -4,6 +4,7 @@ was sent with what XPipe returns (digests only, secrets compared decrypted)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -180,3 +181,36 @@ def test_a_reading_run_sees_rows_and_open_journal_rows_of_one_moment(tmp_path):
                 assert [r.id for r in reader.open_rows()] == [row]  # still open in this snapshot
             assert reader.open_rows() == [] and reader.entries()[ROW.key].uuid == UUID  # the next one
             assert not reader.db.in_transaction
+
+
+def test_two_snapshots_share_a_version_only_while_nobody_committed(tmp_path):
+    """``Ledger.snapshot`` yields the state's version: a plan that read the rows early knows after the
+    vault read whether the file is still in that state (else it reads them again)."""
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as writer, Ledger(path, writable=False) as reader:
+        with reader.snapshot() as first:
+            writer.record(LedgerEntry(**{**ROW.__dict__, "uuid": UUID}))  # committed while the snapshot is open
+            assert reader.entries() == {}  # not in this snapshot
+        with reader.snapshot() as second:
+            assert reader.entries()[ROW.key].uuid == UUID
+        with reader.snapshot() as third:
+            pass
+        assert first != second == third
+
+
+KEYS = ["csv:s#b", "csv:s#a", "csv:s#Z", "csv:s#é", "csv:s#\uffff", "csv:s#\U0001f600", "csv:s#\ud7ff", "csv:s#"]
+
+
+def test_the_fingerprint_of_one_read_is_the_ledgers_in_key_order(tmp_path):
+    """``entries_and_fingerprint`` orders rows in Python; SQLite's ``ORDER BY key`` (its UTF-8 bytes)
+    is the oracle, with keys whose UTF-16 order differs from their code points'."""
+    path = tmp_path / "l.sqlite"
+    with Ledger(path) as ledger:
+        for i, key in enumerate(KEYS):
+            ledger.record(LedgerEntry(**{**ROW.__dict__, "key": key, "uuid": f"{i:08d}-1111-1111-1111-111111111111"}))
+        rows = ledger.db.execute(
+            "SELECT key, uuid, name, type, category, fields, quarantined_at FROM entries ORDER BY key"
+        ).fetchall()
+        oracle = hashlib.sha256(json.dumps(rows).encode("utf-8")).hexdigest()
+        entries, printed = ledger.entries_and_fingerprint()
+        assert sorted(entries) == sorted(KEYS) and printed == ledger.fingerprint() == oracle
