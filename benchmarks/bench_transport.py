@@ -478,7 +478,10 @@ def main() -> None:
                     f"adds x latency {tool['adds'] * lat / 1000:.2f} s; failed {tool['failed']}"
                 )
                 if guide:
-                    line += f"; guide/tool {guide['seconds'] / tool['seconds']:.2f}x"
+                    line += (
+                        f"; guide/tool {guide['seconds'] / tool['seconds']:.2f}x "
+                        f"(guide/floor {guide['seconds'] / floor:.2f}x: no client can do better)"
+                    )
                 gaps = tool["apply_idle"]
                 line += (
                     f"\n{'':>14}storage lock idle during the apply {gaps['idle']:.2f} s: "
