@@ -253,19 +253,17 @@ class Session:
 
         if ledger is None:
             mapped, _, _ = mapped_with_ledger()
-            return self._planned(planner.plan(mapped.state, notes + mapped.diagnostics, None), mapped)
-        with ledger.snapshot() as read_at:
-            mapped, rows, printed = mapped_with_ledger()
-        if planner.ledger_is_shared():
-            planner.vault_read()  # the vault before the ledger state the plan uses: see above
-        with ledger.snapshot() as now_at:
-            if now_at != read_at and planner.ledger_is_shared():
-                mapped, rows, printed = mapped_with_ledger()  # another run committed: read after the vault
-            plan = planner.plan(mapped.state, notes + mapped.diagnostics, dict(rows), printed)
-        return self._planned(plan, mapped)
-
-    @staticmethod
-    def _planned(plan: Plan, mapped) -> Plan:
+            plan = planner.plan(mapped.state, notes + mapped.diagnostics, None)
+        else:
+            shared = planner.ledger_is_shared()
+            with ledger.snapshot() as read_at:
+                mapped, rows, printed = mapped_with_ledger()
+            if shared:
+                planner.vault_read()  # the vault before the ledger state the plan uses: see above
+            with ledger.snapshot() as now_at:
+                if shared and now_at != read_at:
+                    mapped, rows, printed = mapped_with_ledger()  # another run committed: read after the vault
+                plan = planner.plan(mapped.state, notes + mapped.diagnostics, dict(rows), printed)
         plan.identities = mapped.identities.as_dict()
         return plan
 
